@@ -1,0 +1,448 @@
+"""The frozen cluster model and its one factory, :func:`build_model`.
+
+``build_model`` takes typed objects (from any source) plus the load
+problems, and returns a :class:`ClusterModel` whose indexes make queries
+lookups rather than scans:
+
+- pods by namespace, by (namespace, name), by IP, by node, and by
+  namespace + label key + value (for selector matching);
+- services by (namespace, name) and by ClusterIP;
+- EndpointSlices by service (v1 Endpoints are used only when a service has
+  no slice, turned into derived slices);
+- owners: every pod's top-level workload, walking ownerReferences as far as
+  the input shows (a pod whose ReplicaSet's Deployment is absent belongs to
+  that ReplicaSet).
+
+When workloads are given without pods (manifests only), the pods their
+templates imply are derived and marked ``derived``. When no kube-dns Service
+exists, none is invented here: the policy and trace layers add a derived one
+where they need it, so the model stays what the input said.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+
+from netsleuth.model.node_artifacts import NodeArtifacts
+from netsleuth.model.objects import (
+    ConfigMap,
+    CustomObject,
+    Endpoint,
+    Endpoints,
+    EndpointSlice,
+    Event,
+    Gateway,
+    GatewayClass,
+    Ingress,
+    IngressClass,
+    Meta,
+    Namespace,
+    NetworkPolicy,
+    Node,
+    OwnerRef,
+    Pod,
+    Route,
+    SecretRef,
+    Service,
+    UnknownObject,
+    Workload,
+)
+from netsleuth.model.problems import Level, LoadProblem
+from netsleuth.model.selectors import LabelSelector
+
+WORKLOAD_KINDS = (
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "Job",
+    "CronJob",
+)
+
+
+class SourceKind(enum.StrEnum):
+    OFFLINE = "offline"
+    LIVE = "live"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SourceInfo:
+    """What the model was loaded from, and what could not be read."""
+
+    kind: SourceKind = SourceKind.OFFLINE
+    paths: tuple[str, ...] = ()
+    context: str | None = None
+    server: str | None = None
+    forbidden: tuple[str, ...] = ()
+    """Resources (plural names, e.g. ``networkpolicies``) the API refused."""
+    failed: tuple[str, ...] = ()
+    """Resources that could not be listed for another reason (timeout, 5xx)."""
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadRef:
+    """A pod's top-level owner, or the bare pod itself (kind ``Pod``)."""
+
+    kind: str
+    namespace: str
+    name: str
+
+    def describe(self) -> str:
+        return f"{self.kind.lower()}/{self.namespace}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ClusterModel:
+    namespaces: Mapping[str, Namespace] = field(default_factory=dict)
+    nodes: Mapping[str, Node] = field(default_factory=dict)
+    pods: tuple[Pod, ...] = ()
+    workloads: tuple[Workload, ...] = ()
+    services: tuple[Service, ...] = ()
+    endpoint_slices: tuple[EndpointSlice, ...] = ()
+    endpoints: tuple[Endpoints, ...] = ()
+    network_policies: tuple[NetworkPolicy, ...] = ()
+    ingresses: tuple[Ingress, ...] = ()
+    ingress_classes: tuple[IngressClass, ...] = ()
+    gateway_classes: tuple[GatewayClass, ...] = ()
+    gateways: tuple[Gateway, ...] = ()
+    routes: tuple[Route, ...] = ()
+    config_maps: tuple[ConfigMap, ...] = ()
+    secrets: tuple[SecretRef, ...] = ()
+    events: tuple[Event, ...] = ()
+    custom: tuple[CustomObject, ...] = ()
+    unknown: tuple[UnknownObject, ...] = ()
+    node_artifacts: Mapping[str, NodeArtifacts] = field(default_factory=dict)
+    problems: tuple[LoadProblem, ...] = ()
+    source: SourceInfo = SourceInfo()
+
+    # ---- indexes (filled by build_model) ----
+    pods_by_namespace: Mapping[str, tuple[Pod, ...]] = field(default_factory=dict)
+    pod_by_key: Mapping[tuple[str, str], Pod] = field(default_factory=dict)
+    pods_by_ip: Mapping[str, tuple[Pod, ...]] = field(default_factory=dict)
+    pods_by_node: Mapping[str, tuple[Pod, ...]] = field(default_factory=dict)
+    label_index: Mapping[str, Mapping[str, Mapping[str, tuple[Pod, ...]]]] = field(
+        default_factory=dict
+    )
+    """namespace -> label key -> label value -> pods."""
+    service_by_key: Mapping[tuple[str, str], Service] = field(default_factory=dict)
+    services_by_cluster_ip: Mapping[str, Service] = field(default_factory=dict)
+    slices_by_service: Mapping[tuple[str, str], tuple[EndpointSlice, ...]] = field(
+        default_factory=dict
+    )
+    workload_by_key: Mapping[tuple[str, str, str], Workload] = field(default_factory=dict)
+    owner_of_pod: Mapping[tuple[str, str], WorkloadRef] = field(default_factory=dict)
+    policies_by_namespace: Mapping[str, tuple[NetworkPolicy, ...]] = field(default_factory=dict)
+    kinds_present: frozenset[str] = frozenset()
+
+    # ---- queries ----
+
+    def pod(self, namespace: str, name: str) -> Pod | None:
+        return self.pod_by_key.get((namespace, name))
+
+    def service(self, namespace: str, name: str) -> Service | None:
+        return self.service_by_key.get((namespace, name))
+
+    def namespace_labels(self, namespace: str) -> dict[str, str]:
+        """Labels of a namespace. A namespace absent from the input still has the
+        ``kubernetes.io/metadata.name`` label the API server sets on every
+        namespace since 1.21."""
+        ns = self.namespaces.get(namespace)
+        if ns is not None:
+            return ns.labels
+        return {"kubernetes.io/metadata.name": namespace}
+
+    def pods_matching(self, namespace: str, selector: LabelSelector | Mapping[str, str]) -> list[Pod]:
+        """Pods of ``namespace`` matched by a selector (a LabelSelector or a Service-style map)."""
+        if not isinstance(selector, LabelSelector):
+            selector = LabelSelector.from_match_labels(selector)
+        if selector.labels:
+            k, v = selector.labels[0]
+            candidates: Iterable[Pod] = self.label_index.get(namespace, {}).get(k, {}).get(v, ())
+        else:
+            candidates = self.pods_by_namespace.get(namespace, ())
+        return [p for p in candidates if selector.matches(p.labels)]
+
+    def slices_for(self, service: Service) -> tuple[EndpointSlice, ...]:
+        return self.slices_by_service.get(service.key, ())
+
+    def ready_endpoints(self, service: Service) -> list[Endpoint]:
+        return [e for s in self.slices_for(service) for e in s.endpoints if e.is_ready]
+
+    def owner(self, pod: Pod) -> WorkloadRef:
+        return self.owner_of_pod.get(pod.key) or WorkloadRef("Pod", pod.namespace, pod.name)
+
+    def workload(self, kind: str, namespace: str, name: str) -> Workload | None:
+        return self.workload_by_key.get((kind, namespace, name))
+
+    def pods_of_workload(self, ref: WorkloadRef) -> list[Pod]:
+        if ref.kind == "Pod":
+            p = self.pod(ref.namespace, ref.name)
+            return [p] if p else []
+        return [p for p in self.pods_by_namespace.get(ref.namespace, ()) if self.owner(p) == ref]
+
+    def policies_in(self, namespace: str) -> tuple[NetworkPolicy, ...]:
+        return self.policies_by_namespace.get(namespace, ())
+
+    def custom_of_kind(self, *kinds: str) -> list[CustomObject]:
+        return [c for c in self.custom if c.kind in kinds]
+
+    def config_map(self, namespace: str, name: str) -> ConfigMap | None:
+        for c in self.config_maps:
+            if c.meta.namespace == namespace and c.meta.name == name:
+                return c
+        return None
+
+    def has_kind(self, kind: str) -> bool:
+        """True if the input contained (or could have contained) objects of ``kind``."""
+        return kind in self.kinds_present
+
+    def is_forbidden(self, resource: str) -> bool:
+        return resource in self.source.forbidden or resource in self.source.failed
+
+    def events_for(self, kind: str, namespace: str | None, name: str) -> list[Event]:
+        return [
+            e
+            for e in self.events
+            if e.involved_kind == kind and e.involved_name == name
+            and (namespace is None or e.involved_namespace == namespace)
+        ]
+
+
+ModelObject = (
+    Namespace | Node | Pod | Workload | Service | EndpointSlice | Endpoints | NetworkPolicy
+    | Ingress | IngressClass | GatewayClass | Gateway | Route | ConfigMap | SecretRef | Event
+    | CustomObject | UnknownObject | NodeArtifacts
+)
+
+
+def _derive_pods(workloads: Iterable[Workload], existing: set[tuple[str, str]]) -> Iterator[Pod]:
+    """Pods implied by workload templates, for manifest-only input.
+
+    One pod per workload that has a template (the replica count changes
+    nothing for connectivity), named ``<workload>-derived``. Pods of
+    ReplicaSets owned by a Deployment in the input are not derived twice.
+    """
+    for w in workloads:
+        if w.template is None or w.kind == "CronJob":
+            continue
+        if any(o.controller and o.kind in WORKLOAD_KINDS for o in w.meta.owner_refs):
+            continue
+        name = f"{w.name}-derived"
+        if (w.namespace, name) in existing:
+            continue
+        yield Pod(
+            meta=Meta(
+                name=name,
+                namespace=w.namespace,
+                labels=dict(w.template.labels),
+                annotations=dict(w.template.annotations),
+                owner_refs=(OwnerRef(kind=w.kind, name=w.name, controller=True),),
+                origin=w.meta.origin,
+                derived=True,
+            ),
+            spec=w.template.spec,
+            phase="Pending",
+        )
+
+
+def _endpoints_to_slice(ep: Endpoints) -> EndpointSlice:
+    eps = tuple(
+        Endpoint(addresses=e.addresses, ready=True, serving=True, terminating=False,
+                 node_name=e.node_name, hostname=e.hostname, target=e.target)
+        for e in ep.ready
+    ) + tuple(
+        Endpoint(addresses=e.addresses, ready=False, serving=False, terminating=False,
+                 node_name=e.node_name, hostname=e.hostname, target=e.target)
+        for e in ep.not_ready
+    )
+    return EndpointSlice(
+        meta=Meta(name=f"{ep.meta.name}-from-endpoints", namespace=ep.meta.namespace,
+                  labels={"kubernetes.io/service-name": ep.meta.name},
+                  origin=ep.meta.origin, derived=True),
+        service_name=ep.meta.name,
+        endpoints=eps,
+        ports=ep.ports,
+    )
+
+
+def build_model(
+    objects: Iterable[ModelObject],
+    problems: Iterable[LoadProblem] = (),
+    *,
+    source: SourceInfo = SourceInfo(),
+    derive_pods: bool | None = None,
+) -> ClusterModel:
+    """Build the frozen model and its indexes.
+
+    ``derive_pods``: derive pods from workload templates. ``None`` (the
+    default) derives them only when the input holds workloads but no pods
+    at all, i.e. a directory of manifests rather than a cluster dump.
+    """
+    buckets: dict[type, list[object]] = defaultdict(list)
+    probs = list(problems)
+    kinds: set[str] = set()
+    for obj in objects:
+        buckets[type(obj)].append(obj)
+        kinds.add(getattr(obj, "kind", type(obj).__name__))
+
+    # Duplicates (same kind/namespace/name) keep the last one read, as `kubectl apply` would.
+    def dedup(items: list[object], key_fn: object) -> list[object]:
+        seen: dict[object, object] = {}
+        for it in items:
+            k = key_fn(it)  # type: ignore[operator]
+            if k in seen:
+                meta: Meta = it.meta  # type: ignore[attr-defined]
+                probs.append(LoadProblem(
+                    level=Level.WARNING,
+                    message="duplicate object; the later one is used",
+                    origin=meta.origin,
+                    object=f"{getattr(it, 'kind', type(it).__name__)}/{meta.namespace or ''}/{meta.name}",
+                ))
+            seen[k] = it
+        return list(seen.values())
+
+    def meta_key(o: object) -> tuple[str, str | None, str]:
+        m: Meta = o.meta  # type: ignore[attr-defined]
+        return (getattr(o, "kind", type(o).__name__), m.namespace, m.name)
+
+    namespaces = {n.meta.name: n for n in dedup(buckets[Namespace], meta_key)}  # type: ignore[attr-defined]
+    nodes = {n.meta.name: n for n in dedup(buckets[Node], meta_key)}  # type: ignore[attr-defined]
+    pods: list[Pod] = dedup(buckets[Pod], meta_key)  # type: ignore[assignment]
+    workloads: list[Workload] = dedup(buckets[Workload], meta_key)  # type: ignore[assignment]
+    services: list[Service] = dedup(buckets[Service], meta_key)  # type: ignore[assignment]
+    slices: list[EndpointSlice] = dedup(buckets[EndpointSlice], meta_key)  # type: ignore[assignment]
+    endpoints: list[Endpoints] = dedup(buckets[Endpoints], meta_key)  # type: ignore[assignment]
+    policies: list[NetworkPolicy] = dedup(buckets[NetworkPolicy], meta_key)  # type: ignore[assignment]
+
+    if derive_pods is None:
+        derive_pods = not pods and any(w.template is not None for w in workloads)
+    if derive_pods:
+        existing = {p.key for p in pods}
+        pods.extend(_derive_pods(workloads, existing))
+        if any(p.meta.derived for p in pods):
+            kinds.add("Pod")
+
+    # ---- pod indexes
+    by_ns: dict[str, list[Pod]] = defaultdict(list)
+    by_ip: dict[str, list[Pod]] = defaultdict(list)
+    by_node: dict[str, list[Pod]] = defaultdict(list)
+    label_idx: dict[str, dict[str, dict[str, list[Pod]]]] = {}
+    pod_by_key: dict[tuple[str, str], Pod] = {}
+    for p in pods:
+        ns = p.namespace
+        by_ns[ns].append(p)
+        pod_by_key[(ns, p.meta.name)] = p
+        for ip in p.pod_ips:
+            by_ip[ip].append(p)
+        if p.spec.node_name:
+            by_node[p.spec.node_name].append(p)
+        nsidx = label_idx.get(ns)
+        if nsidx is None:
+            nsidx = label_idx[ns] = {}
+        for k, v in p.meta.labels.items():
+            kidx = nsidx.get(k)
+            if kidx is None:
+                kidx = nsidx[k] = {}
+            lst = kidx.get(v)
+            if lst is None:
+                kidx[v] = [p]
+            else:
+                lst.append(p)
+
+    # ---- owners: walk ownerReferences to the top-level workload present in the input
+    workload_by_key = {w.key: w for w in workloads}
+    owner_of_pod: dict[tuple[str, str], WorkloadRef] = {}
+    top_cache: dict[tuple[str, str, str], WorkloadRef] = {}
+
+    def top_of(kind: str, ns: str, name: str, depth: int = 0) -> WorkloadRef:
+        key = (kind, ns, name)
+        cached = top_cache.get(key)
+        if cached is not None:
+            return cached
+        ref = WorkloadRef(kind, ns, name)
+        w = workload_by_key.get(key)
+        if w is not None and depth < 8:
+            for o in w.meta.owner_refs:
+                if o.controller or len(w.meta.owner_refs) == 1:
+                    if (o.kind, ns, o.name) in workload_by_key:
+                        ref = top_of(o.kind, ns, o.name, depth + 1)
+                    break
+        top_cache[key] = ref
+        return ref
+
+    for p in pods:
+        refs = p.meta.owner_refs
+        if not refs:
+            continue
+        ctrl = next((o for o in refs if o.controller), refs[0])
+        if ctrl.kind == "Node":  # static (mirror) pods are owned by their Node
+            continue
+        owner_of_pod[p.key] = top_of(ctrl.kind, p.namespace, ctrl.name)
+
+    # ---- services and slices
+    service_by_key = {s.key: s for s in services}
+    by_cip: dict[str, Service] = {}
+    for s in services:
+        for ip in s.cluster_ips or ((s.cluster_ip,) if s.cluster_ip else ()):
+            if ip and ip != "None":
+                by_cip[ip] = s
+    slices_by_svc: dict[tuple[str, str], list[EndpointSlice]] = defaultdict(list)
+    for sl in slices:
+        if sl.service_name:
+            slices_by_svc[(sl.namespace, sl.service_name)].append(sl)
+    for ep in endpoints:
+        key = (ep.meta.namespace or "default", ep.meta.name)
+        if key not in slices_by_svc:
+            slices_by_svc[key].append(_endpoints_to_slice(ep))
+
+    pol_by_ns: dict[str, list[NetworkPolicy]] = defaultdict(list)
+    for pol in policies:
+        pol_by_ns[pol.namespace].append(pol)
+
+    artifacts: dict[str, NodeArtifacts] = {}
+    for a in buckets[NodeArtifacts]:
+        artifacts[a.node] = a  # type: ignore[attr-defined]
+
+    def typed(t: type) -> tuple[object, ...]:
+        return tuple(dedup(buckets[t], meta_key)) if buckets[t] and hasattr(buckets[t][0], "meta") else tuple(buckets[t])
+
+    return ClusterModel(
+        namespaces=namespaces,
+        nodes=nodes,
+        pods=tuple(pods),
+        workloads=tuple(workloads),
+        services=tuple(services),
+        endpoint_slices=tuple(slices),
+        endpoints=tuple(endpoints),
+        network_policies=tuple(policies),
+        ingresses=typed(Ingress),  # type: ignore[arg-type]
+        ingress_classes=typed(IngressClass),  # type: ignore[arg-type]
+        gateway_classes=typed(GatewayClass),  # type: ignore[arg-type]
+        gateways=typed(Gateway),  # type: ignore[arg-type]
+        routes=typed(Route),  # type: ignore[arg-type]
+        config_maps=typed(ConfigMap),  # type: ignore[arg-type]
+        secrets=typed(SecretRef),  # type: ignore[arg-type]
+        events=tuple(buckets[Event]),  # type: ignore[arg-type]
+        custom=tuple(buckets[CustomObject]),  # type: ignore[arg-type]
+        unknown=tuple(buckets[UnknownObject]),  # type: ignore[arg-type]
+        node_artifacts=artifacts,
+        problems=tuple(probs),
+        source=source,
+        pods_by_namespace={k: tuple(v) for k, v in by_ns.items()},
+        pod_by_key=pod_by_key,
+        pods_by_ip={k: tuple(v) for k, v in by_ip.items()},
+        pods_by_node={k: tuple(v) for k, v in by_node.items()},
+        label_index={ns: {k: {v: tuple(ps) for v, ps in vals.items()} for k, vals in idx.items()}
+                     for ns, idx in label_idx.items()},
+        service_by_key=service_by_key,
+        services_by_cluster_ip=by_cip,
+        slices_by_service={k: tuple(v) for k, v in slices_by_svc.items()},
+        workload_by_key=workload_by_key,
+        owner_of_pod=owner_of_pod,
+        policies_by_namespace={k: tuple(v) for k, v in pol_by_ns.items()},
+        kinds_present=frozenset(kinds),
+    )
