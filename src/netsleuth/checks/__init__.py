@@ -1,0 +1,1 @@
+"""Network checks (scan): registry, runner and the rules."""

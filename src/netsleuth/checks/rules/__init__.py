@@ -1,0 +1,1 @@
+"""One module per check. Each registers itself with netsleuth.checks.base.register."""

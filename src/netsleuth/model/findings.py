@@ -1,0 +1,99 @@
+"""The vocabulary of diagnoses: layers, verdicts, evidence, findings.
+
+Shared by ``checks`` (findings), ``trace`` (hops) and ``render``. A
+:class:`Finding` says what is wrong, how sure we are, the evidence (object,
+field path, value), the commands that confirm it live, and the fix.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Layer(enum.StrEnum):
+    """Where on the packet path something happens (same vocabulary for trace and scan)."""
+
+    DNS = "dns"
+    SERVICE = "service"
+    ENDPOINTS = "endpoints"
+    TARGET_PORT = "target-port"
+    POLICY_EGRESS = "policy-egress"
+    POLICY_INGRESS = "policy-ingress"
+    NODE = "node"
+    OVERLAY = "overlay"
+    MTU = "mtu"
+    KUBE_PROXY = "kube-proxy"
+    CONNTRACK = "conntrack"
+    INGRESS = "ingress"
+    LOADBALANCER = "loadbalancer"
+    MESH = "mesh"
+    CNI = "cni"
+    IPAM = "ipam"
+
+
+class Severity(enum.StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"error": 3, "warning": 2, "info": 1}[self.value]
+
+
+class Confidence(enum.StrEnum):
+    """How the fact behind a finding was obtained."""
+
+    OBSERVED = "observed"  # live API state or an active probe
+    ARTIFACTS = "artifacts"  # node files / flow logs from a bundle
+    INFERRED = "inferred"  # derived from manifests only
+
+
+class Verdict(enum.StrEnum):
+    OK = "ok"
+    BROKEN = "broken"
+    WARNING = "warning"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+@dataclass(frozen=True, slots=True)
+class Subject:
+    kind: str
+    namespace: str | None
+    name: str
+
+    def ref(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}" if self.namespace else f"{self.kind}/{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """One fact: the object (``Kind/namespace/name``), the field path, and its value."""
+
+    object: str
+    field: str
+    value: str
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Fix:
+    text: str
+    patch: str | None = None
+    """A kubectl patch command or a YAML snippet, when one can be written."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Finding:
+    rule_id: str
+    layer: Layer
+    severity: Severity
+    confidence: Confidence
+    subject: Subject
+    message: str
+    evidence: tuple[Evidence, ...] = ()
+    confirm: tuple[str, ...] = ()
+    fix: Fix | None = None
+    origin_file: str | None = None
+    origin_line: int | None = None

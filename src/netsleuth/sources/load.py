@@ -1,0 +1,51 @@
+"""Glue: run a source, decode what it yields, and build the frozen model."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from netsleuth.model.cluster import ClusterModel, ModelObject, SourceInfo, build_model
+from netsleuth.model.node_artifacts import NodeArtifacts
+from netsleuth.model.problems import LoadProblem
+from netsleuth.sources.base import Collected, RawObject, Source
+from netsleuth.sources.decode import decode
+from netsleuth.sources.manifests import ManifestSource
+
+
+def decode_all(collected: Iterable[Collected]) -> tuple[list[ModelObject], list[LoadProblem]]:
+    objects: list[ModelObject] = []
+    problems: list[LoadProblem] = []
+    append = objects.append
+    for item in collected:
+        if isinstance(item, RawObject):
+            obj, probs = decode(item)
+            if obj is not None:
+                append(obj)
+            if probs:
+                problems.extend(probs)
+        elif isinstance(item, NodeArtifacts):
+            append(item)
+        else:
+            problems.append(item)
+    return objects, problems
+
+
+def load_source(source: Source, *, derive_pods: bool | None = None) -> ClusterModel:
+    objects, problems = decode_all(source.collect())
+    info: SourceInfo = source.info()
+    return build_model(objects, problems, source=info, derive_pods=derive_pods)
+
+
+def load_offline(paths: list[str], *, derive_pods: bool | None = None, stdin_text: str | None = None) -> ClusterModel:
+    """Load files/directories (``-`` for stdin) into a model."""
+    return load_source(ManifestSource(paths, stdin_text=stdin_text), derive_pods=derive_pods)
+
+
+def load_live(
+    *, progress: Callable[[str, int, int | None], None] | None = None, **kwargs: Any
+) -> ClusterModel:
+    """Load from the API server the kubeconfig points at (see :class:`LiveSource`)."""
+    from netsleuth.sources.live import LiveSource
+
+    return load_source(LiveSource(progress=progress, **kwargs))

@@ -1,0 +1,271 @@
+"""Offline input: files and directories of YAML/JSON manifests and cluster dumps.
+
+Accepted shapes (the lightkube loader's rules, plus kubectl's outputs):
+
+- a single object, ``kubectl get -o yaml|json`` output;
+- ``List`` / ``*List`` objects, nested lists flattened;
+- multi-document YAML, with empty documents skipped;
+- directories, recursively (``.yaml``, ``.yml``, ``.json``); a ``nodes/``
+  folder inside holds node artifacts (see :mod:`netsleuth.sources.node_artifacts`);
+- ``kubectl cluster-info dump`` output: the ``--output-directory`` layout
+  (``nodes.json``, ``<namespace>/pods.json``, ``<namespace>/*/logs.txt``…)
+  and the single stream on stdout (concatenated JSON documents with log
+  sections between them).
+
+Every document gets an :class:`Origin` (file, 0-based document index, 1-based
+line). A document that does not parse is reported with that origin and
+skipped; the other documents of the file still load.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+import yaml
+
+from netsleuth.errors import SourceError
+from netsleuth.model.cluster import SourceInfo, SourceKind
+from netsleuth.model.problems import Level, LoadProblem, Origin
+from netsleuth.sources.base import Collected, RawObject
+
+try:
+    _Loader: Any = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _Loader = yaml.SafeLoader
+
+MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
+_DOC_SEP = re.compile(r"^---(?:\s|$)", re.MULTILINE)
+_LOG_NOISE = re.compile(r"^==== (START|END) logs for container", re.MULTILINE)
+
+
+def _flatten(
+    data: Any, origin: Origin, item_lines: list[int] | None = None
+) -> Iterator[Collected]:
+    """Yield the objects of a document, flattening ``List`` kinds (recursively)."""
+    if data is None:
+        return
+    if isinstance(data, list):
+        # A bare YAML/JSON array of objects.
+        for n, item in enumerate(data):
+            yield from _flatten(item, _item_origin(origin, item_lines, n))
+        return
+    if not isinstance(data, dict):
+        yield LoadProblem(
+            level=Level.DEGRADED,
+            message=f"document is a {type(data).__name__}, not a Kubernetes object",
+            origin=origin,
+            skipped="document",
+        )
+        return
+    kind = data.get("kind")
+    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list | type(None)):
+        items = data.get("items") or []
+        list_api = data.get("apiVersion")
+        item_kind = kind[: -len("List")] if kind != "List" else None
+        for n, item in enumerate(items):
+            if isinstance(item, dict):
+                # `kubectl get pods -o json` items lack nothing, but API list items
+                # lack apiVersion/kind: take them from the list.
+                if item_kind and "kind" not in item:
+                    item = {**item, "kind": item_kind}
+                if item_kind and "apiVersion" not in item and isinstance(list_api, str):
+                    item = {**item, "apiVersion": list_api}
+            yield from _flatten(item, _item_origin(origin, item_lines, n))
+        return
+    yield RawObject(data, origin)
+
+
+def _item_origin(origin: Origin, item_lines: list[int] | None, n: int) -> Origin:
+    line = item_lines[n] if item_lines is not None and n < len(item_lines) else origin.line
+    return Origin(file=origin.file, document=origin.document, line=line, live=origin.live)
+
+
+_ITEM_START = re.compile(r"^(\s*)- ")
+
+
+def _list_item_lines(text: str, first_line: int) -> list[int] | None:
+    """Line numbers of the items of a YAML ``items:`` list (kubectl's layout)."""
+    lines = text.split("\n")
+    start = None
+    for n, line in enumerate(lines):
+        if line.startswith("items:"):
+            start = n
+            break
+    if start is None:
+        return None
+    indent: str | None = None
+    out: list[int] = []
+    for n in range(start + 1, len(lines)):
+        line = lines[n]
+        if line and not line[0].isspace() and not line.startswith("-"):
+            break  # next top-level key
+        m = _ITEM_START.match(line)
+        if m:
+            if indent is None:
+                indent = m.group(1)
+            if m.group(1) == indent:
+                out.append(first_line + n)
+    return out
+
+
+def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
+    """Split on ``---`` ourselves so a broken document costs only itself, with its line."""
+    starts = [0] + [m.start() for m in _DOC_SEP.finditer(text) if m.start() != 0]
+    doc_index = 0
+    for n, begin in enumerate(starts):
+        end = starts[n + 1] if n + 1 < len(starts) else len(text)
+        chunk = text[begin:end]
+        first_line = text.count("\n", 0, begin) + 1
+        body = chunk
+        if _DOC_SEP.match(body):
+            nl = body.find("\n")
+            body = "" if nl < 0 else body[nl + 1 :]
+            first_line += 1
+        if not body.strip() or all(
+            not ln.strip() or ln.lstrip().startswith("#") or ln.strip() == "..." for ln in body.split("\n")
+        ):
+            if n > 0 or body.strip():
+                doc_index += 1
+            continue
+        origin = Origin(file=file, document=doc_index, line=first_line)
+        doc_index += 1
+        try:
+            data = yaml.load(body, Loader=_Loader)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+            line = first_line + mark.line if mark is not None else first_line
+            problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+            yield LoadProblem(
+                level=Level.DEGRADED,
+                message=f"YAML parse error: {problem}",
+                origin=Origin(file=file, document=origin.document, line=line),
+                skipped="document",
+            )
+            continue
+        except (ValueError, TypeError, RecursionError) as exc:  # odd scalars, deep nesting
+            yield LoadProblem(
+                level=Level.DEGRADED,
+                message=f"YAML parse error: {type(exc).__name__}: {exc}",
+                origin=origin,
+                skipped="document",
+            )
+            continue
+        item_lines = _list_item_lines(body, first_line) if isinstance(data, dict) and "items" in data else None
+        yield from _flatten(data, origin, item_lines)
+
+
+def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
+    """One JSON document, or a stream of them (``kubectl cluster-info dump`` stdout)."""
+    try:
+        data = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        yield from _flatten(data, Origin(file=file, document=0, line=1))
+        return
+    s = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
+    decoder = json.JSONDecoder()
+    pos = 0
+    doc = 0
+    while pos < len(s):
+        # Skip whitespace and log sections between documents.
+        m = re.compile(r"[{\[]").search(s, pos)
+        if m is None:
+            break
+        gap = s[pos : m.start()]
+        pos = m.start()
+        line = s.count("\n", 0, pos) + 1
+        try:
+            data, end = decoder.raw_decode(s, pos)
+        except json.JSONDecodeError as exc:
+            if doc == 0 and not gap.strip():
+                yield LoadProblem(
+                    level=Level.DEGRADED,
+                    message=f"JSON parse error: {exc.msg}",
+                    origin=Origin(file=file, document=doc, line=exc.lineno),
+                    skipped="document",
+                )
+                # Try to resynchronise on the next line that opens an object.
+            nl = s.find("\n", pos)
+            pos = len(s) if nl < 0 else nl + 1
+            continue
+        except RecursionError:
+            yield LoadProblem(level=Level.DEGRADED, message="JSON nested too deeply",
+                              origin=Origin(file=file, document=doc, line=line), skipped="document")
+            nl = s.find("\n", pos)
+            pos = len(s) if nl < 0 else nl + 1
+            continue
+        yield from _flatten(data, Origin(file=file, document=doc, line=line))
+        doc += 1
+        pos = end
+
+
+def read_file(path: Path) -> Iterator[Collected]:
+    file = str(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        yield LoadProblem(level=Level.FATAL, message=f"cannot read: {exc.strerror}", origin=Origin(file=file), skipped="file")
+        return
+    if path.suffix == ".json" or raw.lstrip()[:1] in (b"{", b"["):
+        yield from iter_json_documents(raw, file)
+        return
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        yield LoadProblem(
+            level=Level.FATAL,
+            message=f"not UTF-8 text (byte {exc.start})",
+            origin=Origin(file=file),
+            skipped="file",
+        )
+        return
+    yield from iter_yaml_documents(text, file)
+
+
+class ManifestSource:
+    """Files and directories given with ``-f``; ``-`` reads standard input."""
+
+    def __init__(self, paths: list[str], *, stdin_text: str | None = None) -> None:
+        self.paths = paths
+        self._stdin_text = stdin_text
+        self._files: list[str] = []
+
+    def info(self) -> SourceInfo:
+        return SourceInfo(kind=SourceKind.OFFLINE, paths=tuple(self.paths))
+
+    def collect(self) -> Iterator[Collected]:
+        for p in self.paths:
+            if p == "-":
+                text = self._stdin_text if self._stdin_text is not None else __import__("sys").stdin.read()
+                if text.lstrip()[:1] in ("{", "["):
+                    yield from iter_json_documents(text, "<stdin>")
+                else:
+                    yield from iter_yaml_documents(text, "<stdin>")
+                continue
+            path = Path(p)
+            if not path.exists():
+                raise SourceError(f"no such file or directory: {p}", tip="Check the path given with -f.")
+            if path.is_file():
+                yield from read_file(path)
+                continue
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                rootp = Path(root)
+                if "nodes" in dirs:
+                    from netsleuth.sources.node_artifacts import collect_nodes_dir
+
+                    dirs.remove("nodes")
+                    yield from collect_nodes_dir(rootp / "nodes")
+                # Skip hidden folders (.git) and tool folders.
+                dirs[:] = [d for d in dirs if not d.startswith(".") and not d.startswith("_")]
+                for name in sorted(files):
+                    fp = rootp / name
+                    if fp.suffix in MANIFEST_SUFFIXES:
+                        yield from read_file(fp)
