@@ -1,0 +1,31 @@
+"""Dataclasses, enums and tuples to JSON (orjson), and YAML."""
+
+from __future__ import annotations
+
+import dataclasses
+import enum
+from typing import Any
+
+import orjson
+import yaml
+
+
+def to_jsonable(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: to_jsonable(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, enum.Enum):
+        return obj.value
+    if isinstance(obj, dict):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | set | frozenset):
+        items = [to_jsonable(v) for v in obj]
+        return sorted(items, key=str) if isinstance(obj, set | frozenset) else items
+    return obj
+
+
+def dumps_json(obj: Any) -> str:
+    return orjson.dumps(to_jsonable(obj), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+
+
+def dumps_yaml(obj: Any) -> str:
+    return str(yaml.safe_dump(to_jsonable(obj), sort_keys=False, default_flow_style=False, allow_unicode=True))
