@@ -1,0 +1,75 @@
+"""Shared fixtures: repository paths, the external corpora, golden files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, settings
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "tests" / "scenarios"
+GOLDEN = ROOT / "tests" / "golden"
+CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
+
+settings.register_profile(
+    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.register_profile(
+    "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+)
+settings.load_profile("ci" if os.environ.get("CI") else "dev")
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--update-goldens",
+        action="store_true",
+        default=False,
+        help="Rewrite golden files from the current output instead of comparing.",
+    )
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens"))
+
+
+@pytest.fixture
+def corpus_dir() -> Path:
+    """``../shared/corpus`` beside the repo; tests skip with a message when it is absent."""
+    if not CORPUS.is_dir():
+        pytest.skip(f"corpus not found at {CORPUS} (expected ../shared/corpus beside the repo)")
+    return CORPUS
+
+
+@pytest.fixture
+def golden(update_goldens: bool):  # type: ignore[no-untyped-def]
+    """``golden(relpath, text)``: compare ``text`` to ``tests/golden/<relpath>`` (or rewrite it)."""
+
+    def check(relpath: str, text: str) -> None:
+        path = GOLDEN / relpath
+        if update_goldens or not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+            if not update_goldens:
+                pytest.fail(f"golden {relpath} did not exist; written now, review and commit it")
+            return
+        expected = path.read_text()
+        assert text == expected, f"output differs from golden {relpath} (run pytest --update-goldens to accept)"
+
+    return check
+
+
+def scenario_path(name: str) -> Path:
+    return SCENARIOS / name
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    if os.geteuid() == 0:
+        return
+    skip = pytest.mark.skip(reason="needs root and network namespaces (runs in CI as root)")
+    for item in items:
+        if "root" in item.keywords:
+            item.add_marker(skip)
