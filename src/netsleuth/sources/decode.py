@@ -770,6 +770,17 @@ def _policy_rules(spec: dict[str, Any], key: str, peer_key: str, ctx: _Ctx) -> t
         if dropped_peer and not peers:
             # All peers were unusable: keeping the rule with no peers would mean
             # "allow everyone", the opposite of what was written. Drop it.
+            ctx.problems.append(
+                LoadProblem(
+                    level=Level.DEGRADED,
+                    message=f"{f}: every peer is invalid, so the rule is left out "
+                    "(the API server would have rejected this policy)",
+                    origin=ctx.origin,
+                    object=ctx.label,
+                    skipped=f"rule {f}",
+                    affects=("policy engine", "connectivity", "trace policy hops"),
+                )
+            )
             continue
         ports = []
         for m, p in enumerate(ctx.lst(r, "ports", f"{f}.ports")):

@@ -1,0 +1,66 @@
+"""``inventory`` as terminal tables."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from netsleuth.inventory import Inventory
+from netsleuth.render.problems_table import render_problems
+
+
+def render_inventory(inv: Inventory, console: Console) -> None:
+    console.print(f"[bold]Source[/bold]  {inv.source}")
+    cni = ", ".join(inv.cni) if inv.cni else "not visible in the input"
+    mode = inv.kube_proxy_mode or "not visible in the input"
+    if inv.kube_proxy_mode and inv.kube_proxy_mode_source:
+        mode += f"  (from {inv.kube_proxy_mode_source})"
+    console.print(f"[bold]CNI[/bold]     {cni}")
+    console.print(f"[bold]kube-proxy[/bold] {mode}")
+    console.print(f"[bold]CoreDNS[/bold] {inv.coredns_replicas + ' ready' if inv.coredns_replicas else 'not found'}")
+    console.print()
+
+    kinds = Table(title="Objects by kind", title_justify="left", show_edge=False)
+    kinds.add_column("Kind")
+    kinds.add_column("Count", justify="right")
+    for kind, n in inv.counts_by_kind.items():
+        kinds.add_row(kind, str(n))
+    for kind, n in inv.derived.items():
+        kinds.add_row(f"{kind} (derived)", str(n))
+    console.print(kinds)
+    console.print()
+
+    if inv.counts_by_namespace:
+        all_kinds = sorted({k for c in inv.counts_by_namespace.values() for k in c})
+        shown = [k for k in ("Pod", "Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingress") if k in all_kinds]
+        ns_table = Table(title="Objects by namespace", title_justify="left", show_edge=False)
+        ns_table.add_column("Namespace")
+        for k in shown:
+            ns_table.add_column(k, justify="right")
+        ns_table.add_column("Other", justify="right")
+        for ns, counts in inv.counts_by_namespace.items():
+            other = sum(v for k, v in counts.items() if k not in shown)
+            ns_table.add_row(ns, *[str(counts.get(k, 0)) for k in shown], str(other))
+        console.print(ns_table)
+        console.print()
+
+    if inv.nodes:
+        nodes = Table(title="Nodes", title_justify="left", show_edge=False)
+        for col in ("Node", "Ready", "PodCIDR", "InternalIP", "Kubelet", "Pods"):
+            nodes.add_column(col, justify="right" if col == "Pods" else "left")
+        for n in inv.nodes:
+            pods = f"{n.pods}/{n.max_pods}" if n.max_pods else str(n.pods)
+            nodes.add_row(n.name, n.ready, ",".join(n.pod_cidrs) or "-", n.internal_ip or "-", n.kubelet_version or "-", pods)
+        console.print(nodes)
+        console.print()
+
+    if inv.unknown_kinds:
+        console.print(
+            "[bold]Kept but not analysed[/bold]: "
+            + ", ".join(f"{k} ×{n}" for k, n in inv.unknown_kinds.items())
+        )
+    if inv.forbidden:
+        console.print("[bold red]Forbidden[/bold red]: " + ", ".join(inv.forbidden))
+    if inv.failed:
+        console.print("[bold red]Failed[/bold red]: " + ", ".join(inv.failed))
+    render_problems(inv.problems, console)
