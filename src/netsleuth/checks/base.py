@@ -17,23 +17,60 @@ A check is a pure function of the frozen model::
         References: ...
         \"\"\"
 
+A check that needs user input takes the frozen :class:`ScanConfig` too;
+say so with ``config=True`` and accept it as the second argument::
+
+    @register(id="CNI402", layer=Layer.IPAM, severity=Severity.ERROR, config=True)
+    def cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]:
+        for cidr in config.extra_cidrs: ...
+
+``ScanConfig`` fields (all have defaults, so ``ScanConfig()`` is valid):
+
+- ``extra_cidrs``: user-given ranges (VPN, peered VPCs, on-prem) that must
+  not overlap pod or service CIDRs (``scan --extra-cidrs``).
+- ``service_cidr``: the Service CIDR when the user knows it (``None``: infer
+  from ClusterIPs, or assume the kubeadm default ``10.96.0.0/12``).
+- ``cluster_domain``: the cluster DNS domain (``cluster.local``).
+- ``restart_threshold``: container restarts from which a pod counts as
+  churning (default 5).
+
+Helpers for check authors:
+
+- :func:`confidence_for(model, *metas, artifacts=False)` — ``OBSERVED`` for
+  live input, ``ARTIFACTS`` when the fact comes from node files,
+  ``INFERRED`` for manifests only or derived objects (``meta.derived``).
+- :func:`finding(...)` builds a :class:`Finding` with the layer and
+  severity of the registered check and the subject's manifest file and line
+  (``meta.origin``), which SARIF uses to point at the manifest.
+
 The runner skips a check, recording a :class:`Skipped` value with the
 reason, when the data it needs is missing (kind absent from the input),
 forbidden (RBAC) or when node artifacts are needed and none were given.
 A check that does not apply yields nothing; it never reports "passed".
+A check that raises is recorded in ``ScanResult.errors`` and the scan goes on.
 """
 
 from __future__ import annotations
 
 import importlib
 import pkgutil
+import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
-from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.findings import Finding, Layer, Severity
+from netsleuth.model.cluster import ClusterModel, SourceKind
+from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
+from netsleuth.model.objects import Meta
 
-DOC_SECTIONS = ("What it checks", "Why it breaks traffic", "Example", "Fix", "Confirm live", "References")
+DOC_SECTIONS = (
+    "What it checks",
+    "Why it breaks traffic",
+    "Example",
+    "Fix",
+    "Confirm live",
+    "References",
+)
 
 # Kind -> the API resource whose RBAC refusal makes it unknowable.
 KIND_RESOURCE = {
@@ -59,6 +96,19 @@ KIND_RESOURCE = {
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ScanConfig:
+    """User input some checks need. Frozen; every field has a default."""
+
+    extra_cidrs: tuple[str, ...] = ()
+    """Ranges outside the cluster (VPN, peered VPCs) that must not overlap pod/service CIDRs."""
+    service_cidr: str | None = None
+    """The Service CIDR if known; ``None`` means infer it (or assume ``10.96.0.0/12``)."""
+    cluster_domain: str = "cluster.local"
+    restart_threshold: int = 5
+    """Container restarts from which a pod counts as churning / crash-looping."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Needs:
     """What a check needs.
 
@@ -75,6 +125,10 @@ class Needs:
     node_artifacts: tuple[str, ...] = ()
 
 
+CheckFn = Callable[..., Iterator[Finding]]
+F = TypeVar("F", bound=CheckFn)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Check:
     id: str
@@ -82,16 +136,24 @@ class Check:
     layer: Layer
     severity: Severity
     needs: Needs
-    run: Callable[[ClusterModel], Iterator[Finding]]
+    run: CheckFn
+    """``run(model)``, or ``run(model, config)`` when ``takes_config``."""
     doc: str
     module: str
+    takes_config: bool = False
+
+    def execute(self, model: ClusterModel, config: ScanConfig | None = None) -> Iterator[Finding]:
+        """Run the check, passing the config when it declared it takes one."""
+        if self.takes_config:
+            return self.run(model, config if config is not None else ScanConfig())
+        return self.run(model)
 
     @property
     def summary(self) -> str:
         return self.doc.strip().split("\n", 1)[0].strip()
 
     def section(self, name: str) -> str:
-        """The text of one docstring section (``What it checks`` …)."""
+        """The text of one docstring section (``What it checks`` …), dedented."""
         lines = self.doc.strip().split("\n")
         out: list[str] = []
         inside = False
@@ -109,8 +171,6 @@ class Check:
                 continue
             if inside:
                 out.append(line)
-        import textwrap
-
         return textwrap.dedent("\n".join(out)).strip()
 
 
@@ -133,11 +193,20 @@ REGISTRY: dict[str, Check] = {}
 
 
 def register(
-    *, id: str, layer: Layer, severity: Severity, needs: Needs = Needs()
-) -> Callable[[Callable[[ClusterModel], Iterator[Finding]]], Callable[[ClusterModel], Iterator[Finding]]]:
-    def deco(fn: Callable[[ClusterModel], Iterator[Finding]]) -> Callable[[ClusterModel], Iterator[Finding]]:
+    *,
+    id: str,
+    layer: Layer,
+    severity: Severity,
+    needs: Needs = Needs(),
+    config: bool = False,
+) -> Callable[[F], F]:
+    """Register a check. ``config=True``: the function takes ``(model, config)``."""
+
+    def deco(fn: F) -> F:
         if id in REGISTRY and REGISTRY[id].module != fn.__module__:
-            raise ValueError(f"check ID {id} registered twice ({REGISTRY[id].module}, {fn.__module__})")
+            raise ValueError(
+                f"check ID {id} registered twice ({REGISTRY[id].module}, {fn.__module__})"
+            )
         REGISTRY[id] = Check(
             id=id,
             name=fn.__name__,
@@ -147,6 +216,7 @@ def register(
             run=fn,
             doc=fn.__doc__ or "",
             module=fn.__module__,
+            takes_config=config,
         )
         return fn
 
@@ -160,6 +230,73 @@ def load_all() -> dict[str, Check]:
     for mod in pkgutil.iter_modules(rules.__path__):
         importlib.import_module(f"{rules.__name__}.{mod.name}")
     return dict(sorted(REGISTRY.items()))
+
+
+# --------------------------------------------------------------------------- helpers for checks
+
+
+def confidence_for(model: ClusterModel, *metas: Meta, artifacts: bool = False) -> Confidence:
+    """How sure a finding is, from where its facts came.
+
+    Node files give ``ARTIFACTS``; any derived object (a pod implied by a
+    workload template) or offline manifests give ``INFERRED``; live API
+    state gives ``OBSERVED``.
+    """
+    if artifacts:
+        return Confidence.ARTIFACTS
+    if any(m.derived for m in metas):
+        return Confidence.INFERRED
+    if model.source.kind == SourceKind.LIVE:
+        return Confidence.OBSERVED
+    return Confidence.INFERRED
+
+
+def finding(
+    rule_id: str,
+    model: ClusterModel,
+    *,
+    kind: str,
+    meta: Meta,
+    message: str,
+    evidence: Iterable[Evidence] = (),
+    confirm: Iterable[str] = (),
+    fix: Fix | str | None = None,
+    severity: Severity | None = None,
+    confidence: Confidence | None = None,
+    also: Iterable[Meta] = (),
+    artifacts: bool = False,
+) -> Finding:
+    """A :class:`Finding` for a registered check about the object ``kind``/``meta``.
+
+    Layer and severity come from the registry (``severity`` overrides);
+    confidence from :func:`confidence_for` over ``meta`` and ``also``; the
+    manifest file and line from ``meta.origin`` (offline input only).
+    """
+    check = REGISTRY[rule_id]
+    if confidence is None:
+        confidence = confidence_for(model, meta, *also, artifacts=artifacts)
+    origin = meta.origin
+    return Finding(
+        rule_id=rule_id,
+        layer=check.layer,
+        severity=severity or check.severity,
+        confidence=confidence,
+        subject=Subject(kind, meta.namespace, meta.name),
+        message=message,
+        evidence=tuple(evidence),
+        confirm=tuple(confirm),
+        fix=Fix(text=fix) if isinstance(fix, str) else fix,
+        origin_file=None if origin.live else origin.file,
+        origin_line=None if origin.live else origin.line,
+    )
+
+
+def ref(kind: str, meta: Meta) -> str:
+    """``Kind/namespace/name`` (or ``Kind/name``) for evidence."""
+    return f"{kind}/{meta.namespace}/{meta.name}" if meta.namespace else f"{kind}/{meta.name}"
+
+
+# --------------------------------------------------------------------------- runner
 
 
 def skip_reason(check: Check, model: ClusterModel) -> str | None:
@@ -180,9 +317,9 @@ def skip_reason(check: Check, model: ClusterModel) -> str | None:
 def select_checks(
     checks: Iterable[Check], select: Iterable[str] = (), ignore: Iterable[str] = ()
 ) -> list[Check]:
-    """``select``/``ignore`` by full ID or prefix (``DNS``, ``SVC2``)."""
-    sel = tuple(select)
-    ign = tuple(ignore)
+    """``select``/``ignore`` by full ID or prefix (``DNS``, ``SVC2``), case-insensitive."""
+    sel = tuple(s.strip().upper() for s in select if s.strip())
+    ign = tuple(i.strip().upper() for i in ignore if i.strip())
     out = []
     for c in checks:
         if sel and not any(c.id.startswith(s) for s in sel):
@@ -193,21 +330,41 @@ def select_checks(
     return out
 
 
-def run_checks(model: ClusterModel, checks: Iterable[Check]) -> ScanResult:
+def run_checks(
+    model: ClusterModel,
+    checks: Iterable[Check],
+    config: ScanConfig | None = None,
+    *,
+    progress: Callable[[Check, int, int], Any] | None = None,
+) -> ScanResult:
+    """Run ``checks`` over ``model``: skipped and failing checks become values.
+
+    ``progress(check, index, total)`` is called before each check (the CLI
+    draws a progress bar with it on a terminal).
+    """
+    cfg = config if config is not None else ScanConfig()
+    todo = list(checks)
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     errors: list[Skipped] = []
     ran: list[str] = []
-    for c in checks:
+    for i, c in enumerate(todo):
+        if progress is not None:
+            progress(c, i, len(todo))
         reason = skip_reason(c, model)
         if reason is not None:
             skipped.append(Skipped(c.id, reason))
             continue
         try:
-            findings.extend(c.run(model))
+            findings.extend(c.execute(model, cfg))
         except Exception as exc:  # a bug in one check must not hide the others
             errors.append(Skipped(c.id, f"check failed: {type(exc).__name__}: {exc}"))
             continue
         ran.append(c.id)
-    findings.sort(key=lambda f: (-f.severity.rank, f.rule_id, f.subject.ref()))
-    return ScanResult(findings=tuple(findings), skipped=tuple(skipped), checks_run=tuple(ran), errors=tuple(errors))
+    findings.sort(key=lambda f: (-f.severity.rank, f.rule_id, f.subject.ref(), f.message))
+    return ScanResult(
+        findings=tuple(findings),
+        skipped=tuple(skipped),
+        checks_run=tuple(ran),
+        errors=tuple(errors),
+    )
