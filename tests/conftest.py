@@ -57,7 +57,9 @@ def golden(update_goldens: bool):  # type: ignore[no-untyped-def]
                 pytest.fail(f"golden {relpath} did not exist; written now, review and commit it")
             return
         expected = path.read_text()
-        assert text == expected, f"output differs from golden {relpath} (run pytest --update-goldens to accept)"
+        assert text == expected, (
+            f"output differs from golden {relpath} (run pytest --update-goldens to accept)"
+        )
 
     return check
 

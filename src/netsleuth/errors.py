@@ -38,7 +38,12 @@ class ForbiddenError(SourceError):
     """The API server answered 403 for ``verb`` on ``resource``."""
 
     def __init__(
-        self, message: str, *, verb: str, resource: str, namespace: str | None = None,
+        self,
+        message: str,
+        *,
+        verb: str,
+        resource: str,
+        namespace: str | None = None,
         tip: str | None = None,
     ) -> None:
         super().__init__(message, tip=tip)
@@ -51,8 +56,13 @@ class InputError(NetsleuthError):
     """Input that cannot be used. Carries where it came from."""
 
     def __init__(
-        self, message: str, *, file: str | None = None, document: int | None = None,
-        line: int | None = None, tip: str | None = None,
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        document: int | None = None,
+        line: int | None = None,
+        tip: str | None = None,
     ) -> None:
         super().__init__(message, tip=tip)
         self.file = file

@@ -13,13 +13,23 @@ from netsleuth.model.problems import LoadProblem
 
 FileOpt = Annotated[
     list[str] | None,
-    typer.Option("-f", "--filename", help="Manifest file or directory (repeatable; '-' for stdin). "
-                 "Without -f, the live cluster of the current kubeconfig context is read."),
+    typer.Option(
+        "-f",
+        "--filename",
+        help="Manifest file or directory (repeatable; '-' for stdin). "
+        "Without -f, the live cluster of the current kubeconfig context is read.",
+    ),
 ]
-KubeconfigOpt = Annotated[str | None, typer.Option("--kubeconfig", help="Path to the kubeconfig file.")]
+KubeconfigOpt = Annotated[
+    str | None, typer.Option("--kubeconfig", help="Path to the kubeconfig file.")
+]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
-NamespaceOpt = Annotated[str | None, typer.Option("-n", "--namespace", help="Limit to this namespace.")]
-AllNamespacesOpt = Annotated[bool, typer.Option("-A", "--all-namespaces", help="All namespaces (the default).")]
+NamespaceOpt = Annotated[
+    str | None, typer.Option("-n", "--namespace", help="Limit to this namespace.")
+]
+AllNamespacesOpt = Annotated[
+    bool, typer.Option("-A", "--all-namespaces", help="All namespaces (the default).")
+]
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -38,8 +48,13 @@ class InputOptions:
 
 
 def input_options(
-    files: list[str] | None, kubeconfig: str | None, context: str | None,
-    namespace: str | None, all_namespaces: bool, *, quiet: bool = False,
+    files: list[str] | None,
+    kubeconfig: str | None,
+    context: str | None,
+    namespace: str | None,
+    all_namespaces: bool,
+    *,
+    quiet: bool = False,
 ) -> InputOptions:
     return InputOptions(
         files=tuple(files or ()),
@@ -63,12 +78,16 @@ def load_model(opts: InputOptions) -> ClusterModel:
     if opts.files:
         return sources.load_offline(list(opts.files))
     if not progress_enabled(opts.quiet):
-        return sources.load_live(kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace)
+        return sources.load_live(
+            kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace
+        )
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
 
     console = Console(stderr=True)
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True) as prog:
+    with Progress(
+        SpinnerColumn(), TextColumn("{task.description}"), console=console, transient=True
+    ) as prog:
         task = prog.add_task("connecting to the API server…", total=None)
 
         def on_progress(resource: str, count: int, total: int | None) -> None:
@@ -76,7 +95,10 @@ def load_model(opts: InputOptions) -> ClusterModel:
             prog.update(task, description=f"listing {resource}: {count}{of}")
 
         return sources.load_live(
-            kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace, progress=on_progress
+            kubeconfig=opts.kubeconfig,
+            context=opts.context,
+            namespace=opts.namespace,
+            progress=on_progress,
         )
 
 

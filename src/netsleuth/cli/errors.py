@@ -51,11 +51,16 @@ def report(exc: BaseException) -> int:
     if isinstance(exc, NetsleuthError):
         where = ""
         if isinstance(exc, InputError) and exc.file:
-            where = f" ({exc.file}" + (f", document {exc.document}" if exc.document is not None else "")
+            where = f" ({exc.file}" + (
+                f", document {exc.document}" if exc.document is not None else ""
+            )
             where += (f", line {exc.line}" if exc.line is not None else "") + ")"
         _err(f"Error: {exc.message}{where}")
         if isinstance(exc, ForbiddenError):
-            _err(f"  cannot {exc.verb} {exc.resource}" + (f" in namespace {exc.namespace}" if exc.namespace else ""))
+            _err(
+                f"  cannot {exc.verb} {exc.resource}"
+                + (f" in namespace {exc.namespace}" if exc.namespace else "")
+            )
         if exc.tip:
             _err(f"Tip: {exc.tip}")
     else:

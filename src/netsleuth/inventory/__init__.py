@@ -53,10 +53,24 @@ def build_inventory(model: ClusterModel, namespace: str | None = None) -> Invent
     by_ns: dict[str, Counter[str]] = {}
     derived: Counter[str] = Counter()
     groups: list[tuple[object, ...]] = [
-        tuple(model.namespaces.values()), tuple(model.nodes.values()), model.pods, model.workloads,
-        model.services, model.endpoint_slices, model.endpoints, model.network_policies, model.ingresses,
-        model.ingress_classes, model.gateway_classes, model.gateways, model.routes, model.config_maps,
-        model.secrets, model.events, model.custom, model.unknown,
+        tuple(model.namespaces.values()),
+        tuple(model.nodes.values()),
+        model.pods,
+        model.workloads,
+        model.services,
+        model.endpoint_slices,
+        model.endpoints,
+        model.network_policies,
+        model.ingresses,
+        model.ingress_classes,
+        model.gateway_classes,
+        model.gateways,
+        model.routes,
+        model.config_maps,
+        model.secrets,
+        model.events,
+        model.custom,
+        model.unknown,
     ]
     for group in groups:
         for obj in group:
@@ -73,7 +87,9 @@ def build_inventory(model: ClusterModel, namespace: str | None = None) -> Invent
                 by_ns.setdefault(ns, Counter())[kind] += 1
     if model.node_artifacts:
         by_kind["NodeArtifacts"] = len(model.node_artifacts)
-    unknown = Counter(f"{u.api_version}/{u.kind}" if u.api_version else u.kind for u in model.unknown)
+    unknown = Counter(
+        f"{u.api_version}/{u.kind}" if u.api_version else u.kind for u in model.unknown
+    )
 
     nodes = []
     for n in sorted(model.nodes.values(), key=lambda n: n.name):
@@ -91,7 +107,11 @@ def build_inventory(model: ClusterModel, namespace: str | None = None) -> Invent
         )
     mode, mode_src = detect_kube_proxy_mode(model)
     src = model.source
-    where = ", ".join(src.paths) if src.paths else (f"context {src.context}" if src.context else str(src.kind))
+    where = (
+        ", ".join(src.paths)
+        if src.paths
+        else (f"context {src.context}" if src.context else str(src.kind))
+    )
     return Inventory(
         source=f"{src.kind}: {where}" + (f" ({src.server})" if src.server else ""),
         counts_by_kind=dict(sorted(by_kind.items())),

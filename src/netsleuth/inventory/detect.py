@@ -53,14 +53,20 @@ def detect_cni(model: ClusterModel) -> list[str]:
                 add(cni)
                 break
     for cm in model.config_maps:
-        cni = CNI_CONFIGMAPS.get(cm.meta.name)
-        if cni:
-            add(cni)
+        cm_cni = CNI_CONFIGMAPS.get(cm.meta.name)
+        if cm_cni:
+            add(cm_cni)
     for art in model.node_artifacts.values():
         for conf in art.cni_configs or ():
             for t in conf.plugin_types:
-                for sig, cni in (("calico", "calico"), ("flannel", "flannel"), ("cilium", "cilium"),
-                                 ("aws-cni", "aws-vpc-cni"), ("weave", "weave"), ("antrea", "antrea")):
+                for sig, cni in (
+                    ("calico", "calico"),
+                    ("flannel", "flannel"),
+                    ("cilium", "cilium"),
+                    ("aws-cni", "aws-vpc-cni"),
+                    ("weave", "weave"),
+                    ("antrea", "antrea"),
+                ):
                     if sig in t:
                         add(cni)
     if "canal" in found:
@@ -79,7 +85,7 @@ def kube_proxy_mode_from_configmap(model: ClusterModel) -> str | None:
     for key in ("config.conf", "config"):
         text = cm.data.get(key)
         if text:
-            m = _MODE.search(text)
+            m = _MODE.search(str(text))
             if m is None:
                 return "iptables"
             return m.group(1) or "iptables"
@@ -97,7 +103,11 @@ def detect_kube_proxy_mode(model: ClusterModel) -> tuple[str | None, str | None]
         return cm_mode, "ConfigMap kube-system/kube-proxy"
     cilium = model.config_map("kube-system", "cilium-config")
     has_kp = any(w.kind == "DaemonSet" and w.name == "kube-proxy" for w in model.workloads)
-    if cilium is not None and cilium.data.get("kube-proxy-replacement") in ("true", "strict") and not has_kp:
+    if (
+        cilium is not None
+        and cilium.data.get("kube-proxy-replacement") in ("true", "strict")
+        and not has_kp
+    ):
         return "ebpf (cilium)", "ConfigMap kube-system/cilium-config kube-proxy-replacement"
     modes = set()
     for art in model.node_artifacts.values():
@@ -117,7 +127,11 @@ def detect_kube_proxy_mode(model: ClusterModel) -> tuple[str | None, str | None]
 def coredns_replicas(model: ClusterModel) -> str | None:
     """``ready/desired`` of the CoreDNS (or kube-dns) Deployment in kube-system."""
     for w in model.workloads:
-        if w.kind == "Deployment" and w.namespace == "kube-system" and w.name in ("coredns", "kube-dns"):
+        if (
+            w.kind == "Deployment"
+            and w.namespace == "kube-system"
+            and w.name in ("coredns", "kube-dns")
+        ):
             if not w.has_status:
                 return f"?/{w.replicas}"
             return f"{w.ready_replicas}/{w.replicas}"

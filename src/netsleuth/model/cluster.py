@@ -25,6 +25,7 @@ import enum
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from netsleuth.model.node_artifacts import NodeArtifacts
 from netsleuth.model.objects import (
@@ -52,6 +53,8 @@ from netsleuth.model.objects import (
 )
 from netsleuth.model.problems import Level, LoadProblem
 from netsleuth.model.selectors import LabelSelector
+
+_T = TypeVar("_T")
 
 WORKLOAD_KINDS = (
     "Deployment",
@@ -155,7 +158,9 @@ class ClusterModel:
             return ns.labels
         return {"kubernetes.io/metadata.name": namespace}
 
-    def pods_matching(self, namespace: str, selector: LabelSelector | Mapping[str, str]) -> list[Pod]:
+    def pods_matching(
+        self, namespace: str, selector: LabelSelector | Mapping[str, str]
+    ) -> list[Pod]:
         """Pods of ``namespace`` matched by a selector (a LabelSelector or a Service-style map)."""
         if not isinstance(selector, LabelSelector):
             selector = LabelSelector.from_match_labels(selector)
@@ -207,15 +212,32 @@ class ClusterModel:
         return [
             e
             for e in self.events
-            if e.involved_kind == kind and e.involved_name == name
+            if e.involved_kind == kind
+            and e.involved_name == name
             and (namespace is None or e.involved_namespace == namespace)
         ]
 
 
 ModelObject = (
-    Namespace | Node | Pod | Workload | Service | EndpointSlice | Endpoints | NetworkPolicy
-    | Ingress | IngressClass | GatewayClass | Gateway | Route | ConfigMap | SecretRef | Event
-    | CustomObject | UnknownObject | NodeArtifacts
+    Namespace
+    | Node
+    | Pod
+    | Workload
+    | Service
+    | EndpointSlice
+    | Endpoints
+    | NetworkPolicy
+    | Ingress
+    | IngressClass
+    | GatewayClass
+    | Gateway
+    | Route
+    | ConfigMap
+    | SecretRef
+    | Event
+    | CustomObject
+    | UnknownObject
+    | NodeArtifacts
 )
 
 
@@ -251,18 +273,36 @@ def _derive_pods(workloads: Iterable[Workload], existing: set[tuple[str, str]]) 
 
 def _endpoints_to_slice(ep: Endpoints) -> EndpointSlice:
     eps = tuple(
-        Endpoint(addresses=e.addresses, ready=True, serving=True, terminating=False,
-                 node_name=e.node_name, hostname=e.hostname, target=e.target)
+        Endpoint(
+            addresses=e.addresses,
+            ready=True,
+            serving=True,
+            terminating=False,
+            node_name=e.node_name,
+            hostname=e.hostname,
+            target=e.target,
+        )
         for e in ep.ready
     ) + tuple(
-        Endpoint(addresses=e.addresses, ready=False, serving=False, terminating=False,
-                 node_name=e.node_name, hostname=e.hostname, target=e.target)
+        Endpoint(
+            addresses=e.addresses,
+            ready=False,
+            serving=False,
+            terminating=False,
+            node_name=e.node_name,
+            hostname=e.hostname,
+            target=e.target,
+        )
         for e in ep.not_ready
     )
     return EndpointSlice(
-        meta=Meta(name=f"{ep.meta.name}-from-endpoints", namespace=ep.meta.namespace,
-                  labels={"kubernetes.io/service-name": ep.meta.name},
-                  origin=ep.meta.origin, derived=True),
+        meta=Meta(
+            name=f"{ep.meta.name}-from-endpoints",
+            namespace=ep.meta.namespace,
+            labels={"kubernetes.io/service-name": ep.meta.name},
+            origin=ep.meta.origin,
+            derived=True,
+        ),
         service_name=ep.meta.name,
         endpoints=eps,
         ports=ep.ports,
@@ -290,33 +330,35 @@ def build_model(
         kinds.add(getattr(obj, "kind", type(obj).__name__))
 
     # Duplicates (same kind/namespace/name) keep the last one read, as `kubectl apply` would.
-    def dedup(items: list[object], key_fn: object) -> list[object]:
-        seen: dict[object, object] = {}
+    def dedup(items: list[_T]) -> list[_T]:
+        seen: dict[tuple[str, str | None, str], _T] = {}
         for it in items:
-            k = key_fn(it)  # type: ignore[operator]
+            meta: Meta = it.meta  # type: ignore[attr-defined]
+            kind = str(getattr(it, "kind", type(it).__name__))
+            k = (kind, meta.namespace, meta.name)
             if k in seen:
-                meta: Meta = it.meta  # type: ignore[attr-defined]
-                probs.append(LoadProblem(
-                    level=Level.WARNING,
-                    message="duplicate object; the later one is used",
-                    origin=meta.origin,
-                    object=f"{getattr(it, 'kind', type(it).__name__)}/{meta.namespace or ''}/{meta.name}",
-                ))
+                probs.append(
+                    LoadProblem(
+                        level=Level.WARNING,
+                        message="duplicate object; the later one is used",
+                        origin=meta.origin,
+                        object=f"{kind}/{meta.namespace or ''}/{meta.name}",
+                    )
+                )
             seen[k] = it
         return list(seen.values())
 
-    def meta_key(o: object) -> tuple[str, str | None, str]:
-        m: Meta = o.meta  # type: ignore[attr-defined]
-        return (getattr(o, "kind", type(o).__name__), m.namespace, m.name)
+    def bucket(t: type[_T]) -> list[_T]:
+        return buckets.get(t, [])  # type: ignore[return-value]
 
-    namespaces = {n.meta.name: n for n in dedup(buckets[Namespace], meta_key)}  # type: ignore[attr-defined]
-    nodes = {n.meta.name: n for n in dedup(buckets[Node], meta_key)}  # type: ignore[attr-defined]
-    pods: list[Pod] = dedup(buckets[Pod], meta_key)  # type: ignore[assignment]
-    workloads: list[Workload] = dedup(buckets[Workload], meta_key)  # type: ignore[assignment]
-    services: list[Service] = dedup(buckets[Service], meta_key)  # type: ignore[assignment]
-    slices: list[EndpointSlice] = dedup(buckets[EndpointSlice], meta_key)  # type: ignore[assignment]
-    endpoints: list[Endpoints] = dedup(buckets[Endpoints], meta_key)  # type: ignore[assignment]
-    policies: list[NetworkPolicy] = dedup(buckets[NetworkPolicy], meta_key)  # type: ignore[assignment]
+    namespaces = {n.meta.name: n for n in dedup(bucket(Namespace))}
+    nodes = {n.meta.name: n for n in dedup(bucket(Node))}
+    pods = dedup(bucket(Pod))
+    workloads = dedup(bucket(Workload))
+    services = dedup(bucket(Service))
+    slices = dedup(bucket(EndpointSlice))
+    endpoints = dedup(bucket(Endpoints))
+    policies = dedup(bucket(NetworkPolicy))
 
     if derive_pods is None:
         derive_pods = not pods and any(w.template is not None for w in workloads)
@@ -403,12 +445,7 @@ def build_model(
     for pol in policies:
         pol_by_ns[pol.namespace].append(pol)
 
-    artifacts: dict[str, NodeArtifacts] = {}
-    for a in buckets[NodeArtifacts]:
-        artifacts[a.node] = a  # type: ignore[attr-defined]
-
-    def typed(t: type) -> tuple[object, ...]:
-        return tuple(dedup(buckets[t], meta_key)) if buckets[t] and hasattr(buckets[t][0], "meta") else tuple(buckets[t])
+    artifacts: dict[str, NodeArtifacts] = {a.node: a for a in bucket(NodeArtifacts)}
 
     return ClusterModel(
         namespaces=namespaces,
@@ -419,16 +456,16 @@ def build_model(
         endpoint_slices=tuple(slices),
         endpoints=tuple(endpoints),
         network_policies=tuple(policies),
-        ingresses=typed(Ingress),  # type: ignore[arg-type]
-        ingress_classes=typed(IngressClass),  # type: ignore[arg-type]
-        gateway_classes=typed(GatewayClass),  # type: ignore[arg-type]
-        gateways=typed(Gateway),  # type: ignore[arg-type]
-        routes=typed(Route),  # type: ignore[arg-type]
-        config_maps=typed(ConfigMap),  # type: ignore[arg-type]
-        secrets=typed(SecretRef),  # type: ignore[arg-type]
-        events=tuple(buckets[Event]),  # type: ignore[arg-type]
-        custom=tuple(buckets[CustomObject]),  # type: ignore[arg-type]
-        unknown=tuple(buckets[UnknownObject]),  # type: ignore[arg-type]
+        ingresses=tuple(dedup(bucket(Ingress))),
+        ingress_classes=tuple(dedup(bucket(IngressClass))),
+        gateway_classes=tuple(dedup(bucket(GatewayClass))),
+        gateways=tuple(dedup(bucket(Gateway))),
+        routes=tuple(dedup(bucket(Route))),
+        config_maps=tuple(dedup(bucket(ConfigMap))),
+        secrets=tuple(dedup(bucket(SecretRef))),
+        events=tuple(bucket(Event)),
+        custom=tuple(bucket(CustomObject)),
+        unknown=tuple(bucket(UnknownObject)),
         node_artifacts=artifacts,
         problems=tuple(probs),
         source=source,
@@ -436,8 +473,10 @@ def build_model(
         pod_by_key=pod_by_key,
         pods_by_ip={k: tuple(v) for k, v in by_ip.items()},
         pods_by_node={k: tuple(v) for k, v in by_node.items()},
-        label_index={ns: {k: {v: tuple(ps) for v, ps in vals.items()} for k, vals in idx.items()}
-                     for ns, idx in label_idx.items()},
+        label_index={
+            ns: {k: {v: tuple(ps) for v, ps in vals.items()} for k, vals in idx.items()}
+            for ns, idx in label_idx.items()
+        },
         service_by_key=service_by_key,
         services_by_cluster_ip=by_cip,
         slices_by_service={k: tuple(v) for k, v in slices_by_svc.items()},

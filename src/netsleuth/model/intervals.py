@@ -43,7 +43,11 @@ class IntervalSet:
 
     @staticmethod
     def single(lo: int, hi: int | None = None) -> IntervalSet:
-        return IntervalSet(((lo, lo if hi is None else hi),)) if (hi is None or lo <= hi) else IntervalSet()
+        return (
+            IntervalSet(((lo, lo if hi is None else hi),))
+            if (hi is None or lo <= hi)
+            else IntervalSet()
+        )
 
     def is_empty(self) -> bool:
         return not self.ranges
@@ -166,7 +170,9 @@ class IPSet:
         return IPSet(IntervalSet.single(0, IPV4_MAX), IntervalSet.single(0, IPV6_MAX))
 
     def contains_ip(self, text_or_parsed: str | tuple[int, int]) -> bool:
-        version, value = parse_ip(text_or_parsed) if isinstance(text_or_parsed, str) else text_or_parsed
+        version, value = (
+            parse_ip(text_or_parsed) if isinstance(text_or_parsed, str) else text_or_parsed
+        )
         return value in (self.v4 if version == 4 else self.v6)
 
     def union(self, other: IPSet) -> IPSet:

@@ -58,7 +58,11 @@ class Requirement:
 
     def describe(self) -> str:
         if self.operator in (Operator.EXISTS, Operator.DOES_NOT_EXIST):
-            return f"{self.key} {self.operator}" if self.operator is Operator.EXISTS else f"!{self.key}"
+            return (
+                f"{self.key} {self.operator}"
+                if self.operator is Operator.EXISTS
+                else f"!{self.key}"
+            )
         vals = ",".join(sorted(self.values))
         op = "in" if self.operator is Operator.IN else "notin"
         return f"{self.key} {op} ({vals})"
@@ -97,7 +101,10 @@ class LabelSelector:
 
     def requirements(self) -> tuple[Requirement, ...]:
         """matchLabels folded into ``In`` requirements, then the expressions."""
-        return tuple(Requirement(k, Operator.IN, frozenset({v})) for k, v in self.labels) + self.expressions
+        return (
+            tuple(Requirement(k, Operator.IN, frozenset({v})) for k, v in self.labels)
+            + self.expressions
+        )
 
     def describe(self) -> str:
         if self.invalid is not None:

@@ -31,17 +31,32 @@ def capture_console(width: int = 120) -> tuple[Console, io.StringIO]:
     """A fixed-width, colourless console writing to a string (for tests and goldens)."""
     buf = io.StringIO()
     console = Console(
-        file=buf, width=width, color_system=None, force_terminal=False, highlight=False,
-        soft_wrap=False, legacy_windows=False, emoji=False,
+        file=buf,
+        width=width,
+        color_system=None,
+        force_terminal=False,
+        highlight=False,
+        soft_wrap=False,
+        legacy_windows=False,
+        emoji=False,
     )
     return console, buf
 
 
 def status_mark(status: str) -> str:
     """A mark that survives without colour: ok ✔, broken ✘, warning !, unknown ?, skipped -."""
-    return {"ok": "✔", "broken": "✘", "warning": "!", "unknown": "?", "skipped": "-"}.get(status, "?")
+    return {"ok": "✔", "broken": "✘", "warning": "!", "unknown": "?", "skipped": "-"}.get(
+        status, "?"
+    )
 
 
 def status_style(status: str) -> str:
-    return {"ok": "green", "broken": "bold red", "warning": "yellow", "unknown": "magenta", "skipped": "dim",
-            "error": "bold red", "info": "cyan"}.get(status, "")
+    return {
+        "ok": "green",
+        "broken": "bold red",
+        "warning": "yellow",
+        "unknown": "magenta",
+        "skipped": "dim",
+        "error": "bold red",
+        "info": "cyan",
+    }.get(status, "")

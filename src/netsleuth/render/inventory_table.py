@@ -17,7 +17,9 @@ def render_inventory(inv: Inventory, console: Console) -> None:
         mode += f"  (from {inv.kube_proxy_mode_source})"
     console.print(f"[bold]CNI[/bold]     {cni}")
     console.print(f"[bold]kube-proxy[/bold] {mode}")
-    console.print(f"[bold]CoreDNS[/bold] {inv.coredns_replicas + ' ready' if inv.coredns_replicas else 'not found'}")
+    console.print(
+        f"[bold]CoreDNS[/bold] {inv.coredns_replicas + ' ready' if inv.coredns_replicas else 'not found'}"
+    )
     console.print()
 
     kinds = Table(title="Objects by kind", title_justify="left", show_edge=False)
@@ -32,7 +34,11 @@ def render_inventory(inv: Inventory, console: Console) -> None:
 
     if inv.counts_by_namespace:
         all_kinds = sorted({k for c in inv.counts_by_namespace.values() for k in c})
-        shown = [k for k in ("Pod", "Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingress") if k in all_kinds]
+        shown = [
+            k
+            for k in ("Pod", "Deployment", "Service", "EndpointSlice", "NetworkPolicy", "Ingress")
+            if k in all_kinds
+        ]
         ns_table = Table(title="Objects by namespace", title_justify="left", show_edge=False)
         ns_table.add_column("Namespace")
         for k in shown:
@@ -48,9 +54,16 @@ def render_inventory(inv: Inventory, console: Console) -> None:
         nodes = Table(title="Nodes", title_justify="left", show_edge=False)
         for col in ("Node", "Ready", "PodCIDR", "InternalIP", "Kubelet", "Pods"):
             nodes.add_column(col, justify="right" if col == "Pods" else "left")
-        for n in inv.nodes:
-            pods = f"{n.pods}/{n.max_pods}" if n.max_pods else str(n.pods)
-            nodes.add_row(n.name, n.ready, ",".join(n.pod_cidrs) or "-", n.internal_ip or "-", n.kubelet_version or "-", pods)
+        for row in inv.nodes:
+            pods = f"{row.pods}/{row.max_pods}" if row.max_pods else str(row.pods)
+            nodes.add_row(
+                row.name,
+                row.ready,
+                ",".join(row.pod_cidrs) or "-",
+                row.internal_ip or "-",
+                row.kubelet_version or "-",
+                pods,
+            )
         console.print(nodes)
         console.print()
 

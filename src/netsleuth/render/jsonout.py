@@ -24,8 +24,17 @@ def to_jsonable(obj: Any) -> Any:
 
 
 def dumps_json(obj: Any) -> str:
-    return orjson.dumps(to_jsonable(obj), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+    return (
+        orjson.dumps(
+            to_jsonable(obj), option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS
+        ).decode()
+        + "\n"
+    )
 
 
 def dumps_yaml(obj: Any) -> str:
-    return str(yaml.safe_dump(to_jsonable(obj), sort_keys=False, default_flow_style=False, allow_unicode=True))
+    return str(
+        yaml.safe_dump(
+            to_jsonable(obj), sort_keys=False, default_flow_style=False, allow_unicode=True
+        )
+    )

@@ -16,7 +16,9 @@ def render_problems(problems: Sequence[LoadProblem], console: Console) -> None:
     if not problems:
         return
     console.print()
-    console.print(f"[bold]Input problems[/bold] ({len(problems)}): the rest of the input was analysed.")
+    console.print(
+        f"[bold]Input problems[/bold] ({len(problems)}): the rest of the input was analysed."
+    )
     for p in problems[:MAX_SHOWN]:
         console.print("  " + escape(p.describe()))
     if len(problems) > MAX_SHOWN:

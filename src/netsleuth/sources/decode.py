@@ -82,7 +82,13 @@ CUSTOM_KINDS: dict[str, set[str]] = {
     "crd.projectcalico.org": {"NetworkPolicy", "GlobalNetworkPolicy", "IPPool"},
     "projectcalico.org": {"NetworkPolicy", "GlobalNetworkPolicy", "IPPool"},
     "policy.networking.k8s.io": {"AdminNetworkPolicy", "BaselineAdminNetworkPolicy"},
-    "networking.istio.io": {"VirtualService", "DestinationRule", "Gateway", "Sidecar", "ServiceEntry"},
+    "networking.istio.io": {
+        "VirtualService",
+        "DestinationRule",
+        "Gateway",
+        "Sidecar",
+        "ServiceEntry",
+    },
     "security.istio.io": {"PeerAuthentication", "AuthorizationPolicy"},
     "gateway.networking.k8s.io": {"ReferenceGrant"},
 }
@@ -289,9 +295,14 @@ def selector(obj: Any, ctx: _Ctx, field: str) -> LabelSelector:
             invalid = f"{f} malformed"
             continue
         try:
-            op = Operator(e.get("operator"))
+            op = Operator(str(e.get("operator")))
         except ValueError:
-            ctx.bad(f + ".operator", e.get("operator"), "In, NotIn, Exists or DoesNotExist", Level.DEGRADED)
+            ctx.bad(
+                f + ".operator",
+                e.get("operator"),
+                "In, NotIn, Exists or DoesNotExist",
+                Level.DEGRADED,
+            )
             invalid = f"{f} unknown operator"
             continue
         values = e.get("values") or []
@@ -310,7 +321,9 @@ def selector(obj: Any, ctx: _Ctx, field: str) -> LabelSelector:
             invalid = f"{f} {op} with values"
             continue
         reqs.append(Requirement(e["key"], op, vals))
-    return LabelSelector(labels=tuple(sorted(labels.items())), expressions=tuple(reqs), invalid=invalid)
+    return LabelSelector(
+        labels=tuple(sorted(labels.items())), expressions=tuple(reqs), invalid=invalid
+    )
 
 
 def _probe(obj: Any) -> Probe | None:
@@ -356,8 +369,8 @@ def _container(c: Any, ctx: _Ctx, field: str, is_init: bool) -> Container | None
             v = e.get("value")
             env.append((e["name"], v if isinstance(v, str) else ("" if v is None else str(v))))
     res = ctx.d(c, "resources", f"{field}.resources")
-    lim = res.get("limits") if isinstance(res.get("limits"), dict) else {}
-    req = res.get("requests") if isinstance(res.get("requests"), dict) else {}
+    lim: dict[str, Any] = res["limits"] if isinstance(res.get("limits"), dict) else {}
+    req: dict[str, Any] = res["requests"] if isinstance(res.get("requests"), dict) else {}
 
     def q(m: dict[str, Any], k: str) -> str | None:
         v = m.get(k)
@@ -404,7 +417,9 @@ def _pod_spec(spec: dict[str, Any], ctx: _Ctx, field: str) -> PodSpec:
                 val = o.get("value")
                 opts.append((o["name"], None if val is None else str(val)))
         dns_config = DNSConfig(
-            nameservers=tuple(str(x) for x in ctx.lst(dc, "nameservers", f"{field}.dnsConfig.nameservers")),
+            nameservers=tuple(
+                str(x) for x in ctx.lst(dc, "nameservers", f"{field}.dnsConfig.nameservers")
+            ),
             searches=tuple(str(x) for x in ctx.lst(dc, "searches", f"{field}.dnsConfig.searches")),
             options=tuple(opts),
         )
@@ -474,7 +489,11 @@ def _node(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Node:
             addrs.append(NodeAddress(type=str(a.get("type", "")), address=str(a["address"])))
     info = ctx.d(status, "nodeInfo", "status.nodeInfo")
     taints = tuple(
-        Taint(key=str(t.get("key", "")), value=str(t.get("value", "") or ""), effect=str(t.get("effect", "")))
+        Taint(
+            key=str(t.get("key", "")),
+            value=str(t.get("value", "") or ""),
+            effect=str(t.get("effect", "")),
+        )
         for t in ctx.lst(spec, "taints", "spec.taints")
         if isinstance(t, dict)
     )
@@ -490,7 +509,9 @@ def _node(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Node:
         os_image=str(info.get("osImage", "")),
         architecture=str(info.get("architecture", "")),
         provider_id=str(spec.get("providerID", "") or ""),
-        capacity_pods=ctx.i(ctx.d(status, "capacity", "status.capacity"), "pods", "status.capacity.pods"),
+        capacity_pods=ctx.i(
+            ctx.d(status, "capacity", "status.capacity"), "pods", "status.capacity.pods"
+        ),
         allocatable_pods=ctx.i(
             ctx.d(status, "allocatable", "status.allocatable"), "pods", "status.allocatable.pods"
         ),
@@ -499,7 +520,9 @@ def _node(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Node:
     )
 
 
-def _container_statuses(status: dict[str, Any], ctx: _Ctx, key: str, is_init: bool) -> list[ContainerStatus]:
+def _container_statuses(
+    status: dict[str, Any], ctx: _Ctx, key: str, is_init: bool
+) -> list[ContainerStatus]:
     out = []
     for n, cs in enumerate(ctx.lst(status, key, f"status.{key}")):
         if not isinstance(cs, dict):
@@ -576,13 +599,20 @@ def _workload(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Workload:
         template = PodTemplate(
             labels=ctx.strmap(tmd, "labels", "spec.template.metadata.labels"),
             annotations=ctx.strmap(tmd, "annotations", "spec.template.metadata.annotations"),
-            spec=_pod_spec(ctx.d(tmpl_raw, "spec", "spec.template.spec"), ctx, "spec.template.spec"),
+            spec=_pod_spec(
+                ctx.d(tmpl_raw, "spec", "spec.template.spec"), ctx, "spec.template.spec"
+            ),
         )
     sel = spec.get("selector")
     if kind == "ReplicationController" and isinstance(sel, dict) and "matchLabels" not in sel:
         sel = {"matchLabels": sel}
     replicas = ctx.i(spec, "replicas", "spec.replicas")
-    if replicas is None and kind in ("Deployment", "StatefulSet", "ReplicaSet", "ReplicationController"):
+    if replicas is None and kind in (
+        "Deployment",
+        "StatefulSet",
+        "ReplicaSet",
+        "ReplicationController",
+    ):
         replicas = 1  # API default
     return Workload(
         kind=kind,
@@ -611,7 +641,12 @@ def _service(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Service:
         f = f"spec.ports[{n}]"
         num = ctx.i(p, "port", f + ".port")
         if num is None or not 0 < num <= 65535:
-            ctx.bad(f + ".port", p.get("port") if isinstance(p, dict) else p, "a port number in 1-65535", Level.DEGRADED)
+            ctx.bad(
+                f + ".port",
+                p.get("port") if isinstance(p, dict) else p,
+                "a port number in 1-65535",
+                Level.DEGRADED,
+            )
             continue
         ports.append(
             ServicePort(
@@ -641,7 +676,9 @@ def _service(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Service:
         ports=tuple(ports),
         external_name=ctx.s(spec, "externalName", "spec.externalName"),
         external_ips=tuple(str(x) for x in ctx.lst(spec, "externalIPs", "spec.externalIPs")),
-        publish_not_ready_addresses=bool(ctx.b(spec, "publishNotReadyAddresses", "spec.publishNotReadyAddresses", False)),
+        publish_not_ready_addresses=bool(
+            ctx.b(spec, "publishNotReadyAddresses", "spec.publishNotReadyAddresses", False)
+        ),
         session_affinity=ctx.s(spec, "sessionAffinity", "spec.sessionAffinity", "None") or "None",
         external_traffic_policy=ctx.s(spec, "externalTrafficPolicy", "spec.externalTrafficPolicy"),
         internal_traffic_policy=ctx.s(spec, "internalTrafficPolicy", "spec.internalTrafficPolicy"),
@@ -662,7 +699,9 @@ def _endpoint_port(p: Any, ctx: _Ctx, f: str) -> EndpointPort:
 
 def _target(t: Any) -> EndpointTarget | None:
     if isinstance(t, dict) and t.get("name"):
-        return EndpointTarget(kind=str(t.get("kind", "Pod")), name=str(t["name"]), namespace=t.get("namespace"))
+        return EndpointTarget(
+            kind=str(t.get("kind", "Pod")), name=str(t["name"]), namespace=t.get("namespace")
+        )
     return None
 
 
@@ -686,7 +725,9 @@ def _endpoint_slice(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> EndpointSlice
                 target=_target(e.get("targetRef")),
             )
         )
-    ports = tuple(_endpoint_port(p, ctx, f"ports[{n}]") for n, p in enumerate(ctx.lst(raw, "ports", "ports")))
+    ports = tuple(
+        _endpoint_port(p, ctx, f"ports[{n}]") for n, p in enumerate(ctx.lst(raw, "ports", "ports"))
+    )
     return EndpointSlice(
         meta=meta,
         service_name=meta.labels.get("kubernetes.io/service-name"),
@@ -714,7 +755,10 @@ def _endpoints_v1(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Endpoints:
                             target=_target(a.get("targetRef")),
                         )
                     )
-        ports += [_endpoint_port(p, ctx, f"{f}.ports[{m}]") for m, p in enumerate(ctx.lst(sub, "ports", f + ".ports"))]
+        ports += [
+            _endpoint_port(p, ctx, f"{f}.ports[{m}]")
+            for m, p in enumerate(ctx.lst(sub, "ports", f + ".ports"))
+        ]
     return Endpoints(meta=meta, ready=tuple(ready), not_ready=tuple(not_ready), ports=tuple(ports))
 
 
@@ -742,7 +786,9 @@ def _policy_peer(p: Any, ctx: _Ctx, f: str) -> PolicyPeer | None:
                 ctx.bad(f"{f}.ipBlock.except[{m}]", ex, "a CIDR", Level.DEGRADED)
         ipb = IPBlock(cidr=cidr, except_=tuple(excepts))
     return PolicyPeer(
-        pod_selector=selector(p["podSelector"], ctx, f + ".podSelector") if "podSelector" in p else None,
+        pod_selector=selector(p["podSelector"], ctx, f + ".podSelector")
+        if "podSelector" in p
+        else None,
         namespace_selector=selector(p["namespaceSelector"], ctx, f + ".namespaceSelector")
         if "namespaceSelector" in p
         else None,
@@ -750,7 +796,9 @@ def _policy_peer(p: Any, ctx: _Ctx, f: str) -> PolicyPeer | None:
     )
 
 
-def _policy_rules(spec: dict[str, Any], key: str, peer_key: str, ctx: _Ctx) -> tuple[PolicyRule, ...]:
+def _policy_rules(
+    spec: dict[str, Any], key: str, peer_key: str, ctx: _Ctx
+) -> tuple[PolicyRule, ...]:
     rules = []
     for n, r in enumerate(ctx.lst(spec, key, f"spec.{key}")):
         f = f"spec.{key}[{n}]"
@@ -840,12 +888,16 @@ def _ingress_backend(b: Any, ctx: _Ctx, f: str) -> IngressBackend:
         sp = b.get("servicePort")
         return IngressBackend(
             service_name=ctx.s(b, "serviceName", f + ".serviceName"),
-            port_number=sp if isinstance(sp, int) else (int(sp) if isinstance(sp, str) and sp.isdigit() else None),
+            port_number=sp
+            if isinstance(sp, int)
+            else (int(sp) if isinstance(sp, str) and sp.isdigit() else None),
             port_name=sp if isinstance(sp, str) and not sp.isdigit() else None,
         )
     res = b.get("resource")
     if isinstance(res, dict):
-        return IngressBackend(resource_kind=str(res.get("kind", "")), resource_name=str(res.get("name", "")))
+        return IngressBackend(
+            resource_kind=str(res.get("kind", "")), resource_name=str(res.get("name", ""))
+        )
     return IngressBackend()
 
 
@@ -861,8 +913,11 @@ def _ingress(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Ingress:
             paths.append(
                 IngressPath(
                     path=ctx.s(p, "path", pf + ".path", "/") or "/",
-                    path_type=ctx.s(p, "pathType", pf + ".pathType", "ImplementationSpecific") or "ImplementationSpecific",
-                    backend=_ingress_backend(p.get("backend") if isinstance(p, dict) else None, ctx, pf + ".backend"),
+                    path_type=ctx.s(p, "pathType", pf + ".pathType", "ImplementationSpecific")
+                    or "ImplementationSpecific",
+                    backend=_ingress_backend(
+                        p.get("backend") if isinstance(p, dict) else None, ctx, pf + ".backend"
+                    ),
                 )
             )
         rules.append(IngressRuleSpec(host=ctx.s(r, "host", f + ".host"), paths=tuple(paths)))
@@ -901,7 +956,8 @@ def _ingress_class(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> IngressClass:
 def _gateway_class(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> GatewayClass:
     return GatewayClass(
         meta=meta,
-        controller=ctx.s(ctx.d(raw, "spec", "spec"), "controllerName", "spec.controllerName", "") or "",
+        controller=ctx.s(ctx.d(raw, "spec", "spec"), "controllerName", "spec.controllerName", "")
+        or "",
         conditions=_conditions(ctx.d(raw, "status", "status"), ctx, "status.conditions"),
     )
 
@@ -918,7 +974,11 @@ def _gateway(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Gateway:
             for r in ctx.lst(tls, "certificateRefs", f + ".tls.certificateRefs")
             if isinstance(r, dict)
         )
-        ar = ctx.d(ctx.d(li, "allowedRoutes", f + ".allowedRoutes"), "namespaces", f + ".allowedRoutes.namespaces")
+        ar = ctx.d(
+            ctx.d(li, "allowedRoutes", f + ".allowedRoutes"),
+            "namespaces",
+            f + ".allowedRoutes.namespaces",
+        )
         listeners.append(
             Listener(
                 name=ctx.s(li, "name", f + ".name", "") or "",
@@ -934,7 +994,9 @@ def _gateway(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Gateway:
         gateway_class_name=ctx.s(spec, "gatewayClassName", "spec.gatewayClassName", "") or "",
         listeners=tuple(listeners),
         addresses=tuple(
-            str(a.get("value")) for a in ctx.lst(status, "addresses", "status.addresses") if isinstance(a, dict)
+            str(a.get("value"))
+            for a in ctx.lst(status, "addresses", "status.addresses")
+            if isinstance(a, dict)
         ),
         conditions=_conditions(status, ctx, "status.conditions"),
     )
@@ -963,7 +1025,7 @@ def _route(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Route:
                 kind=str(b.get("kind", "Service")),
                 group=str(b.get("group", "")),
                 port=b.get("port") if isinstance(b.get("port"), int) else None,
-                weight=b.get("weight") if isinstance(b.get("weight"), int) else 1,
+                weight=b["weight"] if isinstance(b.get("weight"), int) else 1,
             )
             for b in ctx.lst(r, "backendRefs", f + ".backendRefs")
             if isinstance(b, dict)
@@ -986,7 +1048,11 @@ def _route(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Route:
     return Route(
         kind=str(raw["kind"]),
         meta=meta,
-        parent_refs=tuple(_parent_ref(p) for p in ctx.lst(spec, "parentRefs", "spec.parentRefs") if isinstance(p, dict)),
+        parent_refs=tuple(
+            _parent_ref(p)
+            for p in ctx.lst(spec, "parentRefs", "spec.parentRefs")
+            if isinstance(p, dict)
+        ),
         hostnames=tuple(str(h) for h in ctx.lst(spec, "hostnames", "spec.hostnames")),
         rules=tuple(rules),
         parents_status=parents,
@@ -1006,7 +1072,7 @@ def _event(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> Event:
     inv = raw.get("involvedObject") or raw.get("regarding") or {}
     if not isinstance(inv, dict):
         inv = {}
-    src = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    src: dict[str, Any] = raw["source"] if isinstance(raw.get("source"), dict) else {}
     return Event(
         meta=meta,
         involved_kind=str(inv.get("kind", "")),
@@ -1054,10 +1120,21 @@ for _k in WORKLOAD_KINDS:
     DECODERS[("batch", _k)] = _workload
 
 CLUSTER_SCOPED = {
-    "Namespace", "Node", "IngressClass", "GatewayClass", "GlobalNetworkPolicy",
-    "CiliumClusterwideNetworkPolicy", "AdminNetworkPolicy", "BaselineAdminNetworkPolicy",
-    "IPPool", "PersistentVolume", "ClusterRole", "ClusterRoleBinding", "CustomResourceDefinition",
-    "StorageClass", "PriorityClass",
+    "Namespace",
+    "Node",
+    "IngressClass",
+    "GatewayClass",
+    "GlobalNetworkPolicy",
+    "CiliumClusterwideNetworkPolicy",
+    "AdminNetworkPolicy",
+    "BaselineAdminNetworkPolicy",
+    "IPPool",
+    "PersistentVolume",
+    "ClusterRole",
+    "ClusterRoleBinding",
+    "CustomResourceDefinition",
+    "StorageClass",
+    "PriorityClass",
 }
 
 
@@ -1066,8 +1143,8 @@ def _custom(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> CustomObject:
         api_version=str(raw.get("apiVersion", "")),
         kind=str(raw["kind"]),
         meta=meta,
-        spec=raw.get("spec") if isinstance(raw.get("spec"), dict) else {},
-        status=raw.get("status") if isinstance(raw.get("status"), dict) else {},
+        spec=raw["spec"] if isinstance(raw.get("spec"), dict) else {},
+        status=raw["status"] if isinstance(raw.get("status"), dict) else {},
     )
 
 
@@ -1076,11 +1153,25 @@ def decode(raw: RawObject) -> tuple[ModelObject | None, list[LoadProblem]]:
     data = raw.data
     origin = raw.origin
     if not isinstance(data, dict):
-        return None, [LoadProblem(level=Level.DEGRADED, message="document is not an object", origin=origin, skipped="document")]
+        return None, [
+            LoadProblem(
+                level=Level.DEGRADED,
+                message="document is not an object",
+                origin=origin,
+                skipped="document",
+            )
+        ]
     kind = data.get("kind")
     api_version = data.get("apiVersion")
     if not isinstance(kind, str) or not kind:
-        return None, [LoadProblem(level=Level.DEGRADED, message="object has no kind", origin=origin, skipped="document")]
+        return None, [
+            LoadProblem(
+                level=Level.DEGRADED,
+                message="object has no kind",
+                origin=origin,
+                skipped="document",
+            )
+        ]
     if not isinstance(api_version, str):
         api_version = ""
     md = data.get("metadata")

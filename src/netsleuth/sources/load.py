@@ -37,7 +37,9 @@ def load_source(source: Source, *, derive_pods: bool | None = None) -> ClusterMo
     return build_model(objects, problems, source=info, derive_pods=derive_pods)
 
 
-def load_offline(paths: list[str], *, derive_pods: bool | None = None, stdin_text: str | None = None) -> ClusterModel:
+def load_offline(
+    paths: list[str], *, derive_pods: bool | None = None, stdin_text: str | None = None
+) -> ClusterModel:
     """Load files/directories (``-`` for stdin) into a model."""
     return load_source(ManifestSource(paths, stdin_text=stdin_text), derive_pods=derive_pods)
 

@@ -44,9 +44,7 @@ _DOC_SEP = re.compile(r"^---(?:\s|$)", re.MULTILINE)
 _LOG_NOISE = re.compile(r"^==== (START|END) logs for container", re.MULTILINE)
 
 
-def _flatten(
-    data: Any, origin: Origin, item_lines: list[int] | None = None
-) -> Iterator[Collected]:
+def _flatten(data: Any, origin: Origin, item_lines: list[int] | None = None) -> Iterator[Collected]:
     """Yield the objects of a document, flattening ``List`` kinds (recursively)."""
     if data is None:
         return
@@ -64,7 +62,11 @@ def _flatten(
         )
         return
     kind = data.get("kind")
-    if isinstance(kind, str) and kind.endswith("List") and isinstance(data.get("items"), list | type(None)):
+    if (
+        isinstance(kind, str)
+        and kind.endswith("List")
+        and isinstance(data.get("items"), list | type(None))
+    ):
         items = data.get("items") or []
         list_api = data.get("apiVersion")
         item_kind = kind[: -len("List")] if kind != "List" else None
@@ -128,7 +130,8 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
             body = "" if nl < 0 else body[nl + 1 :]
             first_line += 1
         if not body.strip() or all(
-            not ln.strip() or ln.lstrip().startswith("#") or ln.strip() == "..." for ln in body.split("\n")
+            not ln.strip() or ln.lstrip().startswith("#") or ln.strip() == "..."
+            for ln in body.split("\n")
         ):
             if n > 0 or body.strip():
                 doc_index += 1
@@ -156,7 +159,11 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
                 skipped="document",
             )
             continue
-        item_lines = _list_item_lines(body, first_line) if isinstance(data, dict) and "items" in data else None
+        item_lines = (
+            _list_item_lines(body, first_line)
+            if isinstance(data, dict) and "items" in data
+            else None
+        )
         yield from _flatten(data, origin, item_lines)
 
 
@@ -196,8 +203,12 @@ def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
             pos = len(s) if nl < 0 else nl + 1
             continue
         except RecursionError:
-            yield LoadProblem(level=Level.DEGRADED, message="JSON nested too deeply",
-                              origin=Origin(file=file, document=doc, line=line), skipped="document")
+            yield LoadProblem(
+                level=Level.DEGRADED,
+                message="JSON nested too deeply",
+                origin=Origin(file=file, document=doc, line=line),
+                skipped="document",
+            )
             nl = s.find("\n", pos)
             pos = len(s) if nl < 0 else nl + 1
             continue
@@ -211,7 +222,12 @@ def read_file(path: Path) -> Iterator[Collected]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        yield LoadProblem(level=Level.FATAL, message=f"cannot read: {exc.strerror}", origin=Origin(file=file), skipped="file")
+        yield LoadProblem(
+            level=Level.FATAL,
+            message=f"cannot read: {exc.strerror}",
+            origin=Origin(file=file),
+            skipped="file",
+        )
         return
     if path.suffix == ".json" or raw.lstrip()[:1] in (b"{", b"["):
         yield from iter_json_documents(raw, file)
@@ -243,7 +259,11 @@ class ManifestSource:
     def collect(self) -> Iterator[Collected]:
         for p in self.paths:
             if p == "-":
-                text = self._stdin_text if self._stdin_text is not None else __import__("sys").stdin.read()
+                text = (
+                    self._stdin_text
+                    if self._stdin_text is not None
+                    else __import__("sys").stdin.read()
+                )
                 if text.lstrip()[:1] in ("{", "["):
                     yield from iter_json_documents(text, "<stdin>")
                 else:
@@ -251,7 +271,9 @@ class ManifestSource:
                 continue
             path = Path(p)
             if not path.exists():
-                raise SourceError(f"no such file or directory: {p}", tip="Check the path given with -f.")
+                raise SourceError(
+                    f"no such file or directory: {p}", tip="Check the path given with -f."
+                )
             if path.is_file():
                 yield from read_file(path)
                 continue

@@ -36,12 +36,21 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
-        output: Annotated[OutputFormat, typer.Option("-o", "--output", help="table, json or yaml.")] = OutputFormat.TABLE,
+        output: Annotated[
+            OutputFormat, typer.Option("-o", "--output", help="table, json or yaml.")
+        ] = OutputFormat.TABLE,
     ) -> None:
         """Show what was loaded: counts by kind and namespace, nodes, CNI, kube-proxy mode, CoreDNS, problems."""
         if output not in (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.YAML):
             raise typer.BadParameter("inventory supports -o table, json or yaml")
-        opts = input_options(files, kubeconfig, context, namespace, all_namespaces, quiet=output != OutputFormat.TABLE)
+        opts = input_options(
+            files,
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+            quiet=output != OutputFormat.TABLE,
+        )
         model = load_model(opts)
         inv = build_inventory(model, opts.namespace)
         if output == OutputFormat.JSON:
