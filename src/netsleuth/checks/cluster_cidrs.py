@@ -1,0 +1,125 @@
+"""The address ranges a cluster uses: Service CIDR, pod CIDRs, node addresses.
+
+The Service CIDR is read, most authoritative first, from the user
+(``ScanConfig.service_cidr``), the kube-apiserver static pod's
+``--service-cluster-ip-range`` flag, or kubeadm's ``kubeadm-config``
+ConfigMap (``networking.serviceSubnet``). When none is visible, the
+ClusterIPs themselves stand in: an overlap with an actual ClusterIP is a
+fact, whereas a guessed range would not be.
+
+The cluster pod CIDR comes from kube-controller-manager's
+``--cluster-cidr`` or kubeadm's ``networking.podSubnet``; per-node ranges
+from ``Node.spec.podCIDRs``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+
+from netsleuth.model.cluster import ClusterModel
+
+IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Range:
+    """A CIDR and where it was read."""
+
+    network: IPNetwork
+    source: str
+    """``Pod/kube-system/kube-apiserver-cp1 --service-cluster-ip-range``."""
+
+    @property
+    def cidr(self) -> str:
+        return str(self.network)
+
+
+def parse_network(text: str) -> IPNetwork | None:
+    try:
+        return ipaddress.ip_network(text.strip(), strict=False)
+    except ValueError:
+        return None
+
+
+def overlaps(a: IPNetwork, b: IPNetwork) -> bool:
+    """True when the two ranges share an address (never across IP families).
+
+    >>> overlaps(ipaddress.ip_network("10.96.0.0/12"), ipaddress.ip_network("10.100.0.0/16"))
+    True
+    >>> overlaps(ipaddress.ip_network("10.96.0.0/12"), ipaddress.ip_network("10.244.0.0/16"))
+    False
+    """
+    return a.version == b.version and a.overlaps(b)  # type: ignore[arg-type]
+
+
+def _flag_values(model: ClusterModel, component: str, flag: str) -> list[Range]:
+    out: list[Range] = []
+    for p in model.pods_by_namespace.get("kube-system", ()):
+        if p.labels.get("component") != component and not p.name.startswith(component + "-"):
+            continue
+        for c in p.spec.containers:
+            for arg in (*c.command, *c.args):
+                if arg.startswith(flag + "="):
+                    for part in arg.split("=", 1)[1].split(","):
+                        net = parse_network(part)
+                        if net is not None:
+                            out.append(Range(network=net, source=f"Pod/kube-system/{p.name} {flag}"))
+        if out:
+            return out
+    return out
+
+
+_KUBEADM_KEY = re.compile(r"^\s*(serviceSubnet|podSubnet):\s*[\"']?([^\"'\s]+)", re.MULTILINE)
+
+
+def _kubeadm(model: ClusterModel, key: str) -> list[Range]:
+    cm = model.config_map("kube-system", "kubeadm-config")
+    if cm is None:
+        return []
+    out: list[Range] = []
+    for m in _KUBEADM_KEY.finditer(cm.data.get("ClusterConfiguration", "")):
+        if m.group(1) == key:
+            for part in m.group(2).split(","):
+                net = parse_network(part)
+                if net is not None:
+                    out.append(Range(network=net, source=f"ConfigMap/kube-system/kubeadm-config networking.{key}"))
+    return out
+
+
+def service_cidrs(model: ClusterModel, configured: str | None = None) -> list[Range]:
+    """The declared Service CIDRs (empty when the input does not show them)."""
+    if configured:
+        out = [Range(network=n, source="--service-cidr (user)")
+               for part in configured.split(",") if (n := parse_network(part)) is not None]
+        if out:
+            return out
+    return _flag_values(model, "kube-apiserver", "--service-cluster-ip-range") or _kubeadm(model, "serviceSubnet")
+
+
+def cluster_pod_cidrs(model: ClusterModel) -> list[Range]:
+    """The cluster-wide pod CIDR(s), when visible."""
+    return _flag_values(model, "kube-controller-manager", "--cluster-cidr") or _kubeadm(model, "podSubnet")
+
+
+def node_pod_cidrs(model: ClusterModel) -> list[tuple[str, Range]]:
+    """``(node, range)`` for every node's spec.podCIDRs."""
+    out: list[tuple[str, Range]] = []
+    for name, node in sorted(model.nodes.items()):
+        for c in node.pod_cidrs:
+            net = parse_network(c)
+            if net is not None:
+                out.append((name, Range(network=net, source=f"Node/{name} spec.podCIDRs")))
+    return out
+
+
+def usable_addresses(prefix_len: int, version: int = 4) -> int:
+    """Pod addresses in a node podCIDR: the range less its network and broadcast
+    addresses for IPv4 (a /26 holds 62, a /24 254, a /28 14).
+
+    >>> usable_addresses(26)
+    62
+    """
+    size = 1 << ((32 if version == 4 else 128) - prefix_len)
+    return max(size - 2, 0) if version == 4 else size - 1

@@ -1,0 +1,159 @@
+"""What kube-proxy programmed on a node, read back from ``iptables-save`` and ``ipvsadm -Ln``.
+
+kube-proxy in iptables mode writes, per ClusterIP port
+(https://github.com/kubernetes/kubernetes/blob/master/pkg/proxy/iptables/proxier.go)::
+
+    -A KUBE-SERVICES -d 10.96.0.10/32 -p udp -m comment --comment "kube-system/kube-dns:dns cluster IP" \\
+        -m udp --dport 53 -j KUBE-SVC-TCOU7JCQXEZGVUNU
+    -A KUBE-SVC-TCOU7JCQXEZGVUNU ... -j KUBE-SEP-IT2ZTR26TO4XFPTO
+    -A KUBE-SEP-IT2ZTR26TO4XFPTO -p udp ... -j DNAT --to-destination 10.244.0.2:53
+
+and, for a port with no ready endpoint, a ``REJECT`` rule commented
+``"ns/svc:port has no endpoints"`` in the filter table instead. The
+parsed rule fields are used where the parser filled them, and the rule
+text otherwise, so this works with any :class:`IptablesRule` producer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass
+
+from netsleuth.model.node_artifacts import IptablesDump, IptablesRule, IpvsService
+
+_D = re.compile(r"(?:^|\s)-d\s+(\S+)")
+_P = re.compile(r"(?:^|\s)-p\s+(\S+)")
+_DPORT = re.compile(r"--dport\s+(\d+)")
+_J = re.compile(r"(?:^|\s)-j\s+(\S+)")
+_TO = re.compile(r"--to-destination\s+(\S+)")
+_COMMENT = re.compile(r'--comment\s+(?:"((?:[^"\\]|\\.)*)"|(\S+))')
+
+
+def _dest(rule: IptablesRule) -> str | None:
+    d = rule.destination
+    if d is None:
+        m = _D.search(rule.spec)
+        d = m.group(1) if m else None
+    if d is None:
+        return None
+    return d.split("/", 1)[0] if d.endswith(("/32", "/128")) else d
+
+
+def _proto(rule: IptablesRule) -> str | None:
+    p = rule.protocol
+    if p is None:
+        m = _P.search(rule.spec)
+        p = m.group(1) if m else None
+    return p.upper() if p else None
+
+
+def _dport(rule: IptablesRule) -> int | None:
+    text = rule.dport
+    if text is None:
+        m = _DPORT.search(rule.spec)
+        text = m.group(1) if m else None
+    try:
+        return int(text) if text is not None else None
+    except ValueError:
+        return None
+
+
+def _target(rule: IptablesRule) -> str | None:
+    if rule.target:
+        return rule.target
+    m = _J.search(rule.spec)
+    return m.group(1) if m else None
+
+
+def _to(rule: IptablesRule) -> str | None:
+    if rule.to_destination:
+        return rule.to_destination
+    m = _TO.search(rule.spec)
+    return m.group(1) if m else None
+
+
+def _comment(rule: IptablesRule) -> str | None:
+    if rule.comment is not None:
+        return rule.comment
+    m = _COMMENT.search(rule.spec)
+    if not m:
+        return None
+    return m.group(1) if m.group(1) is not None else m.group(2)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ServiceRule:
+    """One ClusterIP:port as kube-proxy programmed it on a node."""
+
+    cluster_ip: str
+    protocol: str
+    port: int
+    chain: str | None
+    """The KUBE-SVC-* chain jumped to, ``None`` when the port only has a REJECT rule."""
+    comment: str | None
+    destinations: frozenset[str]
+    """``ip:port`` DNAT targets reachable through the chain's KUBE-SEP-* chains."""
+    rejects: bool = False
+
+
+def iptables_service_rules(dump: IptablesDump) -> dict[tuple[str, str, int], ServiceRule]:
+    """``(cluster IP, protocol, port) -> ServiceRule`` from a node's iptables-save."""
+    by_chain: dict[str, list[IptablesRule]] = defaultdict(list)
+    for r in dump.rules:
+        if r.table == "nat":
+            by_chain[r.chain].append(r)
+
+    def endpoints_of(svc_chain: str) -> frozenset[str]:
+        out: set[str] = set()
+        seen: set[str] = set()
+        todo = [svc_chain]
+        while todo:
+            ch = todo.pop()
+            if ch in seen:
+                continue
+            seen.add(ch)
+            for r in by_chain.get(ch, ()):
+                tgt = _target(r)
+                if tgt == "DNAT":
+                    to = _to(r)
+                    if to:
+                        out.add(to)
+                elif tgt and tgt.startswith(("KUBE-SEP-", "KUBE-SVL-", "KUBE-SVC-")):
+                    todo.append(tgt)
+        return frozenset(out)
+
+    result: dict[tuple[str, str, int], ServiceRule] = {}
+    for r in dump.rules:
+        if r.chain != "KUBE-SERVICES":
+            continue
+        tgt = _target(r)
+        ip, proto, port = _dest(r), _proto(r), _dport(r)
+        if ip is None or proto is None or port is None or "/" in ip:
+            continue
+        key = (ip, proto, port)
+        if r.table == "nat" and tgt and tgt.startswith("KUBE-SVC-"):
+            result[key] = ServiceRule(cluster_ip=ip, protocol=proto, port=port, chain=tgt,
+                                      comment=_comment(r), destinations=endpoints_of(tgt))
+        elif tgt == "REJECT" and key not in result:
+            result[key] = ServiceRule(cluster_ip=ip, protocol=proto, port=port, chain=None,
+                                      comment=_comment(r), destinations=frozenset(), rejects=True)
+    return result
+
+
+def ipvs_virtual_servers(services: tuple[IpvsService, ...]) -> dict[tuple[str, str, int], IpvsService]:
+    """``(address, protocol, port) -> IpvsService``."""
+    return {(s.address, s.protocol.upper(), s.port): s for s in services}
+
+
+def ipvs_destinations(vs: IpvsService) -> frozenset[str]:
+    """Real servers that take new connections. kube-proxy keeps terminating endpoints
+    with weight 0 until their connections drain (graceful termination), so those
+    are not counted as stale."""
+    out = set()
+    for rs in vs.real_servers:
+        if rs.weight == 0:
+            continue
+        addr = f"[{rs.address}]" if ":" in rs.address else rs.address
+        out.add(f"{addr}:{rs.port}")
+    return frozenset(out)
