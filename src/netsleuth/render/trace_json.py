@@ -1,0 +1,39 @@
+"""``trace -o json``: the documented shape."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from netsleuth.trace.result import Hop, TraceResult
+
+
+def hop_json(hop: Hop) -> dict[str, Any]:
+    return {
+        "layer": str(hop.layer),
+        "status": str(hop.status),
+        "summary": hop.summary,
+        "evidence": [{"object": e.object, "field": e.field, "value": e.value} for e in hop.evidence],
+        "confirm": list(hop.confirm),
+        "fix": None if hop.fix is None else (hop.fix.text + (f"\n{hop.fix.patch}" if hop.fix.patch else "")),
+        "root_cause": hop.root_cause,
+        "detail": list(hop.detail),
+    }
+
+
+def trace_document(result: TraceResult, problems: list[dict[str, Any]]) -> dict[str, Any]:
+    q = result.query
+    return {
+        "query": {
+            "src": q.src,
+            "dst": q.dst,
+            "port": q.port,
+            "protocol": q.protocol,
+            "src_resolved": q.src_resolved,
+            "dst_resolved": q.dst_resolved,
+            "path": q.path,
+            "notes": list(q.notes),
+        },
+        "verdict": str(result.verdict),
+        "hops": [hop_json(h) for h in result.hops],
+        "problems": problems,
+    }

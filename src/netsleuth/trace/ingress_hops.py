@@ -1,0 +1,271 @@
+"""North-south hops: Ingress (and Gateway API HTTPRoute) rule matching, and LoadBalancer Services.
+
+Ingress matching follows the API (https://kubernetes.io/docs/concepts/services-networking/ingress/):
+a rule's ``host`` matches exactly, or as a wildcard ``*.example.com`` covering
+exactly one label; a rule without host matches every host; ``Exact`` paths
+match the whole path, ``Prefix`` paths match element-wise on ``/``
+boundaries (``/foo`` matches ``/foo/bar`` but not ``/foobar``), and the longest
+match wins. ``ImplementationSpecific`` is treated as ``Prefix`` (what
+ingress-nginx does without regex annotations).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.findings import Fix, Layer, Verdict
+from netsleuth.model.objects import Ingress, IngressBackend, IngressPath, Pod, Route, Service
+from netsleuth.trace.evidence import ev, ref, svc_ref
+from netsleuth.trace.result import Hop
+
+CONTROLLER_HINTS = ("ingress-nginx", "nginx-ingress", "traefik", "haproxy-ingress", "contour", "envoy", "kong",
+                    "istio-ingressgateway", "aws-load-balancer-controller", "ingress")
+
+
+@dataclass
+class IngressTrace:
+    hops: list[Hop] = field(default_factory=list)
+    ingress: Ingress | None = None
+    service: Service | None = None
+    port: int | str | None = None
+    controller_pods: list[Pod] = field(default_factory=list)
+
+
+def host_matches(rule_host: str | None, host: str) -> bool:
+    if not rule_host:
+        return True
+    rule_host, host = rule_host.lower(), host.lower()
+    if rule_host.startswith("*."):
+        suffix = rule_host[1:]
+        return host.endswith(suffix) and "." not in host[: -len(suffix)] and len(host) > len(suffix)
+    return rule_host == host
+
+
+def path_matches(p: IngressPath, path: str) -> int:
+    """Length of the match (0 = no match)."""
+    want = p.path or "/"
+    if p.path_type == "Exact":
+        return len(want) if path == want else 0
+    if want == "/":
+        return 1
+    w = want.rstrip("/")
+    if path == w or path.startswith(w + "/"):
+        return len(w)
+    return 0
+
+
+def controller_pods(model: ClusterModel, ingress: Ingress | None) -> list[Pod]:
+    """Pods of the ingress controller, found by their images and labels."""
+    out = []
+    for p in model.pods:
+        names = " ".join([p.labels.get("app.kubernetes.io/name", ""), p.labels.get("app", ""),
+                          *(c.image for c in p.spec.containers)])
+        if any(h in names for h in CONTROLLER_HINTS[:-1]) or (
+            "ingress" in p.labels.get("app.kubernetes.io/name", "") and "controller" in names
+        ):
+            out.append(p)
+    return out
+
+
+def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> IngressTrace:
+    result = IngressTrace()
+    best: tuple[int, Ingress, IngressBackend, str] | None = None
+    for ing in model.ingresses:
+        for rule in ing.rules:
+            if not host_matches(rule.host, host):
+                continue
+            for p in rule.paths:
+                score = path_matches(p, path)
+                # Host-specific rules beat catch-all ones.
+                score = score + (10000 if rule.host else 0)
+                if score and (best is None or score > best[0]):
+                    best = (score, ing, p.backend, f"rule host={rule.host or '*'} path={p.path} ({p.path_type})")
+    if best is None:
+        for ing in model.ingresses:
+            if ing.default_backend is not None and not ing.rules:
+                best = (1, ing, ing.default_backend, "defaultBackend")
+                break
+    if best is None:
+        route_hop = _gateway_route(model, host, path, result)
+        if route_hop:
+            return result
+        known = sorted({r.host for i in model.ingresses for r in i.rules if r.host})
+        result.hops.append(Hop(
+            layer=Layer.INGRESS, status=Verdict.BROKEN if model.ingresses or model.routes else Verdict.UNKNOWN,
+            summary=f"no Ingress or HTTPRoute rule matches host {host} path {path}"
+            + (f" (hosts known: {', '.join(known[:6])})" if known else ""),
+            confirm=("kubectl get ingress -A", "kubectl get httproute -A"),
+            fix=Fix(text=f"Add a rule for host {host}, or call one of the configured hosts.")))
+        return result
+    _, ing, backend, how = best
+    iref = ref("Ingress", ing.namespace, ing.meta.name)
+    result.ingress = ing
+    result.controller_pods = controller_pods(model, ing)
+    evidence = [ev(iref, "spec.rules", how)]
+    # Class.
+    cls_name = ing.class_name
+    classes = {c.meta.name: c for c in model.ingress_classes}
+    if cls_name is None:
+        default = [c for c in model.ingress_classes if c.is_default]
+        if not default and model.has_kind("IngressClass"):
+            result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
+                                   summary=f"{iref} names no ingressClassName and no IngressClass is the default: "
+                                           "no controller picks it up",
+                                   evidence=tuple(evidence),
+                                   fix=Fix(text="Set spec.ingressClassName to an existing class.")))
+            return result
+    elif model.has_kind("IngressClass") and cls_name not in classes:
+        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
+                               summary=f"{iref} uses ingressClassName {cls_name!r}, which does not exist "
+                                       f"(classes: {', '.join(sorted(classes)) or 'none'}): no controller serves it",
+                               evidence=(*evidence, ev(iref, "spec.ingressClassName", cls_name)),
+                               confirm=("kubectl get ingressclass", f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}"),
+                               fix=Fix(text=f"Use an existing class ({', '.join(sorted(classes))}).",
+                                       patch=f"kubectl -n {ing.namespace} patch ingress {ing.meta.name} --type merge -p "
+                                             + "'{\"spec\":{\"ingressClassName\":\"" + (sorted(classes)[0] if classes else "nginx") + "\"}}'")))
+            return result
+    # TLS.
+    if scheme == "https":
+        tls = [t for t in ing.tls if any(host_matches(h, host) for h in t.hosts) or not t.hosts]
+        if not tls:
+            result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.WARNING,
+                                   summary=f"{iref} has no TLS entry for {host}: the controller serves its default "
+                                           "(self-signed) certificate", evidence=tuple(evidence)))
+        else:
+            secret = tls[0].secret_name
+            if secret:
+                exists = any(s.meta.name == secret and s.meta.namespace == ing.namespace for s in model.secrets)
+                if not exists and (model.is_forbidden("secrets") or not model.has_kind("Secret")):
+                    result.hops.append(Hop(
+                        layer=Layer.INGRESS, status=Verdict.UNKNOWN,
+                        summary=f"TLS secret {ing.namespace}/{secret}: Secrets are not in the input (or forbidden), "
+                                "so its presence cannot be checked",
+                        evidence=(ev(iref, "spec.tls[].secretName", secret),),
+                        confirm=(f"kubectl get secret -n {ing.namespace} {secret}",)))
+                elif not exists:
+                    result.hops.append(Hop(
+                        layer=Layer.INGRESS, status=Verdict.BROKEN,
+                        summary=f"TLS secret {ing.namespace}/{secret} named by {iref} does not exist: the controller "
+                                "falls back to its default certificate (clients see a certificate error)",
+                        evidence=(*evidence, ev(iref, "spec.tls[].secretName", secret)),
+                        confirm=(f"kubectl get secret -n {ing.namespace} {secret}",),
+                        fix=Fix(text=f"Create the TLS secret {secret} in namespace {ing.namespace} "
+                                     "(cert-manager Certificate or kubectl create secret tls).")))
+                    return result
+    # Backend.
+    if backend.service_name is None:
+        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.UNKNOWN,
+                               summary=f"{iref} backend is a resource ({backend.resource_kind}), not a Service",
+                               evidence=tuple(evidence)))
+        return result
+    svc = model.service(ing.namespace, backend.service_name)
+    port_ref: int | str | None = backend.port_number if backend.port_number is not None else backend.port_name
+    if svc is None:
+        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
+                               summary=f"{iref} routes to Service {ing.namespace}/{backend.service_name}, which does "
+                                       "not exist (the controller answers 503)",
+                               evidence=(*evidence, ev(iref, "backend.service.name", backend.service_name)),
+                               confirm=(f"kubectl get svc -n {ing.namespace}",),
+                               fix=Fix(text="Point the backend at an existing Service.")))
+        return result
+    sp = svc.port_by_name_or_number(port_ref) if port_ref is not None else None
+    if sp is None:
+        have = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in svc.ports)
+        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
+                               summary=f"{iref} routes to {svc_ref(svc)} port {port_ref}, which the Service does not "
+                                       f"expose (it has {have or 'no ports'}): the controller answers 503",
+                               evidence=(*evidence, ev(iref, "backend.service.port", port_ref),
+                                         ev(svc_ref(svc), "spec.ports", have)),
+                               confirm=(f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
+                                        f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml"),
+                               fix=Fix(text=f"Use the Service's port ({have}) in the Ingress backend, or add port "
+                                            f"{port_ref} to the Service.")))
+        return result
+    addr = ", ".join(ing.load_balancer_ingress)
+    ctrl = result.controller_pods
+    ctrl_ready = [p for p in ctrl if p.ready]
+    status = Verdict.OK
+    summary = f"{iref} {how} → {svc_ref(svc)}:{sp.port}"
+    if ctrl and not ctrl_ready:
+        status = Verdict.BROKEN
+        summary += f"; no ingress controller pod is Ready ({', '.join(p.name for p in ctrl[:3])})"
+    elif not addr:
+        status = Verdict.WARNING
+        summary += "; the Ingress has no address yet (<pending>): DNS for the host cannot point anywhere"
+    else:
+        summary += f"; address {addr}"
+    result.hops.append(Hop(layer=Layer.INGRESS, status=status, summary=summary, evidence=tuple(evidence),
+                           confirm=(f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
+                                    f"curl -sv --resolve {host}:{443 if scheme == 'https' else 80}:<address> "
+                                    f"{scheme}://{host}{path}")))
+    if status is Verdict.BROKEN:
+        return result
+    result.service = svc
+    result.port = sp.port
+    return result
+
+
+def _gateway_route(model: ClusterModel, host: str, path: str, result: IngressTrace) -> bool:
+    match: Route | None = None
+    for r in model.routes:
+        if r.kind != "HTTPRoute":
+            continue
+        if r.hostnames and not any(host_matches(h, host) for h in r.hostnames):
+            continue
+        match = r
+        break
+    if match is None:
+        return False
+    rref = ref(match.kind, match.meta.namespace, match.meta.name)
+    for ps in match.parents_status:
+        for c in ps.conditions:
+            if c.type == "Accepted" and c.status == "False":
+                result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
+                                       summary=f"{rref} is not accepted by Gateway {ps.parent.name}: {c.reason} {c.message}".strip(),
+                                       evidence=(ev(rref, "status.parents[].conditions[Accepted]", f"False ({c.reason})"),),
+                                       confirm=(f"kubectl describe httproute -n {match.meta.namespace} {match.meta.name}",)))
+                return True
+    ns = match.meta.namespace or "default"
+    for rule in match.rules:
+        for b in rule.backend_refs:
+            svc = model.service(b.namespace or ns, b.name)
+            if svc is None:
+                result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
+                                       summary=f"{rref} backendRef {b.name} is not a Service (ResolvedRefs fails)",
+                                       evidence=(ev(rref, "spec.rules[].backendRefs[].name", b.name),),
+                                       confirm=(f"kubectl describe httproute -n {ns} {match.meta.name}",)))
+                return True
+            result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.OK,
+                                   summary=f"{rref} → {svc_ref(svc)}:{b.port}"))
+            result.service = svc
+            result.port = b.port
+            result.controller_pods = controller_pods(model, None)
+            return True
+    return False
+
+
+def loadbalancer_hop(model: ClusterModel, svc: Service) -> Hop:
+    sref = svc_ref(svc)
+    if svc.type == "LoadBalancer":
+        if svc.load_balancer_ingress:
+            return Hop(layer=Layer.LOADBALANCER, status=Verdict.OK,
+                       summary=f"{sref} LoadBalancer address {', '.join(svc.load_balancer_ingress)}",
+                       evidence=(ev(sref, "status.loadBalancer.ingress", ", ".join(svc.load_balancer_ingress)),))
+        why = (f"loadBalancerClass {svc.load_balancer_class!r}: no controller for that class has provisioned it"
+               if svc.load_balancer_class else "no cloud controller or LB implementation (MetalLB…) has provisioned it")
+        return Hop(layer=Layer.LOADBALANCER, status=Verdict.BROKEN,
+                   summary=f"{sref} LoadBalancer is <pending>: {why}",
+                   evidence=(ev(sref, "status.loadBalancer.ingress", "empty"),
+                             *((ev(sref, "spec.loadBalancerClass", svc.load_balancer_class),) if svc.load_balancer_class else ())),
+                   confirm=(f"kubectl describe svc -n {svc.namespace} {svc.name}",
+                            f"kubectl get events -n {svc.namespace} --field-selector involvedObject.name={svc.name}"),
+                   fix=Fix(text="Install or fix the load-balancer controller for this class, or remove "
+                                "loadBalancerClass to use the cluster's default implementation."))
+    if svc.type == "NodePort":
+        ports = ", ".join(str(p.node_port) for p in svc.ports if p.node_port)
+        return Hop(layer=Layer.LOADBALANCER, status=Verdict.OK,
+                   summary=f"{sref} NodePort {ports or '(allocated by the API server)'} on every node")
+    return Hop(layer=Layer.LOADBALANCER, status=Verdict.BROKEN,
+               summary=f"{sref} is {svc.type}: not reachable from outside the cluster",
+               fix=Fix(text="Expose it with an Ingress/Gateway, or make it a LoadBalancer or NodePort Service."))

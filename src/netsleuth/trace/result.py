@@ -1,0 +1,63 @@
+"""What a trace returns: the query, the hops in path order, and the verdict."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
+from netsleuth.model.problems import LoadProblem
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hop:
+    layer: Layer
+    status: Verdict
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    confirm: tuple[str, ...] = ()
+    fix: Fix | None = None
+    detail: tuple[str, ...] = ()
+    """Extra lines for the table view (the resolver's attempts, policy provenance…)."""
+    root_cause: bool = False
+    """This hop names the object in another layer that broke an earlier hop."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceQuery:
+    src: str
+    dst: str
+    port: int | str | None
+    protocol: str
+    src_resolved: str
+    dst_resolved: str
+    path: str
+    """same-node, cross-node, pod-to-service, pod-to-external, ingress, loadbalancer."""
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class TraceResult:
+    query: TraceQuery
+    hops: tuple[Hop, ...]
+    problems: tuple[LoadProblem, ...] = field(default_factory=tuple)
+
+    @property
+    def verdict(self) -> Verdict:
+        """ok only when every hop is ok or skipped; the first broken hop decides otherwise."""
+        statuses = [h.status for h in self.hops]
+        if Verdict.BROKEN in statuses:
+            return Verdict.BROKEN
+        if Verdict.UNKNOWN in statuses:
+            return Verdict.UNKNOWN
+        if Verdict.WARNING in statuses:
+            return Verdict.WARNING
+        if not statuses:
+            return Verdict.UNKNOWN
+        return Verdict.OK
+
+    @property
+    def first_broken(self) -> Hop | None:
+        for h in self.hops:
+            if h.status is Verdict.BROKEN:
+                return h
+        return None
