@@ -65,7 +65,9 @@ def _flag_values(model: ClusterModel, component: str, flag: str) -> list[Range]:
                     for part in arg.split("=", 1)[1].split(","):
                         net = parse_network(part)
                         if net is not None:
-                            out.append(Range(network=net, source=f"Pod/kube-system/{p.name} {flag}"))
+                            out.append(
+                                Range(network=net, source=f"Pod/kube-system/{p.name} {flag}")
+                            )
         if out:
             return out
     return out
@@ -84,23 +86,35 @@ def _kubeadm(model: ClusterModel, key: str) -> list[Range]:
             for part in m.group(2).split(","):
                 net = parse_network(part)
                 if net is not None:
-                    out.append(Range(network=net, source=f"ConfigMap/kube-system/kubeadm-config networking.{key}"))
+                    out.append(
+                        Range(
+                            network=net,
+                            source=f"ConfigMap/kube-system/kubeadm-config networking.{key}",
+                        )
+                    )
     return out
 
 
 def service_cidrs(model: ClusterModel, configured: str | None = None) -> list[Range]:
     """The declared Service CIDRs (empty when the input does not show them)."""
     if configured:
-        out = [Range(network=n, source="--service-cidr (user)")
-               for part in configured.split(",") if (n := parse_network(part)) is not None]
+        out = [
+            Range(network=n, source="--service-cidr (user)")
+            for part in configured.split(",")
+            if (n := parse_network(part)) is not None
+        ]
         if out:
             return out
-    return _flag_values(model, "kube-apiserver", "--service-cluster-ip-range") or _kubeadm(model, "serviceSubnet")
+    return _flag_values(model, "kube-apiserver", "--service-cluster-ip-range") or _kubeadm(
+        model, "serviceSubnet"
+    )
 
 
 def cluster_pod_cidrs(model: ClusterModel) -> list[Range]:
     """The cluster-wide pod CIDR(s), when visible."""
-    return _flag_values(model, "kube-controller-manager", "--cluster-cidr") or _kubeadm(model, "podSubnet")
+    return _flag_values(model, "kube-controller-manager", "--cluster-cidr") or _kubeadm(
+        model, "podSubnet"
+    )
 
 
 def node_pod_cidrs(model: ClusterModel) -> list[tuple[str, Range]]:

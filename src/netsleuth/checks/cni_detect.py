@@ -148,9 +148,9 @@ def cni_agent_pods(model: ClusterModel, cni: str) -> list[Pod]:
         if p.meta.derived:
             continue
         owner = model.owner(p)
-        if owner.kind == "DaemonSet" and owner.name in names:
-            out.append(p)
-        elif any(p.labels.get(k) == v for k, v in labels):
+        if (owner.kind == "DaemonSet" and owner.name in names) or any(
+            p.labels.get(k) == v for k, v in labels
+        ):
             out.append(p)
     return out
 
@@ -185,11 +185,21 @@ def _flannel(model: ClusterModel, info: CniInfo) -> CniInfo:
             return info
         backend = conf.get("Backend") if isinstance(conf, dict) else None
         btype = str(backend.get("Type", "vxlan")).lower() if isinstance(backend, dict) else "vxlan"
-        encap = {"vxlan": "vxlan", "host-gw": "none", "wireguard": "wireguard", "ipip": "ipip",
-                 "udp": "udp"}.get(btype, btype)
+        encap = {
+            "vxlan": "vxlan",
+            "host-gw": "none",
+            "wireguard": "wireguard",
+            "ipip": "ipip",
+            "udp": "udp",
+        }.get(btype, btype)
         mtu = _int(conf.get("MTU", conf.get("mtu"))) if isinstance(conf, dict) else None
-        return _replace(info, encapsulation=encap, encapsulation_source=f"{src} Backend.Type={btype}",
-                        configured_mtu=mtu, mtu_source=f"{src} MTU" if mtu else None)
+        return _replace(
+            info,
+            encapsulation=encap,
+            encapsulation_source=f"{src} Backend.Type={btype}",
+            configured_mtu=mtu,
+            mtu_source=f"{src} MTU" if mtu else None,
+        )
     return info
 
 
@@ -202,15 +212,23 @@ def _cilium(model: ClusterModel, info: CniInfo) -> CniInfo:
         encap: str
         if d.get("enable-wireguard", "").lower() == "true":
             encap, why = "wireguard", "enable-wireguard=true"
-        elif d.get("routing-mode", "").lower() == "native" or d.get("tunnel", "").lower() == "disabled":
+        elif (
+            d.get("routing-mode", "").lower() == "native"
+            or d.get("tunnel", "").lower() == "disabled"
+        ):
             encap, why = "none", "native routing"
         elif d.get("tunnel-protocol", d.get("tunnel", "")).lower() == "geneve":
             encap, why = "geneve", "tunnel geneve"
         else:
             encap, why = "vxlan", "tunnel vxlan (the default)"
         mtu = _int(d.get("mtu"))
-        return _replace(info, encapsulation=encap, encapsulation_source=f"{src} data ({why})",
-                        configured_mtu=mtu, mtu_source=f"{src} data.mtu" if mtu else None)
+        return _replace(
+            info,
+            encapsulation=encap,
+            encapsulation_source=f"{src} data ({why})",
+            configured_mtu=mtu,
+            mtu_source=f"{src} data.mtu" if mtu else None,
+        )
     return info
 
 
@@ -220,19 +238,32 @@ def _calico(model: ClusterModel, info: CniInfo) -> CniInfo:
             continue
         mtu = _int(c.data.get("veth_mtu"))
         if mtu:
-            info = _replace(info, configured_mtu=mtu,
-                            mtu_source=f"ConfigMap/{c.meta.namespace}/{c.meta.name} data.veth_mtu")
+            info = _replace(
+                info,
+                configured_mtu=mtu,
+                mtu_source=f"ConfigMap/{c.meta.namespace}/{c.meta.name} data.veth_mtu",
+            )
         break
     ds = info.daemonset
     vx = (_env(ds, "CALICO_IPV4POOL_VXLAN") or "").lower()
     ipip = (_env(ds, "CALICO_IPV4POOL_IPIP") or "").lower()
     src = f"DaemonSet/{ds.namespace}/{ds.name}" if ds else None
     if vx in ("always", "crosssubnet"):
-        return _replace(info, encapsulation="vxlan", encapsulation_source=f"{src} env CALICO_IPV4POOL_VXLAN={vx}")
+        return _replace(
+            info,
+            encapsulation="vxlan",
+            encapsulation_source=f"{src} env CALICO_IPV4POOL_VXLAN={vx}",
+        )
     if ipip in ("always", "crosssubnet"):
-        return _replace(info, encapsulation="ipip", encapsulation_source=f"{src} env CALICO_IPV4POOL_IPIP={ipip}")
+        return _replace(
+            info,
+            encapsulation="ipip",
+            encapsulation_source=f"{src} env CALICO_IPV4POOL_IPIP={ipip}",
+        )
     if ipip == "never" and vx in ("never", ""):
-        return _replace(info, encapsulation="none", encapsulation_source=f"{src} env CALICO_IPV4POOL_IPIP=never")
+        return _replace(
+            info, encapsulation="none", encapsulation_source=f"{src} env CALICO_IPV4POOL_IPIP=never"
+        )
     return info
 
 
@@ -285,7 +316,9 @@ def detect_cni(model: ClusterModel) -> list[CniInfo]:
             if info.name == "canal" and info.encapsulation is None:
                 info = _flannel(model, info)
         elif info.name == "aws-vpc-cni":
-            info = _replace(info, encapsulation="none", encapsulation_source="VPC CNI routes pod IPs natively")
+            info = _replace(
+                info, encapsulation="none", encapsulation_source="VPC CNI routes pod IPs natively"
+            )
         out.append(info)
     return out
 
@@ -330,11 +363,16 @@ def uses_node_pod_cidr(model: ClusterModel) -> str | None:
             return f"{info.name} allocates pod IPs from the node podCIDR (host-local IPAM)"
         if info.name == "cilium":
             for c in model.config_maps:
-                if c.meta.name == "cilium-config" and c.data.get("ipam", "").lower() == "kubernetes":
+                if (
+                    c.meta.name == "cilium-config"
+                    and c.data.get("ipam", "").lower() == "kubernetes"
+                ):
                     return "cilium-config ipam=kubernetes allocates from the node podCIDR"
         if info.name == "calico":
             for c in model.config_maps:
-                if c.meta.name == "calico-config" and "usePodCidr" in c.data.get("cni_network_config", ""):
+                if c.meta.name == "calico-config" and "usePodCidr" in c.data.get(
+                    "cni_network_config", ""
+                ):
                     return "calico-config cni_network_config uses host-local usePodCidr"
     for art in model.node_artifacts.values():
         for conf in art.cni_configs or ():

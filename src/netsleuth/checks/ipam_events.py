@@ -29,5 +29,6 @@ def is_ip_allocation_failure(event: Event) -> bool:
 
 def is_sandbox_failure(event: Event) -> bool:
     return event.reason == "FailedCreatePodSandBox" or (
-        "failed to setup network for sandbox" in event.message or "NetworkPlugin cni failed" in event.message
+        "failed to setup network for sandbox" in event.message
+        or "NetworkPlugin cni failed" in event.message
     )

@@ -62,7 +62,9 @@ def cluster_proxy_mode(model: ClusterModel) -> ProxyModeInfo | None:
                 if arg.startswith("--proxy-mode="):
                     mode = _parse_mode(arg.split("=", 1)[1])
                     if mode is not None:
-                        return ProxyModeInfo(mode=mode, evidence=f"DaemonSet/kube-system/kube-proxy arg {arg}")
+                        return ProxyModeInfo(
+                            mode=mode, evidence=f"DaemonSet/kube-system/kube-proxy arg {arg}"
+                        )
     cm = model.config_map("kube-system", "kube-proxy")
     if cm is not None:
         for key in ("config.conf", "config"):
@@ -75,11 +77,17 @@ def cluster_proxy_mode(model: ClusterModel) -> ProxyModeInfo | None:
                 mode = _parse_mode(m.group(1))
                 if mode is not None:
                     return ProxyModeInfo(mode=mode, evidence=where)
-            return ProxyModeInfo(mode=ProxyMode.IPTABLES, evidence=f'{where} "" (iptables by default)',
-                                 defaulted=True)
+            return ProxyModeInfo(
+                mode=ProxyMode.IPTABLES,
+                evidence=f'{where} "" (iptables by default)',
+                defaulted=True,
+            )
     if ds is not None:
-        return ProxyModeInfo(mode=ProxyMode.IPTABLES, evidence="DaemonSet/kube-system/kube-proxy (no mode set)",
-                             defaulted=True)
+        return ProxyModeInfo(
+            mode=ProxyMode.IPTABLES,
+            evidence="DaemonSet/kube-system/kube-proxy (no mode set)",
+            defaulted=True,
+        )
     for cfg in model.config_maps:
         if cfg.meta.name == "cilium-config":
             kpr = cfg.data.get("kube-proxy-replacement", "").lower()
@@ -95,17 +103,29 @@ def node_proxy_mode(art: NodeArtifacts) -> ProxyModeInfo | None:
     """The mode a node's own rules show, or ``None`` when its files do not tell."""
     files = ", ".join(art.files) if art.files else f"nodes/{art.node}"
     if art.ipvs:
-        return ProxyModeInfo(mode=ProxyMode.IPVS, evidence=f"node {art.node}: {len(art.ipvs)} IPVS virtual servers ({files})")
+        return ProxyModeInfo(
+            mode=ProxyMode.IPVS,
+            evidence=f"node {art.node}: {len(art.ipvs)} IPVS virtual servers ({files})",
+        )
     if art.iptables is not None:
         nat = art.iptables.chains.get("nat", {})
         if any(ch.startswith("KUBE-SVC-") for ch in nat):
-            return ProxyModeInfo(mode=ProxyMode.IPTABLES, evidence=f"node {art.node}: KUBE-SVC-* chains in nat ({files})")
+            return ProxyModeInfo(
+                mode=ProxyMode.IPTABLES,
+                evidence=f"node {art.node}: KUBE-SVC-* chains in nat ({files})",
+            )
         if "KUBE-SERVICES" in nat and any(
             "KUBE-CLUSTER-IP" in r.spec for r in art.iptables.rules if r.chain == "KUBE-SERVICES"
         ):
-            return ProxyModeInfo(mode=ProxyMode.IPVS, evidence=f"node {art.node}: KUBE-CLUSTER-IP ipset match in KUBE-SERVICES")
+            return ProxyModeInfo(
+                mode=ProxyMode.IPVS,
+                evidence=f"node {art.node}: KUBE-CLUSTER-IP ipset match in KUBE-SERVICES",
+            )
         if any(ch.startswith("CILIUM_") for t in art.iptables.chains.values() for ch in t):
-            return ProxyModeInfo(mode=ProxyMode.EBPF, evidence=f"node {art.node}: CILIUM_ chains, no KUBE-SVC-* chains")
+            return ProxyModeInfo(
+                mode=ProxyMode.EBPF,
+                evidence=f"node {art.node}: CILIUM_ chains, no KUBE-SVC-* chains",
+            )
     return None
 
 

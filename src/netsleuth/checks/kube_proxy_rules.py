@@ -20,7 +20,9 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass
 
+from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.node_artifacts import IptablesDump, IptablesRule, IpvsService
+from netsleuth.model.objects import Service, ServicePort
 
 _D = re.compile(r"(?:^|\s)-d\s+(\S+)")
 _P = re.compile(r"(?:^|\s)-p\s+(\S+)")
@@ -133,15 +135,30 @@ def iptables_service_rules(dump: IptablesDump) -> dict[tuple[str, str, int], Ser
             continue
         key = (ip, proto, port)
         if r.table == "nat" and tgt and tgt.startswith("KUBE-SVC-"):
-            result[key] = ServiceRule(cluster_ip=ip, protocol=proto, port=port, chain=tgt,
-                                      comment=_comment(r), destinations=endpoints_of(tgt))
+            result[key] = ServiceRule(
+                cluster_ip=ip,
+                protocol=proto,
+                port=port,
+                chain=tgt,
+                comment=_comment(r),
+                destinations=endpoints_of(tgt),
+            )
         elif tgt == "REJECT" and key not in result:
-            result[key] = ServiceRule(cluster_ip=ip, protocol=proto, port=port, chain=None,
-                                      comment=_comment(r), destinations=frozenset(), rejects=True)
+            result[key] = ServiceRule(
+                cluster_ip=ip,
+                protocol=proto,
+                port=port,
+                chain=None,
+                comment=_comment(r),
+                destinations=frozenset(),
+                rejects=True,
+            )
     return result
 
 
-def ipvs_virtual_servers(services: tuple[IpvsService, ...]) -> dict[tuple[str, str, int], IpvsService]:
+def ipvs_virtual_servers(
+    services: tuple[IpvsService, ...],
+) -> dict[tuple[str, str, int], IpvsService]:
     """``(address, protocol, port) -> IpvsService``."""
     return {(s.address, s.protocol.upper(), s.port): s for s in services}
 
@@ -157,3 +174,48 @@ def ipvs_destinations(vs: IpvsService) -> frozenset[str]:
         addr = f"[{rs.address}]" if ":" in rs.address else rs.address
         out.add(f"{addr}:{rs.port}")
     return frozenset(out)
+
+
+def proxied_services(model: ClusterModel) -> list[Service]:
+    """Services kube-proxy programs a ClusterIP for: not headless, not ExternalName,
+    with a ClusterIP, and cluster-wide internal traffic policy (``Local`` gives each
+    node its own endpoint set, ``KUBE-SVL-*`` chains, which these comparisons skip)."""
+    return [
+        s
+        for s in model.services
+        if s.cluster_ip
+        and s.cluster_ip != "None"
+        and s.type != "ExternalName"
+        and (s.internal_traffic_policy or "Cluster") == "Cluster"
+    ]
+
+
+def expected_destinations(
+    model: ClusterModel, svc: Service, port: ServicePort, family: int
+) -> frozenset[str] | None:
+    """``ip:port`` kube-proxy should DNAT ``svc``'s ``port`` to: the ready endpoints
+    (or, when none is ready, the serving terminating ones, as kube-proxy does
+    since 1.26), with the EndpointSlice port of the same name and protocol.
+    ``None`` when the input has no EndpointSlice for the Service (nothing to compare)."""
+    slices = model.slices_for(svc)
+    if not slices:
+        return None
+    want = port.name or ""
+    ready: set[str] = set()
+    fallback: set[str] = set()
+    for sl in slices:
+        if (sl.address_type == "IPv6") != (family == 6):
+            continue
+        sp = next(
+            (p for p in sl.ports if (p.name or "") == want and p.protocol == port.protocol), None
+        )
+        if sp is None or sp.port is None:
+            continue
+        for ep in sl.endpoints:
+            for addr in ep.addresses[:1]:
+                dest = f"[{addr}]:{sp.port}" if family == 6 else f"{addr}:{sp.port}"
+                if ep.is_ready and not ep.terminating:
+                    ready.add(dest)
+                elif ep.serving is not False and ep.terminating:
+                    fallback.add(dest)
+    return frozenset(ready or fallback)

@@ -43,8 +43,26 @@ OVERHEAD: dict[str, tuple[int, int]] = {
 
 # Interface names that are never the underlay.
 _VIRTUAL_PREFIXES = (
-    "lo", "veth", "cali", "lxc", "cilium", "flannel", "cni", "docker", "tunl", "vxlan", "weave",
-    "datapath", "kube-ipvs", "nodelocaldns", "genev", "wg", "antrea", "br-", "virbr", "vethwe",
+    "lo",
+    "veth",
+    "cali",
+    "lxc",
+    "cilium",
+    "flannel",
+    "cni",
+    "docker",
+    "tunl",
+    "vxlan",
+    "weave",
+    "datapath",
+    "kube-ipvs",
+    "nodelocaldns",
+    "genev",
+    "wg",
+    "antrea",
+    "br-",
+    "virbr",
+    "vethwe",
     "eni",  # aws VPC CNI pod interfaces (eniXXXX); the node's own ENIs are eth*/ens*
 )
 
@@ -120,9 +138,90 @@ def pod_mtu_facts(art: NodeArtifacts, tunnel_devices: Iterable[str]) -> list[Pod
         if link.mtu is None:
             continue
         if link.name in tunnels:
-            facts.append(PodMtuFact(value=link.mtu, where=f"ip -d link {link.name} mtu", is_tunnel_device=True))
+            facts.append(
+                PodMtuFact(
+                    value=link.mtu, where=f"ip -d link {link.name} mtu", is_tunnel_device=True
+                )
+            )
         elif link.kind == "veth" or link.name.startswith(("veth", "cali", "lxc")):
             veth_mtus.setdefault(link.mtu, link.name)
     for mtu, name in sorted(veth_mtus.items(), reverse=True):
         facts.append(PodMtuFact(value=mtu, where=f"ip -d link {name} mtu (pod veth)"))
     return facts
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodeMtu:
+    """What one node's files say about its MTUs."""
+
+    node: str
+    underlay_device: str
+    underlay_mtu: int
+    encapsulation: str | None
+    encapsulation_source: str | None
+    ipv6: bool
+    facts: tuple[PodMtuFact, ...]
+
+    @property
+    def effective(self) -> int | None:
+        if self.encapsulation is None or self.encapsulation not in OVERHEAD:
+            return None
+        return effective_pod_mtu(self.underlay_mtu, self.encapsulation, self.ipv6)
+
+    @property
+    def pod_mtu(self) -> int | None:
+        """The largest pod-side MTU the node shows (conflist or veth), tunnel devices aside."""
+        values = [f.value for f in self.facts if not f.is_tunnel_device]
+        return max(values) if values else None
+
+
+# Cilium sets the pod MTU on the pod's routes, not on cilium_vxlan/cilium_geneve,
+# whose device MTU stays at the underlay value; those devices say nothing about pods.
+_DEVICE_MTU_UNRELIABLE = ("cilium_",)
+
+
+def node_mtus(model: object) -> list[NodeMtu]:
+    """Per-node MTU facts for nodes with ``ip -d link`` output.
+
+    The encapsulation is the node's own tunnel device when it has one, else
+    the detected CNI's setting.
+    """
+    from netsleuth.checks.cni_detect import node_tunnel_devices, primary_cni
+    from netsleuth.model.cluster import ClusterModel
+
+    assert isinstance(model, ClusterModel)
+    cni = primary_cni(model)
+    out: list[NodeMtu] = []
+    for name, art in sorted(model.node_artifacts.items()):
+        if not art.links:
+            continue
+        up = underlay_link(art)
+        if up is None or up.mtu is None:
+            continue
+        tunnels = node_tunnel_devices(art.links)
+        encap: str | None = None
+        source: str | None = None
+        if tunnels:
+            dev, encap, _ = tunnels[0]
+            source = f"node {name} device {dev}"
+        elif cni is not None and cni.encapsulation is not None:
+            encap, source = cni.encapsulation, cni.encapsulation_source
+        facts = pod_mtu_facts(
+            art, [t[0] for t in tunnels if not t[0].startswith(_DEVICE_MTU_UNRELIABLE)]
+        )
+        if cni is not None and cni.configured_mtu and cni.mtu_source:
+            facts.append(PodMtuFact(value=cni.configured_mtu, where=cni.mtu_source))
+        node = model.nodes.get(name)
+        ipv6 = is_ipv6(node.internal_ip if node else None)
+        out.append(
+            NodeMtu(
+                node=name,
+                underlay_device=up.name,
+                underlay_mtu=up.mtu,
+                encapsulation=encap,
+                encapsulation_source=source,
+                ipv6=ipv6,
+                facts=tuple(facts),
+            )
+        )
+    return out

@@ -11,8 +11,12 @@ from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
-@register(id="CNI409", layer=Layer.CNI, severity=Severity.WARNING,
-          needs=Needs(kinds=("DaemonSet", "Pod"), require_present=True))
+@register(
+    id="CNI409",
+    layer=Layer.CNI,
+    severity=Severity.WARNING,
+    needs=Needs(kinds=("DaemonSet", "Pod"), require_present=True),
+)
 def cni_agent_version_skew(model: ClusterModel) -> Iterator[Finding]:
     """CNI agent pods run different versions across nodes.
 
@@ -63,15 +67,34 @@ def cni_agent_version_skew(model: ClusterModel) -> Iterator[Finding]:
                 by_version[tag].append(p.node_name or p.name)
         if len(by_version) < 2:
             continue
-        parts = [f"{v} on {', '.join(sorted(nodes)[:5])}" for v, nodes in sorted(by_version.items())]
+        parts = [
+            f"{v} on {', '.join(sorted(nodes)[:5])}" for v, nodes in sorted(by_version.items())
+        ]
         stale = sorted(n for v, nodes in by_version.items() if v != want for n in nodes)
         yield finding(
-            "CNI409", model, kind="DaemonSet", meta=ds.meta,
+            "CNI409",
+            model,
+            kind="DaemonSet",
+            meta=ds.meta,
             message=f"{cni} agents run {len(by_version)} versions ({'; '.join(parts)}); the DaemonSet asks for {want}",
-            evidence=[Evidence(f"DaemonSet/{ds.namespace}/{ds.name}", f"spec.template.spec.containers[{main.name}].image", main.image),
-                      *(Evidence(f"Node/{n}", "agent image tag", v) for v, nodes in sorted(by_version.items()) for n in sorted(nodes)[:3])],
-            confirm=(f"kubectl -n {ds.namespace} rollout status ds/{ds.name}",
-                     f"kubectl get pods -n {ds.namespace} -o wide | grep {ds.name}"),
-            fix=Fix(text=f"Finish the {cni} rollout so every node runs {want}: delete the old agent pods on "
-                    f"{', '.join(stale[:5]) or 'the lagging nodes'} node by node (OnDelete), or roll back if the new version fails."),
+            evidence=[
+                Evidence(
+                    f"DaemonSet/{ds.namespace}/{ds.name}",
+                    f"spec.template.spec.containers[{main.name}].image",
+                    main.image,
+                ),
+                *(
+                    Evidence(f"Node/{n}", "agent image tag", v)
+                    for v, nodes in sorted(by_version.items())
+                    for n in sorted(nodes)[:3]
+                ),
+            ],
+            confirm=(
+                f"kubectl -n {ds.namespace} rollout status ds/{ds.name}",
+                f"kubectl get pods -n {ds.namespace} -o wide | grep {ds.name}",
+            ),
+            fix=Fix(
+                text=f"Finish the {cni} rollout so every node runs {want}: delete the old agent pods on "
+                f"{', '.join(stale[:5]) or 'the lagging nodes'} node by node (OnDelete), or roll back if the new version fails."
+            ),
         )

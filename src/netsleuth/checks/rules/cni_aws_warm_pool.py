@@ -26,8 +26,12 @@ def _int(v: str | None) -> int | None:
         return None
 
 
-@register(id="CNI408", layer=Layer.IPAM, severity=Severity.WARNING,
-          needs=Needs(kinds=("DaemonSet",), require_present=True))
+@register(
+    id="CNI408",
+    layer=Layer.IPAM,
+    severity=Severity.WARNING,
+    needs=Needs(kinds=("DaemonSet",), require_present=True),
+)
 def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
     """AWS VPC CNI warm-pool settings that starve pods of IPs or waste subnet addresses.
 
@@ -93,11 +97,17 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
     warm_prefix = _int(env.get("WARM_PREFIX_TARGET"))
     obj = ref("DaemonSet", ds.meta)
     ns = ds.namespace
-    confirm = (f"kubectl describe ds -n {ns} aws-node | grep -A15 Environment",
-               'kubectl get events -A | grep -Ei "InsufficientFreeAddresses|failed to assign an IP"')
+    confirm = (
+        f"kubectl describe ds -n {ns} aws-node | grep -A15 Environment",
+        'kubectl get events -A | grep -Ei "InsufficientFreeAddresses|failed to assign an IP"',
+    )
 
     def ev(*names: str) -> list[Evidence]:
-        return [Evidence(obj, f"spec.template.spec.containers[aws-node].env.{n}", env[n]) for n in names if n in env]
+        return [
+            Evidence(obj, f"spec.template.spec.containers[aws-node].env.{n}", env[n])
+            for n in names
+            if n in env
+        ]
 
     def patch(**kv: str | None) -> str:
         args = " ".join(f"{k}={v}" if v is not None else f"{k}-" for k, v in kv.items())
@@ -105,48 +115,96 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
 
     ip_mode = warm_ip > 0 or min_ip > 0
     if not prefix and not ip_mode and warm_eni == 0:
-        yield finding("CNI408", model, kind="DaemonSet", meta=ds.meta,
-                      message="aws-node WARM_ENI_TARGET=0 with no WARM_IP_TARGET or MINIMUM_IP_TARGET: no spare "
-                      "ENI is kept, so once attached addresses are used every new pod waits for an ENI attach",
-                      evidence=ev("WARM_ENI_TARGET", "WARM_IP_TARGET", "MINIMUM_IP_TARGET"), confirm=confirm,
-                      fix=Fix(text="Keep a warm pool: WARM_ENI_TARGET=1 (the default), or WARM_IP_TARGET with MINIMUM_IP_TARGET.",
-                              patch=patch(WARM_ENI_TARGET="1")))
+        yield finding(
+            "CNI408",
+            model,
+            kind="DaemonSet",
+            meta=ds.meta,
+            message="aws-node WARM_ENI_TARGET=0 with no WARM_IP_TARGET or MINIMUM_IP_TARGET: no spare "
+            "ENI is kept, so once attached addresses are used every new pod waits for an ENI attach",
+            evidence=ev("WARM_ENI_TARGET", "WARM_IP_TARGET", "MINIMUM_IP_TARGET"),
+            confirm=confirm,
+            fix=Fix(
+                text="Keep a warm pool: WARM_ENI_TARGET=1 (the default), or WARM_IP_TARGET with MINIMUM_IP_TARGET.",
+                patch=patch(WARM_ENI_TARGET="1"),
+            ),
+        )
     if not prefix and 0 < warm_ip <= 2 and min_ip == 0:
-        yield finding("CNI408", model, kind="DaemonSet", meta=ds.meta,
-                      message=f"aws-node WARM_IP_TARGET={warm_ip} without MINIMUM_IP_TARGET: a burst of pod starts "
-                      "needs one EC2 call per pod, which the VPC CNI docs warn gets throttled",
-                      evidence=ev("WARM_IP_TARGET", "MINIMUM_IP_TARGET"), confirm=confirm,
-                      fix=Fix(text="Set MINIMUM_IP_TARGET to the pods a node usually runs and WARM_IP_TARGET to the burst size.",
-                              patch=patch(MINIMUM_IP_TARGET="10", WARM_IP_TARGET="5")))
+        yield finding(
+            "CNI408",
+            model,
+            kind="DaemonSet",
+            meta=ds.meta,
+            message=f"aws-node WARM_IP_TARGET={warm_ip} without MINIMUM_IP_TARGET: a burst of pod starts "
+            "needs one EC2 call per pod, which the VPC CNI docs warn gets throttled",
+            evidence=ev("WARM_IP_TARGET", "MINIMUM_IP_TARGET"),
+            confirm=confirm,
+            fix=Fix(
+                text="Set MINIMUM_IP_TARGET to the pods a node usually runs and WARM_IP_TARGET to the burst size.",
+                patch=patch(MINIMUM_IP_TARGET="10", WARM_IP_TARGET="5"),
+            ),
+        )
     if max_eni is not None and not prefix:
         limit = max_eni * MAX_POD_IPS_PER_ENI + HOST_NETWORK_PODS
         for name, node in sorted(model.nodes.items()):
             if node.capacity_pods is not None and node.capacity_pods > limit:
-                yield finding("CNI408", model, kind="DaemonSet", meta=ds.meta,
-                              message=f"aws-node MAX_ENI={max_eni} lets the CNI address at most {limit - HOST_NETWORK_PODS} pods "
-                              f"per node, but node {name} admits {node.capacity_pods}: the rest fail with "
-                              "'failed to assign an IP address to container'",
-                              evidence=[*ev("MAX_ENI"), Evidence(f"Node/{name}", "status.capacity.pods", str(node.capacity_pods))],
-                              confirm=confirm,
-                              fix=Fix(text="Unset MAX_ENI (the instance type's limit applies) or lower the kubelet's maxPods to match.",
-                                      patch=patch(MAX_ENI=None)))
+                yield finding(
+                    "CNI408",
+                    model,
+                    kind="DaemonSet",
+                    meta=ds.meta,
+                    message=f"aws-node MAX_ENI={max_eni} lets the CNI address at most {limit - HOST_NETWORK_PODS} pods "
+                    f"per node, but node {name} admits {node.capacity_pods}: the rest fail with "
+                    "'failed to assign an IP address to container'",
+                    evidence=[
+                        *ev("MAX_ENI"),
+                        Evidence(f"Node/{name}", "status.capacity.pods", str(node.capacity_pods)),
+                    ],
+                    confirm=confirm,
+                    fix=Fix(
+                        text="Unset MAX_ENI (the instance type's limit applies) or lower the kubelet's maxPods to match.",
+                        patch=patch(MAX_ENI=None),
+                    ),
+                )
                 break
     exhausted = [e for e in model.events if is_ip_allocation_failure(e)]
     waste_sev = Severity.WARNING if exhausted else Severity.INFO
-    pressure = (f"; {len(exhausted)} event(s) already show address exhaustion" if exhausted else "")
+    pressure = f"; {len(exhausted)} event(s) already show address exhaustion" if exhausted else ""
     if not prefix and not ip_mode and warm_eni >= 2:
-        yield finding("CNI408", model, kind="DaemonSet", meta=ds.meta, severity=waste_sev,
-                      message=f"aws-node WARM_ENI_TARGET={warm_eni}: every node keeps {warm_eni} idle ENIs' "
-                      f"addresses (up to {warm_eni * MAX_POD_IPS_PER_ENI}) taken from the subnet{pressure}",
-                      evidence=[*ev("WARM_ENI_TARGET"),
-                                *(Evidence(f"Event/{e.meta.namespace}/{e.meta.name}", "message", e.message) for e in exhausted[:2])],
-                      confirm=confirm,
-                      fix=Fix(text="Size the pool in addresses rather than ENIs.",
-                              patch=patch(WARM_IP_TARGET="5", MINIMUM_IP_TARGET="10")))
+        yield finding(
+            "CNI408",
+            model,
+            kind="DaemonSet",
+            meta=ds.meta,
+            severity=waste_sev,
+            message=f"aws-node WARM_ENI_TARGET={warm_eni}: every node keeps {warm_eni} idle ENIs' "
+            f"addresses (up to {warm_eni * MAX_POD_IPS_PER_ENI}) taken from the subnet{pressure}",
+            evidence=[
+                *ev("WARM_ENI_TARGET"),
+                *(
+                    Evidence(f"Event/{e.meta.namespace}/{e.meta.name}", "message", e.message)
+                    for e in exhausted[:2]
+                ),
+            ],
+            confirm=confirm,
+            fix=Fix(
+                text="Size the pool in addresses rather than ENIs.",
+                patch=patch(WARM_IP_TARGET="5", MINIMUM_IP_TARGET="10"),
+            ),
+        )
     if prefix and warm_prefix is not None and warm_prefix >= 2 and not ip_mode:
-        yield finding("CNI408", model, kind="DaemonSet", meta=ds.meta, severity=waste_sev,
-                      message=f"aws-node prefix delegation with WARM_PREFIX_TARGET={warm_prefix}: every node keeps "
-                      f"{warm_prefix} idle /28 prefixes ({warm_prefix * PREFIX_SIZE} addresses) from the subnet{pressure}",
-                      evidence=ev("ENABLE_PREFIX_DELEGATION", "WARM_PREFIX_TARGET"), confirm=confirm,
-                      fix=Fix(text="Keep WARM_PREFIX_TARGET=1, or size the pool with WARM_IP_TARGET/MINIMUM_IP_TARGET.",
-                              patch=patch(WARM_PREFIX_TARGET="1")))
+        yield finding(
+            "CNI408",
+            model,
+            kind="DaemonSet",
+            meta=ds.meta,
+            severity=waste_sev,
+            message=f"aws-node prefix delegation with WARM_PREFIX_TARGET={warm_prefix}: every node keeps "
+            f"{warm_prefix} idle /28 prefixes ({warm_prefix * PREFIX_SIZE} addresses) from the subnet{pressure}",
+            evidence=ev("ENABLE_PREFIX_DELEGATION", "WARM_PREFIX_TARGET"),
+            confirm=confirm,
+            fix=Fix(
+                text="Keep WARM_PREFIX_TARGET=1, or size the pool with WARM_IP_TARGET/MINIMUM_IP_TARGET.",
+                patch=patch(WARM_PREFIX_TARGET="1"),
+            ),
+        )

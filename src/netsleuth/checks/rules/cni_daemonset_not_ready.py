@@ -15,7 +15,10 @@ def _eligible(node: Node, ds: Workload) -> bool:
     """Nodes a CNI DaemonSet is meant to run on: its nodeSelector matches, and the node
     is not a virtual node (Fargate, virtual-kubelet) that never runs DaemonSets."""
     labels = node.meta.labels
-    if labels.get("eks.amazonaws.com/compute-type") == "fargate" or labels.get("type") == "virtual-kubelet":
+    if (
+        labels.get("eks.amazonaws.com/compute-type") == "fargate"
+        or labels.get("type") == "virtual-kubelet"
+    ):
         return False
     sel = ds.template.spec.node_selector if ds.template else {}
     return all(labels.get(k) == v for k, v in sel.items())
@@ -66,12 +69,23 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
         pods = [p for p in pods if model.owner(p).name == ds.name or not p.meta.owner_refs]
         evidence: list[Evidence] = []
         problems: list[str] = []
-        if ds.has_status and ds.desired_scheduled is not None and ds.number_ready is not None:
-            if ds.number_ready < ds.desired_scheduled:
-                problems.append(f"{ds.number_ready} of {ds.desired_scheduled} agent pods ready")
-                evidence.append(Evidence(ref("DaemonSet", ds.meta), "status.numberReady", str(ds.number_ready)))
-                evidence.append(Evidence(ref("DaemonSet", ds.meta), "status.desiredNumberScheduled",
-                                         str(ds.desired_scheduled)))
+        if (
+            ds.has_status
+            and ds.desired_scheduled is not None
+            and ds.number_ready is not None
+            and ds.number_ready < ds.desired_scheduled
+        ):
+            problems.append(f"{ds.number_ready} of {ds.desired_scheduled} agent pods ready")
+            evidence.append(
+                Evidence(ref("DaemonSet", ds.meta), "status.numberReady", str(ds.number_ready))
+            )
+            evidence.append(
+                Evidence(
+                    ref("DaemonSet", ds.meta),
+                    "status.desiredNumberScheduled",
+                    str(ds.desired_scheduled),
+                )
+            )
         bad_nodes: list[str] = []
         if pods:
             by_node: dict[str, list[str]] = {}
@@ -90,8 +104,15 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
                     bad_nodes.append(name)
                     for p in pods:
                         if p.node_name == name:
-                            state = next((s.state_reason for s in p.container_statuses if s.state_reason), p.phase)
-                            evidence.append(Evidence(f"Pod/{p.namespace}/{p.name}", "status", f"not ready ({state})"))
+                            state = next(
+                                (s.state_reason for s in p.container_statuses if s.state_reason),
+                                p.phase,
+                            )
+                            evidence.append(
+                                Evidence(
+                                    f"Pod/{p.namespace}/{p.name}", "status", f"not ready ({state})"
+                                )
+                            )
             if bad_nodes:
                 problems.append("no ready agent on node " + ", ".join(bad_nodes))
         if not problems:
@@ -103,7 +124,8 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
             model,
             kind="DaemonSet",
             meta=ds.meta,
-            message=f"{cni} agent DaemonSet {ds.namespace}/{ds.name}: " + "; ".join(problems)
+            message=f"{cni} agent DaemonSet {ds.namespace}/{ds.name}: "
+            + "; ".join(problems)
             + " — new pods there cannot get a network interface",
             evidence=evidence,
             confirm=(
@@ -111,8 +133,12 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
                 f"kubectl get pods -n {ds.namespace} {label_arg} -o wide".replace("  ", " "),
                 f"kubectl describe ds -n {ds.namespace} {ds.name}",
             ),
-            fix=Fix(text=f"Read the events and logs of the {cni} agent pod on "
-                    + (", ".join(bad_nodes) if bad_nodes else "the affected nodes")
-                    + " (kubectl logs -n " + ds.namespace + " <pod>), fix the cause, then delete the pod "
-                    "so the DaemonSet recreates it."),
+            fix=Fix(
+                text=f"Read the events and logs of the {cni} agent pod on "
+                + (", ".join(bad_nodes) if bad_nodes else "the affected nodes")
+                + " (kubectl logs -n "
+                + ds.namespace
+                + " <pod>), fix the cause, then delete the pod "
+                "so the DaemonSet recreates it."
+            ),
         )

@@ -18,7 +18,12 @@ _CNI_NOT_READY = re.compile(
 )
 
 
-@register(id="CNI402", layer=Layer.CNI, severity=Severity.ERROR, needs=Needs(kinds=("Node",), require_present=True))
+@register(
+    id="CNI402",
+    layer=Layer.CNI,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Node",), require_present=True),
+)
 def cni_node_network_not_ready(model: ClusterModel) -> Iterator[Finding]:
     """A node is NotReady because its network plugin is not initialized.
 
@@ -60,14 +65,28 @@ def cni_node_network_not_ready(model: ClusterModel) -> Iterator[Finding]:
         net = find_condition(node.conditions, "NetworkUnavailable")
         evidence: list[Evidence] = []
         why: list[str] = []
-        if ready is not None and not ready.is_true and _CNI_NOT_READY.search(f"{ready.reason} {ready.message}"):
+        if (
+            ready is not None
+            and not ready.is_true
+            and _CNI_NOT_READY.search(f"{ready.reason} {ready.message}")
+        ):
             why.append("Ready=" + ready.status + ": " + (ready.message or ready.reason))
-            evidence.append(Evidence(f"Node/{name}", "status.conditions[Ready]",
-                                     f"{ready.status} {ready.reason}: {ready.message}".strip()))
+            evidence.append(
+                Evidence(
+                    f"Node/{name}",
+                    "status.conditions[Ready]",
+                    f"{ready.status} {ready.reason}: {ready.message}".strip(),
+                )
+            )
         if net is not None and net.is_true:
             why.append(f"NetworkUnavailable=True ({net.reason or net.message or 'no reason'})")
-            evidence.append(Evidence(f"Node/{name}", "status.conditions[NetworkUnavailable]",
-                                     f"True {net.reason}: {net.message}".strip()))
+            evidence.append(
+                Evidence(
+                    f"Node/{name}",
+                    "status.conditions[NetworkUnavailable]",
+                    f"True {net.reason}: {net.message}".strip(),
+                )
+            )
         if not why:
             continue
         yield finding(
@@ -82,6 +101,8 @@ def cni_node_network_not_ready(model: ClusterModel) -> Iterator[Finding]:
                 f"kubectl get pods -A -o wide --field-selector spec.nodeName={name}",
                 "journalctl -u kubelet | grep -i cni | tail -50   # on the node",
             ),
-            fix=Fix(text=f"Get the CNI agent running on {name} and its config into /etc/cni/net.d; "
-                    "the kubelet clears the condition once the runtime reports NetworkReady=true."),
+            fix=Fix(
+                text=f"Get the CNI agent running on {name} and its config into /etc/cni/net.d; "
+                "the kubelet clears the condition once the runtime reports NetworkReady=true."
+            ),
         )

@@ -10,8 +10,12 @@ from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
-@register(id="CNI403", layer=Layer.CNI, severity=Severity.ERROR,
-          needs=Needs(kinds=("Pod", "Event"), require_present=True))
+@register(
+    id="CNI403",
+    layer=Layer.CNI,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Pod", "Event"), require_present=True),
+)
 def cni_pod_sandbox_failed(model: ClusterModel) -> Iterator[Finding]:
     """Pods stuck in ContainerCreating because the CNI failed to set up their sandbox.
 
@@ -51,7 +55,9 @@ def cni_pod_sandbox_failed(model: ClusterModel) -> Iterator[Finding]:
             continue
         if any(s.state == "running" for s in pod.container_statuses):
             continue
-        events = [e for e in model.events_for("Pod", pod.namespace, pod.name) if is_sandbox_failure(e)]
+        events = [
+            e for e in model.events_for("Pod", pod.namespace, pod.name) if is_sandbox_failure(e)
+        ]
         if not events or any(is_ip_allocation_failure(e) for e in events):
             continue
         last = events[-1]
@@ -73,6 +79,8 @@ def cni_pod_sandbox_failed(model: ClusterModel) -> Iterator[Finding]:
                 f"kubectl get events -n {pod.namespace} --field-selector involvedObject.name={pod.name}",
                 f"kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node}",
             ),
-            fix=Fix(text=f"Fix the CNI on node {node} as the event says (agent pod running, "
-                    "/etc/cni/net.d config present, API reachable), then delete the pod to retry."),
+            fix=Fix(
+                text=f"Fix the CNI on node {node} as the event says (agent pod running, "
+                "/etc/cni/net.d config present, API reachable), then delete the pod to retry."
+            ),
         )

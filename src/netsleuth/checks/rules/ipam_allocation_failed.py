@@ -11,7 +11,12 @@ from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Event, Meta
 
 
-@register(id="CNI407", layer=Layer.IPAM, severity=Severity.ERROR, needs=Needs(kinds=("Event",), require_present=True))
+@register(
+    id="CNI407",
+    layer=Layer.IPAM,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Event",), require_present=True),
+)
 def ipam_allocation_failed(model: ClusterModel) -> Iterator[Finding]:
     """Events show the CNI could not allocate an IP address.
 
@@ -57,12 +62,20 @@ def ipam_allocation_failed(model: ClusterModel) -> Iterator[Finding]:
             node = pod.node_name if pod else None
         if e.involved_kind == "Node":
             node = e.involved_name
-        key = ("Node", None, node) if node else (e.involved_kind or "Event", e.involved_namespace, e.involved_name)
+        key = (
+            ("Node", None, node)
+            if node
+            else (e.involved_kind or "Event", e.involved_namespace, e.involved_name)
+        )
         groups.setdefault(key, []).append(e)
-    for (kind, ns, name), events in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])):
+    for (kind, ns, name), events in sorted(
+        groups.items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
+    ):
         last = events[-1]
         total = sum(max(e.count, 1) for e in events)
-        objs = sorted({f"{e.involved_kind}/{e.involved_namespace}/{e.involved_name}" for e in events})
+        objs = sorted(
+            {f"{e.involved_kind}/{e.involved_namespace}/{e.involved_name}" for e in events}
+        )
         node_obj = model.nodes.get(name) if kind == "Node" else None
         meta = node_obj.meta if node_obj is not None else Meta(name=name, namespace=ns)
         where = f"node {name}" if kind == "Node" else f"{kind} {ns}/{name}"
@@ -72,14 +85,20 @@ def ipam_allocation_failed(model: ClusterModel) -> Iterator[Finding]:
             kind=kind,
             meta=meta,
             message=f"IP allocation failed on {where} ({total} event(s), {len(objs)} object(s)): {last.message[:240]}",
-            evidence=[Evidence(f"Event/{e.meta.namespace}/{e.meta.name}", "message", e.message) for e in events[:5]],
+            evidence=[
+                Evidence(f"Event/{e.meta.namespace}/{e.meta.name}", "message", e.message)
+                for e in events[:5]
+            ],
             confirm=(
                 'kubectl get events -A | grep -Ei "no IP addresses|failed to allocate|InsufficientFreeAddresses|'
                 'failed to assign an IP"',
-                f"kubectl get node {name} -o jsonpath='{{.spec.podCIDRs}}'" if kind == "Node"
+                f"kubectl get node {name} -o jsonpath='{{.spec.podCIDRs}}'"
+                if kind == "Node"
                 else f"kubectl describe {kind.lower()} -n {ns} {name}",
             ),
-            fix=Fix(text="Add addresses where the pod is scheduled: a larger node podCIDR or fewer maxPods, "
-                    "more IP pool blocks, larger subnets or prefix delegation on AWS; release leaked "
-                    "host-local allocations in /var/lib/cni/networks."),
+            fix=Fix(
+                text="Add addresses where the pod is scheduled: a larger node podCIDR or fewer maxPods, "
+                "more IP pool blocks, larger subnets or prefix delegation on AWS; release leaked "
+                "host-local allocations in /var/lib/cni/networks."
+            ),
         )

@@ -24,7 +24,13 @@ def _ev(r: Range) -> Evidence:
     return Evidence(obj, field or "range", r.cidr)
 
 
-@register(id="CNI404", layer=Layer.IPAM, severity=Severity.ERROR, needs=Needs(kinds=("Node",)), config=True)
+@register(
+    id="CNI404",
+    layer=Layer.IPAM,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Node",)),
+    config=True,
+)
 def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]:
     """Pod, Service and node address ranges (and user-given ranges) overlap.
 
@@ -74,37 +80,74 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
         meta = model.nodes[node].meta
         hit = [s for s in svc if overlaps(r.network, s.network)]
         if hit:
-            yield finding("CNI404", model, kind="Node", meta=meta,
-                          message=f"node {node} podCIDR {r.cidr} overlaps the Service CIDR {svc_desc}",
-                          evidence=[_ev(r), *(_ev(s) for s in hit)],
-                          confirm=(f"kubectl get node {node} -o jsonpath='{{.spec.podCIDRs}}'",),
-                          fix=Fix(text="Use a pod CIDR (--cluster-cidr) disjoint from the Service CIDR "
-                                  "(--service-cluster-ip-range); the nodes must be re-registered to get new podCIDRs."))
+            yield finding(
+                "CNI404",
+                model,
+                kind="Node",
+                meta=meta,
+                message=f"node {node} podCIDR {r.cidr} overlaps the Service CIDR {svc_desc}",
+                evidence=[_ev(r), *(_ev(s) for s in hit)],
+                confirm=(f"kubectl get node {node} -o jsonpath='{{.spec.podCIDRs}}'",),
+                fix=Fix(
+                    text="Use a pod CIDR (--cluster-cidr) disjoint from the Service CIDR "
+                    "(--service-cluster-ip-range); the nodes must be re-registered to get new podCIDRs."
+                ),
+            )
         elif not svc:
-            ips = sorted(ip for ip in model.services_by_cluster_ip
-                         if (a := _addr(ip)) is not None and a.version == r.network.version and a in r.network)
+            ips = sorted(
+                ip
+                for ip in model.services_by_cluster_ip
+                if (cip := _addr(ip)) is not None
+                and cip.version == r.network.version
+                and cip in r.network
+            )
             if ips:
                 owners = [model.services_by_cluster_ip[ip] for ip in ips[:3]]
-                yield finding("CNI404", model, kind="Node", meta=meta,
-                              message=f"node {node} podCIDR {r.cidr} contains {len(ips)} ClusterIP(s) "
-                              f"({', '.join(ips[:3])}): the pod and Service ranges overlap",
-                              evidence=[_ev(r), *(Evidence(f"Service/{s.namespace}/{s.name}", "spec.clusterIP",
-                                                           s.cluster_ip or "") for s in owners)],
-                              confirm=(f"kubectl get node {node} -o jsonpath='{{.spec.podCIDRs}}'",
-                                       "kubectl get svc -A -o wide"),
-                              fix=Fix(text="Use a pod CIDR disjoint from the Service CIDR."))
+                yield finding(
+                    "CNI404",
+                    model,
+                    kind="Node",
+                    meta=meta,
+                    message=f"node {node} podCIDR {r.cidr} contains {len(ips)} ClusterIP(s) "
+                    f"({', '.join(ips[:3])}): the pod and Service ranges overlap",
+                    evidence=[
+                        _ev(r),
+                        *(
+                            Evidence(
+                                f"Service/{s.namespace}/{s.name}",
+                                "spec.clusterIP",
+                                s.cluster_ip or "",
+                            )
+                            for s in owners
+                        ),
+                    ],
+                    confirm=(
+                        f"kubectl get node {node} -o jsonpath='{{.spec.podCIDRs}}'",
+                        "kubectl get svc -A -o wide",
+                    ),
+                    fix=Fix(text="Use a pod CIDR disjoint from the Service CIDR."),
+                )
 
     # 2. node podCIDRs overlapping each other
     for i, (n1, r1) in enumerate(nodes):
-        for n2, r2 in nodes[i + 1:]:
+        for n2, r2 in nodes[i + 1 :]:
             if n1 != n2 and overlaps(r1.network, r2.network):
-                yield finding("CNI404", model, kind="Node", meta=model.nodes[n2].meta,
-                              message=f"nodes {n1} and {n2} have overlapping podCIDRs {r1.cidr} and {r2.cidr}: "
-                              "both hand out the same pod IPs",
-                              evidence=[_ev(r1), _ev(r2)],
-                              confirm=("kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs",),
-                              fix=Fix(text=f"Drain and delete node {n2}, then let it re-register so the "
-                                      "node IPAM controller assigns it a free podCIDR."))
+                yield finding(
+                    "CNI404",
+                    model,
+                    kind="Node",
+                    meta=model.nodes[n2].meta,
+                    message=f"nodes {n1} and {n2} have overlapping podCIDRs {r1.cidr} and {r2.cidr}: "
+                    "both hand out the same pod IPs",
+                    evidence=[_ev(r1), _ev(r2)],
+                    confirm=(
+                        "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs",
+                    ),
+                    fix=Fix(
+                        text=f"Drain and delete node {n2}, then let it re-register so the "
+                        "node IPAM controller assigns it a free podCIDR."
+                    ),
+                )
 
     # 3. node addresses inside pod or Service ranges
     pod_ranges = [r for _, r in nodes] + cluster_pods
@@ -113,26 +156,44 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
             addr = _addr(a.address)
             if addr is None:
                 continue
-            hit = [r for r in (*pod_ranges, *svc) if r.network.version == addr.version and addr in r.network]
+            hit = [
+                r
+                for r in (*pod_ranges, *svc)
+                if r.network.version == addr.version and addr in r.network
+            ]
             if hit:
-                yield finding("CNI404", model, kind="Node", meta=node_obj.meta,
-                              message=f"node {name} address {a.address} ({a.type}) lies inside "
-                              f"{', '.join(sorted({r.cidr for r in hit}))}: traffic to the node is routed as pod or Service traffic",
-                              evidence=[Evidence(f"Node/{name}", "status.addresses", f"{a.type} {a.address}"),
-                                        *(_ev(r) for r in hit)],
-                              confirm=(f"kubectl get node {name} -o wide",),
-                              fix=Fix(text="Keep node subnets disjoint from the pod and Service CIDRs."))
+                yield finding(
+                    "CNI404",
+                    model,
+                    kind="Node",
+                    meta=node_obj.meta,
+                    message=f"node {name} address {a.address} ({a.type}) lies inside "
+                    f"{', '.join(sorted({r.cidr for r in hit}))}: traffic to the node is routed as pod or Service traffic",
+                    evidence=[
+                        Evidence(f"Node/{name}", "status.addresses", f"{a.type} {a.address}"),
+                        *(_ev(r) for r in hit),
+                    ],
+                    confirm=(f"kubectl get node {name} -o wide",),
+                    fix=Fix(text="Keep node subnets disjoint from the pod and Service CIDRs."),
+                )
                 break
 
     # 4. cluster pod CIDR vs Service CIDR
     for p in cluster_pods:
         for s in svc:
             if overlaps(p.network, s.network):
-                yield finding("CNI404", model, kind="ClusterCIDR", meta=Meta(name=p.cidr),
-                              message=f"the cluster pod CIDR {p.cidr} overlaps the Service CIDR {s.cidr}",
-                              evidence=[_ev(p), _ev(s)],
-                              confirm=("kubectl cluster-info dump | grep -E 'cluster-cidr|service-cluster-ip-range'",),
-                              fix=Fix(text="Choose disjoint pod and Service CIDRs."))
+                yield finding(
+                    "CNI404",
+                    model,
+                    kind="ClusterCIDR",
+                    meta=Meta(name=p.cidr),
+                    message=f"the cluster pod CIDR {p.cidr} overlaps the Service CIDR {s.cidr}",
+                    evidence=[_ev(p), _ev(s)],
+                    confirm=(
+                        "kubectl cluster-info dump | grep -E 'cluster-cidr|service-cluster-ip-range'",
+                    ),
+                    fix=Fix(text="Choose disjoint pod and Service CIDRs."),
+                )
 
     # 5. user-given ranges
     for text in config.extra_cidrs:
@@ -143,15 +204,27 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
         if not cluster_pods:
             hits += [r for _, r in nodes if overlaps(net, r.network)]
         if hits:
-            yield finding("CNI404", model, kind="ExtraCIDR", meta=Meta(name=str(net)),
-                          message=f"--extra-cidrs {net} overlaps the cluster's "
-                          f"{', '.join(sorted({r.cidr for r in hits}))}: pods cannot reach those external "
-                          "addresses (the cluster routes them internally)",
-                          evidence=[Evidence("--extra-cidrs", "value", str(net)), *(_ev(r) for r in hits[:5])],
-                          confirm=("ip route get <address in the range>   # from a node",
-                                   "kubectl exec <pod> -- traceroute <address in the range>"),
-                          fix=Fix(text="Renumber the external range (VPN pool, peered VPC) or the cluster's "
-                                  "pod/Service CIDR so they are disjoint."))
+            yield finding(
+                "CNI404",
+                model,
+                kind="ExtraCIDR",
+                meta=Meta(name=str(net)),
+                message=f"--extra-cidrs {net} overlaps the cluster's "
+                f"{', '.join(sorted({r.cidr for r in hits}))}: pods cannot reach those external "
+                "addresses (the cluster routes them internally)",
+                evidence=[
+                    Evidence("--extra-cidrs", "value", str(net)),
+                    *(_ev(r) for r in hits[:5]),
+                ],
+                confirm=(
+                    "ip route get <address in the range>   # from a node",
+                    "kubectl exec <pod> -- traceroute <address in the range>",
+                ),
+                fix=Fix(
+                    text="Renumber the external range (VPN pool, peered VPC) or the cluster's "
+                    "pod/Service CIDR so they are disjoint."
+                ),
+            )
 
 
 def _addr(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

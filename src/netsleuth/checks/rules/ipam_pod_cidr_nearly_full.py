@@ -13,8 +13,12 @@ from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 THRESHOLD = 0.90
 
 
-@register(id="CNI406", layer=Layer.IPAM, severity=Severity.WARNING,
-          needs=Needs(kinds=("Node", "Pod"), require_present=True))
+@register(
+    id="CNI406",
+    layer=Layer.IPAM,
+    severity=Severity.WARNING,
+    needs=Needs(kinds=("Node", "Pod"), require_present=True),
+)
 def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
     """The pods on a node use 90 % or more of its podCIDR.
 
@@ -51,21 +55,33 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
         if r.network.version != 4:
             continue
         node = model.nodes[node_name]
-        pods = [p for p in model.pods_by_node.get(node_name, ())
-                if not p.host_network and not p.meta.derived and p.phase not in ("Succeeded", "Failed")]
+        pods = [
+            p
+            for p in model.pods_by_node.get(node_name, ())
+            if not p.host_network and not p.meta.derived and p.phase not in ("Succeeded", "Failed")
+        ]
         usable = usable_addresses(r.network.prefixlen)
         if usable <= 0 or len(pods) < THRESHOLD * usable:
             continue
         pct = 100 * len(pods) / usable
         yield finding(
-            "CNI406", model, kind="Node", meta=node.meta,
+            "CNI406",
+            model,
+            kind="Node",
+            meta=node.meta,
             severity=Severity.ERROR if len(pods) >= usable else None,
             message=f"node {node_name} has {len(pods)} pods in podCIDR {r.cidr} ({usable} addresses, {pct:.0f} % used)",
-            evidence=[Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
-                      Evidence(f"Node/{node_name}", "pods with a pod IP", str(len(pods))),
-                      Evidence("CNI", "ipam", why)],
-            confirm=(f"kubectl get pods -A -o wide --field-selector spec.nodeName={node_name} | grep -v Completed | wc -l",
-                     "ls /var/lib/cni/networks/*/ | wc -l   # on the node"),
-            fix=Fix(text=f"Lower maxPods on {node_name} below {usable}, move load to other nodes, or allocate "
-                    "larger node ranges (--node-cidr-mask-size)."),
+            evidence=[
+                Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
+                Evidence(f"Node/{node_name}", "pods with a pod IP", str(len(pods))),
+                Evidence("CNI", "ipam", why),
+            ],
+            confirm=(
+                f"kubectl get pods -A -o wide --field-selector spec.nodeName={node_name} | grep -v Completed | wc -l",
+                "ls /var/lib/cni/networks/*/ | wc -l   # on the node",
+            ),
+            fix=Fix(
+                text=f"Lower maxPods on {node_name} below {usable}, move load to other nodes, or allocate "
+                "larger node ranges (--node-cidr-mask-size)."
+            ),
         )

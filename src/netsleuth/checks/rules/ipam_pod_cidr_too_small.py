@@ -11,7 +11,12 @@ from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
-@register(id="CNI405", layer=Layer.IPAM, severity=Severity.WARNING, needs=Needs(kinds=("Node",), require_present=True))
+@register(
+    id="CNI405",
+    layer=Layer.IPAM,
+    severity=Severity.WARNING,
+    needs=Needs(kinds=("Node",), require_present=True),
+)
 def ipam_pod_cidr_too_small(model: ClusterModel) -> Iterator[Finding]:
     """A node's podCIDR holds fewer addresses than the pods the kubelet admits.
 
@@ -54,13 +59,22 @@ def ipam_pod_cidr_too_small(model: ClusterModel) -> Iterator[Finding]:
         if usable >= node.capacity_pods:
             continue
         yield finding(
-            "CNI405", model, kind="Node", meta=node.meta,
+            "CNI405",
+            model,
+            kind="Node",
+            meta=node.meta,
             message=f"node {node_name} podCIDR {r.cidr} holds {usable} pod addresses but the kubelet admits "
             f"{node.capacity_pods} pods: pods beyond {usable} will fail to get an IP",
-            evidence=[Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
-                      Evidence(f"Node/{node_name}", "status.capacity.pods", str(node.capacity_pods)),
-                      Evidence("CNI", "ipam", why)],
-            confirm=(f"kubectl get node {node_name} -o jsonpath='{{.spec.podCIDR}} {{.status.capacity.pods}}'",),
-            fix=Fix(text=f"Set the kubelet's maxPods on {node_name} to at most {usable}, or allocate larger "
-                    "node ranges (--node-cidr-mask-size) and re-register the node."),
+            evidence=[
+                Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
+                Evidence(f"Node/{node_name}", "status.capacity.pods", str(node.capacity_pods)),
+                Evidence("CNI", "ipam", why),
+            ],
+            confirm=(
+                f"kubectl get node {node_name} -o jsonpath='{{.spec.podCIDR}} {{.status.capacity.pods}}'",
+            ),
+            fix=Fix(
+                text=f"Set the kubelet's maxPods on {node_name} to at most {usable}, or allocate larger "
+                "node ranges (--node-cidr-mask-size) and re-register the node."
+            ),
         )
