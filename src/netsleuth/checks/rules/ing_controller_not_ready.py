@@ -1,0 +1,93 @@
+"""ING810: ingress controller pods are not ready."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.ingress_refs import controller_pods
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.model.objects import Meta, Pod
+
+
+@register(
+    id="ING810",
+    layer=Layer.INGRESS,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Pod",), require_present=True),
+)
+def ing_controller_not_ready(model: ClusterModel) -> Iterator[Finding]:
+    """Ingress controller pods are not ready.
+
+    What it checks:
+        Pods of known ingress and gateway controllers (ingress-nginx's
+        controller component, Traefik, HAProxy Ingress, Kong, Contour, the
+        Istio ingress gateway) found by their standard labels, grouped by
+        workload: an error when none is Ready, a warning when some are not.
+
+    Why it breaks traffic:
+        The controller is the proxy north-south traffic goes through. With no
+        ready replica the load balancer has no healthy target and every
+        request fails; with some down, capacity drops and the load
+        balancer's health checks flap.
+
+    Example:
+        ``ingress-nginx/ingress-nginx-controller-6d7f`` in CrashLoopBackOff,
+        0 of 2 ready.
+
+    Fix:
+        Read the controller pod's events and logs (a bad ConfigMap snippet,
+        an admission webhook certificate, RBAC, OOMKilled) and fix the cause.
+
+    Confirm live:
+        ``kubectl get pods -n ingress-nginx -l app.kubernetes.io/component=controller -o wide``;
+        ``kubectl logs -n ingress-nginx deploy/ingress-nginx-controller --tail=50``.
+
+    References:
+        https://kubernetes.github.io/ingress-nginx/troubleshooting/ ;
+        https://kubernetes.io/docs/concepts/services-networking/ingress-controllers/
+    """
+    for controller, pods in sorted(controller_pods(model).items()):
+        by_owner: dict[tuple[str, str, str], list[Pod]] = {}
+        for p in pods:
+            o = model.owner(p)
+            by_owner.setdefault((o.kind, o.namespace, o.name), []).append(p)
+        for (kind, ns, name), group in sorted(by_owner.items()):
+            not_ready = [p for p in group if not p.ready and not p.terminating]
+            if not not_ready:
+                continue
+            ready = len(group) - len(not_ready)
+            w = model.workload(kind, ns, name)
+            meta = (
+                w.meta
+                if w is not None
+                else (group[0].meta if kind == "Pod" else Meta(name=name, namespace=ns))
+            )
+            states = []
+            for p in not_ready[:5]:
+                reason = next(
+                    (s.state_reason for s in p.container_statuses if s.state_reason), p.phase
+                )
+                states.append(
+                    Evidence(f"Pod/{p.namespace}/{p.name}", "status", f"not ready ({reason})")
+                )
+            yield finding(
+                "ING810",
+                model,
+                kind=kind,
+                meta=meta,
+                severity=Severity.ERROR if ready == 0 else Severity.WARNING,
+                message=f"{controller} {kind.lower()} {ns}/{name}: {ready} of {len(group)} controller pods ready"
+                + (" — north-south traffic through it fails" if ready == 0 else ""),
+                evidence=states,
+                confirm=(
+                    f"kubectl get pods -n {ns} -o wide | grep {name}",
+                    f"kubectl describe pod -n {ns} {not_ready[0].name}",
+                    f"kubectl logs -n {ns} {not_ready[0].name} --tail=50",
+                ),
+                fix=Fix(
+                    text=f"Read the events and logs of {ns}/{not_ready[0].name} and fix the cause (configuration "
+                    "snippet, webhook certificate, RBAC, OOM)."
+                ),
+            )

@@ -1,0 +1,111 @@
+"""ING804: an Ingress TLS section names a Secret that is not in the Ingress's namespace."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.ingress_refs import covers
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+
+
+@register(
+    id="ING804",
+    layer=Layer.INGRESS,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Ingress", "Secret")),
+)
+def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
+    """An Ingress TLS section names a Secret that is not in the Ingress's namespace.
+
+    What it checks:
+        Each ``spec.tls[].secretName`` against the Secrets of the Ingress's
+        namespace (names and types only; netsleuth never reads Secret data),
+        saying when a Secret of that name exists in another namespace, and
+        when the Secret is not of type ``kubernetes.io/tls``. Offline, only
+        when the input holds Secrets of that namespace.
+
+    Why it breaks traffic:
+        An Ingress can only use a Secret from its own namespace. Without it
+        the controller serves its default self-signed certificate
+        ("Kubernetes Ingress Controller Fake Certificate"), so clients fail
+        the TLS handshake with an unknown-authority or name-mismatch error.
+
+    Example:
+        ``spec.tls[0].secretName: shop-tls`` in namespace ``shop`` while
+        ``shop-tls`` lives in ``cert-manager``.
+
+    Fix:
+        Create the Secret in the Ingress's namespace (cert-manager:
+        a Certificate in that namespace, or the
+        ``cert-manager.io/cluster-issuer`` annotation), or copy it there.
+
+    Confirm live:
+        ``kubectl get secret -n <ns> <secret>``;
+        ``kubectl describe ingress -n <ns> <name>``;
+        ``openssl s_client -connect <lb-address>:443 -servername <host> </dev/null | openssl x509 -noout -subject -issuer``.
+
+    References:
+        https://kubernetes.io/docs/concepts/services-networking/ingress/#tls ;
+        https://kubernetes.github.io/ingress-nginx/user-guide/tls/
+    """
+    by_name: dict[str, list[tuple[str, str]]] = {}
+    for s in model.secrets:
+        by_name.setdefault(s.meta.name, []).append((s.meta.namespace or "default", s.type))
+    for ing in model.ingresses:
+        if not covers(model, "Secret", ing.namespace):
+            continue
+        for i, tls in enumerate(ing.tls):
+            name = tls.secret_name
+            if not name:
+                continue
+            here = [t for ns, t in by_name.get(name, ()) if ns == ing.namespace]
+            field = f"spec.tls[{i}].secretName"
+            hosts = ", ".join(tls.hosts) or "(all hosts)"
+            confirm = (
+                f"kubectl get secret -n {ing.namespace} {name}",
+                f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+            )
+            if here:
+                if here[0] not in ("kubernetes.io/tls", "Opaque"):
+                    yield finding(
+                        "ING804",
+                        model,
+                        kind="Ingress",
+                        meta=ing.meta,
+                        severity=Severity.WARNING,
+                        message=f"Ingress {ing.namespace}/{ing.name} TLS Secret {name} has type {here[0]}, not kubernetes.io/tls",
+                        evidence=[
+                            Evidence(f"Ingress/{ing.namespace}/{ing.name}", field, name),
+                            Evidence(f"Secret/{ing.namespace}/{name}", "type", here[0]),
+                        ],
+                        confirm=confirm,
+                        fix=Fix(
+                            text=f"Recreate {name} with kubectl create secret tls {name} -n {ing.namespace} --cert=... --key=..."
+                        ),
+                    )
+                continue
+            elsewhere = sorted(ns for ns, _ in by_name.get(name, ()) if ns != ing.namespace)
+            where = (
+                f"; a Secret of that name exists in {', '.join(elsewhere)}, but an Ingress can only use its own namespace"
+                if elsewhere
+                else ""
+            )
+            yield finding(
+                "ING804",
+                model,
+                kind="Ingress",
+                meta=ing.meta,
+                message=f"Ingress {ing.namespace}/{ing.name} TLS for {hosts} uses Secret {name!r}, which is not in "
+                f"namespace {ing.namespace}{where}: the controller serves its default certificate",
+                evidence=[
+                    Evidence(f"Ingress/{ing.namespace}/{ing.name}", field, name),
+                    *(Evidence(f"Secret/{ns}/{name}", "exists", "yes") for ns in elsewhere[:3]),
+                ],
+                confirm=confirm,
+                fix=Fix(
+                    text=f"Create the TLS Secret {name} in namespace {ing.namespace} (cert-manager Certificate there, "
+                    "or copy it)."
+                ),
+            )
