@@ -24,7 +24,15 @@ class OutputFormat(enum.StrEnum):
 
 
 def stdout_console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
+    """Stdout; when piped, 120 columns (or $COLUMNS) rather than rich's 80, so tables stay readable."""
+    import os
+    import sys
+
+    width = None
+    if not sys.stdout.isatty():
+        cols = os.environ.get("COLUMNS", "")
+        width = int(cols) if cols.isdigit() else 120
+    return Console(highlight=False, soft_wrap=False, width=width)
 
 
 def capture_console(width: int = 120) -> tuple[Console, io.StringIO]:

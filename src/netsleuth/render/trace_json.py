@@ -12,9 +12,13 @@ def hop_json(hop: Hop) -> dict[str, Any]:
         "layer": str(hop.layer),
         "status": str(hop.status),
         "summary": hop.summary,
-        "evidence": [{"object": e.object, "field": e.field, "value": e.value} for e in hop.evidence],
+        "evidence": [
+            {"object": e.object, "field": e.field, "value": e.value} for e in hop.evidence
+        ],
         "confirm": list(hop.confirm),
-        "fix": None if hop.fix is None else (hop.fix.text + (f"\n{hop.fix.patch}" if hop.fix.patch else "")),
+        "fix": None
+        if hop.fix is None
+        else (hop.fix.text + (f"\n{hop.fix.patch}" if hop.fix.patch else "")),
         "root_cause": hop.root_cause,
         "detail": list(hop.detail),
     }

@@ -15,8 +15,10 @@ from netsleuth.trace.result import Hop, TraceResult
 def render_trace(result: TraceResult, console: Console) -> None:
     q = result.query
     port = f":{q.port}" if q.port is not None else ""
-    console.print(f"[bold]trace[/bold] {escape(q.src_resolved)} → {escape(q.dst_resolved)}{port}/{q.protocol}"
-                  f"  [dim]({q.path})[/dim]")
+    console.print(
+        f"[bold]trace[/bold] {escape(q.src_resolved)} → {escape(q.dst_resolved)}{port}/{q.protocol}"
+        f"  [dim]({q.path})[/dim]"
+    )
     for note in q.notes:
         console.print(f"  [dim]note: {escape(note)}[/dim]")
     table = Table(show_edge=False, show_header=True, pad_edge=False, expand=False)
@@ -57,4 +59,5 @@ def _explain(hop: Hop, console: Console) -> None:
     if hop.fix is not None:
         console.print(f"  [bold]Fix[/bold]  {escape(hop.fix.text)}")
         if hop.fix.patch:
-            console.print(f"    {escape(hop.fix.patch)}")
+            for line in hop.fix.patch.split("\n"):
+                console.print(f"    {escape(line)}")

@@ -25,7 +25,9 @@ def _scan(model: ClusterModel, prefixes: tuple[str, ...]) -> ScanResult:
     return result
 
 
-def findings_about(model: ClusterModel, prefixes: Iterable[str], refs: Iterable[str]) -> list[Finding]:
+def findings_about(
+    model: ClusterModel, prefixes: Iterable[str], refs: Iterable[str]
+) -> list[Finding]:
     """Findings of the checks with these ID prefixes whose subject or evidence names one of ``refs``."""
     wanted = set(refs)
     result = _scan(model, tuple(sorted(prefixes)))

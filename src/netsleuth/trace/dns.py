@@ -88,8 +88,10 @@ def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN)
     note = None
     if declared == "ClusterFirst" and pod.spec.host_network:
         effective = "Default"
-        note = ("hostNetwork pod with dnsPolicy ClusterFirst falls back to Default (the node's resolv.conf); "
-                "use ClusterFirstWithHostNet")
+        note = (
+            "hostNetwork pod with dnsPolicy ClusterFirst falls back to Default (the node's resolv.conf); "
+            "use ClusterFirstWithHostNet"
+        )
     if effective == "ClusterFirstWithHostNet":
         effective = "ClusterFirst"
     nameservers: list[str] = []
@@ -205,7 +207,12 @@ def resolve(model: ClusterModel, pod: Pod, name: str, domain: str = CLUSTER_DOMA
     if answer is None:
         answer = Answer(name=bare, kind="nxdomain")
     return Resolution(
-        name=name, config=cfg, attempts=tuple(attempts), answer=answer, queries=2 * len(attempts), absolute=absolute
+        name=name,
+        config=cfg,
+        attempts=tuple(attempts),
+        answer=answer,
+        queries=2 * len(attempts),
+        absolute=absolute,
     )
 
 

@@ -19,8 +19,18 @@ from netsleuth.model.objects import Ingress, IngressBackend, IngressPath, Pod, R
 from netsleuth.trace.evidence import ev, ref, svc_ref
 from netsleuth.trace.result import Hop
 
-CONTROLLER_HINTS = ("ingress-nginx", "nginx-ingress", "traefik", "haproxy-ingress", "contour", "envoy", "kong",
-                    "istio-ingressgateway", "aws-load-balancer-controller", "ingress")
+CONTROLLER_HINTS = (
+    "ingress-nginx",
+    "nginx-ingress",
+    "traefik",
+    "haproxy-ingress",
+    "contour",
+    "envoy",
+    "kong",
+    "istio-ingressgateway",
+    "aws-load-balancer-controller",
+    "ingress",
+)
 
 
 @dataclass
@@ -59,8 +69,13 @@ def controller_pods(model: ClusterModel, ingress: Ingress | None) -> list[Pod]:
     """Pods of the ingress controller, found by their images and labels."""
     out = []
     for p in model.pods:
-        names = " ".join([p.labels.get("app.kubernetes.io/name", ""), p.labels.get("app", ""),
-                          *(c.image for c in p.spec.containers)])
+        names = " ".join(
+            [
+                p.labels.get("app.kubernetes.io/name", ""),
+                p.labels.get("app", ""),
+                *(c.image for c in p.spec.containers),
+            ]
+        )
         if any(h in names for h in CONTROLLER_HINTS[:-1]) or (
             "ingress" in p.labels.get("app.kubernetes.io/name", "") and "controller" in names
         ):
@@ -80,7 +95,12 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                 # Host-specific rules beat catch-all ones.
                 score = score + (10000 if rule.host else 0)
                 if score and (best is None or score > best[0]):
-                    best = (score, ing, p.backend, f"rule host={rule.host or '*'} path={p.path} ({p.path_type})")
+                    best = (
+                        score,
+                        ing,
+                        p.backend,
+                        f"rule host={rule.host or '*'} path={p.path} ({p.path_type})",
+                    )
     if best is None:
         for ing in model.ingresses:
             if ing.default_backend is not None and not ing.rules:
@@ -91,12 +111,16 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
         if route_hop:
             return result
         known = sorted({r.host for i in model.ingresses for r in i.rules if r.host})
-        result.hops.append(Hop(
-            layer=Layer.INGRESS, status=Verdict.BROKEN if model.ingresses or model.routes else Verdict.UNKNOWN,
-            summary=f"no Ingress or HTTPRoute rule matches host {host} path {path}"
-            + (f" (hosts known: {', '.join(known[:6])})" if known else ""),
-            confirm=("kubectl get ingress -A", "kubectl get httproute -A"),
-            fix=Fix(text=f"Add a rule for host {host}, or call one of the configured hosts.")))
+        result.hops.append(
+            Hop(
+                layer=Layer.INGRESS,
+                status=Verdict.BROKEN if model.ingresses or model.routes else Verdict.UNKNOWN,
+                summary=f"no Ingress or HTTPRoute rule matches host {host} path {path}"
+                + (f" (hosts known: {', '.join(known[:6])})" if known else ""),
+                confirm=("kubectl get ingress -A", "kubectl get httproute -A"),
+                fix=Fix(text=f"Add a rule for host {host}, or call one of the configured hosts."),
+            )
+        )
         return result
     _, ing, backend, how = best
     iref = ref("Ingress", ing.namespace, ing.meta.name)
@@ -109,78 +133,138 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
     if cls_name is None:
         default = [c for c in model.ingress_classes if c.is_default]
         if not default and model.has_kind("IngressClass"):
-            result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
-                                   summary=f"{iref} names no ingressClassName and no IngressClass is the default: "
-                                           "no controller picks it up",
-                                   evidence=tuple(evidence),
-                                   fix=Fix(text="Set spec.ingressClassName to an existing class.")))
+            result.hops.append(
+                Hop(
+                    layer=Layer.INGRESS,
+                    status=Verdict.BROKEN,
+                    summary=f"{iref} names no ingressClassName and no IngressClass is the default: "
+                    "no controller picks it up",
+                    evidence=tuple(evidence),
+                    fix=Fix(text="Set spec.ingressClassName to an existing class."),
+                )
+            )
             return result
     elif model.has_kind("IngressClass") and cls_name not in classes:
-        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
-                               summary=f"{iref} uses ingressClassName {cls_name!r}, which does not exist "
-                                       f"(classes: {', '.join(sorted(classes)) or 'none'}): no controller serves it",
-                               evidence=(*evidence, ev(iref, "spec.ingressClassName", cls_name)),
-                               confirm=("kubectl get ingressclass", f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}"),
-                               fix=Fix(text=f"Use an existing class ({', '.join(sorted(classes))}).",
-                                       patch=f"kubectl -n {ing.namespace} patch ingress {ing.meta.name} --type merge -p "
-                                             + "'{\"spec\":{\"ingressClassName\":\"" + (sorted(classes)[0] if classes else "nginx") + "\"}}'")))
-            return result
+        result.hops.append(
+            Hop(
+                layer=Layer.INGRESS,
+                status=Verdict.BROKEN,
+                summary=f"{iref} uses ingressClassName {cls_name!r}, which does not exist "
+                f"(classes: {', '.join(sorted(classes)) or 'none'}): no controller serves it",
+                evidence=(*evidence, ev(iref, "spec.ingressClassName", cls_name)),
+                confirm=(
+                    "kubectl get ingressclass",
+                    f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
+                ),
+                fix=Fix(
+                    text=f"Use an existing class ({', '.join(sorted(classes))}).",
+                    patch=f"kubectl -n {ing.namespace} patch ingress {ing.meta.name} --type merge -p "
+                    + '\'{"spec":{"ingressClassName":"'
+                    + (sorted(classes)[0] if classes else "nginx")
+                    + "\"}}'",
+                ),
+            )
+        )
+        return result
     # TLS.
     if scheme == "https":
         tls = [t for t in ing.tls if any(host_matches(h, host) for h in t.hosts) or not t.hosts]
         if not tls:
-            result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.WARNING,
-                                   summary=f"{iref} has no TLS entry for {host}: the controller serves its default "
-                                           "(self-signed) certificate", evidence=tuple(evidence)))
+            result.hops.append(
+                Hop(
+                    layer=Layer.INGRESS,
+                    status=Verdict.WARNING,
+                    summary=f"{iref} has no TLS entry for {host}: the controller serves its default "
+                    "(self-signed) certificate",
+                    evidence=tuple(evidence),
+                )
+            )
         else:
             secret = tls[0].secret_name
             if secret:
-                exists = any(s.meta.name == secret and s.meta.namespace == ing.namespace for s in model.secrets)
+                exists = any(
+                    s.meta.name == secret and s.meta.namespace == ing.namespace
+                    for s in model.secrets
+                )
                 if not exists and (model.is_forbidden("secrets") or not model.has_kind("Secret")):
-                    result.hops.append(Hop(
-                        layer=Layer.INGRESS, status=Verdict.UNKNOWN,
-                        summary=f"TLS secret {ing.namespace}/{secret}: Secrets are not in the input (or forbidden), "
-                                "so its presence cannot be checked",
-                        evidence=(ev(iref, "spec.tls[].secretName", secret),),
-                        confirm=(f"kubectl get secret -n {ing.namespace} {secret}",)))
+                    result.hops.append(
+                        Hop(
+                            layer=Layer.INGRESS,
+                            status=Verdict.UNKNOWN,
+                            summary=f"TLS secret {ing.namespace}/{secret}: Secrets are not in the input (or forbidden), "
+                            "so its presence cannot be checked",
+                            evidence=(ev(iref, "spec.tls[].secretName", secret),),
+                            confirm=(f"kubectl get secret -n {ing.namespace} {secret}",),
+                        )
+                    )
                 elif not exists:
-                    result.hops.append(Hop(
-                        layer=Layer.INGRESS, status=Verdict.BROKEN,
-                        summary=f"TLS secret {ing.namespace}/{secret} named by {iref} does not exist: the controller "
-                                "falls back to its default certificate (clients see a certificate error)",
-                        evidence=(*evidence, ev(iref, "spec.tls[].secretName", secret)),
-                        confirm=(f"kubectl get secret -n {ing.namespace} {secret}",),
-                        fix=Fix(text=f"Create the TLS secret {secret} in namespace {ing.namespace} "
-                                     "(cert-manager Certificate or kubectl create secret tls).")))
+                    result.hops.append(
+                        Hop(
+                            layer=Layer.INGRESS,
+                            status=Verdict.BROKEN,
+                            summary=f"TLS secret {ing.namespace}/{secret} named by {iref} does not exist: the controller "
+                            "falls back to its default certificate (clients see a certificate error)",
+                            evidence=(*evidence, ev(iref, "spec.tls[].secretName", secret)),
+                            confirm=(f"kubectl get secret -n {ing.namespace} {secret}",),
+                            fix=Fix(
+                                text=f"Create the TLS secret {secret} in namespace {ing.namespace} "
+                                "(cert-manager Certificate or kubectl create secret tls)."
+                            ),
+                        )
+                    )
                     return result
     # Backend.
     if backend.service_name is None:
-        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.UNKNOWN,
-                               summary=f"{iref} backend is a resource ({backend.resource_kind}), not a Service",
-                               evidence=tuple(evidence)))
+        result.hops.append(
+            Hop(
+                layer=Layer.INGRESS,
+                status=Verdict.UNKNOWN,
+                summary=f"{iref} backend is a resource ({backend.resource_kind}), not a Service",
+                evidence=tuple(evidence),
+            )
+        )
         return result
     svc = model.service(ing.namespace, backend.service_name)
-    port_ref: int | str | None = backend.port_number if backend.port_number is not None else backend.port_name
+    port_ref: int | str | None = (
+        backend.port_number if backend.port_number is not None else backend.port_name
+    )
     if svc is None:
-        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
-                               summary=f"{iref} routes to Service {ing.namespace}/{backend.service_name}, which does "
-                                       "not exist (the controller answers 503)",
-                               evidence=(*evidence, ev(iref, "backend.service.name", backend.service_name)),
-                               confirm=(f"kubectl get svc -n {ing.namespace}",),
-                               fix=Fix(text="Point the backend at an existing Service.")))
+        result.hops.append(
+            Hop(
+                layer=Layer.INGRESS,
+                status=Verdict.BROKEN,
+                summary=f"{iref} routes to Service {ing.namespace}/{backend.service_name}, which does "
+                "not exist (the controller answers 503)",
+                evidence=(*evidence, ev(iref, "backend.service.name", backend.service_name)),
+                confirm=(f"kubectl get svc -n {ing.namespace}",),
+                fix=Fix(text="Point the backend at an existing Service."),
+            )
+        )
         return result
     sp = svc.port_by_name_or_number(port_ref) if port_ref is not None else None
     if sp is None:
         have = ", ".join(f"{p.port}" + (f" ({p.name})" if p.name else "") for p in svc.ports)
-        result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
-                               summary=f"{iref} routes to {svc_ref(svc)} port {port_ref}, which the Service does not "
-                                       f"expose (it has {have or 'no ports'}): the controller answers 503",
-                               evidence=(*evidence, ev(iref, "backend.service.port", port_ref),
-                                         ev(svc_ref(svc), "spec.ports", have)),
-                               confirm=(f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
-                                        f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml"),
-                               fix=Fix(text=f"Use the Service's port ({have}) in the Ingress backend, or add port "
-                                            f"{port_ref} to the Service.")))
+        result.hops.append(
+            Hop(
+                layer=Layer.INGRESS,
+                status=Verdict.BROKEN,
+                summary=f"{iref} routes to {svc_ref(svc)} port {port_ref}, which the Service does not "
+                f"expose (it has {have or 'no ports'}): the controller answers 503",
+                evidence=(
+                    *evidence,
+                    ev(iref, "backend.service.port", port_ref),
+                    ev(svc_ref(svc), "spec.ports", have),
+                ),
+                confirm=(
+                    f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
+                    f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml",
+                ),
+                fix=Fix(
+                    text=f"Use the Service's port ({have}) in the Ingress backend, or add port "
+                    f"{port_ref} to the Service."
+                ),
+            )
+        )
         return result
     addr = ", ".join(ing.load_balancer_ingress)
     ctrl = result.controller_pods
@@ -192,13 +276,24 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
         summary += f"; no ingress controller pod is Ready ({', '.join(p.name for p in ctrl[:3])})"
     elif not addr:
         status = Verdict.WARNING
-        summary += "; the Ingress has no address yet (<pending>): DNS for the host cannot point anywhere"
+        summary += (
+            "; the Ingress has no address yet (<pending>): DNS for the host cannot point anywhere"
+        )
     else:
         summary += f"; address {addr}"
-    result.hops.append(Hop(layer=Layer.INGRESS, status=status, summary=summary, evidence=tuple(evidence),
-                           confirm=(f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
-                                    f"curl -sv --resolve {host}:{443 if scheme == 'https' else 80}:<address> "
-                                    f"{scheme}://{host}{path}")))
+    result.hops.append(
+        Hop(
+            layer=Layer.INGRESS,
+            status=status,
+            summary=summary,
+            evidence=tuple(evidence),
+            confirm=(
+                f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
+                f"curl -sv --resolve {host}:{443 if scheme == 'https' else 80}:<address> "
+                f"{scheme}://{host}{path}",
+            ),
+        )
+    )
     if status is Verdict.BROKEN:
         return result
     result.service = svc
@@ -221,23 +316,44 @@ def _gateway_route(model: ClusterModel, host: str, path: str, result: IngressTra
     for ps in match.parents_status:
         for c in ps.conditions:
             if c.type == "Accepted" and c.status == "False":
-                result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
-                                       summary=f"{rref} is not accepted by Gateway {ps.parent.name}: {c.reason} {c.message}".strip(),
-                                       evidence=(ev(rref, "status.parents[].conditions[Accepted]", f"False ({c.reason})"),),
-                                       confirm=(f"kubectl describe httproute -n {match.meta.namespace} {match.meta.name}",)))
+                result.hops.append(
+                    Hop(
+                        layer=Layer.INGRESS,
+                        status=Verdict.BROKEN,
+                        summary=f"{rref} is not accepted by Gateway {ps.parent.name}: {c.reason} {c.message}".strip(),
+                        evidence=(
+                            ev(
+                                rref, "status.parents[].conditions[Accepted]", f"False ({c.reason})"
+                            ),
+                        ),
+                        confirm=(
+                            f"kubectl describe httproute -n {match.meta.namespace} {match.meta.name}",
+                        ),
+                    )
+                )
                 return True
     ns = match.meta.namespace or "default"
     for rule in match.rules:
         for b in rule.backend_refs:
             svc = model.service(b.namespace or ns, b.name)
             if svc is None:
-                result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.BROKEN,
-                                       summary=f"{rref} backendRef {b.name} is not a Service (ResolvedRefs fails)",
-                                       evidence=(ev(rref, "spec.rules[].backendRefs[].name", b.name),),
-                                       confirm=(f"kubectl describe httproute -n {ns} {match.meta.name}",)))
+                result.hops.append(
+                    Hop(
+                        layer=Layer.INGRESS,
+                        status=Verdict.BROKEN,
+                        summary=f"{rref} backendRef {b.name} is not a Service (ResolvedRefs fails)",
+                        evidence=(ev(rref, "spec.rules[].backendRefs[].name", b.name),),
+                        confirm=(f"kubectl describe httproute -n {ns} {match.meta.name}",),
+                    )
+                )
                 return True
-            result.hops.append(Hop(layer=Layer.INGRESS, status=Verdict.OK,
-                                   summary=f"{rref} → {svc_ref(svc)}:{b.port}"))
+            result.hops.append(
+                Hop(
+                    layer=Layer.INGRESS,
+                    status=Verdict.OK,
+                    summary=f"{rref} → {svc_ref(svc)}:{b.port}",
+                )
+            )
             result.service = svc
             result.port = b.port
             result.controller_pods = controller_pods(model, None)
@@ -249,23 +365,52 @@ def loadbalancer_hop(model: ClusterModel, svc: Service) -> Hop:
     sref = svc_ref(svc)
     if svc.type == "LoadBalancer":
         if svc.load_balancer_ingress:
-            return Hop(layer=Layer.LOADBALANCER, status=Verdict.OK,
-                       summary=f"{sref} LoadBalancer address {', '.join(svc.load_balancer_ingress)}",
-                       evidence=(ev(sref, "status.loadBalancer.ingress", ", ".join(svc.load_balancer_ingress)),))
-        why = (f"loadBalancerClass {svc.load_balancer_class!r}: no controller for that class has provisioned it"
-               if svc.load_balancer_class else "no cloud controller or LB implementation (MetalLB…) has provisioned it")
-        return Hop(layer=Layer.LOADBALANCER, status=Verdict.BROKEN,
-                   summary=f"{sref} LoadBalancer is <pending>: {why}",
-                   evidence=(ev(sref, "status.loadBalancer.ingress", "empty"),
-                             *((ev(sref, "spec.loadBalancerClass", svc.load_balancer_class),) if svc.load_balancer_class else ())),
-                   confirm=(f"kubectl describe svc -n {svc.namespace} {svc.name}",
-                            f"kubectl get events -n {svc.namespace} --field-selector involvedObject.name={svc.name}"),
-                   fix=Fix(text="Install or fix the load-balancer controller for this class, or remove "
-                                "loadBalancerClass to use the cluster's default implementation."))
+            return Hop(
+                layer=Layer.LOADBALANCER,
+                status=Verdict.OK,
+                summary=f"{sref} LoadBalancer address {', '.join(svc.load_balancer_ingress)}",
+                evidence=(
+                    ev(sref, "status.loadBalancer.ingress", ", ".join(svc.load_balancer_ingress)),
+                ),
+            )
+        why = (
+            f"loadBalancerClass {svc.load_balancer_class!r}: no controller for that class has provisioned it"
+            if svc.load_balancer_class
+            else "no cloud controller or LB implementation (MetalLB…) has provisioned it"
+        )
+        return Hop(
+            layer=Layer.LOADBALANCER,
+            status=Verdict.BROKEN,
+            summary=f"{sref} LoadBalancer is <pending>: {why}",
+            evidence=(
+                ev(sref, "status.loadBalancer.ingress", "empty"),
+                *(
+                    (ev(sref, "spec.loadBalancerClass", svc.load_balancer_class),)
+                    if svc.load_balancer_class
+                    else ()
+                ),
+            ),
+            confirm=(
+                f"kubectl describe svc -n {svc.namespace} {svc.name}",
+                f"kubectl get events -n {svc.namespace} --field-selector involvedObject.name={svc.name}",
+            ),
+            fix=Fix(
+                text="Install or fix the load-balancer controller for this class, or remove "
+                "loadBalancerClass to use the cluster's default implementation."
+            ),
+        )
     if svc.type == "NodePort":
         ports = ", ".join(str(p.node_port) for p in svc.ports if p.node_port)
-        return Hop(layer=Layer.LOADBALANCER, status=Verdict.OK,
-                   summary=f"{sref} NodePort {ports or '(allocated by the API server)'} on every node")
-    return Hop(layer=Layer.LOADBALANCER, status=Verdict.BROKEN,
-               summary=f"{sref} is {svc.type}: not reachable from outside the cluster",
-               fix=Fix(text="Expose it with an Ingress/Gateway, or make it a LoadBalancer or NodePort Service."))
+        return Hop(
+            layer=Layer.LOADBALANCER,
+            status=Verdict.OK,
+            summary=f"{sref} NodePort {ports or '(allocated by the API server)'} on every node",
+        )
+    return Hop(
+        layer=Layer.LOADBALANCER,
+        status=Verdict.BROKEN,
+        summary=f"{sref} is {svc.type}: not reachable from outside the cluster",
+        fix=Fix(
+            text="Expose it with an Ingress/Gateway, or make it a LoadBalancer or NodePort Service."
+        ),
+    )

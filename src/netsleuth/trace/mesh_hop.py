@@ -27,7 +27,9 @@ def has_sidecar(pod: Pod) -> bool:
 
 
 def injection_expected(model: ClusterModel, pod: Pod) -> bool:
-    opt = pod.meta.annotations.get("sidecar.istio.io/inject") or pod.labels.get("sidecar.istio.io/inject")
+    opt = pod.meta.annotations.get("sidecar.istio.io/inject") or pod.labels.get(
+        "sidecar.istio.io/inject"
+    )
     if opt == "false":
         return False
     if opt == "true":
@@ -52,7 +54,9 @@ def strict_policy(model: ClusterModel, pod: Pod) -> CustomObject | None:
         return isinstance(ml, dict) and all(pod.labels.get(str(k)) == str(v) for k, v in ml.items())
 
     ns_level = [pa for pa in pas if pa.meta.namespace == pod.namespace and selects(pa)]
-    mesh_level = [pa for pa in pas if pa.meta.namespace == "istio-system" and not pa.spec.get("selector")]
+    mesh_level = [
+        pa for pa in pas if pa.meta.namespace == "istio-system" and not pa.spec.get("selector")
+    ]
     for group in (sorted(ns_level, key=lambda p: 0 if p.spec.get("selector") else 1), mesh_level):
         for pa in group:
             m = mode(pa)
@@ -62,37 +66,58 @@ def strict_policy(model: ClusterModel, pod: Pod) -> CustomObject | None:
 
 
 def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
-    mesh_in_use = any(has_sidecar(p) for p in model.pods) or bool(model.custom_of_kind("PeerAuthentication"))
+    mesh_in_use = any(has_sidecar(p) for p in model.pods) or bool(
+        model.custom_of_kind("PeerAuthentication")
+    )
     if not mesh_in_use:
         return None
     dst = backends[0]
     src_side, dst_side = has_sidecar(src), has_sidecar(dst)
-    evidence = [ev(pod_ref(src), "spec.containers[istio-proxy]", "present" if src_side else "absent"),
-                ev(pod_ref(dst), "spec.containers[istio-proxy]", "present" if dst_side else "absent")]
+    evidence = [
+        ev(pod_ref(src), "spec.containers[istio-proxy]", "present" if src_side else "absent"),
+        ev(pod_ref(dst), "spec.containers[istio-proxy]", "present" if dst_side else "absent"),
+    ]
     missing = [p for p in (src, dst) if injection_expected(model, p) and not has_sidecar(p)]
     strict = strict_policy(model, dst)
     if strict is not None and dst_side and not src_side:
         ref = f"PeerAuthentication/{strict.meta.namespace}/{strict.meta.name}"
-        return Hop(layer=Layer.MESH, status=Verdict.BROKEN,
-                   summary=f"{ref} requires mTLS (STRICT) and the client {src.namespace}/{src.name} has no sidecar: "
-                           "the server's sidecar rejects its plaintext connection",
-                   evidence=(*evidence, ev(ref, "spec.mtls.mode", "STRICT")),
-                   confirm=(f"istioctl x describe pod {dst.name} -n {dst.namespace}",
-                            f"kubectl get peerauthentication -A"),
-                   fix=Fix(text=f"Inject a sidecar into the client (label namespace {src.namespace} "
-                                "istio-injection=enabled and restart it), or set PERMISSIVE for this workload "
-                                "during the migration.",
-                           patch=f"kubectl label namespace {src.namespace} istio-injection=enabled"))
+        return Hop(
+            layer=Layer.MESH,
+            status=Verdict.BROKEN,
+            summary=f"{ref} requires mTLS (STRICT) and the client {src.namespace}/{src.name} has no sidecar: "
+            "the server's sidecar rejects its plaintext connection",
+            evidence=(*evidence, ev(ref, "spec.mtls.mode", "STRICT")),
+            confirm=(
+                f"istioctl x describe pod {dst.name} -n {dst.namespace}",
+                "kubectl get peerauthentication -A",
+            ),
+            fix=Fix(
+                text=f"Inject a sidecar into the client (label namespace {src.namespace} "
+                "istio-injection=enabled and restart it), or set PERMISSIVE for this workload "
+                "during the migration.",
+                patch=f"kubectl label namespace {src.namespace} istio-injection=enabled",
+            ),
+        )
     if missing:
         p = missing[0]
-        return Hop(layer=Layer.MESH, status=Verdict.WARNING,
-                   summary=f"sidecar injection expected for {p.namespace}/{p.name} but no istio-proxy container "
-                           "(pod created before injection was enabled, or the injector was down)",
-                   evidence=tuple(evidence),
-                   confirm=(f"kubectl get pod -n {p.namespace} {p.name} -o jsonpath='{{.spec.containers[*].name}}'",),
-                   fix=Fix(text="Restart the workload so the injector adds the sidecar.",
-                           patch=f"kubectl -n {p.namespace} rollout restart deploy/<owner of {p.name}>"))
-    return Hop(layer=Layer.MESH, status=Verdict.OK,
-               summary=f"sidecars: client {'yes' if src_side else 'no'}, server {'yes' if dst_side else 'no'}"
-               + ("; STRICT mTLS satisfied" if strict is not None else ""),
-               evidence=tuple(evidence))
+        return Hop(
+            layer=Layer.MESH,
+            status=Verdict.WARNING,
+            summary=f"sidecar injection expected for {p.namespace}/{p.name} but no istio-proxy container "
+            "(pod created before injection was enabled, or the injector was down)",
+            evidence=tuple(evidence),
+            confirm=(
+                f"kubectl get pod -n {p.namespace} {p.name} -o jsonpath='{{.spec.containers[*].name}}'",
+            ),
+            fix=Fix(
+                text="Restart the workload so the injector adds the sidecar.",
+                patch=f"kubectl -n {p.namespace} rollout restart deploy/<owner of {p.name}>",
+            ),
+        )
+    return Hop(
+        layer=Layer.MESH,
+        status=Verdict.OK,
+        summary=f"sidecars: client {'yes' if src_side else 'no'}, server {'yes' if dst_side else 'no'}"
+        + ("; STRICT mTLS satisfied" if strict is not None else ""),
+        evidence=tuple(evidence),
+    )

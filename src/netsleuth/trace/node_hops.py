@@ -17,8 +17,15 @@ ENCAP_OVERHEAD = {"vxlan": 50, "geneve": 50, "ipip": 20, "wireguard": 60, "none"
 
 def _hop_from_finding(f: Finding, layer: Layer) -> Hop:
     status = Verdict.BROKEN if f.severity is Severity.ERROR else Verdict.WARNING
-    return Hop(layer=layer, status=status, summary=f.message, evidence=f.evidence, confirm=f.confirm, fix=f.fix,
-               detail=(f"from check {f.rule_id}",))
+    return Hop(
+        layer=layer,
+        status=status,
+        summary=f.message,
+        evidence=f.evidence,
+        confirm=f.confirm,
+        fix=f.fix,
+        detail=(f"from check {f.rule_id}",),
+    )
 
 
 def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Hop]:
@@ -36,45 +43,84 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
             bad.append(ev(f"Node/{name}", "status.conditions[Ready]", "False"))
         for c in node.conditions:
             if c.type == "NetworkUnavailable" and c.is_true:
-                bad.append(ev(f"Node/{name}", "status.conditions[NetworkUnavailable]", f"True ({c.reason})"))
+                bad.append(
+                    ev(
+                        f"Node/{name}",
+                        "status.conditions[NetworkUnavailable]",
+                        f"True ({c.reason})",
+                    )
+                )
     cni_findings = findings_about(model, ("CNI",), node_refs)
     same = src_node is not None and src_node == dst_node
-    where = f"same node {src_node}" if same else f"{src_node or '?'} → {dst_node or '?'} (cross-node)"
+    where = (
+        f"same node {src_node}" if same else f"{src_node or '?'} → {dst_node or '?'} (cross-node)"
+    )
     if not nodes or not any(n in model.nodes for n in nodes):
-        yield Hop(layer=Layer.NODE, status=Verdict.UNKNOWN if not model.nodes else Verdict.OK,
-                  summary=f"{where}; nodes not in the input" if not model.nodes else where)
+        yield Hop(
+            layer=Layer.NODE,
+            status=Verdict.UNKNOWN if not model.nodes else Verdict.OK,
+            summary=f"{where}; nodes not in the input" if not model.nodes else where,
+        )
     elif bad:
-        yield Hop(layer=Layer.NODE, status=Verdict.BROKEN, summary=f"{where}: node not ready for pod traffic",
-                  evidence=tuple(bad), confirm=tuple(f"kubectl describe node {n}" for n in dict.fromkeys(nodes)))
+        yield Hop(
+            layer=Layer.NODE,
+            status=Verdict.BROKEN,
+            summary=f"{where}: node not ready for pod traffic",
+            evidence=tuple(bad),
+            confirm=tuple(f"kubectl describe node {n}" for n in dict.fromkeys(nodes)),
+        )
     else:
-        yield Hop(layer=Layer.NODE, status=Verdict.OK, summary=where,
-                  evidence=tuple(ev(r, "status.conditions[Ready]", "True") for r in dict.fromkeys(node_refs)))
+        yield Hop(
+            layer=Layer.NODE,
+            status=Verdict.OK,
+            summary=where,
+            evidence=tuple(
+                ev(r, "status.conditions[Ready]", "True") for r in dict.fromkeys(node_refs)
+            ),
+        )
     for f in cni_findings:
         yield _hop_from_finding(f, Layer.CNI if f.layer is Layer.CNI else f.layer)
     if not same:
         cni = primary_cni(model)
         if cni is None:
-            yield Hop(layer=Layer.OVERLAY, status=Verdict.UNKNOWN,
-                      summary="CNI not visible in the input: encapsulation unknown")
+            yield Hop(
+                layer=Layer.OVERLAY,
+                status=Verdict.UNKNOWN,
+                summary="CNI not visible in the input: encapsulation unknown",
+            )
         else:
             encap = cni.encapsulation or "unknown"
             overhead = ENCAP_OVERHEAD.get(encap.split("+")[0].lower())
             text = f"{cni.name}: {encap}" + (f" (overhead {overhead} bytes)" if overhead else "")
-            yield Hop(layer=Layer.OVERLAY, status=Verdict.OK if cni.encapsulation else Verdict.UNKNOWN,
-                      summary=text, evidence=(ev(cni.evidence, "encapsulation", encap),) if cni.evidence else ())
+            yield Hop(
+                layer=Layer.OVERLAY,
+                status=Verdict.OK if cni.encapsulation else Verdict.UNKNOWN,
+                summary=text,
+                evidence=(ev(cni.evidence, "encapsulation", encap),) if cni.evidence else (),
+            )
         mtu = findings_about(model, ("MTU",), node_refs)
         if mtu:
             for f in mtu:
                 yield _hop_from_finding(f, Layer.MTU)
         elif checks_ran(model, ("MTU",)):
-            yield Hop(layer=Layer.MTU, status=Verdict.OK,
-                      summary="the MTU checks found no mismatch on these nodes"
-                      + (f" (pod MTU {cni.configured_mtu})" if cni and cni.configured_mtu else ""),
-                      confirm=(exec_in(src, f"ping -M do -s 1422 -c 3 {backends[0].ip}"),) if backends[0].ip else ())
+            yield Hop(
+                layer=Layer.MTU,
+                status=Verdict.OK,
+                summary="the MTU checks found no mismatch on these nodes"
+                + (f" (pod MTU {cni.configured_mtu})" if cni and cni.configured_mtu else ""),
+                confirm=(exec_in(src, f"ping -M do -s 1422 -c 3 {backends[0].ip}"),)
+                if backends[0].ip
+                else (),
+            )
         else:
-            yield Hop(layer=Layer.MTU, status=Verdict.UNKNOWN,
-                      summary="no MTU data (CNI config or node links) in the input",
-                      confirm=(exec_in(src, f"ping -M do -s 1422 -c 3 {backends[0].ip}"),) if backends[0].ip else ())
+            yield Hop(
+                layer=Layer.MTU,
+                status=Verdict.UNKNOWN,
+                summary="no MTU data (CNI config or node links) in the input",
+                confirm=(exec_in(src, f"ping -M do -s 1422 -c 3 {backends[0].ip}"),)
+                if backends[0].ip
+                else (),
+            )
     for f in findings_about(model, ("CT",), node_refs):
         yield _hop_from_finding(f, Layer.CONNTRACK)
 
@@ -82,13 +128,18 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
 def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort) -> Hop | None:
     """kube-proxy mode, and the node's rules for this Service when node artifacts are given."""
     if svc.headless:
-        return Hop(layer=Layer.KUBE_PROXY, status=Verdict.SKIPPED,
-                   summary="headless Service: no virtual IP, kube-proxy is not involved")
+        return Hop(
+            layer=Layer.KUBE_PROXY,
+            status=Verdict.SKIPPED,
+            summary="headless Service: no virtual IP, kube-proxy is not involved",
+        )
     from netsleuth.inventory.detect import detect_kube_proxy_mode
 
     sref = svc_ref(svc)
     findings = findings_about(model, ("KPX",), [sref, f"Node/{src.node_name}"])
-    svc_findings = [f for f in findings if f.subject.ref() == sref or any(e.object == sref for e in f.evidence)]
+    svc_findings = [
+        f for f in findings if f.subject.ref() == sref or any(e.object == sref for e in f.evidence)
+    ]
     if svc_findings:
         return _hop_from_finding(svc_findings[0], Layer.KUBE_PROXY)
     mode, where = detect_kube_proxy_mode(model)
@@ -98,6 +149,11 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
     extra = ""
     if art is not None and (art.iptables is not None or art.ipvs is not None):
         extra = f"; node {src.node_name}'s rules for {svc.cluster_ip}:{sp.port} match the ready endpoints"
-    return Hop(layer=Layer.KUBE_PROXY, status=Verdict.OK,
-               summary=f"mode {mode} (from {where}){extra}",
-               confirm=(f"iptables-save -t nat | grep -e '{svc.namespace}/{svc.name}'  # on node {src.node_name}",))
+    return Hop(
+        layer=Layer.KUBE_PROXY,
+        status=Verdict.OK,
+        summary=f"mode {mode} (from {where}){extra}",
+        confirm=(
+            f"iptables-save -t nat | grep -e '{svc.namespace}/{svc.name}'  # on node {src.node_name}",
+        ),
+    )

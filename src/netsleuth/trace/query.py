@@ -20,13 +20,23 @@ from netsleuth.model.cluster import WORKLOAD_KINDS, ClusterModel, WorkloadRef
 from netsleuth.model.objects import Pod, Service
 
 KIND_ALIASES = {
-    "pod": "Pod", "po": "Pod", "pods": "Pod",
-    "deployment": "Deployment", "deploy": "Deployment", "deployments": "Deployment",
-    "statefulset": "StatefulSet", "sts": "StatefulSet",
-    "daemonset": "DaemonSet", "ds": "DaemonSet",
-    "replicaset": "ReplicaSet", "rs": "ReplicaSet",
-    "job": "Job", "cronjob": "CronJob",
-    "service": "Service", "svc": "Service", "services": "Service",
+    "pod": "Pod",
+    "po": "Pod",
+    "pods": "Pod",
+    "deployment": "Deployment",
+    "deploy": "Deployment",
+    "deployments": "Deployment",
+    "statefulset": "StatefulSet",
+    "sts": "StatefulSet",
+    "daemonset": "DaemonSet",
+    "ds": "DaemonSet",
+    "replicaset": "ReplicaSet",
+    "rs": "ReplicaSet",
+    "job": "Job",
+    "cronjob": "CronJob",
+    "service": "Service",
+    "svc": "Service",
+    "services": "Service",
 }
 
 
@@ -85,7 +95,9 @@ def _workload_pods(model: ClusterModel, ref: WorkloadRef) -> tuple[Pod, ...]:
     return tuple(pods)
 
 
-def _find_workload(model: ClusterModel, ns: str, name: str, kind: str | None = None) -> WorkloadRef | None:
+def _find_workload(
+    model: ClusterModel, ns: str, name: str, kind: str | None = None
+) -> WorkloadRef | None:
     kinds = (kind,) if kind else WORKLOAD_KINDS
     for k in kinds:
         if model.workload(k, ns, name) is not None:
@@ -114,16 +126,24 @@ def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
         raise QueryError(f"empty {role}")
     if raw == "external":
         if role != "src":
-            raise QueryError("'external' is a source; as destination give a URL, a name or an IP",
-                             tip="e.g. netsleuth trace external https://shop.example.com/cart")
+            raise QueryError(
+                "'external' is a source; as destination give a URL, a name or an IP",
+                tip="e.g. netsleuth trace external https://shop.example.com/cart",
+            )
         return Target(form="external", text=raw)
     if "://" in raw:
-        parts = urlsplit(raw)
-        if not parts.hostname:
+        url = urlsplit(raw)
+        if not url.hostname:
             raise QueryError(f"URL without a host: {raw}")
-        default_port = 443 if parts.scheme == "https" else 80
-        return Target(form="url", text=raw, url_host=parts.hostname, url_path=parts.path or "/",
-                      url_scheme=parts.scheme, port=parts.port or default_port)
+        default_port = 443 if url.scheme == "https" else 80
+        return Target(
+            form="url",
+            text=raw,
+            url_host=url.hostname,
+            url_path=url.path or "/",
+            url_scheme=url.scheme,
+            port=url.port or default_port,
+        )
     host, port = _split_port(raw)
     if _is_ip(host):
         pods = model.pods_by_ip.get(host, ())
@@ -137,8 +157,10 @@ def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
     if len(parts) == 3:
         kind = KIND_ALIASES.get(parts[0].lower())
         if kind is None:
-            raise QueryError(f"unknown kind {parts[0]!r} in {raw}",
-                             tip="Use pod/, deployment/, statefulset/, daemonset/, replicaset/ or service/.")
+            raise QueryError(
+                f"unknown kind {parts[0]!r} in {raw}",
+                tip="Use pod/, deployment/, statefulset/, daemonset/, replicaset/ or service/.",
+            )
         ns, name = parts[1], parts[2]
         if kind == "Pod":
             pod = model.pod(ns, name)
@@ -153,7 +175,9 @@ def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
         ref = _find_workload(model, ns, name, kind)
         if ref is None:
             raise QueryError(f"no {kind} {ns}/{name}", tip=_tip(model, f"{ns}/{name}"))
-        return Target(form="workload", text=raw, workload=ref, pods=_workload_pods(model, ref), port=port)
+        return Target(
+            form="workload", text=raw, workload=ref, pods=_workload_pods(model, ref), port=port
+        )
     if len(parts) == 2:
         ns, name = parts
         svc = model.service(ns, name)
@@ -164,12 +188,16 @@ def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
         if pod is not None:
             return Target(form="pod", text=raw, pods=(pod,), port=port)
         if ref is not None:
-            return Target(form="workload", text=raw, workload=ref, pods=_workload_pods(model, ref), port=port)
+            return Target(
+                form="workload", text=raw, workload=ref, pods=_workload_pods(model, ref), port=port
+            )
         if svc is not None:
             # SRC given as a Service: the traffic starts from one of its pods.
             pods = tuple(model.pods_matching(ns, svc.selector)) if svc.selector else ()
             return Target(form="service", text=raw, service=svc, pods=pods, port=port)
-        raise QueryError(f"no pod, workload or service named {ns}/{name}", tip=_tip(model, f"{ns}/{name}"))
+        raise QueryError(
+            f"no pod, workload or service named {ns}/{name}", tip=_tip(model, f"{ns}/{name}")
+        )
     if len(parts) == 1 and role == "dst":
         return Target(form="dns", text=raw, dns_name=host, port=port)
     if len(parts) == 1 and role == "src":
@@ -179,4 +207,8 @@ def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
 
 def _tip(model: ClusterModel, text: str) -> str:
     m = close_matches(model, text)
-    return ("Did you mean: " + ", ".join(m) + "?") if m else "Run `netsleuth inventory` to list what was loaded."
+    return (
+        ("Did you mean: " + ", ".join(m) + "?")
+        if m
+        else "Run `netsleuth inventory` to list what was loaded."
+    )

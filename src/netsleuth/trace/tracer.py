@@ -19,15 +19,14 @@ object and a second hop in the culprit's layer carries the root cause.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from netsleuth.errors import QueryError
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
-from netsleuth.model.objects import Ingress, Pod, Service, ServicePort
+from netsleuth.model.findings import Fix, Layer, Verdict
+from netsleuth.model.objects import Pod, Service, ServicePort
 from netsleuth.trace import dns as dnssim
-from netsleuth.trace.evidence import ev, exec_in, pod_ref, ref, selector_text, slices_cmd, svc_ref
+from netsleuth.trace.evidence import ev, exec_in, pod_ref, selector_text, slices_cmd, svc_ref
 from netsleuth.trace.query import Target, parse_target
 from netsleuth.trace.result import Hop, TraceQuery, TraceResult
 
@@ -67,10 +66,17 @@ def trace(
     w = _Walk(model=model, protocol=protocol)
     src_pod = s.pods[0] if s.pods else None
     if s.form == "workload" and s.workload and len(s.pods) > 1:
-        w.notes.append(f"{s.workload.describe()} has {len(s.pods)} pods; tracing from {s.pods[0].name}")
+        w.notes.append(
+            f"{s.workload.describe()} has {len(s.pods)} pods; tracing from {s.pods[0].name}"
+        )
     if s.form not in ("external", "ip") and src_pod is None:
-        w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.UNKNOWN,
-                  summary=f"{s.describe()} has no pod in the input to trace from"))
+        w.add(
+            Hop(
+                layer=Layer.ENDPOINTS,
+                status=Verdict.UNKNOWN,
+                summary=f"{s.describe()} has no pod in the input to trace from",
+            )
+        )
         return _result(model, s, d, port, protocol, "unknown", w)
 
     if s.form == "external":
@@ -81,13 +87,17 @@ def trace(
             path = "loadbalancer"
             _north_south_service(w, d.service, port)
         else:
-            raise QueryError("from 'external', the destination must be a URL or a LoadBalancer/NodePort Service",
-                             tip="e.g. netsleuth trace external https://shop.example.com/ or external ns/svc")
+            raise QueryError(
+                "from 'external', the destination must be a URL or a LoadBalancer/NodePort Service",
+                tip="e.g. netsleuth trace external https://shop.example.com/ or external ns/svc",
+            )
         return _result(model, s, d, port, protocol, path, w)
 
     assert src_pod is not None or s.form == "ip"
     if src_pod is None:
-        raise QueryError("an IP source must be a pod IP", tip="Give the pod as ns/name, or use 'external'.")
+        raise QueryError(
+            "an IP source must be a pod IP", tip="Give the pod as ns/name, or use 'external'."
+        )
 
     if d.form == "url":
         d = Target(form="dns", text=d.text, dns_name=d.url_host, port=d.port)
@@ -103,10 +113,15 @@ def trace(
             _service_path(w, src_pod, ans.service, port)
             return _result(model, s, d, port, protocol, "pod-to-service", w)
         if ans.kind == "external-name" and ans.service is not None:
-            w.add(Hop(layer=Layer.SERVICE, status=Verdict.OK,
-                      summary=f"ExternalName {svc_ref(ans.service)} is a CNAME to {ans.target}; "
-                              "no ClusterIP, no kube-proxy, no endpoints",
-                      evidence=(ev(svc_ref(ans.service), "spec.externalName", ans.target),)))
+            w.add(
+                Hop(
+                    layer=Layer.SERVICE,
+                    status=Verdict.OK,
+                    summary=f"ExternalName {svc_ref(ans.service)} is a CNAME to {ans.target}; "
+                    "no ClusterIP, no kube-proxy, no endpoints",
+                    evidence=(ev(svc_ref(ans.service), "spec.externalName", ans.target),),
+                )
+            )
             _external_path(w, src_pod, ans.target or "", port, resolved_via_dns=True)
             return _result(model, s, d, port, protocol, "pod-to-external", w)
         if ans.kind == "pod" and ans.target:
@@ -120,8 +135,13 @@ def trace(
     if d.form == "service" and d.service is not None:
         svc = d.service
         if d.ip:
-            w.add(Hop(layer=Layer.DNS, status=Verdict.SKIPPED,
-                      summary=f"addressed by ClusterIP {d.ip}: no DNS lookup"))
+            w.add(
+                Hop(
+                    layer=Layer.DNS,
+                    status=Verdict.SKIPPED,
+                    summary=f"addressed by ClusterIP {d.ip}: no DNS lookup",
+                )
+            )
         else:
             name = svc.name if svc.namespace == src_pod.namespace else f"{svc.name}.{svc.namespace}"
             w.notes.append(f"the app is assumed to call the Service as {name!r}")
@@ -133,16 +153,33 @@ def trace(
 
     if d.form in ("pod", "workload"):
         if not d.pods:
-            w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.UNKNOWN,
-                      summary=f"{d.describe()} has no pod in the input"))
+            w.add(
+                Hop(
+                    layer=Layer.ENDPOINTS,
+                    status=Verdict.UNKNOWN,
+                    summary=f"{d.describe()} has no pod in the input",
+                )
+            )
             return _result(model, s, d, port, protocol, "pod-to-pod", w)
-        w.add(Hop(layer=Layer.DNS, status=Verdict.SKIPPED, summary="addressed by pod IP: no DNS lookup"))
+        w.add(
+            Hop(
+                layer=Layer.DNS,
+                status=Verdict.SKIPPED,
+                summary="addressed by pod IP: no DNS lookup",
+            )
+        )
         dst_pod = d.pods[0]
         _pod_path(w, src_pod, dst_pod, port)
         return _result(model, s, d, port, protocol, _pod_path_name(src_pod, dst_pod), w)
 
     if d.form == "ip" and d.ip:
-        w.add(Hop(layer=Layer.DNS, status=Verdict.SKIPPED, summary=f"addressed by IP {d.ip}: no DNS lookup"))
+        w.add(
+            Hop(
+                layer=Layer.DNS,
+                status=Verdict.SKIPPED,
+                summary=f"addressed by IP {d.ip}: no DNS lookup",
+            )
+        )
         _external_path(w, src_pod, d.ip, port, resolved_via_dns=False)
         return _result(model, s, d, port, protocol, "pod-to-external", w)
     raise QueryError(f"cannot trace to {dst}")
@@ -154,10 +191,25 @@ def _pod_path_name(a: Pod, b: Pod) -> str:
     return "cross-node"
 
 
-def _result(model: ClusterModel, s: Target, d: Target, port: int | str | None, protocol: str, path: str,
-            w: _Walk) -> TraceResult:
-    q = TraceQuery(src=s.text, dst=d.text, port=port, protocol=protocol, src_resolved=s.describe(),
-                   dst_resolved=d.describe(), path=path, notes=tuple(w.notes))
+def _result(
+    model: ClusterModel,
+    s: Target,
+    d: Target,
+    port: int | str | None,
+    protocol: str,
+    path: str,
+    w: _Walk,
+) -> TraceResult:
+    q = TraceQuery(
+        src=s.text,
+        dst=d.text,
+        port=port,
+        protocol=protocol,
+        src_resolved=s.describe(),
+        dst_resolved=d.describe(),
+        path=path,
+        notes=tuple(w.notes),
+    )
     return TraceResult(query=q, hops=tuple(w.hops), problems=model.problems)
 
 
@@ -168,18 +220,27 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
     model = w.model
     res = dnssim.resolve(model, pod, name, domain)
     cfg = res.config
-    detail = [f"resolv.conf: nameserver {' '.join(cfg.nameservers)}; search {' '.join(cfg.search) or '(none)'}; "
-              f"ndots:{cfg.ndots}"]
+    detail = [
+        f"resolv.conf: nameserver {' '.join(cfg.nameservers)}; search {' '.join(cfg.search) or '(none)'}; "
+        f"ndots:{cfg.ndots}"
+    ]
     detail += [f"query {n + 1}: {a}" for n, a in enumerate(res.attempts)]
     evidence = [ev(pod_ref(pod), "spec.dnsPolicy", cfg.policy)]
     if cfg.note:
         detail.append(cfg.note)
     confirm = [exec_in(pod, f"nslookup {name}"), exec_in(pod, "cat /etc/resolv.conf")]
     if res.absolute:
-        w.add(Hop(layer=Layer.DNS, status=Verdict.SKIPPED if res.resolved else Verdict.BROKEN,
-                  summary=f"{name} is fully qualified (trailing dot): one lookup, no search list"
-                  + ("" if res.resolved else "; it does not exist"),
-                  detail=tuple(detail), evidence=tuple(evidence), confirm=tuple(confirm)))
+        w.add(
+            Hop(
+                layer=Layer.DNS,
+                status=Verdict.SKIPPED if res.resolved else Verdict.BROKEN,
+                summary=f"{name} is fully qualified (trailing dot): one lookup, no search list"
+                + ("" if res.resolved else "; it does not exist"),
+                detail=tuple(detail),
+                evidence=tuple(evidence),
+                confirm=tuple(confirm),
+            )
+        )
         return res if res.resolved else None
     ans = res.answer
     assert ans is not None
@@ -192,28 +253,49 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
         if others:
             o = others[0]
             hint = f"; a Service {o.name} exists in namespace {o.namespace}: call it {o.name}.{o.namespace}"
-            fix = Fix(text=f"Use the namespace-qualified name {o.name}.{o.namespace} "
-                           f"(or {o.name}.{o.namespace}.svc.{domain}) in the client's configuration.")
+            fix = Fix(
+                text=f"Use the namespace-qualified name {o.name}.{o.namespace} "
+                f"(or {o.name}.{o.namespace}.svc.{domain}) in the client's configuration."
+            )
             evidence.append(ev(svc_ref(o), "metadata.namespace", o.namespace))
         if cfg.effective_policy != "ClusterFirst":
-            hint = f"; dnsPolicy {cfg.policy} does not use cluster DNS" + (f" ({cfg.note})" if cfg.note else "")
-            fix = Fix(text="Set dnsPolicy: ClusterFirstWithHostNet for hostNetwork pods (or ClusterFirst).",
-                      patch=f"kubectl -n {pod.namespace} patch deploy <owner> --type merge -p "
-                            "'{\"spec\":{\"template\":{\"spec\":{\"dnsPolicy\":\"ClusterFirstWithHostNet\"}}}}'")
-        w.add(Hop(layer=Layer.DNS, status=Verdict.BROKEN,
-                  summary=f"{name} → NXDOMAIN after {len(res.attempts)} lookups ({res.queries} queries){hint}",
-                  detail=tuple(detail), evidence=tuple(evidence), confirm=tuple(confirm), fix=fix))
+            hint = f"; dnsPolicy {cfg.policy} does not use cluster DNS" + (
+                f" ({cfg.note})" if cfg.note else ""
+            )
+            fix = Fix(
+                text="Set dnsPolicy: ClusterFirstWithHostNet for hostNetwork pods (or ClusterFirst).",
+                patch=f"kubectl -n {pod.namespace} patch deploy <owner> --type merge -p "
+                '\'{"spec":{"template":{"spec":{"dnsPolicy":"ClusterFirstWithHostNet"}}}}\'',
+            )
+        w.add(
+            Hop(
+                layer=Layer.DNS,
+                status=Verdict.BROKEN,
+                summary=f"{name} → NXDOMAIN after {len(res.attempts)} lookups ({res.queries} queries){hint}",
+                detail=tuple(detail),
+                evidence=tuple(evidence),
+                confirm=tuple(confirm),
+                fix=fix,
+            )
+        )
         return None
 
     # The name resolves in principle: now check that the pod can actually reach CoreDNS.
     if cfg.effective_policy == "ClusterFirst":
         server_hop = _dns_server_reachability(w, pod)
         if server_hop is not None:
-            w.hops.insert(len(w.hops) - (1 if server_hop.root_cause else 0), Hop(
-                layer=Layer.DNS, status=Verdict.BROKEN,
-                summary=f"{name} cannot be resolved: {server_hop.summary if not server_hop.root_cause else 'queries to CoreDNS are dropped'}",
-                detail=tuple(detail), evidence=tuple(evidence) + server_hop.evidence, confirm=tuple(confirm),
-                fix=server_hop.fix if not server_hop.root_cause else None))
+            w.hops.insert(
+                len(w.hops) - (1 if server_hop.root_cause else 0),
+                Hop(
+                    layer=Layer.DNS,
+                    status=Verdict.BROKEN,
+                    summary=f"{name} cannot be resolved: {server_hop.summary if not server_hop.root_cause else 'queries to CoreDNS are dropped, the lookup times out'}",
+                    detail=tuple(detail),
+                    evidence=tuple(evidence) + server_hop.evidence,
+                    confirm=tuple(confirm),
+                    fix=server_hop.fix if not server_hop.root_cause else None,
+                ),
+            )
             if not server_hop.root_cause:
                 w.hops.remove(server_hop)
             return None
@@ -222,15 +304,28 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
     status = Verdict.OK
     fix = None
     if not cluster_name and wasted > 0:
-        summary += (f" after {len(res.attempts)} lookups ({res.queries} queries, {2 * wasted} wasted on the search "
-                    f"list because the name has fewer than ndots:{cfg.ndots} dots)")
-        fix = Fix(text=f"Call it as {name.rstrip('.')}. (trailing dot), or set dnsConfig options ndots:2 on the pod.",
-                  patch='spec.template.spec.dnsConfig: {options: [{name: ndots, value: "2"}]}')
+        summary += (
+            f" after {len(res.attempts)} lookups ({res.queries} queries, {2 * wasted} wasted on the search "
+            f"list because the name has fewer than ndots:{cfg.ndots} dots)"
+        )
+        fix = Fix(
+            text=f"Call it as {name.rstrip('.')}. (trailing dot), or set dnsConfig options ndots:2 on the pod.",
+            patch='spec.template.spec.dnsConfig: {options: [{name: ndots, value: "2"}]}',
+        )
         status = Verdict.WARNING if wasted >= 3 else Verdict.OK
     elif wasted > 0:
         summary += f" (lookup {len(res.attempts)}, {res.queries} queries)"
-    w.add(Hop(layer=Layer.DNS, status=status, summary=summary, detail=tuple(detail), evidence=tuple(evidence),
-              confirm=tuple(confirm), fix=fix))
+    w.add(
+        Hop(
+            layer=Layer.DNS,
+            status=status,
+            summary=summary,
+            detail=tuple(detail),
+            evidence=tuple(evidence),
+            confirm=tuple(confirm),
+            fix=fix,
+        )
+    )
     return res
 
 
@@ -241,26 +336,42 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
     if svc is None:
         if not model.has_kind("Service"):
             return None
-        hop = Hop(layer=Layer.DNS, status=Verdict.BROKEN, summary="no kube-dns Service in kube-system",
-                  evidence=(ev("Service/kube-system/kube-dns", "metadata.name", "absent"),),
-                  confirm=("kubectl -n kube-system get svc kube-dns",),
-                  fix=Fix(text="Restore the kube-dns Service (ClusterIP = the kubelet's --cluster-dns)."))
+        hop = Hop(
+            layer=Layer.DNS,
+            status=Verdict.BROKEN,
+            summary="no kube-dns Service in kube-system",
+            evidence=(ev("Service/kube-system/kube-dns", "metadata.name", "absent"),),
+            confirm=("kubectl -n kube-system get svc kube-dns",),
+            fix=Fix(text="Restore the kube-dns Service (ClusterIP = the kubelet's --cluster-dns)."),
+        )
         w.add(hop)
         return hop
     ready = model.ready_endpoints(svc)
-    dns_pods = [p for p in model.pods_matching("kube-system", svc.selector or {})] if svc.selector else []
+    dns_pods = (
+        [p for p in model.pods_matching("kube-system", svc.selector or {})] if svc.selector else []
+    )
     if not ready and model.slices_for(svc):
         reasons = sorted({_pod_not_ready_reason(model, p) for p in dns_pods}) or ["no CoreDNS pods"]
         evidence = [ev(svc_ref(svc), "endpoints.ready", "0")]
-        evidence += [ev(pod_ref(p), "status", _pod_not_ready_reason(model, p)) for p in dns_pods[:4]]
-        hop = Hop(layer=Layer.DNS, status=Verdict.BROKEN,
-                  summary="CoreDNS has no ready endpoints: " + "; ".join(reasons),
-                  evidence=tuple(evidence),
-                  confirm=("kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide",
-                           slices_cmd(svc), "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50"),
-                  fix=Fix(text="Fix the CoreDNS pods (see their state above): for OOMKilled raise the memory limit "
-                               "to at least 256Mi; for CrashLoopBackOff read the logs (a Corefile loop is common).",
-                          patch="kubectl -n kube-system set resources deploy/coredns --limits=memory=256Mi"))
+        evidence += [
+            ev(pod_ref(p), "status", _pod_not_ready_reason(model, p)) for p in dns_pods[:4]
+        ]
+        hop = Hop(
+            layer=Layer.DNS,
+            status=Verdict.BROKEN,
+            summary="CoreDNS has no ready endpoints: " + "; ".join(reasons),
+            evidence=tuple(evidence),
+            confirm=(
+                "kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide",
+                slices_cmd(svc),
+                "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50",
+            ),
+            fix=Fix(
+                text="Fix the CoreDNS pods (see their state above): for OOMKilled raise the memory limit "
+                "to at least 256Mi; for CrashLoopBackOff read the logs (a Corefile loop is common).",
+                patch="kubectl -n kube-system set resources deploy/coredns --limits=memory=256Mi",
+            ),
+        )
         w.add(hop)
         return hop
     # Policy: UDP and TCP 53 to the CoreDNS pods (post-DNAT target ports).
@@ -271,9 +382,16 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
     blocked = dns_egress_verdict(model, pod, dns_pods, svc)
     if blocked is None:
         return None
-    hop = Hop(layer=Layer.POLICY_EGRESS, status=Verdict.BROKEN, root_cause=True,
-              summary=blocked.summary, evidence=blocked.evidence, confirm=blocked.confirm, fix=blocked.fix,
-              detail=blocked.detail)
+    hop = Hop(
+        layer=blocked.layer,
+        status=Verdict.BROKEN,
+        root_cause=True,
+        summary=blocked.summary,
+        evidence=blocked.evidence,
+        confirm=blocked.confirm,
+        fix=blocked.fix,
+        detail=blocked.detail,
+    )
     w.add(hop)
     return hop
 
@@ -290,7 +408,9 @@ def _pod_not_ready_reason(model: ClusterModel, pod: Pod) -> str:
     if pod.phase != "Running":
         return f"{pod.name} {pod.phase}" + (f" ({pod.reason})" if pod.reason else "")
     if not pod.ready:
-        probe_events = [e for e in model.events_for("Pod", pod.namespace, pod.name) if e.reason == "Unhealthy"]
+        probe_events = [
+            e for e in model.events_for("Pod", pod.namespace, pod.name) if e.reason == "Unhealthy"
+        ]
         if probe_events:
             return f"{pod.name} not Ready: {probe_events[-1].message}"
         return f"{pod.name} Running but not Ready (readiness probe failing)"
@@ -300,7 +420,9 @@ def _pod_not_ready_reason(model: ClusterModel, pod: Pod) -> str:
 # --------------------------------------------------------------------------- service path
 
 
-def _pick_service_port(svc: Service, port: int | str | None) -> tuple[ServicePort | None, str | None]:
+def _pick_service_port(
+    svc: Service, port: int | str | None
+) -> tuple[ServicePort | None, str | None]:
     if port is None:
         if len(svc.ports) == 1:
             return svc.ports[0], None
@@ -309,59 +431,86 @@ def _pick_service_port(svc: Service, port: int | str | None) -> tuple[ServicePor
         return None, "the Service has several ports: pass --port"
     sp = svc.port_by_name_or_number(port)
     if sp is None:
-        have = ", ".join(f"{p.port}/{p.protocol}" + (f" ({p.name})" if p.name else "") for p in svc.ports)
+        have = ", ".join(
+            f"{p.port}/{p.protocol}" + (f" ({p.name})" if p.name else "") for p in svc.ports
+        )
         return None, f"port {port} is not a port of the Service (it has {have or 'none'})"
     return sp, None
 
 
 def _service_path(w: _Walk, src: Pod, svc: Service, port: int | str | None) -> None:
-    model = w.model
     sref = svc_ref(svc)
     sp, why = _pick_service_port(svc, port)
     if svc.type == "ExternalName":
-        w.add(Hop(layer=Layer.SERVICE, status=Verdict.OK,
-                  summary=f"ExternalName → {svc.external_name}; traffic leaves the cluster",
-                  evidence=(ev(sref, "spec.externalName", svc.external_name),)))
+        w.add(
+            Hop(
+                layer=Layer.SERVICE,
+                status=Verdict.OK,
+                summary=f"ExternalName → {svc.external_name}; traffic leaves the cluster",
+                evidence=(ev(sref, "spec.externalName", svc.external_name),),
+            )
+        )
         _external_path(w, src, svc.external_name or "", port, resolved_via_dns=True)
         return
     if sp is None:
-        w.add(Hop(layer=Layer.SERVICE, status=Verdict.BROKEN if port is not None else Verdict.UNKNOWN,
-                  summary=f"{sref}: {why}",
-                  evidence=(ev(sref, "spec.ports", [f"{p.port}/{p.protocol}" for p in svc.ports]),),
-                  confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml",),
-                  fix=Fix(text=f"Call one of the Service's ports, or add port {port} to the Service.")
-                  if port is not None else None))
+        w.add(
+            Hop(
+                layer=Layer.SERVICE,
+                status=Verdict.BROKEN if port is not None else Verdict.UNKNOWN,
+                summary=f"{sref}: {why}",
+                evidence=(ev(sref, "spec.ports", [f"{p.port}/{p.protocol}" for p in svc.ports]),),
+                confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml",),
+                fix=Fix(text=f"Call one of the Service's ports, or add port {port} to the Service.")
+                if port is not None
+                else None,
+            )
+        )
         return
     if sp.protocol != w.protocol:
-        w.add(Hop(layer=Layer.SERVICE, status=Verdict.BROKEN,
-                  summary=f"{sref} port {sp.port} is {sp.protocol}, the client speaks {w.protocol}",
-                  evidence=(ev(sref, "spec.ports.protocol", sp.protocol),)))
+        w.add(
+            Hop(
+                layer=Layer.SERVICE,
+                status=Verdict.BROKEN,
+                summary=f"{sref} port {sp.port} is {sp.protocol}, the client speaks {w.protocol}",
+                evidence=(ev(sref, "spec.ports.protocol", sp.protocol),),
+            )
+        )
         return
-    kind = "headless (DNS returns pod IPs, no VIP)" if svc.headless else f"{svc.type} {svc.cluster_ip}"
-    w.add(Hop(layer=Layer.SERVICE, status=Verdict.OK,
-              summary=f"{sref} {kind} port {sp.port}/{sp.protocol} → targetPort {sp.effective_target_port}",
-              evidence=(ev(sref, "spec.ports[].targetPort", sp.effective_target_port),),
-              confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o wide",)))
+    kind = (
+        "headless (DNS returns pod IPs, no VIP)" if svc.headless else f"{svc.type} {svc.cluster_ip}"
+    )
+    w.add(
+        Hop(
+            layer=Layer.SERVICE,
+            status=Verdict.OK,
+            summary=f"{sref} {kind} port {sp.port}/{sp.protocol} → targetPort {sp.effective_target_port}",
+            evidence=(ev(sref, "spec.ports[].targetPort", sp.effective_target_port),),
+            confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o wide",),
+        )
+    )
     backends = _endpoints_hop(w, svc, src_node=src.node_name)
     if backends is None:
         return
     target_ports = _target_port_hop(w, svc, sp, backends)
     if not target_ports:
         return
-    _policy_hops(w, src, backends, target_ports)
+    _policy_hops(w, src, backends, target_ports, svc, sp.port)
     _kube_proxy_hop(w, src, svc, sp)
     _node_hops(w, src, backends)
     _mesh_hop(w, src, backends, svc)
 
 
-def _nearest_labels(model: ClusterModel, ns: str, selector: dict[str, str]) -> tuple[str, list[Pod]]:
+def _nearest_labels(
+    model: ClusterModel, ns: str, selector: dict[str, str]
+) -> tuple[str, list[Pod]]:
     best: list[Pod] = []
-    best_score = 0
+    best_score = 0.0
     for p in model.pods_by_namespace.get(ns, ()):
-        score = sum(1 for k, v in selector.items() if p.labels.get(k) == v)
-        score += sum(0.5 for k in selector if k in p.labels and p.labels[k] != selector[k])  # type: ignore[misc]
+        # A label with the right value counts 1; the right key with another value counts 0.5.
+        score = float(sum(1 for k, v in selector.items() if p.labels.get(k) == v))
+        score += sum(0.5 for k in selector if k in p.labels and p.labels[k] != selector[k])
         if score > best_score:
-            best, best_score = [p], score  # type: ignore[assignment]
+            best, best_score = [p], score
         elif score == best_score and score > 0:
             best.append(p)
     if not best:
@@ -372,7 +521,10 @@ def _nearest_labels(model: ClusterModel, ns: str, selector: dict[str, str]) -> t
         have = p.labels.get(k)
         if have != v:
             diffs.append(f"{k}={have}" if have is not None else f"{k} missing")
-    return f"nearest: pod {p.name} has {', '.join(diffs)} (selector wants {selector_text(selector)})", best
+    return (
+        f"nearest: pod {p.name} has {', '.join(diffs)} (selector wants {selector_text(selector)})",
+        best,
+    )
 
 
 def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | None:
@@ -381,54 +533,95 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
     sref = svc_ref(svc)
     confirm = [slices_cmd(svc)]
     slices = model.slices_for(svc)
-    if not svc.has_selector:
-        if not slices:
-            w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.BROKEN if model.has_kind("EndpointSlice") else Verdict.UNKNOWN,
-                      summary=f"{sref} has no selector and no EndpointSlice: nothing behind it",
-                      evidence=(ev(sref, "spec.selector", "none"),), confirm=tuple(confirm),
-                      fix=Fix(text="Add a selector, or create an EndpointSlice for the Service by hand.")))
-            return None
+    if not svc.has_selector and not slices:
+        w.add(
+            Hop(
+                layer=Layer.ENDPOINTS,
+                status=Verdict.BROKEN if model.has_kind("EndpointSlice") else Verdict.UNKNOWN,
+                summary=f"{sref} has no selector and no EndpointSlice: nothing behind it",
+                evidence=(ev(sref, "spec.selector", "none"),),
+                confirm=tuple(confirm),
+                fix=Fix(text="Add a selector, or create an EndpointSlice for the Service by hand."),
+            )
+        )
+        return None
     selected = model.pods_matching(svc.namespace, svc.selector) if svc.selector else []
     ready_eps = model.ready_endpoints(svc)
     if not slices and not model.has_kind("EndpointSlice") and not model.has_kind("Endpoints"):
         # Manifests only: infer from pod readiness (derived pods count as ready-to-be).
         if not selected:
             text, _near = _nearest_labels(model, svc.namespace, svc.selector or {})
-            w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.BROKEN,
-                      summary=f"selector {selector_text(svc.selector or {})} matches no pod: {text}",
-                      evidence=(ev(sref, "spec.selector", selector_text(svc.selector or {})),),
-                      confirm=(f"kubectl get pods -n {svc.namespace} --show-labels",),
-                      fix=Fix(text="Make the Service selector and the pod template labels agree.")))
+            w.add(
+                Hop(
+                    layer=Layer.ENDPOINTS,
+                    status=Verdict.BROKEN,
+                    summary=f"selector {selector_text(svc.selector or {})} matches no pod: {text}",
+                    evidence=(ev(sref, "spec.selector", selector_text(svc.selector or {})),),
+                    confirm=(f"kubectl get pods -n {svc.namespace} --show-labels",),
+                    fix=Fix(text="Make the Service selector and the pod template labels agree."),
+                )
+            )
             return None
-        w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.OK,
-                  summary=f"{len(selected)} pod(s) match the selector (no EndpointSlices in the input; inferred)",
-                  evidence=(ev(sref, "spec.selector", selector_text(svc.selector or {})),)))
+        w.add(
+            Hop(
+                layer=Layer.ENDPOINTS,
+                status=Verdict.OK,
+                summary=f"{len(selected)} pod(s) match the selector (no EndpointSlices in the input; inferred)",
+                evidence=(ev(sref, "spec.selector", selector_text(svc.selector or {})),),
+            )
+        )
         return selected
     if not ready_eps:
         evidence = [ev(sref, "spec.selector", selector_text(svc.selector or {}))]
         if svc.selector and not selected:
             text, near = _nearest_labels(model, svc.namespace, svc.selector)
             if near:
-                evidence.append(ev(pod_ref(near[0]), "metadata.labels", selector_text(near[0].labels)))
-            w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.BROKEN,
-                      summary=f"no endpoints: selector {selector_text(svc.selector)} matches no pod; {text}",
-                      evidence=tuple(evidence),
-                      confirm=(*confirm, f"kubectl get pods -n {svc.namespace} --show-labels"),
-                      fix=Fix(text="Make the Service selector match the pods' labels (label drift after a rename "
-                                   "is the usual cause).",
-                              patch=(f"kubectl -n {svc.namespace} patch svc {svc.name} --type merge -p "
-                                     + "'{\"spec\":{\"selector\":" + _json_labels(near[0].labels, svc.selector) + "}}'")
-                              if near else None)))
+                evidence.append(
+                    ev(pod_ref(near[0]), "metadata.labels", selector_text(near[0].labels))
+                )
+            w.add(
+                Hop(
+                    layer=Layer.ENDPOINTS,
+                    status=Verdict.BROKEN,
+                    summary=f"no endpoints: selector {selector_text(svc.selector)} matches no pod; {text}",
+                    evidence=tuple(evidence),
+                    confirm=(*confirm, f"kubectl get pods -n {svc.namespace} --show-labels"),
+                    fix=Fix(
+                        text="Make the Service selector match the pods' labels (label drift after a rename "
+                        "is the usual cause).",
+                        patch=(
+                            f"kubectl -n {svc.namespace} patch svc {svc.name} --type merge -p "
+                            + '\'{"spec":{"selector":'
+                            + _json_labels(near[0].labels, svc.selector)
+                            + "}}'"
+                        )
+                        if near
+                        else None,
+                    ),
+                )
+            )
             return None
         reasons = [_pod_not_ready_reason(model, p) for p in selected[:5]]
         evidence += [ev(pod_ref(p), "status.conditions[Ready]", "False") for p in selected[:5]]
-        w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.BROKEN,
-                  summary=f"no ready endpoints: {len(selected)} pod(s) selected, none Ready: " + "; ".join(reasons),
-                  evidence=tuple(evidence),
-                  confirm=(*confirm, f"kubectl describe pod -n {svc.namespace} {selected[0].name}" if selected else
-                           f"kubectl get pods -n {svc.namespace}"),
-                  fix=Fix(text="Make the pods pass their readiness probe (check the probe's path and port, and the "
-                               "app's dependencies); publishNotReadyAddresses only if clients can cope.")))
+        w.add(
+            Hop(
+                layer=Layer.ENDPOINTS,
+                status=Verdict.BROKEN,
+                summary=f"no ready endpoints: {len(selected)} pod(s) selected, none Ready: "
+                + "; ".join(reasons),
+                evidence=tuple(evidence),
+                confirm=(
+                    *confirm,
+                    f"kubectl describe pod -n {svc.namespace} {selected[0].name}"
+                    if selected
+                    else f"kubectl get pods -n {svc.namespace}",
+                ),
+                fix=Fix(
+                    text="Make the pods pass their readiness probe (check the probe's path and port, and the "
+                    "app's dependencies); publishNotReadyAddresses only if clients can cope."
+                ),
+            )
+        )
         return None
     pods: list[Pod] = []
     unknown_addrs = 0
@@ -448,8 +641,14 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
             unknown_addrs += 1
     summary = f"{len(ready_eps)} ready endpoint(s)"
     status = Verdict.OK
-    evidence2 = [ev(f"EndpointSlice/{s.namespace}/{s.meta.name}", "endpoints[].conditions.ready",
-                    sum(1 for e in s.endpoints if e.is_ready)) for s in model.slices_for(svc)[:3]]
+    evidence2 = [
+        ev(
+            f"EndpointSlice/{s.namespace}/{s.meta.name}",
+            "endpoints[].conditions.ready",
+            sum(1 for e in s.endpoints if e.is_ready),
+        )
+        for s in model.slices_for(svc)[:3]
+    ]
     not_ready = [p for p in selected if not p.ready]
     if not_ready:
         summary += f"; {len(not_ready)} selected pod(s) not Ready"
@@ -460,23 +659,45 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
         local = [p for p in pods if p.node_name == src_node]
         if not local:
             nodes = sorted({p.node_name or "?" for p in pods})
-            w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.BROKEN,
-                      summary=f"internalTrafficPolicy Local: no ready endpoint on the client's node {src_node} "
-                              f"(ready endpoints are on {', '.join(nodes)}); kube-proxy drops the traffic",
-                      evidence=(ev(sref, "spec.internalTrafficPolicy", "Local"),
-                                ev(f"Node/{src_node}", "endpoints", "0")),
-                      confirm=tuple(confirm),
-                      fix=Fix(text="Run a backend on every client node (a DaemonSet), or set "
-                                   "internalTrafficPolicy: Cluster.",
-                              patch=f"kubectl -n {svc.namespace} patch svc {svc.name} -p "
-                                    "'{\"spec\":{\"internalTrafficPolicy\":\"Cluster\"}}'")))
+            w.add(
+                Hop(
+                    layer=Layer.ENDPOINTS,
+                    status=Verdict.BROKEN,
+                    summary=f"internalTrafficPolicy Local: no ready endpoint on the client's node {src_node} "
+                    f"(ready endpoints are on {', '.join(nodes)}); kube-proxy drops the traffic",
+                    evidence=(
+                        ev(sref, "spec.internalTrafficPolicy", "Local"),
+                        ev(f"Node/{src_node}", "endpoints", "0"),
+                    ),
+                    confirm=tuple(confirm),
+                    fix=Fix(
+                        text="Run a backend on every client node (a DaemonSet), or set "
+                        "internalTrafficPolicy: Cluster.",
+                        patch=f"kubectl -n {svc.namespace} patch svc {svc.name} -p "
+                        '\'{"spec":{"internalTrafficPolicy":"Cluster"}}\'',
+                    ),
+                )
+            )
             return None
         pods = local
         summary += f"; internalTrafficPolicy Local: {len(local)} on node {src_node}"
-    w.add(Hop(layer=Layer.ENDPOINTS, status=status, summary=summary, evidence=tuple(evidence2), confirm=tuple(confirm)))
+    w.add(
+        Hop(
+            layer=Layer.ENDPOINTS,
+            status=status,
+            summary=summary,
+            evidence=tuple(evidence2),
+            confirm=tuple(confirm),
+        )
+    )
     if not pods:
-        w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.UNKNOWN,
-                  summary="the ready endpoints are not pods of the input: policy and node hops cannot be checked"))
+        w.add(
+            Hop(
+                layer=Layer.ENDPOINTS,
+                status=Verdict.UNKNOWN,
+                summary="the ready endpoints are not pods of the input: policy and node hops cannot be checked",
+            )
+        )
         return None
     return pods
 
@@ -487,26 +708,43 @@ def _json_labels(have: dict[str, str], want: dict[str, str]) -> str:
     return json.dumps({k: have.get(k, v) for k, v in want.items()})
 
 
-def _target_port_hop(w: _Walk, svc: Service, sp: ServicePort, backends: list[Pod]) -> dict[str, int]:
+def _target_port_hop(
+    w: _Walk, svc: Service, sp: ServicePort, backends: list[Pod]
+) -> dict[str, int]:
     """Resolve targetPort per backend pod. Returns pod name -> numeric port for those that resolve."""
     sref = svc_ref(svc)
     tp = sp.effective_target_port
     out: dict[str, int] = {}
     if isinstance(tp, int):
-        declared = [p for p in backends if any(cp.container_port == tp and cp.protocol == sp.protocol
-                                               for cp in p.spec.all_ports())]
+        declared = [
+            p
+            for p in backends
+            if any(
+                cp.container_port == tp and cp.protocol == sp.protocol for cp in p.spec.all_ports()
+            )
+        ]
         for p in backends:
             out[p.name] = tp
         if len(declared) == len(backends):
-            w.add(Hop(layer=Layer.TARGET_PORT, status=Verdict.OK,
-                      summary=f"targetPort {tp}/{sp.protocol} is declared by the backend pods",
-                      evidence=(ev(sref, "spec.ports[].targetPort", tp),)))
+            w.add(
+                Hop(
+                    layer=Layer.TARGET_PORT,
+                    status=Verdict.OK,
+                    summary=f"targetPort {tp}/{sp.protocol} is declared by the backend pods",
+                    evidence=(ev(sref, "spec.ports[].targetPort", tp),),
+                )
+            )
         else:
-            w.add(Hop(layer=Layer.TARGET_PORT, status=Verdict.OK,
-                      summary=f"targetPort {tp}/{sp.protocol}: unverified (the pods do not declare it as a "
-                              "containerPort, which is legal; only the app knows if it listens)",
-                      evidence=(ev(sref, "spec.ports[].targetPort", tp),),
-                      confirm=(exec_in(backends[0], f"sh -c 'netstat -tln || ss -tln'"),)))
+            w.add(
+                Hop(
+                    layer=Layer.TARGET_PORT,
+                    status=Verdict.OK,
+                    summary=f"targetPort {tp}/{sp.protocol}: unverified (the pods do not declare it as a "
+                    "containerPort, which is legal; only the app knows if it listens)",
+                    evidence=(ev(sref, "spec.ports[].targetPort", tp),),
+                    confirm=(exec_in(backends[0], "sh -c 'netstat -tln || ss -tln'"),),
+                )
+            )
         return out
     missing = []
     for p in backends:
@@ -517,33 +755,64 @@ def _target_port_hop(w: _Walk, svc: Service, sp: ServicePort, backends: list[Pod
             out[p.name] = cp.container_port
     if missing:
         p = missing[0]
-        declared = ", ".join(f"{cp.name or '-'}={cp.container_port}/{cp.protocol}" for cp in p.spec.all_ports()) or "none"
+        declared_ports = (
+            ", ".join(
+                f"{cp.name or '-'}={cp.container_port}/{cp.protocol}" for cp in p.spec.all_ports()
+            )
+            or "none"
+        )
         status = Verdict.BROKEN if not out else Verdict.WARNING
-        w.add(Hop(layer=Layer.TARGET_PORT, status=status,
-                  summary=f"targetPort {tp!r} is not declared by {len(missing)} of {len(backends)} backend pod(s) "
-                          f"(pod {p.name} declares {declared}); those endpoints get no port",
-                  evidence=(ev(sref, "spec.ports[].targetPort", tp), ev(pod_ref(p), "spec.containers[].ports", declared)),
-                  confirm=(f"kubectl get pod -n {p.namespace} {p.name} -o jsonpath='{{.spec.containers[*].ports}}'",
-                           slices_cmd(svc)),
-                  fix=Fix(text=f"Name the container port {tp!r} in the pod template, or use the numeric port in the "
-                               "Service's targetPort.")))
+        w.add(
+            Hop(
+                layer=Layer.TARGET_PORT,
+                status=status,
+                summary=f"targetPort {tp!r} is not declared by {len(missing)} of {len(backends)} backend pod(s) "
+                f"(pod {p.name} declares {declared_ports}); those endpoints get no port",
+                evidence=(
+                    ev(sref, "spec.ports[].targetPort", tp),
+                    ev(pod_ref(p), "spec.containers[].ports", declared_ports),
+                ),
+                confirm=(
+                    f"kubectl get pod -n {p.namespace} {p.name} -o jsonpath='{{.spec.containers[*].ports}}'",
+                    slices_cmd(svc),
+                ),
+                fix=Fix(
+                    text=f"Name the container port {tp!r} in the pod template, or use the numeric port in the "
+                    "Service's targetPort."
+                ),
+            )
+        )
         if not out:
             return {}
     else:
         ports = sorted(set(out.values()))
-        w.add(Hop(layer=Layer.TARGET_PORT, status=Verdict.OK,
-                  summary=f"targetPort {tp!r} → containerPort {','.join(map(str, ports))}/{sp.protocol}",
-                  evidence=(ev(sref, "spec.ports[].targetPort", tp),)))
+        w.add(
+            Hop(
+                layer=Layer.TARGET_PORT,
+                status=Verdict.OK,
+                summary=f"targetPort {tp!r} → containerPort {','.join(map(str, ports))}/{sp.protocol}",
+                evidence=(ev(sref, "spec.ports[].targetPort", tp),),
+            )
+        )
     return out
 
 
 # --------------------------------------------------------------------------- policy, node, mesh
 
 
-def _policy_hops(w: _Walk, src: Pod, backends: list[Pod], ports: dict[str, int]) -> None:
+def _policy_hops(
+    w: _Walk,
+    src: Pod,
+    backends: list[Pod],
+    ports: dict[str, int],
+    svc: Service | None = None,
+    service_port: int | None = None,
+) -> None:
     from netsleuth.trace.policy_hops import policy_hops
 
-    for hop in policy_hops(w.model, src, backends[:MAX_BACKENDS], ports, w.protocol):
+    for hop in policy_hops(
+        w.model, src, backends[:MAX_BACKENDS], ports, w.protocol, svc, service_port
+    ):
         w.add(hop)
 
 
@@ -553,34 +822,64 @@ def _pod_path(w: _Walk, src: Pod, dst: Pod, port: int | str | None) -> None:
         if len(declared) == 1:
             port = declared[0].container_port
         else:
-            w.add(Hop(layer=Layer.POLICY_INGRESS, status=Verdict.UNKNOWN,
-                      summary="no port given and the pod does not declare exactly one port: pass --port"))
+            w.add(
+                Hop(
+                    layer=Layer.POLICY_INGRESS,
+                    status=Verdict.UNKNOWN,
+                    summary="no port given and the pod does not declare exactly one port: pass --port",
+                )
+            )
             return
     if isinstance(port, str):
         cp = dst.spec.resolve_named_port(port, w.protocol)
         if cp is None:
-            w.add(Hop(layer=Layer.TARGET_PORT, status=Verdict.BROKEN,
-                      summary=f"pod {dst.name} declares no port named {port!r}"))
+            w.add(
+                Hop(
+                    layer=Layer.TARGET_PORT,
+                    status=Verdict.BROKEN,
+                    summary=f"pod {dst.name} declares no port named {port!r}",
+                )
+            )
             return
         port = cp.container_port
     if not dst.ip:
-        w.add(Hop(layer=Layer.ENDPOINTS, status=Verdict.UNKNOWN if dst.meta.derived else Verdict.BROKEN,
-                  summary=f"pod {dst.name} has no IP ({dst.phase})" + (" — derived from a template" if dst.meta.derived else "")))
+        w.add(
+            Hop(
+                layer=Layer.ENDPOINTS,
+                status=Verdict.UNKNOWN if dst.meta.derived else Verdict.BROKEN,
+                summary=f"pod {dst.name} has no IP ({dst.phase})"
+                + (" — derived from a template" if dst.meta.derived else ""),
+            )
+        )
     _policy_hops(w, src, [dst], {dst.name: int(port)})
     _node_hops(w, src, [dst])
     _mesh_hop(w, src, [dst], None)
 
 
-def _external_path(w: _Walk, src: Pod, target: str, port: int | str | None, *, resolved_via_dns: bool) -> None:
+def _external_path(
+    w: _Walk, src: Pod, target: str, port: int | str | None, *, resolved_via_dns: bool
+) -> None:
     from netsleuth.trace.policy_hops import external_egress_hop
 
-    w.add(external_egress_hop(w.model, src, target, port if isinstance(port, int) else None, w.protocol))
+    w.add(
+        external_egress_hop(
+            w.model, src, target, port if isinstance(port, int) else None, w.protocol
+        )
+    )
     node = w.model.nodes.get(src.node_name or "")
-    w.add(Hop(layer=Layer.NODE, status=Verdict.UNKNOWN if node is None else Verdict.OK,
-              summary=(f"leaves through node {src.node_name}: SNAT to the node address and the NAT gateway/proxies "
-                       "are outside what the input shows") if node is not None else
-              f"node {src.node_name or '?'} is not in the input",
-              confirm=(exec_in(src, f"curl -sv --max-time 5 {target}"),)))
+    w.add(
+        Hop(
+            layer=Layer.NODE,
+            status=Verdict.UNKNOWN if node is None else Verdict.OK,
+            summary=(
+                f"leaves through node {src.node_name}: SNAT to the node address and the NAT gateway/proxies "
+                "are outside what the input shows"
+            )
+            if node is not None
+            else f"node {src.node_name or '?'} is not in the input",
+            confirm=(exec_in(src, f"curl -sv --max-time 5 {target}"),),
+        )
+    )
 
 
 def _node_hops(w: _Walk, src: Pod, backends: list[Pod]) -> None:
@@ -618,7 +917,7 @@ def _north_south_url(w: _Walk, d: Target, domain: str) -> None:
     if result.service is None or result.port is None:
         return
     svc, port = result.service, result.port
-    sp, why = _pick_service_port(svc, port)
+    sp, _why = _pick_service_port(svc, port)
     if sp is None:
         return  # the ingress hop already reported the missing port
     backends = _endpoints_hop(w, svc, src_node=None)
@@ -629,7 +928,11 @@ def _north_south_url(w: _Walk, d: Target, domain: str) -> None:
         return
     from netsleuth.trace.policy_hops import ingress_from_controller_hop
 
-    w.add(ingress_from_controller_hop(w.model, result.ingress, result.controller_pods, backends, ports, w.protocol))
+    w.add(
+        ingress_from_controller_hop(
+            w.model, result.ingress, result.controller_pods, backends, ports, w.protocol
+        )
+    )
     if result.controller_pods:
         _node_hops(w, result.controller_pods[0], backends)
 
@@ -644,13 +947,23 @@ def _north_south_service(w: _Walk, svc: Service, port: int | str | None) -> None
     if lb.status is Verdict.BROKEN:
         return
     if sp is None:
-        w.add(Hop(layer=Layer.SERVICE, status=Verdict.BROKEN if port is not None else Verdict.UNKNOWN,
-                  summary=f"{sref}: {why}"))
+        w.add(
+            Hop(
+                layer=Layer.SERVICE,
+                status=Verdict.BROKEN if port is not None else Verdict.UNKNOWN,
+                summary=f"{sref}: {why}",
+            )
+        )
         return
-    w.add(Hop(layer=Layer.SERVICE, status=Verdict.OK,
-              summary=f"{sref} {svc.type} port {sp.port}/{sp.protocol}"
-                      + (f" nodePort {sp.node_port}" if sp.node_port else "")
-                      + f" → targetPort {sp.effective_target_port}"))
+    w.add(
+        Hop(
+            layer=Layer.SERVICE,
+            status=Verdict.OK,
+            summary=f"{sref} {svc.type} port {sp.port}/{sp.protocol}"
+            + (f" nodePort {sp.node_port}" if sp.node_port else "")
+            + f" → targetPort {sp.effective_target_port}",
+        )
+    )
     backends = _endpoints_hop(w, svc, src_node=None)
     if backends is None:
         return
@@ -659,14 +972,26 @@ def _north_south_service(w: _Walk, svc: Service, port: int | str | None) -> None
         all_nodes = sorted(w.model.nodes)
         without = [n for n in all_nodes if n not in nodes]
         status = Verdict.WARNING if without else Verdict.OK
-        w.add(Hop(layer=Layer.LOADBALANCER, status=status,
-                  summary=f"externalTrafficPolicy Local: ready endpoints only on {', '.join(nodes)}"
-                          + (f"; traffic sent to {', '.join(without)} is dropped unless the load balancer's "
-                             "health check (healthCheckNodePort) takes those nodes out" if without else ""),
-                  evidence=(ev(sref, "spec.externalTrafficPolicy", "Local"),),
-                  fix=Fix(text="Keep Local (it preserves the client IP) only with a load balancer that honours the "
-                               "health check node port; otherwise set externalTrafficPolicy: Cluster.")
-                  if without else None))
+        w.add(
+            Hop(
+                layer=Layer.LOADBALANCER,
+                status=status,
+                summary=f"externalTrafficPolicy Local: ready endpoints only on {', '.join(nodes)}"
+                + (
+                    f"; traffic sent to {', '.join(without)} is dropped unless the load balancer's "
+                    "health check (healthCheckNodePort) takes those nodes out"
+                    if without
+                    else ""
+                ),
+                evidence=(ev(sref, "spec.externalTrafficPolicy", "Local"),),
+                fix=Fix(
+                    text="Keep Local (it preserves the client IP) only with a load balancer that honours the "
+                    "health check node port; otherwise set externalTrafficPolicy: Cluster."
+                )
+                if without
+                else None,
+            )
+        )
     ports = _target_port_hop(w, svc, sp, backends)
     if not ports:
         return
@@ -675,8 +1000,4 @@ def _north_south_service(w: _Walk, svc: Service, port: int | str | None) -> None
     w.add(ingress_from_external_hop(w.model, backends, ports, w.protocol))
 
 
-def _unused(_: Iterable[Evidence] | Ingress | None) -> None:  # pragma: no cover - keeps imports honest
-    return None
-
-
-__all__ = ["trace", "ref"]
+__all__ = ["trace"]

@@ -25,17 +25,27 @@ from netsleuth.render.jsonout import dumps_json
 def register(app: typer.Typer) -> None:
     @app.command("trace")
     def trace_cmd(
-        src: Annotated[str, typer.Argument(help="ns/pod, ns/workload, kind/ns/name, an IP, or 'external'.")],
-        dst: Annotated[str, typer.Argument(
-            help="ns/service, ns/pod, a DNS name as the app uses it, an IP, or a URL; NAME:PORT allowed.")],
-        port: Annotated[str | None, typer.Option("--port", "-p", help="Destination port (number or name).")] = None,
+        src: Annotated[
+            str, typer.Argument(help="ns/pod, ns/workload, kind/ns/name, an IP, or 'external'.")
+        ],
+        dst: Annotated[
+            str,
+            typer.Argument(
+                help="ns/service, ns/pod, a DNS name as the app uses it, an IP, or a URL; NAME:PORT allowed."
+            ),
+        ],
+        port: Annotated[
+            str | None, typer.Option("--port", "-p", help="Destination port (number or name).")
+        ] = None,
         protocol: Annotated[str, typer.Option("--protocol", help="tcp, udp or sctp.")] = "tcp",
         files: FileOpt = None,
         kubeconfig: KubeconfigOpt = None,
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
-        output: Annotated[OutputFormat, typer.Option("-o", "--output", help="table or json.")] = OutputFormat.TABLE,
+        output: Annotated[
+            OutputFormat, typer.Option("-o", "--output", help="table or json.")
+        ] = OutputFormat.TABLE,
     ) -> int:
         """Follow the packet path from SRC to DST and name the first hop that breaks.
 
@@ -45,7 +55,14 @@ def register(app: typer.Typer) -> None:
 
         if output not in (OutputFormat.TABLE, OutputFormat.JSON):
             raise typer.BadParameter("trace supports -o table or json")
-        opts = input_options(files, kubeconfig, context, namespace, all_namespaces, quiet=output != OutputFormat.TABLE)
+        opts = input_options(
+            files,
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+            quiet=output != OutputFormat.TABLE,
+        )
         model = load_model(opts)
         port_value: int | str | None = int(port) if port is not None and port.isdigit() else port
         result = trace(model, src, dst, port=port_value, protocol=protocol)

@@ -1,0 +1,406 @@
+"""The policy-egress and policy-ingress hops, from the reference engine's decisions.
+
+Ports are the destination pod's ports after DNAT (a Service's targetPort):
+NetworkPolicy is enforced on the pod, after kube-proxy has rewritten the
+ClusterIP:port to podIP:targetPort. That is why a rule written with the
+Service port blocks the traffic (the ``ingress-rule-service-port`` trap).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
+from netsleuth.model.objects import Ingress, Pod, Service
+from netsleuth.policy import (
+    Decision,
+    DirectionDecision,
+    Endpoint,
+    IPEndpoint,
+    PodEndpoint,
+    PolicyRef,
+    direction_lines,
+    evaluate,
+    ingress_controller_endpoints,
+    resolve_named_port,
+)
+from netsleuth.trace.evidence import ev, exec_in
+from netsleuth.trace.result import Hop
+
+EXTERNAL_PROBE_IP = "203.0.113.10"
+"""A documentation address (RFC 5737 TEST-NET-3) standing for "somewhere outside"."""
+
+
+def _pref(p: PolicyRef) -> str:
+    return f"{p.kind}/{p.namespace}/{p.name}" if p.namespace else f"{p.kind}/{p.name}"
+
+
+def _policy_evidence(d: DirectionDecision) -> tuple[Evidence, ...]:
+    out: list[Evidence] = []
+    for p in d.selecting:
+        out.append(ev(_pref(p), "spec.podSelector", f"selects the pod ({d.direction.lower()})"))
+    for m in d.misses[:6]:
+        field = f"spec.{d.direction.lower()}[{m.rule}]" + (
+            f".{'from' if d.direction.lower() == 'ingress' else 'to'}[{m.peer}]"
+            if m.peer is not None
+            else ""
+        )
+        out.append(ev(_pref(m.policy), field, m.reason))
+    if d.admin is not None and d.admin.rule is not None:
+        out.append(
+            ev(
+                _pref(d.admin.rule.policy),
+                f"spec.{d.direction.lower()}[{d.admin.rule.rule}]",
+                f"{d.admin.action}",
+            )
+        )
+    if d.baseline is not None and d.baseline.rule is not None:
+        out.append(
+            ev(
+                _pref(d.baseline.rule.policy),
+                f"spec.{d.direction.lower()}[{d.baseline.rule.rule}]",
+                f"{d.baseline.action}",
+            )
+        )
+    return tuple(out)
+
+
+def _allowed_summary(d: DirectionDecision) -> str:
+    if d.allowed_by:
+        return "allowed by " + "; ".join(m.describe() for m in d.allowed_by[:2])
+    return d.reason
+
+
+def _ns_name_selector(ns: str) -> str:
+    return f"namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {ns}}}}}"
+
+
+def _egress_fix(
+    src: Pod, dst: Pod | None, protocol: str, port: int | None, d: DirectionDecision
+) -> Fix:
+    pol = d.selecting[0] if d.selecting else None
+    target = (
+        (
+            f"- {_ns_name_selector(dst.namespace)}\n      podSelector: {{matchLabels: "
+            f"{{{', '.join(f'{k}: {v}' for k, v in sorted(_app_labels(dst).items()))}}}}}"
+        )
+        if dst
+        else "- ipBlock: {cidr: <address>/32}"
+    )
+    port_line = f"\n    ports: [{{protocol: {protocol}, port: {port}}}]" if port else ""
+    snippet = f"egress:\n  - to:\n    {target}{port_line}"
+    name = f"{pol.namespace}/{pol.name}" if pol else f"a NetworkPolicy in {src.namespace}"
+    return Fix(
+        text=f"Add an egress rule to {name} that allows this destination (peer and port in one rule).",
+        patch=snippet,
+    )
+
+
+def _ingress_fix(
+    src: Pod | None, dst: Pod, protocol: str, port: int | None, d: DirectionDecision
+) -> Fix:
+    pol = d.selecting[0] if d.selecting else None
+    if src is not None:
+        peer = (
+            f"- {_ns_name_selector(src.namespace)}\n      podSelector: {{matchLabels: "
+            f"{{{', '.join(f'{k}: {v}' for k, v in sorted(_app_labels(src).items()))}}}}}"
+        )
+    else:
+        peer = "- ipBlock: {cidr: 0.0.0.0/0}"
+    port_line = f"\n    ports: [{{protocol: {protocol}, port: {port}}}]" if port else ""
+    snippet = f"ingress:\n  - from:\n    {peer}{port_line}"
+    name = f"{pol.namespace}/{pol.name}" if pol else f"a NetworkPolicy in {dst.namespace}"
+    return Fix(
+        text=f"Add an ingress rule to {name} that admits this client on the pod's port {port} "
+        "(the targetPort, not the Service port).",
+        patch=snippet,
+    )
+
+
+def _app_labels(pod: Pod) -> dict[str, str]:
+    """The labels worth selecting on (drop hashes and generated ones)."""
+    skip = (
+        "pod-template-hash",
+        "controller-revision-hash",
+        "statefulset.kubernetes.io/pod-name",
+        "pod-template-generation",
+    )
+    labels = {k: v for k, v in pod.labels.items() if k not in skip}
+    for key in ("app.kubernetes.io/name", "app", "k8s-app", "name"):
+        if key in labels:
+            return {key: labels[key]}
+    return labels
+
+
+def _nc(src: Pod, ip: str | None, port: int | None, protocol: str) -> str:
+    flag = " -u" if protocol == "UDP" else ""
+    return exec_in(src, f"nc -zv{flag} -w 3 {ip or '<ip>'} {port or '<port>'}")
+
+
+def policy_hops(
+    model: ClusterModel,
+    src: Pod,
+    backends: list[Pod],
+    ports: dict[str, int],
+    protocol: str,
+    service: Service | None = None,
+    service_port: int | None = None,
+) -> list[Hop]:
+    decisions: list[tuple[Pod, Decision]] = []
+    for b in backends:
+        port = ports.get(b.name)
+        if port is None:
+            continue
+        decisions.append((b, evaluate(model, PodEndpoint(src), PodEndpoint(b), protocol, port)))
+    if not decisions:
+        return []
+    hops: list[Hop] = []
+    for direction in ("egress", "ingress"):
+        layer = Layer.POLICY_EGRESS if direction == "egress" else Layer.POLICY_INGRESS
+        side = [(b, getattr(d, direction)) for b, d in decisions]
+        allowed = [(b, x) for b, x in side if x.allowed]
+        denied = [(b, x) for b, x in side if not x.allowed]
+        first_b, first = (denied or allowed)[0]
+        port = ports.get(first_b.name)
+        detail = tuple(direction_lines(first))
+        confirm = (
+            _nc(src, first_b.ip, port, protocol),
+            f"kubectl get networkpolicy -n {src.namespace if direction == 'egress' else first_b.namespace}",
+        )
+        if not denied:
+            hops.append(Hop(layer=layer, status=Verdict.OK, summary=_allowed_summary(first)))
+            continue
+        who = (
+            f"{src.namespace}/{src.name} egress"
+            if direction == "egress"
+            else f"{first_b.namespace}/{first_b.name} ingress"
+        )
+        summary = f"{who} denies {protocol}/{port}: {first.reason}"
+        if allowed:
+            summary = f"{len(denied)} of {len(side)} backends deny: " + summary
+        fix = (
+            _egress_fix(src, first_b, protocol, port, first)
+            if direction == "egress"
+            else _ingress_fix(src, first_b, protocol, port, first)
+        )
+        evidence = _policy_evidence(first)
+        # The Service-port trap: the policy admits the Service port, not the pod port.
+        if (
+            direction == "ingress"
+            and service_port is not None
+            and port is not None
+            and service_port != port
+        ):
+            again = evaluate(
+                model, PodEndpoint(src), PodEndpoint(first_b), protocol, service_port
+            ).ingress
+            if again.allowed and again.allowed_by:
+                m = again.allowed_by[0]
+                summary = (
+                    f"{who} denies {protocol}/{port}: {m.policy.describe()} allows port {service_port} — the "
+                    f"Service port — but policies see the pod port {port} after DNAT"
+                )
+                evidence = (
+                    ev(
+                        _pref(m.policy),
+                        f"spec.ingress[{m.rule}].ports",
+                        m.port_text or str(service_port),
+                    ),
+                    *evidence,
+                )
+                fix = Fix(
+                    text=f"In {m.policy.describe()}, allow port {port} (the targetPort) instead of "
+                    f"{service_port} (the Service port).",
+                    patch=f"ports: [{{protocol: {protocol}, port: {port}}}]",
+                )
+        hops.append(
+            Hop(
+                layer=layer,
+                status=Verdict.BROKEN if not allowed else Verdict.WARNING,
+                summary=summary,
+                evidence=evidence,
+                confirm=confirm,
+                fix=fix,
+                detail=detail,
+            )
+        )
+    return hops
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Blocked:
+    layer: Layer
+    summary: str
+    evidence: tuple[Evidence, ...]
+    confirm: tuple[str, ...]
+    fix: Fix | None
+    detail: tuple[str, ...]
+
+
+def dns_egress_verdict(
+    model: ClusterModel, pod: Pod, dns_pods: list[Pod], svc: Service
+) -> Blocked | None:
+    """None when the pod can send DNS over UDP to at least one CoreDNS pod."""
+    udp = next((p for p in svc.ports if p.protocol == "UDP" and p.port == 53), None)
+    target = udp.effective_target_port if udp is not None else 53
+    last: tuple[Pod, Decision, int] | None = None
+    for dp in dns_pods:
+        port = target if isinstance(target, int) else resolve_named_port(dp, target, "UDP")
+        if port is None:
+            continue
+        d = evaluate(model, PodEndpoint(pod), PodEndpoint(dp), "UDP", port)
+        if d.allowed:
+            return None
+        last = (dp, d, port)
+    if last is None:
+        return None
+    dp, d, port = last
+    side = d.egress if not d.egress.allowed else d.ingress
+    layer = Layer.POLICY_EGRESS if side is d.egress else Layer.POLICY_INGRESS
+    if side is d.egress:
+        summary = (
+            f"{pod.namespace}/{pod.name} egress to CoreDNS UDP/{port} is denied: {side.reason}"
+        )
+        fix = Fix(
+            text="Allow DNS in the egress policy: one peer that combines the kube-system namespace (by its "
+            "kubernetes.io/metadata.name label) and the CoreDNS pods, on UDP and TCP 53.",
+            patch=(
+                "egress:\n  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n"
+                "      podSelector: {matchLabels: {k8s-app: kube-dns}}\n"
+                "    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]"
+            ),
+        )
+    else:
+        summary = (
+            f"CoreDNS ingress denies UDP/{port} from {pod.namespace}/{pod.name}: {side.reason}"
+        )
+        fix = Fix(
+            text="Admit DNS from every namespace in the kube-system policy that selects CoreDNS "
+            "(from: [{namespaceSelector: {}}], UDP and TCP 53)."
+        )
+    return Blocked(
+        layer=layer,
+        summary=summary,
+        evidence=_policy_evidence(side),
+        confirm=(exec_in(pod, "nslookup kubernetes.default"), _nc(pod, dp.ip, port, "UDP")),
+        fix=fix,
+        detail=tuple(direction_lines(side)),
+    )
+
+
+def external_egress_hop(
+    model: ClusterModel, src: Pod, target: str, port: int | None, protocol: str
+) -> Hop:
+    """Egress of ``src`` to an address outside the cluster (or a name that resolves outside)."""
+    from netsleuth.model.intervals import parse_ip
+
+    try:
+        parse_ip(target)
+        ip, known = target, True
+    except ValueError:
+        ip, known = EXTERNAL_PROBE_IP, False
+    probe_port = port or 443
+    d = evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
+    where = target if known else f"{target} (checked with a public address, {EXTERNAL_PROBE_IP})"
+    detail = tuple(direction_lines(d))
+    if d.allowed:
+        return Hop(
+            layer=Layer.POLICY_EGRESS,
+            status=Verdict.OK,
+            summary=f"to {where}:{probe_port}: {_allowed_summary(d)}",
+            detail=detail,
+        )
+    if not known:
+        return Hop(
+            layer=Layer.POLICY_EGRESS,
+            status=Verdict.UNKNOWN,
+            summary=f"egress to {target}:{probe_port} depends on the address it resolves to: a public address "
+            f"is denied ({d.reason})",
+            evidence=_policy_evidence(d),
+            detail=detail,
+            confirm=(exec_in(src, f"nslookup {target}"), _nc(src, target, probe_port, protocol)),
+        )
+    return Hop(
+        layer=Layer.POLICY_EGRESS,
+        status=Verdict.BROKEN,
+        summary=f"egress to {target}:{probe_port} denied: {d.reason}",
+        evidence=_policy_evidence(d),
+        detail=detail,
+        confirm=(_nc(src, target, probe_port, protocol),),
+        fix=_egress_fix(src, None, protocol, probe_port, d),
+    )
+
+
+def _ingress_hop_from(
+    model: ClusterModel,
+    sources: tuple[Endpoint, ...],
+    backends: list[Pod],
+    ports: dict[str, int],
+    protocol: str,
+    label: str,
+) -> Hop:
+    results = []
+    for b in backends:
+        port = ports.get(b.name)
+        if port is None:
+            continue
+        for s in sources:
+            results.append((s, b, port, evaluate(model, s, PodEndpoint(b), protocol, port)))
+    if not results:
+        return Hop(
+            layer=Layer.POLICY_INGRESS, status=Verdict.UNKNOWN, summary="no backend port to check"
+        )
+    denied = [r for r in results if not r[3].ingress.allowed]
+    s, b, port, d = (denied or results)[0]
+    detail = tuple(direction_lines(d.ingress))
+    if not denied:
+        return Hop(
+            layer=Layer.POLICY_INGRESS,
+            status=Verdict.OK,
+            summary=f"{label} → {b.namespace}/{b.name}:{port}: {_allowed_summary(d.ingress)}",
+            detail=detail,
+        )
+    src_pod = s.pod if isinstance(s, PodEndpoint) else None
+    return Hop(
+        layer=Layer.POLICY_INGRESS,
+        status=Verdict.BROKEN if len(denied) == len(results) else Verdict.WARNING,
+        summary=f"{b.namespace}/{b.name} ingress denies {protocol}/{port} from {label}: {d.ingress.reason}",
+        evidence=_policy_evidence(d.ingress),
+        detail=detail,
+        confirm=(f"kubectl get networkpolicy -n {b.namespace}",),
+        fix=_ingress_fix(src_pod, b, protocol, port, d.ingress),
+    )
+
+
+def ingress_from_controller_hop(
+    model: ClusterModel,
+    ingress: Ingress | None,
+    _controller_pods: list[Pod],
+    backends: list[Pod],
+    ports: dict[str, int],
+    protocol: str,
+) -> Hop:
+    sources = ingress_controller_endpoints(model, ingress)
+    label = (
+        "the ingress controller"
+        if not any(isinstance(s, PodEndpoint) for s in sources)
+        else "ingress controller "
+        + ", ".join(
+            f"{s.pod.namespace}/{s.pod.name}" for s in sources[:2] if isinstance(s, PodEndpoint)
+        )
+    )
+    return _ingress_hop_from(model, sources, backends, ports, protocol, label)
+
+
+def ingress_from_external_hop(
+    model: ClusterModel, backends: list[Pod], ports: dict[str, int], protocol: str
+) -> Hop:
+    return _ingress_hop_from(
+        model,
+        (IPEndpoint(EXTERNAL_PROBE_IP),),
+        backends,
+        ports,
+        protocol,
+        f"outside ({EXTERNAL_PROBE_IP})",
+    )
