@@ -1,0 +1,57 @@
+"""Scan results as JSON: ``{"findings": [...], "skipped": [...], "problems": [...]}``.
+
+One finding::
+
+    {"rule_id": "SVC201", "layer": "endpoints", "severity": "error",
+     "confidence": "observed",
+     "subject": {"kind": "Service", "namespace": "shop", "name": "cart"},
+     "message": "...",
+     "evidence": [{"object": "Service/shop/cart", "field": "spec.selector", "value": "app=cart"}],
+     "confirm": ["kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart"],
+     "fix": {"text": "...", "patch": null},
+     "file": "cluster.yaml", "line": 12}
+
+``fix`` is ``null`` when there is none; ``file``/``line`` are ``null`` for live input.
+Checks that raised are listed under ``skipped`` with a ``check failed:`` reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from netsleuth.checks.base import ScanResult
+from netsleuth.model.findings import Finding
+
+
+def finding_json(f: Finding) -> dict[str, object]:
+    return {
+        "rule_id": f.rule_id,
+        "layer": str(f.layer),
+        "severity": str(f.severity),
+        "confidence": str(f.confidence),
+        "subject": {
+            "kind": f.subject.kind,
+            "namespace": f.subject.namespace,
+            "name": f.subject.name,
+        },
+        "message": f.message,
+        "evidence": [{"object": e.object, "field": e.field, "value": e.value} for e in f.evidence],
+        "confirm": list(f.confirm),
+        "fix": None if f.fix is None else {"text": f.fix.text, "patch": f.fix.patch},
+        "file": f.origin_file,
+        "line": f.origin_line,
+    }
+
+
+def findings_document(
+    result: ScanResult, findings: Iterable[Finding], problems: list[dict[str, object]]
+) -> dict[str, object]:
+    """The JSON document; ``findings`` is the filtered list to print (scope, min severity)."""
+    skipped = [
+        {"check_id": s.check_id, "reason": s.reason} for s in (*result.skipped, *result.errors)
+    ]
+    return {
+        "findings": [finding_json(f) for f in findings],
+        "skipped": skipped,
+        "problems": problems,
+    }
