@@ -84,7 +84,7 @@ def ipam_allocation_failed(model: ClusterModel) -> Iterator[Finding]:
             model,
             kind=kind,
             meta=meta,
-            message=f"IP allocation failed on {where} ({total} event(s), {len(objs)} object(s)): {last.message[:240]}",
+            message=f"IP allocation failed on {where} ({total} event(s), {len(objs)} object(s)): {last.message[:320]}",
             evidence=[
                 Evidence(f"Event/{e.meta.namespace}/{e.meta.name}", "message", e.message)
                 for e in events[:5]

@@ -1,0 +1,50 @@
+"""CNI401-CNI409: each bad fixture fires its check, each good fixture does not."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from netsleuth.checks.base import ScanConfig, load_all, skip_reason
+from netsleuth.model.findings import Finding
+from netsleuth.sources.load import load_offline
+
+FIXTURES = Path(__file__).parent / "fixtures"
+IDS = [f"CNI40{i}" for i in range(1, 10)]
+
+
+def run_fixture(rule_id: str, which: str) -> list[Finding]:
+    """Load ``fixtures/<ID>/<which>`` and run only that check (with ``scan-config.json`` if present)."""
+    path = FIXTURES / rule_id / which
+    model = load_offline([str(path)])
+    check = load_all()[rule_id]
+    reason = skip_reason(check, model)
+    assert reason is None, f"{rule_id} {which} fixture does not exercise the check: {reason}"
+    cfg_file = path / "scan-config.json"
+    config = (
+        ScanConfig(
+            **{
+                k: tuple(v) if isinstance(v, list) else v
+                for k, v in json.loads(cfg_file.read_text()).items()
+            }
+        )
+        if cfg_file.exists()
+        else None
+    )
+    return list(check.execute(model, config))
+
+
+@pytest.mark.parametrize("rule_id", IDS)
+def test_bad_fixture_fires(rule_id: str) -> None:
+    found = run_fixture(rule_id, "bad")
+    assert found, f"{rule_id} did not fire on its bad fixture"
+    assert {f.rule_id for f in found} == {rule_id}
+    for f in found:
+        assert f.message and f.evidence and f.confirm and f.fix is not None
+
+
+@pytest.mark.parametrize("rule_id", IDS)
+def test_good_fixture_is_silent(rule_id: str) -> None:
+    assert run_fixture(rule_id, "good") == []
