@@ -13,6 +13,7 @@ Public API (stable; other packages import from ``netsleuth.policy`` only)::
     evaluate(model, src, dst, protocol, port) -> Decision
     evaluate_direction(model, direction, side, other, protocol, port) -> DirectionDecision
     is_allowed(model, src, dst, protocol, port) -> bool
+    evaluate_ports(model, src, dst) -> PortsDecision   every port verdict + provenance
     allowed_ports(model, src, dst) -> {"egress"|"ingress"|"combined": {proto: IntervalSet}}
     unresolved_named_ports(model, src, dst) -> tuple[str, ...]     ("name/PROTO")
     policies_selecting(model, pod, direction) -> tuple[NetworkPolicy, ...]
@@ -36,6 +37,8 @@ Public API (stable; other packages import from ``netsleuth.policy`` only)::
     RuleMatch(policy, direction, rule, peer, port, rule_name, action, peer_text, port_text)
     PeerMiss(policy, direction, rule, peer, reason, rule_name)
     TierDecision(tier, action, rule, subjects, misses)
+    PortsDecision(src, dst, egress, ingress, combined, unresolved_named_ports)
+    DirectionPorts(direction, allowed, isolated, selecting, decided_by, allowed_by, reasons, misses)
     PolicyRef(kind, namespace, name) ; DecidedBy.{ADMIN,NETWORK_POLICY,BASELINE,DEFAULT,NOT_A_POD}
 
     # provenance text (netsleuth.policy.provenance)
@@ -62,12 +65,14 @@ from netsleuth.policy.decision import (
     DecidedBy,
     Decision,
     DirectionDecision,
+    DirectionPorts,
     Endpoint,
     IngressControllerEndpoint,
     IPEndpoint,
     PeerMiss,
     PodEndpoint,
     PolicyRef,
+    PortsDecision,
     RuleMatch,
     TierDecision,
     endpoint_pod,
@@ -83,6 +88,7 @@ from netsleuth.policy.reference import (
     endpoint_ips,
     evaluate,
     evaluate_direction,
+    evaluate_ports,
     is_allowed,
     np_peer_mismatch,
     policies_selecting,
@@ -109,6 +115,7 @@ __all__ = [
     "Decision",
     "Direction",
     "DirectionDecision",
+    "DirectionPorts",
     "Endpoint",
     "IPEndpoint",
     "IngressControllerEndpoint",
@@ -116,6 +123,7 @@ __all__ = [
     "PodEndpoint",
     "PolicyRef",
     "PortEntrySet",
+    "PortsDecision",
     "RuleMatch",
     "TierDecision",
     "admin_peer_mismatch",
@@ -129,6 +137,7 @@ __all__ = [
     "endpoint_pod",
     "evaluate",
     "evaluate_direction",
+    "evaluate_ports",
     "explain_text",
     "has_kube_dns",
     "ingress_controller_endpoints",

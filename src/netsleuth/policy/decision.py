@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from netsleuth.model.intervals import IntervalSet
 from netsleuth.model.objects import Pod
 from netsleuth.policy.semantics import Direction
 
@@ -211,3 +212,34 @@ class Decision:
     @property
     def allowed(self) -> bool:
         return self.egress.allowed and self.ingress.allowed
+
+
+@dataclass(frozen=True, slots=True)
+class DirectionPorts:
+    """One side's verdict over every port: what it allows, and what decided it.
+
+    ``allowed_by`` and ``reasons`` are gathered over every stretch of ports
+    on which the verdict is constant (duplicates removed, first seen first).
+    """
+
+    direction: Direction
+    allowed: dict[str, IntervalSet]
+    isolated: bool
+    selecting: tuple[PolicyRef, ...]
+    decided_by: tuple[str, ...]
+    allowed_by: tuple[RuleMatch, ...]
+    reasons: tuple[str, ...]
+    misses: tuple[PeerMiss, ...] = ()
+    """Misses that hold on every port (peer mismatches), i.e. not about ports."""
+
+
+@dataclass(frozen=True, slots=True)
+class PortsDecision:
+    """Every port/protocol verdict between ``src`` and ``dst``."""
+
+    src: Endpoint
+    dst: Endpoint
+    egress: DirectionPorts
+    ingress: DirectionPorts
+    combined: dict[str, IntervalSet]
+    unresolved_named_ports: tuple[str, ...] = ()

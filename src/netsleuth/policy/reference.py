@@ -71,12 +71,14 @@ from netsleuth.policy.decision import (
     DecidedBy,
     Decision,
     DirectionDecision,
+    DirectionPorts,
     Endpoint,
     IngressControllerEndpoint,
     IPEndpoint,
     PeerMiss,
     PodEndpoint,
     PolicyRef,
+    PortsDecision,
     RuleMatch,
     TierDecision,
     endpoint_pod,
@@ -546,7 +548,8 @@ def evaluate_direction(
         allowed = bool(allowed_by)
         names = ", ".join(r.describe() for r in refs)
         if allowed:
-            reason = f"{word} allowed: isolated by {names}; {allowed_by[0].describe()}"
+            n = len(allowed_by)
+            reason = f"{word} allowed: isolated by {names}; {n} rule{'s' if n > 1 else ''} admit it"
         else:
             reason = f"{word} denied: isolated by {names} and no {word} rule admits it"
         return DirectionDecision(
@@ -648,34 +651,88 @@ def _boundaries(model: ClusterModel, src: Endpoint, dst: Endpoint) -> list[int]:
     return sorted(x for x in points if PORT_MIN <= x <= PORT_MAX)
 
 
-def allowed_ports(
-    model: ClusterModel, src: Endpoint, dst: Endpoint
-) -> dict[str, dict[str, IntervalSet]]:
-    """Allowed destination ports per protocol, per side and combined.
+def evaluate_ports(model: ClusterModel, src: Endpoint, dst: Endpoint) -> PortsDecision:
+    """Every port/protocol verdict between ``src`` and ``dst``, with provenance.
 
-    Returns ``{"egress": {proto: set}, "ingress": {...}, "combined": {...}}``
-    with every protocol of :data:`PROTOCOLS` present (possibly empty).
     Computed by evaluating one representative port per stretch of ports on
-    which no rule changes, so it agrees with :func:`evaluate` by
-    construction. Named ports are resolved on the destination pod; a named
-    port the destination does not have contributes nothing (see
-    :func:`unresolved_named_ports`).
+    which no rule changes (the stretches come from every port entry that
+    could apply), so it agrees with :func:`evaluate` by construction. Named
+    ports are resolved on the destination pod; a named port the destination
+    does not have contributes nothing and is listed in
+    ``unresolved_named_ports``.
     """
     points = _boundaries(model, src, dst)
-    out: dict[str, dict[str, list[tuple[int, int]]]] = {
+    ranges: dict[str, dict[str, list[tuple[int, int]]]] = {
         k: {p: [] for p in PROTOCOLS} for k in ("egress", "ingress", "combined")
     }
+    seen: dict[str, dict[str, list[object]]] = {
+        k: {"decided_by": [], "allowed_by": [], "reasons": [], "selecting": []}
+        for k in ("egress", "ingress")
+    }
+    isolated = {"egress": False, "ingress": False}
+    common_misses: dict[str, list[PeerMiss] | None] = {"egress": None, "ingress": None}
+
+    def note(key: str, d: DirectionDecision) -> None:
+        bag = seen[key]
+        for field, values in (
+            ("decided_by", (d.decided_by,)),
+            ("allowed_by", d.allowed_by),
+            ("reasons", (d.reason,)),
+            ("selecting", d.selecting),
+        ):
+            for v in values:
+                if v not in bag[field]:
+                    bag[field].append(v)
+        isolated[key] = isolated[key] or d.isolated
+        prev = common_misses[key]
+        common_misses[key] = list(d.misses) if prev is None else [m for m in prev if m in d.misses]
+
     for proto in PROTOCOLS:
         for n, lo in enumerate(points):
             hi = points[n + 1] - 1 if n + 1 < len(points) else PORT_MAX
             d = evaluate(model, src, dst, proto, lo)
+            note("egress", d.egress)
+            note("ingress", d.ingress)
             if d.egress.allowed:
-                out["egress"][proto].append((lo, hi))
+                ranges["egress"][proto].append((lo, hi))
             if d.ingress.allowed:
-                out["ingress"][proto].append((lo, hi))
+                ranges["ingress"][proto].append((lo, hi))
             if d.allowed:
-                out["combined"][proto].append((lo, hi))
-    return {k: {p: IntervalSet.of(v) for p, v in m.items()} for k, m in out.items()}
+                ranges["combined"][proto].append((lo, hi))
+    sets = {k: {p: IntervalSet.of(v) for p, v in m.items()} for k, m in ranges.items()}
+
+    def side(key: str, direction: Direction) -> DirectionPorts:
+        bag = seen[key]
+        return DirectionPorts(
+            direction=direction,
+            allowed=sets[key],
+            isolated=isolated[key],
+            selecting=tuple(x for x in bag["selecting"] if isinstance(x, PolicyRef)),
+            decided_by=tuple(str(x) for x in bag["decided_by"]),
+            allowed_by=tuple(x for x in bag["allowed_by"] if isinstance(x, RuleMatch)),
+            reasons=tuple(str(x) for x in bag["reasons"]),
+            misses=tuple(common_misses[key] or ()),
+        )
+
+    return PortsDecision(
+        src=src,
+        dst=dst,
+        egress=side("egress", Direction.EGRESS),
+        ingress=side("ingress", Direction.INGRESS),
+        combined=sets["combined"],
+        unresolved_named_ports=unresolved_named_ports(model, src, dst),
+    )
+
+
+def allowed_ports(
+    model: ClusterModel, src: Endpoint, dst: Endpoint
+) -> dict[str, dict[str, IntervalSet]]:
+    """Allowed destination ports per protocol, per side and combined:
+    ``{"egress": {proto: set}, "ingress": {...}, "combined": {...}}``, every
+    protocol of :data:`PROTOCOLS` present (possibly empty). See
+    :func:`evaluate_ports` for how, and for the provenance."""
+    pd = evaluate_ports(model, src, dst)
+    return {"egress": pd.egress.allowed, "ingress": pd.ingress.allowed, "combined": pd.combined}
 
 
 def unresolved_named_ports(model: ClusterModel, src: Endpoint, dst: Endpoint) -> tuple[str, ...]:
@@ -707,6 +764,7 @@ __all__ = [
     "endpoint_ips",
     "evaluate",
     "evaluate_direction",
+    "evaluate_ports",
     "is_allowed",
     "np_peer_mismatch",
     "policies_selecting",

@@ -1,0 +1,62 @@
+"""``explain``: one policy question between two endpoints, as a report value.
+
+The CLI resolves SRC and DST into endpoints (with notes such as "pod x of
+deployment y"), then :func:`explain` evaluates either one port/protocol
+(a :class:`~netsleuth.policy.decision.Decision`) or every port
+(a :class:`~netsleuth.policy.decision.PortsDecision`). Renderers print the
+report; the reasons come from the engine.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.policy.decision import Decision, Endpoint, PortsDecision
+from netsleuth.policy.kube_dns import has_kube_dns, with_kube_dns
+from netsleuth.policy.reference import evaluate, evaluate_ports
+
+
+@dataclass(frozen=True, slots=True)
+class ExplainReport:
+    """What ``explain`` found. Exactly one of ``decision``/``ports`` is set."""
+
+    src: Endpoint
+    dst: Endpoint
+    notes: tuple[str, ...]
+    decision: Decision | None = None
+    ports: PortsDecision | None = None
+
+    @property
+    def allowed(self) -> bool:
+        """The single verdict, or whether any port of any protocol is allowed."""
+        if self.decision is not None:
+            return self.decision.allowed
+        assert self.ports is not None
+        return any(bool(s) for s in self.ports.combined.values())
+
+
+def explain(
+    model: ClusterModel,
+    src: Endpoint,
+    dst: Endpoint,
+    *,
+    protocol: str | None = None,
+    port: int | None = None,
+    notes: tuple[str, ...] = (),
+) -> ExplainReport:
+    """Evaluate ``src -> dst`` on ``protocol/port``, or on every port when ``port`` is None."""
+    if port is not None:
+        d = evaluate(model, src, dst, protocol or "TCP", port)
+        return ExplainReport(src, dst, notes, decision=d)
+    return ExplainReport(src, dst, notes, ports=evaluate_ports(model, src, dst))
+
+
+def model_for_explain(model: ClusterModel) -> tuple[ClusterModel, tuple[str, ...]]:
+    """The model with a derived kube-dns when the input has none (and a note saying so)."""
+    if has_kube_dns(model):
+        return model, ()
+    return with_kube_dns(model), (
+        "the input has no kube-dns; a derived kube-system/kube-dns (k8s-app=kube-dns, "
+        "53/UDP dns, 53/TCP dns-tcp) is assumed",
+    )
