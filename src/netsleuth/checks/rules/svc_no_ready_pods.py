@@ -1,0 +1,76 @@
+"""SVC202: a Service's selected pods exist but none is Ready."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from netsleuth.checks.base import Needs, finding, ref, register
+from netsleuth.checks.service_backends import selected_pods
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+
+
+@register(
+    id="SVC202",
+    layer=Layer.ENDPOINTS,
+    severity=Severity.ERROR,
+    needs=Needs(kinds=("Service", "Pod")),
+)
+def no_ready_pods(model: ClusterModel) -> Iterator[Finding]:
+    """A Service selects pods, but none of them is Ready.
+
+    What it checks: Services whose selector matches pods (with status: pods
+    derived from manifests are not judged) of which none has the Ready
+    condition, unless `publishNotReadyAddresses` is set.
+
+    Why it breaks traffic: only ready endpoints receive Service traffic.
+    With none, connections to the ClusterIP are refused or time out, and an
+    Ingress in front answers 503. The cause is in the pods: a failing
+    readiness probe, a crash loop, Pending scheduling.
+
+    Example:
+      kubectl get pods -l app=cart
+      NAME          READY   STATUS             RESTARTS
+      cart-7d9f-x   0/1     CrashLoopBackOff   12
+
+    Fix: fix what keeps the pods from being Ready: read `kubectl describe
+    pod` (readiness probe failures, image pull, scheduling) and the logs.
+
+    Confirm live:
+      kubectl get pods -n <ns> -l <selector> -o wide
+      kubectl describe pod -n <ns> <pod>
+
+    References:
+      https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions
+      https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/
+    """
+    for svc in model.services:
+        if svc.publish_not_ready_addresses:
+            continue
+        pods = [p for p in selected_pods(model, svc) if not p.meta.derived]
+        if not pods or any(p.ready for p in pods):
+            continue
+        states = []
+        for p in pods[:3]:
+            waiting = next((cs.state_reason for cs in p.container_statuses if cs.state_reason), "")
+            states.append(f"{p.name} {p.phase}{' ' + waiting if waiting else ''}")
+        sel_text = ",".join(f"{k}={v}" for k, v in sorted((svc.selector or {}).items()))
+        yield finding(
+            "SVC202",
+            model,
+            kind="Service",
+            meta=svc.meta,
+            also=tuple(p.meta for p in pods),
+            message=f"Service {svc.namespace}/{svc.name} selects {len(pods)} pod(s) but none is Ready "
+            f"({'; '.join(states)}): no endpoint receives traffic.",
+            evidence=[
+                Evidence(ref("Pod", p.meta), "status.conditions[Ready]", "False") for p in pods[:3]
+            ],
+            confirm=(
+                f"kubectl get pods -n {svc.namespace} -l {sel_text} -o wide",
+                f"kubectl describe pod -n {svc.namespace} {pods[0].name}",
+            ),
+            fix=Fix(
+                text="Fix what keeps the pods from being Ready (readiness probe, crash loop, scheduling)."
+            ),
+        )

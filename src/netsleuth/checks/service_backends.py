@@ -1,0 +1,50 @@
+"""A Service's backends as the EndpointSlice controller sees them.
+
+The controller selects pods in the Service's namespace with the Service's
+``selector`` (equality only), includes a pod once it has an IP, marks it
+ready when the pod's Ready condition is True (or always, with
+``publishNotReadyAddresses``), and resolves a named ``targetPort`` per pod
+against that pod's container ports of the same protocol.
+https://kubernetes.io/docs/concepts/services-networking/service/#services-without-selectors
+"""
+
+from __future__ import annotations
+
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.objects import ContainerPort, Pod, Service, ServicePort
+
+
+def selected_pods(model: ClusterModel, svc: Service) -> list[Pod]:
+    """Pods the selector matches (terminal pods, Succeeded/Failed, are never endpoints)."""
+    if not svc.has_selector or svc.type == "ExternalName":
+        return []
+    return [
+        p
+        for p in model.pods_matching(svc.namespace, svc.selector or {})
+        if p.phase not in ("Succeeded", "Failed")
+    ]
+
+
+def declared_port(pod: Pod, number: int, protocol: str | None = None) -> ContainerPort | None:
+    for cp in pod.spec.all_ports():
+        if cp.container_port == number and (protocol is None or cp.protocol == protocol):
+            return cp
+    return None
+
+
+def target_of(sp: ServicePort) -> int | str:
+    """The targetPort as an int when numeric (``"8080"`` counts as 8080), else the name."""
+    t = sp.effective_target_port
+    if isinstance(t, str) and t.isdigit():
+        return int(t)
+    return t
+
+
+def endpoint_nodes(model: ClusterModel, svc: Service) -> set[str]:
+    """Nodes with a ready endpoint: from the slices' nodeName, else from ready selected pods."""
+    slices = model.slices_for(svc)
+    if slices:
+        nodes = {e.node_name for s in slices for e in s.endpoints if e.is_ready and e.node_name}
+        if nodes or not any(e.is_ready for s in slices for e in s.endpoints):
+            return nodes
+    return {p.node_name for p in selected_pods(model, svc) if p.ready and p.node_name}
