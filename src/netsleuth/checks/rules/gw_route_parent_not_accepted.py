@@ -56,7 +56,8 @@ def gw_route_parent_not_accepted(model: ClusterModel) -> Iterator[Finding]:
 
     What it checks:
         For each HTTPRoute/GRPCRoute/TLSRoute/TCPRoute/UDPRoute parentRef to a
-        Gateway: the route's ``status.parents[].conditions`` ``Accepted`` is
+        Service (a mesh route, GAMMA): that the Service exists. To a Gateway:
+        the route's ``status.parents[].conditions`` ``Accepted`` is
         not ``False``; without status, that the Gateway exists (when the
         input covers its namespace), has a listener matching ``sectionName``
         / ``port``, and that the listener admits routes from the route's
@@ -90,11 +91,28 @@ def gw_route_parent_not_accepted(model: ClusterModel) -> Iterator[Finding]:
         rns = route.meta.namespace or "default"
         kind = route.kind
         for i, pr in enumerate(route.parent_refs):
-            if pr.kind != "Gateway":
-                continue
             ns = pr.namespace or rns
             field = f"spec.parentRefs[{i}]"
             obj = f"{kind}/{rns}/{route.meta.name}"
+            if pr.kind == "Service":
+                # A mesh (GAMMA) route attaches to a Service; it must exist.
+                if model.service(ns, pr.name) is None and covers(model, "Service", ns):
+                    yield finding(
+                        "ING808",
+                        model,
+                        kind=kind,
+                        meta=route.meta,
+                        message=f"{kind} {rns}/{route.meta.name} is not attached to Service {ns}/{pr.name}: "
+                        f"Service {ns}/{pr.name} does not exist",
+                        evidence=[Evidence(obj, field, f"Service {ns}/{pr.name}")],
+                        confirm=(f"kubectl get svc -n {ns} {pr.name}",),
+                        fix=Fix(
+                            text="Point the parentRef at an existing Service (mesh routes) or a Gateway."
+                        ),
+                    )
+                continue
+            if pr.kind != "Gateway":
+                continue
             statuses = _status_for(route, pr, ns)
             rejected = [s for s in statuses if s[0] == "False"]
             problem: str | None = None
