@@ -15,15 +15,15 @@ def _verdict(allowed: bool) -> str:
     return "allowed" if allowed else "denied"
 
 
-def _tier_lines(t: TierDecision, indent: str) -> list[str]:
+def _tier_lines(t: TierDecision, indent: str, word: str) -> list[str]:
     short = "ANP" if t.tier == "AdminNetworkPolicy" else "BANP"
     names = ", ".join(r.describe() for r in t.subjects)
     if not t.subjects:
-        return [f"{indent}{short}: none selects the pod"]
+        return [f"{indent}{short}: none with {word} rules selects the pod"]
     if t.rule is not None:
         head = f"{indent}{short}: {t.rule.describe()} -> {t.action}"
     else:
-        head = f"{indent}{short}: {names} select the pod; no rule matched"
+        head = f"{indent}{short}: selected by {names}; no rule matched, next tier decides"
     lines = [head]
     for m in t.misses:
         lines.append(f"{indent}  skipped {m.describe()}")
@@ -32,9 +32,10 @@ def _tier_lines(t: TierDecision, indent: str) -> list[str]:
 
 def direction_lines(d: DirectionDecision, indent: str = "  ") -> list[str]:
     """The lines for one direction: the verdict first, then why."""
-    lines = [f"{d.direction.lower()}: {_verdict(d.allowed)} — {d.reason}"]
+    word = d.direction.lower()
+    lines = [f"{word}: {_verdict(d.allowed)} — {d.reason}"]
     if d.admin is not None:
-        lines.extend(_tier_lines(d.admin, indent))
+        lines.extend(_tier_lines(d.admin, indent, word))
     if d.selecting:
         lines.append(f"{indent}selected by: " + ", ".join(r.describe() for r in d.selecting))
         for m in d.allowed_by:
@@ -48,7 +49,7 @@ def direction_lines(d: DirectionDecision, indent: str = "  ") -> list[str]:
             for miss in d.misses:
                 lines.append(f"{indent}no match: {miss.describe()}")
     if d.baseline is not None:
-        lines.extend(_tier_lines(d.baseline, indent))
+        lines.extend(_tier_lines(d.baseline, indent, word))
     return lines
 
 

@@ -549,7 +549,7 @@ def evaluate_direction(
         names = ", ".join(r.describe() for r in refs)
         if allowed:
             n = len(allowed_by)
-            reason = f"{word} allowed: isolated by {names}; {n} rule{'s' if n > 1 else ''} admit it"
+            reason = f"{word} allowed: isolated by {names}; {n} rule{'s admit' if n > 1 else ' admits'} it"
         else:
             reason = f"{word} denied: isolated by {names} and no {word} rule admits it"
         return DirectionDecision(
@@ -674,10 +674,13 @@ def evaluate_ports(model: ClusterModel, src: Endpoint, dst: Endpoint) -> PortsDe
 
     def note(key: str, d: DirectionDecision) -> None:
         bag = seen[key]
+        # NetworkPolicy reasons are per port ("allowed"/"denied"); the summary
+        # line for them is written once below. Tier and default reasons stay.
+        reasons = () if d.decided_by == DecidedBy.NETWORK_POLICY else (d.reason,)
         for field, values in (
             ("decided_by", (d.decided_by,)),
             ("allowed_by", d.allowed_by),
-            ("reasons", (d.reason,)),
+            ("reasons", reasons),
             ("selecting", d.selecting),
         ):
             for v in values:
@@ -703,6 +706,18 @@ def evaluate_ports(model: ClusterModel, src: Endpoint, dst: Endpoint) -> PortsDe
 
     def side(key: str, direction: Direction) -> DirectionPorts:
         bag = seen[key]
+        if DecidedBy.NETWORK_POLICY in bag["decided_by"]:
+            names = ", ".join(r.describe() for r in bag["selecting"] if isinstance(r, PolicyRef))
+            some = any(bool(s) for s in sets[key].values())
+            bag["reasons"].insert(
+                0,
+                f"isolated by {names}: "
+                + (
+                    "only the ports the rules above admit are allowed"
+                    if some
+                    else f"no {key} rule admits any port"
+                ),
+            )
         return DirectionPorts(
             direction=direction,
             allowed=sets[key],
