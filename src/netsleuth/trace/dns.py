@@ -144,6 +144,16 @@ def answer_for(model: ClusterModel, fqdn: str, domain: str = CLUSTER_DOMAIN) -> 
     name = fqdn.rstrip(".").lower()
     suffix = "." + domain
     if not name.endswith(suffix) and name != domain:
+        last = name.rsplit(".", 1)[-1]
+        # Upstream, a single label or a name ending in a namespace of this cluster
+        # ("api.payments") is not a real domain: the root servers answer NXDOMAIN.
+        # Any other name is assumed to exist (we cannot ask the Internet).
+        if (
+            "." not in name
+            or last in model.namespaces
+            or last in ("svc", "cluster", "local", "internal")
+        ):
+            return Answer(name=name, kind="nxdomain")
         return Answer(name=name, kind="external")
     labels = name[: -len(suffix)].split(".") if name != domain else []
     if len(labels) == 3 and labels[2] == "svc":

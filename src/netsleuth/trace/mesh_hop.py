@@ -66,8 +66,13 @@ def strict_policy(model: ClusterModel, pod: Pod) -> CustomObject | None:
 
 
 def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
-    mesh_in_use = any(has_sidecar(p) for p in model.pods) or bool(
-        model.custom_of_kind("PeerAuthentication")
+    # Cheap signals only (a trace must stay fast on 150k-pod clusters): the pods on
+    # this path, PeerAuthentication objects, or a namespace labelled for injection.
+    mesh_in_use = (
+        has_sidecar(src)
+        or any(has_sidecar(b) for b in backends)
+        or bool(model.custom_of_kind("PeerAuthentication"))
+        or any(injection_expected(model, p) for p in (src, *backends[:1]))
     )
     if not mesh_in_use:
         return None
