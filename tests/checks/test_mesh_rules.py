@@ -106,7 +106,8 @@ def test_effective_mtls_most_specific_wins() -> None:
 
 def test_mesh903_mesh_wide_strict_from_istio_system() -> None:
     base = load_offline([str(FIXTURES / "MESH903" / "good")])
-    custom = tuple(c for c in base.custom if c.kind != "PeerAuthentication") + (
+    custom = (
+        *tuple(c for c in base.custom if c.kind != "PeerAuthentication"),
         _pa("default", "istio-system", "STRICT"),
     )
     (f,) = load_all()["MESH903"].execute(replace(base, custom=custom))
