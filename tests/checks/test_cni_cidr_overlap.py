@@ -102,4 +102,4 @@ def test_clusterips_stand_in_when_no_service_cidr_is_visible() -> None:
     base = _model("CNI404/bad")
     no_apiserver = replace(base, pods=(), pods_by_namespace={})
     msgs = _run(no_apiserver)
-    assert any("contains 1 ClusterIP(s) (10.96.0.1)" in m for m in msgs)
+    assert any("contains 2 ClusterIP(s) (10.96.0.1, 10.96.0.10)" in m for m in msgs)
