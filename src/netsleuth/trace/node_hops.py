@@ -133,7 +133,7 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
             status=Verdict.SKIPPED,
             summary="headless Service: no virtual IP, kube-proxy is not involved",
         )
-    from netsleuth.inventory.detect import detect_kube_proxy_mode
+    from netsleuth.checks.kube_proxy_mode import cluster_proxy_mode
 
     sref = svc_ref(svc)
     findings = findings_about(model, ("KPX",), [sref, f"Node/{src.node_name}"])
@@ -142,9 +142,10 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
     ]
     if svc_findings:
         return _hop_from_finding(svc_findings[0], Layer.KUBE_PROXY)
-    mode, where = detect_kube_proxy_mode(model)
-    if mode is None:
+    info = cluster_proxy_mode(model)
+    if info is None:
         return None
+    mode, where = str(info.mode), info.evidence
     art = model.node_artifacts.get(src.node_name or "")
     extra = ""
     if art is not None and (art.iptables is not None or art.ipvs is not None):

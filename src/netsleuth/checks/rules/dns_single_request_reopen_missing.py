@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.checks.kube_dns import nodelocal_daemonset, pod_resolver
-from netsleuth.inventory.detect import detect_kube_proxy_mode
+from netsleuth.checks.kube_proxy_mode import cluster_proxy_mode
 from netsleuth.model.cluster import ClusterModel, WorkloadRef
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Node, Pod
@@ -74,7 +74,8 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
       https://man7.org/linux/man-pages/man5/resolv.conf.5.html
       https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/
     """
-    mode, _ = detect_kube_proxy_mode(model)
+    info = cluster_proxy_mode(model)
+    mode = str(info.mode) if info is not None else None
     if mode not in ("iptables", "ipvs") or nodelocal_daemonset(model) is not None:
         return
     old_nodes = {n.name: n for n in model.nodes.values() if kernel_before_fix(n)}
