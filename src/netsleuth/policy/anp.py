@@ -358,7 +358,8 @@ def admin_policies(model: ClusterModel) -> AdminPolicies:
         banps=tuple(sorted(banps, key=lambda p: p.name)),
         problems=tuple(problems),
     )
-    if len(_CACHE) > 16:
-        _CACHE.clear()
+    # Keep only a few models alive: a cached entry holds its model (150k pods is large).
+    while len(_CACHE) >= 4:
+        del _CACHE[next(iter(_CACHE))]
     _CACHE[id(model)] = (model, result)
     return result
