@@ -149,3 +149,42 @@ def test_mtu502_mixed_uplinks_but_pods_pinned_low_is_fine() -> None:
         }
     )
     assert _run("MTU502", model) == []
+
+
+def _cilium_model(mtu: str, **arts: NodeArtifacts) -> ClusterModel:
+    base = load_offline([str(FIXTURES / "CNI409" / "good")])
+    cms = tuple(
+        replace(c, data={**c.data, "mtu": mtu}) if c.meta.name == "cilium-config" else c
+        for c in base.config_maps
+    )
+    return replace(
+        base,
+        config_maps=cms,
+        node_artifacts=arts,
+        kinds_present=base.kinds_present | {"NodeArtifacts"},
+    )
+
+
+def _cilium_links(eth: int) -> tuple[LinkInfo, ...]:
+    # Cilium keeps pod interfaces and cilium_vxlan at the device MTU and sets the
+    # lower MTU on the pod's routes, so a 1500 lxc veth on a 1500 uplink is correct.
+    return (
+        LinkInfo(name="eth0", mtu=eth),
+        LinkInfo(name="cilium_net", mtu=eth, kind="veth"),
+        LinkInfo(name="cilium_host", mtu=eth, kind="veth"),
+        LinkInfo(name="cilium_vxlan", mtu=eth, kind="vxlan"),
+        LinkInfo(name="lxc8e2f1a", mtu=eth, kind="veth"),
+    )
+
+
+def test_cilium_device_mtu_veths_are_not_a_fault() -> None:
+    model = _cilium_model("0", **{"worker-1": _art("worker-1", _cilium_links(1500))})
+    assert _run("MTU501", model) == []
+
+
+def test_cilium_mtu_is_the_underlay_and_must_not_exceed_the_nic() -> None:
+    fine = _cilium_model("1500", **{"worker-1": _art("worker-1", _cilium_links(1500))})
+    assert _run("MTU501", fine) == []
+    jumbo = _cilium_model("9001", **{"worker-1": _art("worker-1", _cilium_links(1500))})
+    (msg,) = _run("MTU501", jumbo)
+    assert "pod MTU 8951 exceeds 1450" in msg

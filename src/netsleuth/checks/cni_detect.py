@@ -106,8 +106,11 @@ class CniInfo:
 
     ``encapsulation`` is ``vxlan``, ``geneve``, ``ipip``, ``wireguard``,
     ``none`` (native routing) or ``None`` when the input does not say.
-    ``configured_mtu`` is the pod MTU the CNI's cluster config sets
-    (``None`` when unset or auto-detected), ``mtu_source`` names where it
+    ``configured_mtu`` is the MTU the CNI's cluster config sets (``None``
+    when unset or auto-detected): the pod MTU for Calico ``veth_mtu`` and
+    flannel, but the *underlay* MTU for Cilium, whose ``mtu`` is "the
+    underlying network MTU" from which it subtracts the tunnel overhead
+    itself (``mtu_is_underlay``). ``mtu_source`` names where it
     was read (``ConfigMap/kube-system/cilium-config data.mtu``).
     """
 
@@ -118,6 +121,7 @@ class CniInfo:
     encapsulation_source: str | None = None
     configured_mtu: int | None = None
     mtu_source: str | None = None
+    mtu_is_underlay: bool = False
     version: str | None = None
 
 
@@ -228,6 +232,7 @@ def _cilium(model: ClusterModel, info: CniInfo) -> CniInfo:
             encapsulation_source=f"{src} data ({why})",
             configured_mtu=mtu,
             mtu_source=f"{src} data.mtu" if mtu else None,
+            mtu_is_underlay=True,
         )
     return info
 

@@ -122,11 +122,15 @@ class PodMtuFact:
     is_tunnel_device: bool = False
 
 
-def pod_mtu_facts(art: NodeArtifacts, tunnel_devices: Iterable[str]) -> list[PodMtuFact]:
+def pod_mtu_facts(
+    art: NodeArtifacts, tunnel_devices: Iterable[str], *, count_veths: bool = True
+) -> list[PodMtuFact]:
     """MTUs this node's own files show for the pod path.
 
     Host-side veth ends (``veth*``, ``cali*``, ``lxc*``) carry the pod
     interface's MTU; a tunnel device's MTU caps what the overlay sends.
+    ``count_veths=False`` for Cilium, which leaves pod interfaces at the
+    device MTU and lowers the MTU on the pod's routes instead.
     """
     facts: list[PodMtuFact] = []
     for conf in art.cni_configs or ():
@@ -143,7 +147,7 @@ def pod_mtu_facts(art: NodeArtifacts, tunnel_devices: Iterable[str]) -> list[Pod
                     value=link.mtu, where=f"ip -d link {link.name} mtu", is_tunnel_device=True
                 )
             )
-        elif link.kind == "veth" or link.name.startswith(("veth", "cali", "lxc")):
+        elif count_veths and (link.kind == "veth" or link.name.startswith(("veth", "cali", "lxc"))):
             veth_mtus.setdefault(link.mtu, link.name)
     for mtu, name in sorted(veth_mtus.items(), reverse=True):
         facts.append(PodMtuFact(value=mtu, where=f"ip -d link {name} mtu (pod veth)"))
@@ -206,13 +210,27 @@ def node_mtus(model: object) -> list[NodeMtu]:
             source = f"node {name} device {dev}"
         elif cni is not None and cni.encapsulation is not None:
             encap, source = cni.encapsulation, cni.encapsulation_source
-        facts = pod_mtu_facts(
-            art, [t[0] for t in tunnels if not t[0].startswith(_DEVICE_MTU_UNRELIABLE)]
-        )
-        if cni is not None and cni.configured_mtu and cni.mtu_source:
-            facts.append(PodMtuFact(value=cni.configured_mtu, where=cni.mtu_source))
         node = model.nodes.get(name)
         ipv6 = is_ipv6(node.internal_ip if node else None)
+        cilium = cni is not None and cni.name == "cilium"
+        facts = pod_mtu_facts(
+            art,
+            [t[0] for t in tunnels if not t[0].startswith(_DEVICE_MTU_UNRELIABLE)],
+            count_veths=not cilium,
+        )
+        if cni is not None and cni.configured_mtu and cni.mtu_source:
+            value, where = cni.configured_mtu, cni.mtu_source
+            if cni.mtu_is_underlay:
+                # Cilium's mtu is the underlay's; the pod (route) MTU is that minus the overhead.
+                if encap in OVERHEAD:
+                    ov = overhead(encap, ipv6)
+                    facts.append(
+                        PodMtuFact(
+                            value=value - ov, where=f"{where} {value} − {ov} (Cilium's route MTU)"
+                        )
+                    )
+            else:
+                facts.append(PodMtuFact(value=value, where=where))
         out.append(
             NodeMtu(
                 node=name,
