@@ -393,3 +393,50 @@ def test_decoding_problems_do_not_crash() -> None:
     )
     m = build_model([*base(), nopri])
     assert admin_policies(m).anps[0].priority == 1000 and admin_policies(m).problems
+
+
+def test_early_v1alpha1_namespaced_peer_form() -> None:
+    """v0.1.0-v0.1.4 wrote peers as ``namespaces: {namespaceSelector: ...}`` (policy-assistant
+    demos use it). Reading it as a plain selector would make it match every namespace."""
+    old = [
+        {
+            "namespaces": {
+                "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "other"}}
+            }
+        }
+    ]
+    assert run([anp("a", 10, {"subject": SUBJECT_SRV, "ingress": [rule("Deny", old)]})]).allowed
+    hit = [
+        {
+            "pods": {
+                "namespaces": {"namespaceSelector": ns_sel("cli")},
+                "podSelector": {"matchLabels": {"app": "client"}},
+            }
+        }
+    ]
+    assert not run([anp("a", 10, {"subject": SUBJECT_SRV, "ingress": [rule("Deny", hit)]})]).allowed
+
+
+def test_same_and_not_same_labels() -> None:
+    """sameLabels: the peer namespace shares the key's value with the subject's namespace."""
+    team = [
+        Namespace(
+            meta=Meta(name="srv", labels={"kubernetes.io/metadata.name": "srv", "team": "blue"})
+        ),
+        Namespace(
+            meta=Meta(name="cli", labels={"kubernetes.io/metadata.name": "cli", "team": "red"})
+        ),
+    ]
+
+    def verdict(peer: dict[str, Any]) -> bool:
+        pol = anp(
+            "a", 10, {"subject": SUBJECT_SRV, "ingress": [rule("Deny", [{"namespaces": peer}])]}
+        )
+        m = build_model([*team, *[o for o in base() if not isinstance(o, Namespace)], pol])
+        c, s = m.pod("cli", "client"), m.pod("srv", "server")
+        assert c is not None and s is not None
+        return evaluate(m, PodEndpoint(c), PodEndpoint(s), "TCP", 80).allowed
+
+    assert verdict({"sameLabels": ["team"]})  # red != blue: the Deny does not apply
+    assert not verdict({"notSameLabels": ["team"]})  # red != blue: the Deny applies
+    assert verdict({"notSameLabels": ["missing"]})  # neither carries the key

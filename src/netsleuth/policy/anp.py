@@ -21,7 +21,9 @@ Semantics (https://network-policy-api.sigs.k8s.io/reference/spec/, v0.1.x):
 - **Subject**: ``namespaces`` (a namespace selector: all pods of the
   matching namespaces) or ``pods`` (``namespaceSelector`` AND
   ``podSelector``). hostNetwork pods are never subjects.
-- **Peers**: ``namespaces``, ``pods`` (both directions); ``nodes`` (a node
+- **Peers**: ``namespaces``, ``pods`` (both directions; the early v1alpha1
+  form ``namespaces: {namespaceSelector, sameLabels, notSameLabels}`` of
+  v0.1.0-v0.1.4 is read too); ``nodes`` (a node
   label selector, egress only: matches traffic to any address of a
   matching node, hence also to hostNetwork pods on it); ``networks``
   (CIDRs, egress only: match any destination address — pod IPs too).
@@ -65,6 +67,12 @@ class AdminPeer:
     """(namespaceSelector, podSelector)."""
     nodes: LabelSelector | None = None
     networks: tuple[str, ...] | None = None
+    same_labels: tuple[str, ...] = ()
+    """Early v1alpha1 (v0.1.0-v0.1.4) ``sameLabels``: the peer namespace must carry
+    each key with the same value as the subject pod's namespace."""
+    not_same_labels: tuple[str, ...] = ()
+    """Early v1alpha1 ``notSameLabels``: the peer namespace must carry each key
+    with a value different from the subject pod's namespace."""
 
     def describe(self) -> str:
         if self.namespaces is not None:
@@ -182,16 +190,47 @@ def parse_selector(obj: Any, probs: _Problems, field: str) -> LabelSelector:
     return LabelSelector(labels=tuple(sorted(labels.items())), expressions=tuple(reqs))
 
 
-def _pods_pair(obj: Any, probs: _Problems, field: str) -> tuple[LabelSelector, LabelSelector]:
+_OLD_NAMESPACED_KEYS = frozenset({"namespaceSelector", "sameLabels", "notSameLabels"})
+
+
+def _str_list(v: Any, probs: _Problems, field: str) -> tuple[str, ...]:
+    if v is None:
+        return ()
+    if not isinstance(v, list):
+        probs.add(field, "not a list")
+        return ()
+    return tuple(str(x) for x in v)
+
+
+def _namespaces_peer(
+    obj: Any, probs: _Problems, field: str
+) -> tuple[LabelSelector, tuple[str, ...], tuple[str, ...]]:
+    """A ``namespaces`` peer: a label selector (v0.1.5+) or, in early v1alpha1
+    releases, ``{namespaceSelector | sameLabels | notSameLabels}``."""
+    if isinstance(obj, Mapping) and obj and set(obj) <= _OLD_NAMESPACED_KEYS:
+        return (
+            parse_selector(obj.get("namespaceSelector"), probs, field + ".namespaceSelector"),
+            _str_list(obj.get("sameLabels"), probs, field + ".sameLabels"),
+            _str_list(obj.get("notSameLabels"), probs, field + ".notSameLabels"),
+        )
+    return parse_selector(obj, probs, field), (), ()
+
+
+def _pods_pair(
+    obj: Any, probs: _Problems, field: str
+) -> tuple[tuple[LabelSelector, LabelSelector], tuple[str, ...], tuple[str, ...]]:
     if not isinstance(obj, Mapping):
         probs.add(field, "not an object")
         bad = LabelSelector(invalid="malformed pods peer")
-        return bad, bad
+        return (bad, bad), (), ()
+    pod_sel = parse_selector(obj.get("podSelector"), probs, field + ".podSelector")
+    if "namespaces" in obj and "namespaceSelector" not in obj:
+        # Early v1alpha1: pods: {namespaces: {namespaceSelector|sameLabels|notSameLabels}, podSelector}
+        ns_sel, same, not_same = _namespaces_peer(obj["namespaces"], probs, field + ".namespaces")
+        return (ns_sel, pod_sel), same, not_same
     # Both selectors are required by the v1alpha1 schema; an absent one is read as {}.
-    return (
-        parse_selector(obj.get("namespaceSelector"), probs, field + ".namespaceSelector"),
-        parse_selector(obj.get("podSelector"), probs, field + ".podSelector"),
-    )
+    ns_sel = parse_selector(obj.get("namespaceSelector"), probs, field + ".namespaceSelector")
+    return (ns_sel, pod_sel), (), ()
 
 
 def _subject(obj: Any, probs: _Problems) -> AdminSubject | None:
@@ -201,7 +240,7 @@ def _subject(obj: Any, probs: _Problems) -> AdminSubject | None:
     if "namespaces" in obj:
         return AdminSubject(parse_selector(obj["namespaces"], probs, "spec.subject.namespaces"))
     if "pods" in obj:
-        ns, pod = _pods_pair(obj["pods"], probs, "spec.subject.pods")
+        (ns, pod), _, _ = _pods_pair(obj["pods"], probs, "spec.subject.pods")
         return AdminSubject(ns, pod)
     probs.add("spec.subject", "neither namespaces nor pods; the policy selects nothing")
     return None
@@ -212,9 +251,11 @@ def _peer(obj: Any, probs: _Problems, field: str, egress: bool) -> AdminPeer:
         probs.add(field, "not an object")
         return AdminPeer()
     if "namespaces" in obj:
-        return AdminPeer(namespaces=parse_selector(obj["namespaces"], probs, field + ".namespaces"))
+        sel, same, not_same = _namespaces_peer(obj["namespaces"], probs, field + ".namespaces")
+        return AdminPeer(namespaces=sel, same_labels=same, not_same_labels=not_same)
     if "pods" in obj:
-        return AdminPeer(pods=_pods_pair(obj["pods"], probs, field + ".pods"))
+        pair, same, not_same = _pods_pair(obj["pods"], probs, field + ".pods")
+        return AdminPeer(pods=pair, same_labels=same, not_same_labels=not_same)
     if egress and "nodes" in obj:
         return AdminPeer(nodes=parse_selector(obj["nodes"], probs, field + ".nodes"))
     if egress and "networks" in obj:

@@ -275,8 +275,14 @@ def _nodes_of(model: ClusterModel, ep: Endpoint) -> list[Node]:
     return out
 
 
-def admin_peer_mismatch(model: ClusterModel, peer: AdminPeer, other: Endpoint) -> str | None:
-    """Why ANP/BANP ``peer`` does not match ``other``, or ``None``."""
+def admin_peer_mismatch(
+    model: ClusterModel, peer: AdminPeer, other: Endpoint, subject: Pod | None = None
+) -> str | None:
+    """Why ANP/BANP ``peer`` does not match ``other``, or ``None``.
+
+    ``subject`` is the pod the policy applies to; it is needed only for the
+    early ``sameLabels``/``notSameLabels`` peers (without it they never match).
+    """
     if peer.networks is not None:
         ips = endpoint_ips(other)
         nets = IPSet()
@@ -315,6 +321,20 @@ def admin_peer_mismatch(model: ClusterModel, peer: AdminPeer, other: Endpoint) -
             f"namespace {pod.namespace} labels {format_labels(ns_labels)} do not match "
             f"namespaces {ns_sel.describe()} ({why})"
         )
+    if peer.same_labels or peer.not_same_labels:
+        subject_ns = model.namespace_labels(subject.namespace) if subject is not None else {}
+        for key in peer.same_labels:
+            if key not in subject_ns or ns_labels.get(key) != subject_ns[key]:
+                return (
+                    f"namespace {pod.namespace} does not share label {key} with the subject's "
+                    f"namespace (sameLabels)"
+                )
+        for key in peer.not_same_labels:
+            if key not in subject_ns or key not in ns_labels or ns_labels[key] == subject_ns[key]:
+                return (
+                    f"namespace {pod.namespace} does not carry label {key} with a value different "
+                    f"from the subject's namespace (notSameLabels)"
+                )
     if peer.pods is not None:
         why = selector_mismatch(peer.pods[1], pod.labels)
         if why is not None:
@@ -435,7 +455,7 @@ def _admin_tier(
             peer_hit: int | None = None
             peer_whys: list[str] = []
             for j, peer in enumerate(rule.peers):
-                why = admin_peer_mismatch(model, peer, other)
+                why = admin_peer_mismatch(model, peer, other, pod)
                 if why is None:
                     peer_hit = j
                     break
