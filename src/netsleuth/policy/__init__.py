@@ -20,7 +20,7 @@ Public API (stable; other packages import from ``netsleuth.policy`` only)::
     policy_selects(policy, pod, direction) -> bool
     admin_policies_selecting(model, pod, direction) -> tuple[AdminPolicy, ...]
     np_peer_mismatch(model, policy, peer, other) -> str | None      (None = matches)
-    admin_peer_mismatch(model, peer, other) -> str | None
+    admin_peer_mismatch(model, peer, other, subject=None) -> str | None
     endpoint_ips(endpoint) -> tuple[str, ...]
 
     # shared primitives (netsleuth.policy.semantics)
