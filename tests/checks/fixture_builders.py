@@ -15,7 +15,9 @@ Obj = dict[str, Any]
 DEFAULT_KERNEL = "5.15.0-91-generic"
 
 
-def meta(name: str, namespace: str | None = None, labels: dict[str, str] | None = None, **extra: Any) -> Obj:
+def meta(
+    name: str, namespace: str | None = None, labels: dict[str, str] | None = None, **extra: Any
+) -> Obj:
     m: Obj = {"name": name}
     if namespace is not None:
         m["namespace"] = namespace
@@ -28,29 +30,58 @@ def meta(name: str, namespace: str | None = None, labels: dict[str, str] | None 
 def namespace(name: str, labels: dict[str, str] | None = None) -> Obj:
     lab = {"kubernetes.io/metadata.name": name}
     lab.update(labels or {})
-    return {"apiVersion": "v1", "kind": "Namespace", "metadata": meta(name, labels=lab),
-            "spec": {"finalizers": ["kubernetes"]}, "status": {"phase": "Active"}}
-
-
-def node(name: str, ip: str, pod_cidr: str, kernel: str = DEFAULT_KERNEL, ready: bool = True) -> Obj:
     return {
-        "apiVersion": "v1", "kind": "Node",
-        "metadata": meta(name, labels={"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}),
+        "apiVersion": "v1",
+        "kind": "Namespace",
+        "metadata": meta(name, labels=lab),
+        "spec": {"finalizers": ["kubernetes"]},
+        "status": {"phase": "Active"},
+    }
+
+
+def node(
+    name: str, ip: str, pod_cidr: str, kernel: str = DEFAULT_KERNEL, ready: bool = True
+) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": meta(
+            name, labels={"kubernetes.io/hostname": name, "kubernetes.io/os": "linux"}
+        ),
         "spec": {"podCIDR": pod_cidr, "podCIDRs": [pod_cidr]},
         "status": {
-            "addresses": [{"type": "InternalIP", "address": ip}, {"type": "Hostname", "address": name}],
-            "capacity": {"pods": "110"}, "allocatable": {"pods": "110"},
-            "conditions": [{"type": "Ready", "status": "True" if ready else "False", "reason": "KubeletReady"}],
-            "nodeInfo": {"kernelVersion": kernel, "kubeletVersion": "v1.29.4", "kubeProxyVersion": "v1.29.4",
-                         "containerRuntimeVersion": "containerd://1.7.13", "osImage": "Ubuntu 22.04.4 LTS",
-                         "architecture": "amd64", "operatingSystem": "linux"},
+            "addresses": [
+                {"type": "InternalIP", "address": ip},
+                {"type": "Hostname", "address": name},
+            ],
+            "capacity": {"pods": "110"},
+            "allocatable": {"pods": "110"},
+            "conditions": [
+                {"type": "Ready", "status": "True" if ready else "False", "reason": "KubeletReady"}
+            ],
+            "nodeInfo": {
+                "kernelVersion": kernel,
+                "kubeletVersion": "v1.29.4",
+                "kubeProxyVersion": "v1.29.4",
+                "containerRuntimeVersion": "containerd://1.7.13",
+                "osImage": "Ubuntu 22.04.4 LTS",
+                "architecture": "amd64",
+                "operatingSystem": "linux",
+            },
         },
     }
 
 
-def container(name: str, image: str, ports: list[Obj] | None = None, *, env: dict[str, str] | None = None,
-              args: list[str] | None = None, limits: dict[str, str] | None = None,
-              requests: dict[str, str] | None = None) -> Obj:
+def container(
+    name: str,
+    image: str,
+    ports: list[Obj] | None = None,
+    *,
+    env: dict[str, str] | None = None,
+    args: list[str] | None = None,
+    limits: dict[str, str] | None = None,
+    requests: dict[str, str] | None = None,
+) -> Obj:
     c: Obj = {"name": name, "image": image}
     if args:
         c["args"] = list(args)
@@ -75,10 +106,19 @@ def port(number: int, name: str | None = None, protocol: str = "TCP") -> Obj:
     return p
 
 
-def pod_spec(containers: list[Obj], *, node_name: str | None = None, dns_options: list[Obj] | None = None,
-             host_network: bool = False) -> Obj:
-    s: Obj = {"containers": containers, "dnsPolicy": "ClusterFirst", "restartPolicy": "Always",
-              "serviceAccountName": "default"}
+def pod_spec(
+    containers: list[Obj],
+    *,
+    node_name: str | None = None,
+    dns_options: list[Obj] | None = None,
+    host_network: bool = False,
+) -> Obj:
+    s: Obj = {
+        "containers": containers,
+        "dnsPolicy": "ClusterFirst",
+        "restartPolicy": "Always",
+        "serviceAccountName": "default",
+    }
     if node_name:
         s["nodeName"] = node_name
     if host_network:
@@ -88,92 +128,208 @@ def pod_spec(containers: list[Obj], *, node_name: str | None = None, dns_options
     return s
 
 
-def pod(name: str, ns: str, labels: dict[str, str], containers: list[Obj], *, node_name: str, ip: str,
-        host_ip: str = "10.0.0.11", ready: bool = True, restarts: int = 0, last_reason: str | None = None,
-        waiting_reason: str | None = None, owner: tuple[str, str] | None = None,
-        dns_options: list[Obj] | None = None) -> Obj:
+def pod(
+    name: str,
+    ns: str,
+    labels: dict[str, str],
+    containers: list[Obj],
+    *,
+    node_name: str,
+    ip: str,
+    host_ip: str = "10.0.0.11",
+    ready: bool = True,
+    restarts: int = 0,
+    last_reason: str | None = None,
+    waiting_reason: str | None = None,
+    owner: tuple[str, str] | None = None,
+    dns_options: list[Obj] | None = None,
+) -> Obj:
     m = meta(name, ns, labels)
     if owner:
-        m["ownerReferences"] = [{"apiVersion": "apps/v1", "kind": owner[0], "name": owner[1],
-                                 "uid": f"uid-{owner[1]}", "controller": True, "blockOwnerDeletion": True}]
+        m["ownerReferences"] = [
+            {
+                "apiVersion": "apps/v1",
+                "kind": owner[0],
+                "name": owner[1],
+                "uid": f"uid-{owner[1]}",
+                "controller": True,
+                "blockOwnerDeletion": True,
+            }
+        ]
     statuses = []
     for c in containers:
-        st: Obj = {"name": c["name"], "image": c["image"], "ready": ready, "restartCount": restarts,
-                   "started": ready}
+        st: Obj = {
+            "name": c["name"],
+            "image": c["image"],
+            "ready": ready,
+            "restartCount": restarts,
+            "started": ready,
+        }
         if waiting_reason:
             st["state"] = {"waiting": {"reason": waiting_reason}}
         else:
             st["state"] = {"running": {"startedAt": "2026-11-20T10:00:00Z"}}
         if last_reason:
-            st["lastState"] = {"terminated": {"reason": last_reason, "exitCode": 137 if last_reason == "OOMKilled" else 1}}
+            st["lastState"] = {
+                "terminated": {
+                    "reason": last_reason,
+                    "exitCode": 137 if last_reason == "OOMKilled" else 1,
+                }
+            }
         statuses.append(st)
     status = "True" if ready else "False"
     return {
-        "apiVersion": "v1", "kind": "Pod", "metadata": m,
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": m,
         "spec": pod_spec(containers, node_name=node_name, dns_options=dns_options),
         "status": {
-            "phase": "Running", "hostIP": host_ip, "podIP": ip, "podIPs": [{"ip": ip}], "qosClass": "Burstable",
-            "conditions": [{"type": "Initialized", "status": "True"}, {"type": "Ready", "status": status},
-                           {"type": "ContainersReady", "status": status}, {"type": "PodScheduled", "status": "True"}],
+            "phase": "Running",
+            "hostIP": host_ip,
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "qosClass": "Burstable",
+            "conditions": [
+                {"type": "Initialized", "status": "True"},
+                {"type": "Ready", "status": status},
+                {"type": "ContainersReady", "status": status},
+                {"type": "PodScheduled", "status": "True"},
+            ],
             "containerStatuses": statuses,
         },
     }
 
 
-def deployment(name: str, ns: str, labels: dict[str, str], containers: list[Obj], *, replicas: int = 1,
-               available: int | None = None, dns_options: list[Obj] | None = None) -> Obj:
+def deployment(
+    name: str,
+    ns: str,
+    labels: dict[str, str],
+    containers: list[Obj],
+    *,
+    replicas: int = 1,
+    available: int | None = None,
+    dns_options: list[Obj] | None = None,
+) -> Obj:
     avail = replicas if available is None else available
     return {
-        "apiVersion": "apps/v1", "kind": "Deployment", "metadata": meta(name, ns, labels),
-        "spec": {"replicas": replicas, "selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels},
-                              "spec": pod_spec(containers, dns_options=dns_options)}},
-        "status": {"replicas": replicas, "readyReplicas": avail, "availableReplicas": avail,
-                   "updatedReplicas": replicas, "observedGeneration": 1},
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(name, ns, labels),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": pod_spec(containers, dns_options=dns_options),
+            },
+        },
+        "status": {
+            "replicas": replicas,
+            "readyReplicas": avail,
+            "availableReplicas": avail,
+            "updatedReplicas": replicas,
+            "observedGeneration": 1,
+        },
     }
 
 
-def daemonset(name: str, ns: str, labels: dict[str, str], containers: list[Obj], *, desired: int,
-              ready: int | None = None) -> Obj:
+def daemonset(
+    name: str,
+    ns: str,
+    labels: dict[str, str],
+    containers: list[Obj],
+    *,
+    desired: int,
+    ready: int | None = None,
+) -> Obj:
     rdy = desired if ready is None else ready
     return {
-        "apiVersion": "apps/v1", "kind": "DaemonSet", "metadata": meta(name, ns, labels),
-        "spec": {"selector": {"matchLabels": labels},
-                 "template": {"metadata": {"labels": labels}, "spec": pod_spec(containers)}},
-        "status": {"desiredNumberScheduled": desired, "currentNumberScheduled": desired, "numberReady": rdy,
-                   "numberAvailable": rdy, "updatedNumberScheduled": desired, "numberMisscheduled": 0},
+        "apiVersion": "apps/v1",
+        "kind": "DaemonSet",
+        "metadata": meta(name, ns, labels),
+        "spec": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": pod_spec(containers)},
+        },
+        "status": {
+            "desiredNumberScheduled": desired,
+            "currentNumberScheduled": desired,
+            "numberReady": rdy,
+            "numberAvailable": rdy,
+            "updatedNumberScheduled": desired,
+            "numberMisscheduled": 0,
+        },
     }
 
 
-def service(name: str, ns: str, selector: dict[str, str] | None, ports: list[Obj], *, cluster_ip: str,
-            type_: str = "ClusterIP", **spec_extra: Any) -> Obj:
-    spec: Obj = {"type": type_, "clusterIP": cluster_ip, "clusterIPs": [cluster_ip], "ports": ports,
-                 "sessionAffinity": "None", "ipFamilies": ["IPv4"], "ipFamilyPolicy": "SingleStack",
-                 "internalTrafficPolicy": "Cluster"}
+def service(
+    name: str,
+    ns: str,
+    selector: dict[str, str] | None,
+    ports: list[Obj],
+    *,
+    cluster_ip: str,
+    type_: str = "ClusterIP",
+    **spec_extra: Any,
+) -> Obj:
+    spec: Obj = {
+        "type": type_,
+        "clusterIP": cluster_ip,
+        "clusterIPs": [cluster_ip],
+        "ports": ports,
+        "sessionAffinity": "None",
+        "ipFamilies": ["IPv4"],
+        "ipFamilyPolicy": "SingleStack",
+        "internalTrafficPolicy": "Cluster",
+    }
     if selector is not None:
         spec["selector"] = selector
     spec.update(spec_extra)
-    return {"apiVersion": "v1", "kind": "Service", "metadata": meta(name, ns), "spec": spec,
-            "status": {"loadBalancer": {}}}
+    return {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": meta(name, ns),
+        "spec": spec,
+        "status": {"loadBalancer": {}},
+    }
 
 
-def svc_port(port_: int, target: int | str | None = None, name: str | None = None, protocol: str = "TCP") -> Obj:
-    p: Obj = {"port": port_, "protocol": protocol, "targetPort": port_ if target is None else target}
+def svc_port(
+    port_: int, target: int | str | None = None, name: str | None = None, protocol: str = "TCP"
+) -> Obj:
+    p: Obj = {
+        "port": port_,
+        "protocol": protocol,
+        "targetPort": port_ if target is None else target,
+    }
     if name:
         p["name"] = name
     return p
 
 
-def endpoint_slice(svc_name: str, ns: str, endpoints: list[tuple[str, str, str, bool]],
-                   ports: list[Obj]) -> Obj:
+def endpoint_slice(
+    svc_name: str, ns: str, endpoints: list[tuple[str, str, str, bool]], ports: list[Obj]
+) -> Obj:
     """``endpoints``: (ip, pod name, node name, ready)."""
     return {
-        "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-        "metadata": meta(f"{svc_name}-abcde", ns, {"kubernetes.io/service-name": svc_name,
-                                                   "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}),
+        "apiVersion": "discovery.k8s.io/v1",
+        "kind": "EndpointSlice",
+        "addressType": "IPv4",
+        "metadata": meta(
+            f"{svc_name}-abcde",
+            ns,
+            {
+                "kubernetes.io/service-name": svc_name,
+                "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io",
+            },
+        ),
         "endpoints": [
-            {"addresses": [ip], "conditions": {"ready": r, "serving": r, "terminating": False},
-             "nodeName": n, "targetRef": {"kind": "Pod", "name": p, "namespace": ns}}
+            {
+                "addresses": [ip],
+                "conditions": {"ready": r, "serving": r, "terminating": False},
+                "nodeName": n,
+                "targetRef": {"kind": "Pod", "name": p, "namespace": ns},
+            }
             for ip, p, n, r in endpoints
         ],
         "ports": ports,
@@ -184,8 +340,15 @@ def config_map(name: str, ns: str, data: dict[str, str]) -> Obj:
     return {"apiVersion": "v1", "kind": "ConfigMap", "metadata": meta(name, ns), "data": data}
 
 
-def network_policy(name: str, ns: str, pod_selector: Obj, *, ingress: list[Obj] | None = None,
-                   egress: list[Obj] | None = None, policy_types: list[str] | None = None) -> Obj:
+def network_policy(
+    name: str,
+    ns: str,
+    pod_selector: Obj,
+    *,
+    ingress: list[Obj] | None = None,
+    egress: list[Obj] | None = None,
+    policy_types: list[str] | None = None,
+) -> Obj:
     spec: Obj = {"podSelector": pod_selector}
     if ingress is not None:
         spec["ingress"] = ingress
@@ -193,4 +356,9 @@ def network_policy(name: str, ns: str, pod_selector: Obj, *, ingress: list[Obj] 
         spec["egress"] = egress
     if policy_types is not None:
         spec["policyTypes"] = policy_types
-    return {"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": meta(name, ns), "spec": spec}
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": meta(name, ns),
+        "spec": spec,
+    }

@@ -16,7 +16,7 @@ from typing import Any
 import yaml
 
 sys.path.insert(0, str(Path(__file__).parent))
-from fixture_builders import (  # noqa: E402
+from fixture_builders import (
     Obj,
     config_map,
     container,
@@ -24,7 +24,6 @@ from fixture_builders import (  # noqa: E402
     deployment,
     endpoint_slice,
     namespace,
-    network_policy,
     node,
     pod,
     port,
@@ -64,7 +63,8 @@ DNS_LABELS = {"k8s-app": "kube-dns"}
 
 def coredns_container(limits: dict[str, str] | None = None) -> Obj:
     return container(
-        "coredns", COREDNS_IMAGE,
+        "coredns",
+        COREDNS_IMAGE,
         [port(53, "dns", "UDP"), port(53, "dns-tcp", "TCP"), port(9153, "metrics", "TCP")],
         args=["-conf", "/etc/coredns/Corefile"],
         limits=limits if limits is not None else {"cpu": "1", "memory": "512Mi"},
@@ -90,41 +90,113 @@ def system(
     objs: list[Obj] = [namespace("kube-system"), namespace("default")]
     objs += [node(n, ip, cidr, kernel=kernel) for n, ip, cidr in NODES]
     c = coredns_container(limits)
-    objs.append(deployment("coredns", "kube-system", DNS_LABELS, [c], replicas=2, available=available))
+    objs.append(
+        deployment("coredns", "kube-system", DNS_LABELS, [c], replicas=2, available=available)
+    )
     dns_pods = []
     for i, (n, ip, _cidr) in enumerate(NODES):
         name = f"coredns-5d78c9869d-{'ab'[i]}x7k2"
         dns_pods.append((f"10.244.{i}.2", name, n))
-        objs.append(pod(name, "kube-system", {**DNS_LABELS, "pod-template-hash": "5d78c9869d"}, [c],
-                        node_name=n, ip=f"10.244.{i}.2", host_ip=ip, ready=dns_ready, restarts=restarts,
-                        last_reason=last_reason, waiting_reason=waiting_reason,
-                        owner=("ReplicaSet", "coredns-5d78c9869d")))
+        objs.append(
+            pod(
+                name,
+                "kube-system",
+                {**DNS_LABELS, "pod-template-hash": "5d78c9869d"},
+                [c],
+                node_name=n,
+                ip=f"10.244.{i}.2",
+                host_ip=ip,
+                ready=dns_ready,
+                restarts=restarts,
+                last_reason=last_reason,
+                waiting_reason=waiting_reason,
+                owner=("ReplicaSet", "coredns-5d78c9869d"),
+            )
+        )
     if with_dns_service:
-        objs.append(service("kube-dns", "kube-system", DNS_LABELS,
-                            [svc_port(53, 53, "dns", "UDP"), svc_port(53, 53, "dns-tcp", "TCP"),
-                             svc_port(9153, 9153, "metrics")], cluster_ip="10.96.0.10"))
-        objs.append(endpoint_slice("kube-dns", "kube-system", [(ip, p, n, dns_ready) for ip, p, n in dns_pods],
-                                   [{"name": "dns", "port": 53, "protocol": "UDP"},
-                                    {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
-                                    {"name": "metrics", "port": 9153, "protocol": "TCP"}]))
+        objs.append(
+            service(
+                "kube-dns",
+                "kube-system",
+                DNS_LABELS,
+                [
+                    svc_port(53, 53, "dns", "UDP"),
+                    svc_port(53, 53, "dns-tcp", "TCP"),
+                    svc_port(9153, 9153, "metrics"),
+                ],
+                cluster_ip="10.96.0.10",
+            )
+        )
+        objs.append(
+            endpoint_slice(
+                "kube-dns",
+                "kube-system",
+                [(ip, p, n, dns_ready) for ip, p, n in dns_pods],
+                [
+                    {"name": "dns", "port": 53, "protocol": "UDP"},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
+                    {"name": "metrics", "port": 9153, "protocol": "TCP"},
+                ],
+            )
+        )
     objs.append(config_map("coredns", "kube-system", {"Corefile": corefile}))
-    objs.append(config_map("kube-proxy", "kube-system",
-                           {"config.conf": f"apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: \"{proxy_mode}\"\n"}))
-    objs.append(daemonset("kube-proxy", "kube-system", {"k8s-app": "kube-proxy"},
-                          [container("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.4")], desired=len(NODES)))
-    objs.append(daemonset("calico-node", "kube-system", {"k8s-app": "calico-node"},
-                          [container("calico-node", "docker.io/calico/node:v3.27.2")], desired=len(NODES)))
+    objs.append(
+        config_map(
+            "kube-proxy",
+            "kube-system",
+            {
+                "config.conf": f'apiVersion: kubeproxy.config.k8s.io/v1alpha1\nkind: KubeProxyConfiguration\nmode: "{proxy_mode}"\n'
+            },
+        )
+    )
+    objs.append(
+        daemonset(
+            "kube-proxy",
+            "kube-system",
+            {"k8s-app": "kube-proxy"},
+            [container("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.4")],
+            desired=len(NODES),
+        )
+    )
+    objs.append(
+        daemonset(
+            "calico-node",
+            "kube-system",
+            {"k8s-app": "calico-node"},
+            [container("calico-node", "docker.io/calico/node:v3.27.2")],
+            desired=len(NODES),
+        )
+    )
     if nodelocal != "none":
-        nl = container("node-cache", "registry.k8s.io/dns/k8s-dns-node-cache:1.22.28",
-                       [port(53, "dns", "UDP"), port(53, "dns-tcp", "TCP")])
+        nl = container(
+            "node-cache",
+            "registry.k8s.io/dns/k8s-dns-node-cache:1.22.28",
+            [port(53, "dns", "UDP"), port(53, "dns-tcp", "TCP")],
+        )
         on = NODES if nodelocal == "all" else NODES[:1]
-        objs.append(daemonset("node-local-dns", "kube-system", {"k8s-app": "node-local-dns"}, [nl],
-                              desired=len(NODES), ready=len(on)))
+        objs.append(
+            daemonset(
+                "node-local-dns",
+                "kube-system",
+                {"k8s-app": "node-local-dns"},
+                [nl],
+                desired=len(NODES),
+                ready=len(on),
+            )
+        )
         for i, (n, ip, _cidr) in enumerate(NODES):
             if (n, ip, _cidr) not in on:
                 continue
-            p = pod(f"node-local-dns-{'pq'[i]}4h2k", "kube-system", {"k8s-app": "node-local-dns"}, [nl],
-                    node_name=n, ip=ip, host_ip=ip, owner=("DaemonSet", "node-local-dns"))
+            p = pod(
+                f"node-local-dns-{'pq'[i]}4h2k",
+                "kube-system",
+                {"k8s-app": "node-local-dns"},
+                [nl],
+                node_name=n,
+                ip=ip,
+                host_ip=ip,
+                owner=("DaemonSet", "node-local-dns"),
+            )
             p["spec"]["hostNetwork"] = True
             p["spec"]["dnsPolicy"] = "Default"
             objs.append(p)
@@ -162,8 +234,19 @@ def app(
         objs.append(namespace(ns))
     if nodes:
         objs += [node(n, ip, cidr) for n, ip, cidr in NODES]
-    objs.append(deployment(name, ns, labels, [c], replicas=replicas, dns_options=dns_options,
-                           available=sum(1 for i in range(replicas) if (ready[i] if isinstance(ready, list) else ready))))
+    objs.append(
+        deployment(
+            name,
+            ns,
+            labels,
+            [c],
+            replicas=replicas,
+            dns_options=dns_options,
+            available=sum(
+                1 for i in range(replicas) if (ready[i] if isinstance(ready, list) else ready)
+            ),
+        )
+    )
     eps = []
     for i in range(replicas):
         idx = on_nodes[i] if on_nodes else i % len(NODES)
@@ -171,15 +254,30 @@ def app(
         ip = f"10.244.{idx}.{20 + i}"
         r = ready[i] if isinstance(ready, list) else ready
         pname = f"{name}-7c9f8b6d4-{'abcdefgh'[i]}k2x9"
-        objs.append(pod(pname, ns, {**labels, "pod-template-hash": "7c9f8b6d4"}, [c], node_name=n, ip=ip,
-                        host_ip=host_ip, ready=r, restarts=restarts, owner=("ReplicaSet", f"{name}-7c9f8b6d4"),
-                        dns_options=dns_options, waiting_reason=None))
+        objs.append(
+            pod(
+                pname,
+                ns,
+                {**labels, "pod-template-hash": "7c9f8b6d4"},
+                [c],
+                node_name=n,
+                ip=ip,
+                host_ip=host_ip,
+                ready=r,
+                restarts=restarts,
+                owner=("ReplicaSet", f"{name}-7c9f8b6d4"),
+                dns_options=dns_options,
+                waiting_reason=None,
+            )
+        )
         eps.append((ip, pname, n, slice_ready[i] if slice_ready is not None else r))
     sp = svc_ports if svc_ports is not None else [svc_port(80, "http", "http")]
     selector = labels if svc_selector is None else svc_selector
     objs.append(service(name, ns, selector, sp, cluster_ip=cluster_ip, **(svc_extra or {})))
     if with_slice:
-        matched = all(selector.get(k) == v for k, v in labels.items() if k in selector) and set(selector) <= set(labels)
+        matched = all(selector.get(k) == v for k, v in labels.items() if k in selector) and set(
+            selector
+        ) <= set(labels)
         slice_ports = [{"name": p.get("name"), "port": 8080, "protocol": p["protocol"]} for p in sp]
         objs.append(endpoint_slice(name, ns, eps if matched else [], slice_ports))
     return objs
@@ -230,12 +328,16 @@ def _dns104(bad: bool) -> list[Obj]:
 
 @fixture("DNS105")
 def _dns105(bad: bool) -> list[Obj]:
-    return system(limits={"cpu": "100m", "memory": "512Mi"} if bad else {"cpu": "500m", "memory": "512Mi"})
+    return system(
+        limits={"cpu": "100m", "memory": "512Mi"} if bad else {"cpu": "500m", "memory": "512Mi"}
+    )
 
 
 @fixture("DNS106")
 def _dns106(bad: bool) -> list[Obj]:
-    return system(limits={"cpu": "1", "memory": "170Mi"} if bad else {"cpu": "1", "memory": "256Mi"})
+    return system(
+        limits={"cpu": "1", "memory": "170Mi"} if bad else {"cpu": "1", "memory": "256Mi"}
+    )
 
 
 @fixture("DNS107")
@@ -245,13 +347,19 @@ def _dns107(bad: bool) -> list[Obj]:
 
 @fixture("DNS108")
 def _dns108(bad: bool) -> list[Obj]:
-    return system(corefile=GOOD_COREFILE.replace("    errors\n", "    errors\n    log\n") if bad else GOOD_COREFILE)
+    return system(
+        corefile=GOOD_COREFILE.replace("    errors\n", "    errors\n    log\n")
+        if bad
+        else GOOD_COREFILE
+    )
 
 
 @fixture("DNS109")
 def _dns109(bad: bool) -> list[Obj]:
     target = "10.20.0.53 10.20.0.54" if bad else "8.8.8.8 1.1.1.1"
-    return system(corefile=GOOD_COREFILE.replace("forward . /etc/resolv.conf", f"forward . {target}"))
+    return system(
+        corefile=GOOD_COREFILE.replace("forward . /etc/resolv.conf", f"forward . {target}")
+    )
 
 
 @fixture("DNS110")
@@ -274,17 +382,25 @@ def _dns112(bad: bool) -> list[Obj]:
 @fixture("DNS113")
 def _dns113(bad: bool) -> list[Obj]:
     opts = None if bad else [{"name": "ndots", "value": "2"}]
-    return system() + app("payments", "shop", env={"STRIPE_URL": "https://api.stripe.com/v1",
-                                                   "CART_URL": "http://cart.shop.svc.cluster.local:8080",
-                                                   "CONFIG_FILE": "/etc/app/config.yaml"},
-                          dns_options=opts, nodes=False)
+    return system() + app(
+        "payments",
+        "shop",
+        env={
+            "STRIPE_URL": "https://api.stripe.com/v1",
+            "CART_URL": "http://cart.shop.svc.cluster.local:8080",
+            "CONFIG_FILE": "/etc/app/config.yaml",
+        },
+        dns_options=opts,
+        nodes=False,
+    )
 
 
 @fixture("DNS114")
 def _dns114(bad: bool) -> list[Obj]:
     opts = None if bad else [{"name": "single-request-reopen"}]
     return system(nodelocal="none", kernel="4.14.262-200.489.amzn2.x86_64") + app(
-        "orders", "shop", image="python:3.12-slim", dns_options=opts, nodes=False)
+        "orders", "shop", image="python:3.12-slim", dns_options=opts, nodes=False
+    )
 
 
 # --------------------------------------------------------------------------- SVC
@@ -307,14 +423,20 @@ def _svc203(bad: bool) -> list[Obj]:
 
 @fixture("SVC204")
 def _svc204(bad: bool) -> list[Obj]:
-    return app("cart", ports=[port(9090 if bad else 8080, "http")], svc_ports=[svc_port(80, 8080, "http")])
+    return app(
+        "cart", ports=[port(9090 if bad else 8080, "http")], svc_ports=[svc_port(80, 8080, "http")]
+    )
 
 
 @fixture("SVC205")
 def _svc205(bad: bool) -> list[Obj]:
-    return app("resolver", ports=[port(5353, "dns", "TCP"), port(5353, "dns-udp" if not bad else "dns-u", "UDP")]
-               if not bad else [port(5353, "dns", "TCP")],
-               svc_ports=[svc_port(53, 5353, "dns", "UDP")])
+    return app(
+        "resolver",
+        ports=[port(5353, "dns", "TCP"), port(5353, "dns-udp" if not bad else "dns-u", "UDP")]
+        if not bad
+        else [port(5353, "dns", "TCP")],
+        svc_ports=[svc_port(53, 5353, "dns", "UDP")],
+    )
 
 
 @fixture("SVC206")
@@ -324,7 +446,9 @@ def _svc206(bad: bool) -> list[Obj]:
 
 @fixture("SVC207")
 def _svc207(bad: bool) -> list[Obj]:
-    objs = app("metrics-agent", svc_extra={"internalTrafficPolicy": "Local"}, replicas=1 if bad else 2)
+    objs = app(
+        "metrics-agent", svc_extra={"internalTrafficPolicy": "Local"}, replicas=1 if bad else 2
+    )
     # clients on both nodes
     objs += app("frontend", cluster_ip="10.96.10.20", with_namespace=False, nodes=False)
     return objs
@@ -333,10 +457,20 @@ def _svc207(bad: bool) -> list[Obj]:
 @fixture("SVC208")
 def _svc208(bad: bool) -> list[Obj]:
     extra = {"externalTrafficPolicy": "Local"}
-    return app("gateway", svc_extra=extra, replicas=1 if bad else 2,
-               svc_ports=[{**svc_port(80, "http", "http"), "nodePort": 30080}])[:-2] + [
-        service("gateway", "shop", {"app": "gateway"}, [{**svc_port(80, "http", "http"), "nodePort": 30080}],
-                cluster_ip="10.96.10.10", type_="NodePort", **extra)
+    objs = app("gateway", svc_extra=extra, replicas=1 if bad else 2)[
+        :-2
+    ]  # NodePort Service instead
+    return [
+        *objs,
+        service(
+            "gateway",
+            "shop",
+            {"app": "gateway"},
+            [{**svc_port(80, "http", "http"), "nodePort": 30080}],
+            cluster_ip="10.96.10.10",
+            type_="NodePort",
+            **extra,
+        ),
     ]
 
 
@@ -347,11 +481,21 @@ def _svc209(bad: bool) -> list[Obj]:
 
 @fixture("SVC210")
 def _svc210(bad: bool) -> list[Obj]:
-    spec = {"type": "ExternalName", "externalName": "10.20.30.40" if bad else "db.prod.example.com",
-            "sessionAffinity": "None"}
-    return [namespace("shop"), {"apiVersion": "v1", "kind": "Service",
-                                "metadata": {"name": "legacy-db", "namespace": "shop"}, "spec": spec,
-                                "status": {"loadBalancer": {}}}]
+    spec = {
+        "type": "ExternalName",
+        "externalName": "10.20.30.40" if bad else "db.prod.example.com",
+        "sessionAffinity": "None",
+    }
+    return [
+        namespace("shop"),
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": {"name": "legacy-db", "namespace": "shop"},
+            "spec": spec,
+            "status": {"loadBalancer": {}},
+        },
+    ]
 
 
 def dump(objs: list[Obj]) -> str:

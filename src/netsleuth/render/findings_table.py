@@ -1,43 +1,58 @@
-"""Scan results as terminal tables, grouped by severity, then layer.
+"""Scan results for the terminal, grouped by severity, then layer.
 
-Each group is a table (check ID, subject, what is wrong with its evidence
-and fix). A summary line and the skipped checks follow, so a reader sees
-what was not looked at as clearly as what was found.
+Each finding is a heading line (check ID, subject, confidence) and an
+indented body (what is wrong, the evidence, the fix and a command to
+confirm it), so long messages wrap under their finding instead of inside a
+narrow table cell. A summary line and the skipped checks follow: what was
+not looked at is shown as clearly as what was found.
 """
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Sequence
 from itertools import groupby
 
 from rich.console import Console
-from rich.table import Table
 from rich.text import Text
 
 from netsleuth.checks.base import ScanResult
 from netsleuth.model.findings import Finding, Severity
 from netsleuth.render.console import status_style
 
-_HEADINGS = {Severity.ERROR: "Errors", Severity.WARNING: "Warnings", Severity.INFO: "Info"}
+_HEADINGS = {Severity.ERROR: "ERRORS", Severity.WARNING: "WARNINGS", Severity.INFO: "INFO"}
 
 
-def _detail(f: Finding) -> Text:
-    text = Text(f.message)
-    for e in f.evidence:
-        text.append(f"\n  {e.object} {e.field} = {e.value}", style="dim")
+def _body_lines(f: Finding) -> list[tuple[str, str, str]]:
+    """(label, label style, text) lines of a finding's body."""
+    lines: list[tuple[str, str, str]] = [("", "", f.message)]
+    lines += [("evidence: ", "dim", f"{e.object} {e.field} = {e.value}") for e in f.evidence]
     if f.fix is not None:
-        text.append("\n  Fix: ", style="bold")
-        text.append(f.fix.text)
-    for cmd in f.confirm[:2]:
-        text.append("\n  $ ", style="dim")
-        text.append(cmd, style="dim")
-    return text
+        lines.append(("fix: ", "bold", f.fix.text))
+    lines += [("confirm: ", "dim", f"$ {cmd}") for cmd in f.confirm[:2]]
+    return lines
+
+
+def _print_wrapped(console: Console, indent: int, label: str, style: str, text: str) -> None:
+    """Wrap by hand so continuation lines keep the indent and no line carries trailing spaces."""
+    width = max(20, console.width - indent)
+    chunks = textwrap.wrap(
+        label + text, width=width, break_long_words=True, break_on_hyphens=False
+    ) or [""]
+    for i, chunk in enumerate(chunks):
+        line = Text(" " * indent)
+        if i == 0 and label and chunk.startswith(label):
+            line.append(label, style=style)
+            line.append(chunk[len(label) :])
+        else:
+            line.append(chunk)
+        console.print(line, soft_wrap=True)
 
 
 def render_findings(
     result: ScanResult, findings: Sequence[Finding], console: Console, *, show_skipped: bool = True
 ) -> None:
-    """Print ``findings`` (already filtered and sorted by severity) and the run summary."""
+    """Print ``findings`` (already filtered) grouped by severity and layer, then the run summary."""
     if not findings:
         console.print("No findings.")
     ordered = sorted(
@@ -48,16 +63,18 @@ def render_findings(
         console.print(Text(f"{_HEADINGS[sev]} ({len(items)})", style=status_style(str(sev))))
         for layer, by_layer in groupby(items, key=lambda f: f.layer):
             group = list(by_layer)
-            table = Table(
-                title=f"{layer} ({len(group)})", title_justify="left", show_lines=True, expand=True
-            )
-            table.add_column("Check", no_wrap=True)
-            table.add_column("Subject", ratio=1, overflow="fold")
-            table.add_column("Finding", ratio=3, overflow="fold")
-            table.add_column("Conf.", no_wrap=True)
+            console.print(Text(f"  {layer} ({len(group)})", style="bold"))
             for f in group:
-                table.add_row(f.rule_id, f.subject.ref(), _detail(f), str(f.confidence))
-            console.print(table)
+                head = Text("    ")
+                head.append(f.rule_id, style=status_style(str(f.severity)))
+                head.append(f"  {f.subject.ref()}")
+                head.append(f"  [{f.confidence}]", style="dim")
+                if f.origin_file:
+                    where = f.origin_file + (f":{f.origin_line}" if f.origin_line else "")
+                    head.append(f"  {where}", style="dim")
+                console.print(head, soft_wrap=True)
+                for label, style, text in _body_lines(f):
+                    _print_wrapped(console, 6, label, style, text)
         console.print()
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     summary = (
@@ -71,7 +88,7 @@ def render_findings(
     if show_skipped and (result.skipped or result.errors):
         console.print("Skipped checks:")
         for s in (*result.skipped, *result.errors):
-            console.print(f"  {s.check_id}: {s.reason}")
+            console.print(f"  {s.check_id}: {s.reason}", overflow="fold")
 
 
 def render_scan(result: ScanResult, model: object, console: Console) -> None:

@@ -2,8 +2,10 @@
 
 Rules come from the check registry (every registered check, whether or not
 it fired), with ``help.markdown`` built from the check's docstring and
-``helpUri`` pointing at its generated page (``docs/checks/<ID>.md``,
-relative unless ``docs_base_uri`` is given). Results found in files point
+``helpUri`` pointing at its generated page ``<docs_base_uri><ID>.md`` when a
+base URL for the published ``docs/checks/`` is given (SARIF requires an
+absolute URI there, so without one the field is left out; the help text
+is in ``help.markdown`` either way). Results found in files point
 at the manifest file and the line of the subject (``meta.origin``); live
 results carry a logical location (``Kind/namespace/name``) instead.
 Skipped checks become tool execution notifications.
@@ -24,18 +26,20 @@ SARIF_VERSION = "2.1.0"
 _LEVEL = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
-def _rule(check: Check, docs_base_uri: str) -> dict[str, object]:
+def _rule(check: Check, docs_base_uri: str | None) -> dict[str, object]:
     what = check.section("What it checks") or check.summary
-    return {
+    rule: dict[str, object] = {
         "id": check.id,
         "name": "".join(part.capitalize() for part in check.name.split("_")),
         "shortDescription": {"text": check.summary},
         "fullDescription": {"text": what},
-        "helpUri": f"{docs_base_uri}{check.id}.md",
         "help": {"text": what, "markdown": check_markdown(check)},
         "defaultConfiguration": {"level": _LEVEL[check.severity]},
         "properties": {"tags": ["kubernetes", "networking", str(check.layer)]},
     }
+    if docs_base_uri:
+        rule["helpUri"] = f"{docs_base_uri.rstrip('/')}/{check.id}.md"
+    return rule
 
 
 def _result(f: Finding, index: dict[str, int]) -> dict[str, object]:
@@ -75,7 +79,7 @@ def sarif_document(
     findings: Sequence[Finding],
     checks: Iterable[Check],
     *,
-    docs_base_uri: str = "docs/checks/",
+    docs_base_uri: str | None = None,
 ) -> dict[str, object]:
     rules = [_rule(c, docs_base_uri) for c in sorted(checks, key=lambda c: c.id)]
     index = {str(r["id"]): i for i, r in enumerate(rules)}

@@ -7,7 +7,8 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.checks.kube_dns import pod_resolver
-from netsleuth.model.cluster import ClusterModel, WorkloadRef
+from netsleuth.checks.subjects import workload_subject
+from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod
 
@@ -132,12 +133,13 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
       https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-dns-config
       https://man7.org/linux/man-pages/man5/resolv.conf.5.html
     """
-    seen: set[WorkloadRef] = set()
+    seen: set[tuple[str, str | None, str]] = set()
     for pod in model.pods:
-        owner = model.owner(pod)
-        if owner in seen:
+        kind, wmeta = workload_subject(model, pod)
+        key = (kind, wmeta.namespace, wmeta.name)
+        if key in seen:
             continue
-        seen.add(owner)
+        seen.add(key)
         res = pod_resolver(pod, config.cluster_domain)
         if res is None or res.ndots < 5:
             continue
@@ -149,16 +151,14 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         if not hosts:
             continue
         per = res.queries_for(hosts[0])
-        meta = model.workload(owner.kind, owner.namespace, owner.name)
-        subject_meta = meta.meta if meta is not None else pod.meta
         shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
         yield finding(
             "DNS113",
             model,
-            kind=owner.kind,
-            meta=subject_meta,
+            kind=kind,
+            meta=wmeta,
             also=(pod.meta,),
-            message=f"{owner.kind} {owner.namespace}/{owner.name} calls {shown} with ndots:{res.ndots}: each "
+            message=f"{kind} {wmeta.namespace}/{wmeta.name} calls {shown} with ndots:{res.ndots}: each "
             f"uncached lookup costs {per} queries ({len(res.search)} search domains + the name, x2 for A and "
             f"AAAA) instead of 2.",
             evidence=[

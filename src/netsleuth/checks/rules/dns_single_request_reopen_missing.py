@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.checks.kube_dns import nodelocal_daemonset, pod_resolver
 from netsleuth.checks.kube_proxy_mode import cluster_proxy_mode
-from netsleuth.model.cluster import ClusterModel, WorkloadRef
+from netsleuth.checks.subjects import workload_subject
+from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Node, Pod
 
@@ -81,10 +82,11 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
     old_nodes = {n.name: n for n in model.nodes.values() if kernel_before_fix(n)}
     if not old_nodes:
         return
-    seen: set[WorkloadRef] = set()
+    seen: set[tuple[str, str | None, str]] = set()
     for pod in model.pods:
-        owner = model.owner(pod)
-        if owner in seen:
+        kind, wmeta = workload_subject(model, pod)
+        key = (kind, wmeta.namespace, wmeta.name)
+        if key in seen:
             continue
         if pod.node_name is not None and pod.node_name not in old_nodes:
             continue
@@ -95,19 +97,17 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
             or not _glibc(pod)
         ):
             continue
-        if owner.namespace == "kube-system":
+        if pod.namespace == "kube-system":
             continue  # system add-ons are the provider's to configure
-        seen.add(owner)
+        seen.add(key)
         node = old_nodes.get(pod.node_name or "") or next(iter(old_nodes.values()))
-        w = model.workload(owner.kind, owner.namespace, owner.name)
-        meta = w.meta if w is not None else pod.meta
         yield finding(
             "DNS114",
             model,
-            kind=owner.kind,
-            meta=meta,
+            kind=kind,
+            meta=wmeta,
             also=(pod.meta,),
-            message=f"{owner.kind} {owner.namespace}/{owner.name} is exposed to the A/AAAA conntrack race "
+            message=f"{kind} {wmeta.namespace}/{wmeta.name} is exposed to the A/AAAA conntrack race "
             f"(kube-proxy {mode}, node kernel {node.kernel_version}, no NodeLocal DNSCache) and its "
             "resolv.conf lacks single-request-reopen: expect intermittent 5-second lookups.",
             evidence=[
@@ -115,8 +115,9 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
                 Evidence("kube-proxy", "mode", mode),
                 Evidence(
                     f"Pod/{pod.namespace}/{pod.name}",
-                    "spec.dnsConfig.options",
-                    ",".join(k for k, _ in res.options),
+                    "resolv.conf options",
+                    " ".join(k if v is None else f"{k}:{v}" for k, v in res.options)
+                    + " (no single-request-reopen)",
                 ),
             ],
             confirm=(

@@ -22,6 +22,7 @@ from netsleuth.cli.common import (
     progress_enabled,
 )
 from netsleuth.cli.errors import EXIT_FINDINGS
+from netsleuth.errors import QueryError
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Finding, Severity
 from netsleuth.render.console import stdout_console
@@ -53,8 +54,9 @@ def parse_extra_cidrs(value: str | None) -> tuple[str, ...]:
         try:
             cidrs.append(str(ipaddress.ip_network(part, strict=False)))
         except ValueError as exc:
-            raise typer.BadParameter(
-                f"not a CIDR: {part!r} ({exc})", param_hint="--extra-cidrs"
+            raise QueryError(
+                f"not a CIDR: {part!r}",
+                tip="give comma-separated CIDRs, e.g. --extra-cidrs 10.8.0.0/16,192.168.50.0/24",
             ) from exc
     return tuple(cidrs)
 
@@ -138,13 +140,20 @@ def register(app: typer.Typer) -> None:
         service_cidr: Annotated[
             str | None, typer.Option("--service-cidr", help="The cluster's Service CIDR, if known.")
         ] = None,
+        docs_url: Annotated[
+            str | None,
+            typer.Option(
+                "--docs-url",
+                help="SARIF: base URL where docs/checks is published (sets each rule's helpUri).",
+            ),
+        ] = None,
         output: Annotated[
             ScanFormat, typer.Option("-o", "--output", help="table, json or sarif.")
         ] = ScanFormat.TABLE,
     ) -> None:
         """Scan the cluster for network misconfigurations (see `netsleuth checks`)."""
         cidrs = parse_extra_cidrs(extra_cidrs)
-        svc_cidr = parse_extra_cidrs(service_cidr)[0] if service_cidr else None
+        svc_cidr = parse_extra_cidrs(service_cidr)[0] if service_cidr else None  # same validation
         opts = input_options(
             files, kubeconfig, context, namespace, all_namespaces, quiet=output != ScanFormat.TABLE
         )
@@ -168,7 +177,9 @@ def register(app: typer.Typer) -> None:
         elif output == ScanFormat.SARIF:
             from netsleuth.render.sarif import sarif_document
 
-            typer.echo(dumps_json(sarif_document(result, shown, checks)), nl=False)
+            typer.echo(
+                dumps_json(sarif_document(result, shown, checks, docs_base_uri=docs_url)), nl=False
+            )
         else:
             from netsleuth.render.findings_table import render_findings
 

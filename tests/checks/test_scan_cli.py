@@ -1,0 +1,208 @@
+"""`netsleuth scan` and `netsleuth checks` end to end: options, exit codes, JSON, SARIF, table."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import jsonschema
+import pytest
+from typer.testing import CliRunner
+
+from netsleuth.checks.base import load_all, run_checks
+from netsleuth.cli import app
+from netsleuth.cli.errors import EXIT_FINDINGS, EXIT_USAGE, run_app
+from netsleuth.render.console import capture_console
+from netsleuth.render.findings_table import render_findings
+from netsleuth.render.sarif import sarif_document
+from netsleuth.sources.load import load_offline
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SCHEMA = json.loads((Path(__file__).parent / "data" / "sarif-2.1.0-subset.schema.json").read_text())
+runner = CliRunner()
+
+
+def scan(*args: str) -> tuple[int, str]:
+    result = runner.invoke(app, ["scan", *args])
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return result.exit_code, result.stdout
+
+
+def scan_json(*args: str) -> dict[str, object]:
+    code, out = scan(*args, "-o", "json")
+    assert code == 0, out
+    doc = json.loads(out)
+    assert isinstance(doc, dict)
+    return doc
+
+
+def test_json_shape() -> None:
+    doc = scan_json("-f", str(FIXTURES / "SVC201" / "bad"))
+    assert set(doc) == {"findings", "skipped", "problems"}
+    [f] = doc["findings"]  # type: ignore[misc]
+    assert set(f) >= {
+        "rule_id",
+        "layer",
+        "severity",
+        "confidence",
+        "subject",
+        "message",
+        "evidence",
+        "confirm",
+        "fix",
+    }
+    assert f["rule_id"] == "SVC201" and f["severity"] == "error" and f["confidence"] == "inferred"
+    assert f["subject"] == {"kind": "Service", "namespace": "shop", "name": "cart"}
+    assert {"object": "Service/shop/cart", "field": "spec.selector", "value": "app=cart-api"} in f[
+        "evidence"
+    ]
+    assert f["fix"]["text"] and f["confirm"]
+    assert f["file"].endswith("cluster.yaml") and isinstance(f["line"], int)
+    # SVC206 needs EndpointSlices present... they are, so it ran; checks needing node files are skipped
+    assert all(set(s) == {"check_id", "reason"} for s in doc["skipped"])  # type: ignore[union-attr]
+
+
+def test_fail_on_sets_exit_code() -> None:
+    bad = str(FIXTURES / "SVC201" / "bad")
+    assert scan("-f", bad, "--fail-on", "error")[0] == EXIT_FINDINGS
+    assert scan("-f", bad, "--fail-on", "warning")[0] == EXIT_FINDINGS
+    assert scan("-f", bad)[0] == 0
+    # SVC209 fires a warning only: error threshold not reached
+    churn = str(FIXTURES / "SVC209" / "bad")
+    assert scan("-f", churn, "--fail-on", "error")[0] == 0
+    assert scan("-f", churn, "--fail-on", "warning")[0] == EXIT_FINDINGS
+    # ignoring the check removes the finding and the failure
+    assert scan("-f", bad, "--fail-on", "error", "--ignore", "SVC2")[0] == 0
+
+
+def test_select_min_severity_and_namespace() -> None:
+    path = str(FIXTURES / "DNS114" / "bad")  # DNS114 warning + DNS111 info
+    ids = {f["rule_id"] for f in scan_json("-f", path)["findings"]}  # type: ignore[union-attr, index]
+    assert ids == {"DNS114", "DNS111"}
+    ids = {f["rule_id"] for f in scan_json("-f", path, "--min-severity", "warning")["findings"]}  # type: ignore[union-attr, index]
+    assert ids == {"DNS114"}
+    ids = {f["rule_id"] for f in scan_json("-f", path, "--select", "DNS111")["findings"]}  # type: ignore[union-attr, index]
+    assert ids == {"DNS111"}
+    # -n shop keeps the shop workload's finding, drops kube-system's
+    ids = {f["rule_id"] for f in scan_json("-f", path, "-n", "shop")["findings"]}  # type: ignore[union-attr, index]
+    assert ids == {"DNS114"}
+
+
+def test_bad_extra_cidrs_is_a_usage_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(
+        sys,
+        "argv",
+        [
+            "netsleuth",
+            "scan",
+            "-f",
+            str(FIXTURES / "SVC201" / "good"),
+            "--extra-cidrs",
+            "10.8.0.0/16,not-a-cidr",
+        ],
+    )
+    assert run_app(app) == EXIT_USAGE
+    assert "not-a-cidr" in capsys.readouterr().err
+
+
+def test_sarif_validates_and_points_at_the_manifest() -> None:
+    code, out = scan(
+        "-f",
+        str(FIXTURES / "SVC203" / "bad"),
+        "-o",
+        "sarif",
+        "--docs-url",
+        "https://example.org/checks/",
+    )
+    assert code == 0
+    doc = json.loads(out)
+    jsonschema.validate(doc, SCHEMA)
+    run = doc["runs"][0]
+    rules = run["tool"]["driver"]["rules"]
+    # rules come from the registry, not from the results
+    assert [r["id"] for r in rules] == sorted(load_all())
+    rule = next(r for r in rules if r["id"] == "SVC203")
+    assert rule["helpUri"] == "https://example.org/checks/SVC203.md"
+    assert "## Why it breaks traffic" in rule["help"]["markdown"]
+    assert rule["defaultConfiguration"]["level"] == "error"
+    [res] = run["results"]
+    assert res["ruleId"] == "SVC203" and rules[res["ruleIndex"]]["id"] == "SVC203"
+    loc = res["locations"][0]["physicalLocation"]
+    path = Path(loc["artifactLocation"]["uri"])
+    assert path.name == "cluster.yaml"
+    # the line points at the Service document's first line
+    lines = path.read_text().splitlines()
+    start = loc["region"]["startLine"]
+    doc_text = "\n".join(lines[start - 1 : start + 3])
+    assert "kind: Service" in doc_text or "apiVersion: v1" in doc_text
+    assert any("name: cart" in ln for ln in lines[start - 1 : start + 6])
+
+
+def test_sarif_of_every_fixture_validates() -> None:
+    checks = list(load_all().values())
+    for folder in sorted(FIXTURES.glob("*/bad")):
+        if (folder / "nodes").is_dir():
+            continue
+        model = load_offline([str(folder)])
+        result = run_checks(model, checks)
+        jsonschema.validate(sarif_document(result, result.findings, checks), SCHEMA)
+
+
+def test_table_golden(golden) -> None:  # type: ignore[no-untyped-def]
+    checks = list(load_all().values())
+    for name in ("DNS114", "SVC203", "SVC207"):
+        model = load_offline([str(FIXTURES / name / "bad")])
+        # only this engineer's checks, so other checks' additions do not churn these goldens
+        result = run_checks(model, [c for c in checks if c.id.startswith(("DNS", "SVC", "POL"))])
+        console, buf = capture_console(120)
+        render_findings(result, result.findings, console)
+        text = buf.getvalue().replace(str(FIXTURES), "<fixtures>")
+        golden(f"scan/fixture-{name}.txt", text)
+
+
+def test_no_findings_table() -> None:
+    model = load_offline([str(FIXTURES / "SVC201" / "good")])
+    result = run_checks(model, [load_all()["SVC201"]])
+    console, buf = capture_console(100)
+    render_findings(result, result.findings, console)
+    assert buf.getvalue().startswith(
+        "No findings.\n0 findings: 0 error, 0 warning, 0 info; 1 checks run"
+    )
+
+
+def test_checks_list_and_page() -> None:
+    result = runner.invoke(app, ["checks"])
+    assert result.exit_code == 0
+    assert (
+        "DNS101" in result.stdout and "SVC203" in result.stdout and "target-port" in result.stdout
+    )
+    page = runner.invoke(app, ["checks", "svc203"])
+    assert page.exit_code == 0
+    assert page.stdout.startswith("# SVC203: ")
+    for section in (
+        "## What it checks",
+        "## Why it breaks traffic",
+        "## Confirm live",
+        "## References",
+    ):
+        assert section in page.stdout
+
+
+def test_checks_unknown_id(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setattr(sys, "argv", ["netsleuth", "checks", "NOPE999"])
+    assert run_app(app) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "NOPE999" in err and "Tip:" in err
+
+
+def test_write_docs(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["checks", "--write-docs", str(tmp_path)])
+    assert result.exit_code == 0
+    assert (tmp_path / "README.md").exists() and (tmp_path / "DNS101.md").exists()
+    assert len(list(tmp_path.glob("*.md"))) == len(load_all()) + 1
