@@ -180,3 +180,24 @@ def test_kpx604_stale_real_server_but_weight_zero_is_draining() -> None:
         },
     )
     assert run("KPX604", draining) == []
+
+
+def test_kpx603_skips_topology_aware_services() -> None:
+    """With topology-aware routing each node's chain holds only its zone's endpoints."""
+    base = model_with(
+        "KPX603/bad",
+        **{
+            "worker-2": NodeArtifacts(
+                node="worker-2", iptables=fixture_dump("KPX603/bad", "worker-2")
+            )
+        },
+    )
+    services = tuple(
+        replace(
+            s, meta=replace(s.meta, annotations={"service.kubernetes.io/topology-mode": "Auto"})
+        )
+        if s.name == "web"
+        else s
+        for s in base.services
+    )
+    assert run("KPX603", replace(base, services=services)) == []

@@ -126,3 +126,19 @@ def test_mesh903_needs_evidence_of_a_call() -> None:
         for p in base.pods
     )
     assert list(load_all()["MESH903"].execute(replace(base, pods=pods))) == []
+
+
+def test_mesh903_ambient_clients_are_in_the_mesh() -> None:
+    """A client namespace in Istio ambient mode speaks mTLS through ztunnel, without a sidecar."""
+    base = load_offline([str(FIXTURES / "MESH903" / "bad")])
+    legacy = base.namespaces["legacy"]
+    namespaces = {
+        **base.namespaces,
+        "legacy": replace(
+            legacy,
+            meta=replace(
+                legacy.meta, labels={**legacy.labels, "istio.io/dataplane-mode": "ambient"}
+            ),
+        ),
+    }
+    assert list(load_all()["MESH903"].execute(replace(base, namespaces=namespaces))) == []

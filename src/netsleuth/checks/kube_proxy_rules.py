@@ -190,6 +190,23 @@ def proxied_services(model: ClusterModel) -> list[Service]:
     ]
 
 
+TOPOLOGY_ANNOTATIONS = (
+    "service.kubernetes.io/topology-mode",
+    "service.kubernetes.io/topology-aware-hints",
+)
+
+
+def endpoints_vary_by_node(svc: Service) -> bool:
+    """True when kube-proxy gives each node its own endpoint subset: topology-aware
+    routing (the zone hints of ``service.kubernetes.io/topology-mode: Auto``) filters
+    endpoints to the node's zone, so one node's rules legitimately lack the others
+    (https://kubernetes.io/docs/concepts/services-networking/topology-aware-routing/)."""
+    return any(
+        svc.meta.annotations.get(a, "").lower() not in ("", "disabled")
+        for a in TOPOLOGY_ANNOTATIONS
+    )
+
+
 def expected_destinations(
     model: ClusterModel, svc: Service, port: ServicePort, family: int
 ) -> frozenset[str] | None:

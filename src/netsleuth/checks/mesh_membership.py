@@ -65,10 +65,26 @@ def injection(model: ClusterModel, pod: Pod) -> Injection:
     return Injection(None, "", "")
 
 
+def ambient(model: ClusterModel, pod: Pod) -> bool:
+    """The pod is in an Istio ambient mesh (ztunnel handles mTLS, no sidecar):
+    namespace label ``istio.io/dataplane-mode=ambient`` unless the pod opts out
+    with ``istio.io/dataplane-mode=none``
+    (https://istio.io/latest/docs/ambient/usage/add-workloads/)."""
+    if pod.labels.get("istio.io/dataplane-mode") == "none":
+        return False
+    return (
+        pod.labels.get("istio.io/dataplane-mode") == "ambient"
+        or model.namespace_labels(pod.namespace).get("istio.io/dataplane-mode") == "ambient"
+    )
+
+
 def in_mesh(model: ClusterModel, pod: Pod) -> bool:
-    """The pod has a sidecar; for a derived pod (manifests only), injection is expected."""
+    """The pod has a sidecar or is in the ambient mesh; for a derived pod (manifests
+    only), injection is expected."""
     if pod.host_network:
         return False
+    if ambient(model, pod):
+        return True
     if pod.meta.derived:
         return has_sidecar(pod) or injection(model, pod).expected is True
     return has_sidecar(pod)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.checks.kube_proxy_mode import ProxyMode, node_proxy_mode
 from netsleuth.checks.kube_proxy_rules import (
+    endpoints_vary_by_node,
     expected_destinations,
     iptables_service_rules,
     proxied_services,
@@ -33,7 +34,8 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
         (``ip:targetPort`` from the EndpointSlices), no ``REJECT … has no
         endpoints`` rule remains for a Service that has them, and no chain
         remains for a ClusterIP no Service holds. Services with
-        ``internalTrafficPolicy: Local`` are skipped (per-node endpoint sets).
+        ``internalTrafficPolicy: Local`` or topology-aware routing are skipped
+        (per-node endpoint sets).
 
     Why it breaks traffic:
         kube-proxy's rules are what a ClusterIP connection actually follows.
@@ -62,7 +64,7 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables ;
         https://github.com/kubernetes/kubernetes/blob/master/pkg/proxy/iptables/proxier.go
     """
-    services = proxied_services(model)
+    services = [s for s in proxied_services(model) if not endpoints_vary_by_node(s)]
     for node, art in sorted(model.node_artifacts.items()):
         if art.iptables is None:
             continue

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.checks.kube_proxy_mode import ProxyMode, node_proxy_mode
 from netsleuth.checks.kube_proxy_rules import (
+    endpoints_vary_by_node,
     expected_destinations,
     ipvs_destinations,
     ipvs_virtual_servers,
@@ -30,7 +31,8 @@ def kpx_stale_ipvs_rules(model: ClusterModel) -> Iterator[Finding]:
         the virtual server exists, and its real servers with weight > 0
         equal the ready endpoints from the EndpointSlices (weight-0 real
         servers are terminating endpoints kube-proxy drains on purpose).
-        Services with ``internalTrafficPolicy: Local`` are skipped.
+        Services with ``internalTrafficPolicy: Local`` or topology-aware routing
+        are skipped (per-node endpoint sets).
 
     Why it breaks traffic:
         IPVS forwards ClusterIP connections to exactly these real servers: a
@@ -53,7 +55,7 @@ def kpx_stale_ipvs_rules(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs ;
         https://github.com/kubernetes/kubernetes/blob/master/pkg/proxy/ipvs/README.md
     """
-    services = proxied_services(model)
+    services = [s for s in proxied_services(model) if not endpoints_vary_by_node(s)]
     for node, art in sorted(model.node_artifacts.items()):
         if not art.ipvs:
             continue

@@ -89,6 +89,10 @@ def lb_service_pending(model: ClusterModel) -> Iterator[Finding]:
             if p.labels.get(k) == v
         }
     )
+    if any("k3s" in n.kubelet_version for n in model.nodes.values()) or any(
+        "svccontroller.k3s.cattle.io/svcname" in p.labels for p in model.pods
+    ):
+        controllers = sorted({*controllers, "k3s ServiceLB"})
     clouds = sorted(
         {
             n.provider_id.split("://", 1)[0]
