@@ -106,11 +106,13 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
             continue
         pa = mode.source
         clients: list[tuple[str, Evidence]] = []
+        first_client: Pod | None = None
         for p in outside:
             if p.key in {s.key for s in servers}:
                 continue
             why = _mentions(p, svc)
             if why:
+                first_client = first_client or p
                 clients.append(
                     (
                         f"pod {p.namespace}/{p.name}",
@@ -184,6 +186,11 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
             seen.setdefault(who, ev)
         names = list(seen)
         pa_ns = pa.meta.namespace or "default"
+        client_arg = (
+            f"-n {first_client.namespace} {first_client.name}"
+            if first_client
+            else "-n <client-ns> <client-pod>"
+        )
         scope = "mesh-wide" if pa_ns == "istio-system" and pa_ns != svc.namespace else f"in {pa_ns}"
         yield finding(
             "MESH903",
@@ -200,7 +207,7 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
             ],
             confirm=(
                 "kubectl get peerauthentication -A",
-                f"kubectl exec -n <client-ns> <client-pod> -- curl -sv http://{svc.name}.{svc.namespace}:"
+                f"kubectl exec {client_arg} -- curl -sv http://{svc.name}.{svc.namespace}:"
                 f"{svc.ports[0].port if svc.ports else 80}/",
                 f"istioctl x describe pod -n {servers[0].namespace} {servers[0].name}",
             ),
