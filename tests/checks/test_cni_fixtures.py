@@ -48,3 +48,15 @@ def test_bad_fixture_fires(rule_id: str) -> None:
 @pytest.mark.parametrize("rule_id", IDS)
 def test_good_fixture_is_silent(rule_id: str) -> None:
     assert run_fixture(rule_id, "good") == []
+
+
+def test_live_source_findings_are_observed() -> None:
+    from dataclasses import replace
+
+    from netsleuth.model.cluster import SourceInfo, SourceKind
+    from netsleuth.model.findings import Confidence
+
+    model = load_offline([str(FIXTURES / "CNI401" / "bad")])
+    live = replace(model, source=SourceInfo(kind=SourceKind.LIVE, context="prod"))
+    (f,) = load_all()["CNI401"].execute(live)
+    assert f.confidence == Confidence.OBSERVED
