@@ -55,11 +55,18 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
     where = (
         f"same node {src_node}" if same else f"{src_node or '?'} → {dst_node or '?'} (cross-node)"
     )
+    if not model.nodes:
+        yield Hop(
+            layer=Layer.NODE,
+            status=Verdict.UNKNOWN,
+            summary="no Nodes in the input (manifests only): node, overlay and MTU hops cannot be checked",
+        )
+        return
     if not nodes or not any(n in model.nodes for n in nodes):
         yield Hop(
             layer=Layer.NODE,
-            status=Verdict.UNKNOWN if not model.nodes else Verdict.OK,
-            summary=f"{where}; nodes not in the input" if not model.nodes else where,
+            status=Verdict.UNKNOWN,
+            summary=f"{where}; the pods' nodes are not in the input",
         )
     elif bad:
         yield Hop(

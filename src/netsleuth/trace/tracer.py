@@ -25,6 +25,7 @@ from netsleuth.errors import QueryError
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Fix, Layer, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
+from netsleuth.policy import has_kube_dns, with_kube_dns
 from netsleuth.trace import dns as dnssim
 from netsleuth.trace.evidence import ev, exec_in, pod_ref, selector_text, slices_cmd, svc_ref
 from netsleuth.trace.query import Target, parse_target
@@ -64,6 +65,13 @@ def trace(
     if port is None:
         port = d.port
     w = _Walk(model=model, protocol=protocol)
+    if not has_kube_dns(model) and not model.pods_by_namespace.get("kube-system"):
+        # Manifests only: nothing of kube-system was given. Assume the standard
+        # CoreDNS (derived, marked so) rather than calling DNS broken.
+        w.model = model = with_kube_dns(model)
+        w.notes.append(
+            "kube-dns is not in the input: a standard CoreDNS (k8s-app=kube-dns in kube-system) is assumed"
+        )
     src_pod = s.pods[0] if s.pods else None
     if s.form == "workload" and s.workload and len(s.pods) > 1:
         w.notes.append(
@@ -476,9 +484,10 @@ def _service_path(w: _Walk, src: Pod, svc: Service, port: int | str | None) -> N
             )
         )
         return
-    kind = (
-        "headless (DNS returns pod IPs, no VIP)" if svc.headless else f"{svc.type} {svc.cluster_ip}"
-    )
+    if svc.headless:
+        kind = "headless (DNS returns pod IPs, no VIP)"
+    else:
+        kind = f"{svc.type} {svc.cluster_ip or '(IP assigned at creation)'}"
     w.add(
         Hop(
             layer=Layer.SERVICE,
