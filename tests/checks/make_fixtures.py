@@ -24,6 +24,7 @@ from fixture_builders import (
     deployment,
     endpoint_slice,
     namespace,
+    network_policy,
     node,
     pod,
     port,
@@ -496,6 +497,221 @@ def _svc210(bad: bool) -> list[Obj]:
             "status": {"loadBalancer": {}},
         },
     ]
+
+
+# --------------------------------------------------------------------------- POL
+
+DNS_PEER = {
+    "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+    "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+}
+DNS_PORTS = [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}]
+
+
+def _frontend_and_cart() -> list[Obj]:
+    return app("cart") + app(
+        "frontend", cluster_ip="10.96.10.20", with_namespace=False, nodes=False
+    )
+
+
+@fixture("POL301")
+def _pol301(bad: bool) -> list[Obj]:
+    objs = _frontend_and_cart()
+    objs += app(
+        "orders",
+        "orders",
+        cluster_ip="10.96.11.10",
+        nodes=False,
+        env={"CART_URL": "http://cart.shop.svc.cluster.local:80/api"},
+    )
+    peers: list[Obj] = [{"podSelector": {"matchLabels": {"app": "frontend"}}}]
+    if not bad:
+        peers.append(
+            {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "orders"}}}
+        )
+    objs.append(
+        network_policy(
+            "allow-frontend",
+            "shop",
+            {"matchLabels": {"app": "cart"}},
+            ingress=[{"from": peers, "ports": [{"protocol": "TCP", "port": 8080}]}],
+        )
+    )
+    return objs
+
+
+@fixture("POL302")
+def _pol302(bad: bool) -> list[Obj]:
+    egress = [] if bad else [{"to": [DNS_PEER], "ports": DNS_PORTS}]
+    return (
+        system()
+        + app("cart", nodes=False)
+        + [
+            network_policy(
+                "default-deny-egress", "shop", {}, egress=egress, policy_types=["Egress"]
+            )
+        ]
+    )
+
+
+@fixture("POL303")
+def _pol303(bad: bool) -> list[Obj]:
+    peer = {"namespaceSelector": {"matchLabels": {"name": "kube-system"}}} if bad else DNS_PEER
+    return (
+        system()
+        + app("cart", nodes=False)
+        + [
+            network_policy(
+                "default-deny-egress",
+                "shop",
+                {},
+                egress=[{"to": [peer], "ports": DNS_PORTS}],
+                policy_types=["Egress"],
+            )
+        ]
+    )
+
+
+@fixture("POL304")
+def _pol304(bad: bool) -> list[Obj]:
+    key = "name" if bad else "kubernetes.io/metadata.name"
+    return app("cart") + [
+        namespace("monitoring"),
+        network_policy(
+            "allow-monitoring",
+            "shop",
+            {"matchLabels": {"app": "cart"}},
+            ingress=[
+                {
+                    "from": [{"namespaceSelector": {"matchLabels": {key: "monitoring"}}}],
+                    "ports": [{"protocol": "TCP", "port": 8080}],
+                }
+            ],
+        ),
+    ]
+
+
+@fixture("POL305")
+def _pol305(bad: bool) -> list[Obj]:
+    return _frontend_and_cart() + [
+        network_policy(
+            "allow-frontend",
+            "shop",
+            {"matchLabels": {"app": "cart"}},
+            ingress=[
+                {
+                    "from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}],
+                    "ports": [{"protocol": "TCP", "port": 80 if bad else 8080}],
+                }
+            ],
+        ),
+    ]
+
+
+def _with_sidecar(objs: list[Obj], app_name: str) -> list[Obj]:
+    proxy = container(
+        "istio-proxy", "docker.io/istio/proxyv2:1.21.0", [port(15090, "http-envoy-prom")]
+    )
+    for o in objs:
+        if o["kind"] == "Pod" and o["metadata"]["name"].startswith(app_name):
+            o["spec"]["containers"].append(proxy)
+            o["status"]["containerStatuses"].append(
+                {
+                    **o["status"]["containerStatuses"][0],
+                    "name": "istio-proxy",
+                    "image": proxy["image"],
+                }
+            )
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == app_name:
+            o["spec"]["template"]["spec"]["containers"].append(proxy)
+    return objs
+
+
+@fixture("POL306")
+def _pol306(bad: bool) -> list[Obj]:
+    objs = _with_sidecar(system() + app("cart", nodes=False), "cart")
+    for o in objs:
+        if o["kind"] == "Namespace" and o["metadata"]["name"] == "shop":
+            o["metadata"]["labels"]["istio-injection"] = "enabled"
+    objs += app(
+        "istiod",
+        "istio-system",
+        labels={"app": "istiod"},
+        cluster_ip="10.96.20.10",
+        nodes=False,
+        ports=[port(15012, "grpc-xds"), port(15017, "https-webhooks")],
+        svc_ports=[svc_port(15012, 15012, "grpc-xds"), svc_port(443, 15017, "https-webhook")],
+    )
+    egress: list[Obj] = [{"to": [DNS_PEER], "ports": DNS_PORTS}]
+    if not bad:
+        egress.append(
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "istio-system"}
+                        },
+                        "podSelector": {"matchLabels": {"app": "istiod"}},
+                    }
+                ],
+                "ports": [{"protocol": "TCP", "port": 15012}],
+            }
+        )
+    objs.append(
+        network_policy("restrict-egress", "shop", {}, egress=egress, policy_types=["Egress"])
+    )
+    return objs
+
+
+@fixture("POL307")
+def _pol307(bad: bool) -> list[Obj]:
+    rules: list[Obj] = [
+        {
+            "from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}],
+            "ports": [{"protocol": "TCP", "port": 8080}],
+        }
+    ]
+    if bad:
+        rules.append({"from": [{"podSelector": {}}]})
+    else:
+        rules.append(
+            {
+                "from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}],
+                "ports": [{"protocol": "TCP", "port": 9090}],
+            }
+        )
+    return _frontend_and_cart() + [
+        network_policy("allow-frontend", "shop", {"matchLabels": {"app": "cart"}}, ingress=rules)
+    ]
+
+
+@fixture("POL308")
+def _pol308(bad: bool) -> list[Obj]:
+    policy = network_policy(
+        "allow-frontend",
+        "shop",
+        {"matchLabels": {"app": "cart"}},
+        ingress=[
+            {
+                "from": [{"podSelector": {"matchLabels": {"app": "frontend"}}}],
+                "ports": [{"protocol": "TCP", "port": 8080}],
+            }
+        ],
+    )
+    if bad:
+        flannel = daemonset(
+            "kube-flannel-ds",
+            "kube-flannel",
+            {"app": "flannel"},
+            [container("kube-flannel", "docker.io/flannel/flannel:v0.24.2")],
+            desired=len(NODES),
+        )
+        return [*_frontend_and_cart(), namespace("kube-flannel"), flannel, policy]
+    # the same cluster with Calico enforcing policy (system() runs calico-node)
+    apps = app("cart", nodes=False) + app(
+        "frontend", cluster_ip="10.96.10.20", with_namespace=False, nodes=False
+    )
+    return [*system(), *apps, policy]
 
 
 def dump(objs: list[Obj]) -> str:

@@ -22,7 +22,7 @@ from netsleuth.model.objects import Meta, Namespace, Service
 
 
 def _check(
-    id_: str, needs: Needs = Needs(), run: object = None, takes_config: bool = False
+    id_: str, needs: Needs | None = None, run: object = None, takes_config: bool = False
 ) -> Check:
     def nothing(*_args: object) -> Iterator[Finding]:
         return iter(())

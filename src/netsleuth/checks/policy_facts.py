@@ -1,0 +1,274 @@
+"""Facts the policy lints share: where cluster DNS is, who calls which Service.
+
+Policy lints ask "does this policy block traffic that exists?". Traffic that
+exists is inferred from the input, never guessed:
+
+- DNS: every pod with cluster DNS (``ClusterFirst``) sends queries to the
+  CoreDNS pods (derived ones when the input has none, see
+  :func:`netsleuth.policy.with_kube_dns`).
+- Service clients: pods whose env values, args or command name a Service
+  (``http://cart.shop.svc.cluster.local:8080``, ``cart.shop:8080``, or a
+  bare ``cart`` URL host in the same namespace); one pod per workload is read.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.objects import NetworkPolicy, Pod, PolicyPeer, PolicyRule
+from netsleuth.policy import (
+    Direction,
+    PodEndpoint,
+    evaluate_direction,
+    has_kube_dns,
+    policies_selecting,
+    with_kube_dns,
+)
+
+KUBE_DNS_NAMESPACE = "kube-system"
+DNS_PORTS = (53, 5353)
+
+_URL_HOST = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/\s]*@)?([A-Za-z0-9.-]+)")
+_HOST_PORT = re.compile(r"^(?:--?[A-Za-z0-9-]+=)?([a-z0-9][a-z0-9.-]*):(\d{1,5})/?$")
+
+
+def dns_model(model: ClusterModel) -> tuple[ClusterModel, list[Pod]]:
+    """The model with a derived kube-dns when the input has none, and the CoreDNS pods in it."""
+    m = model if has_kube_dns(model) else with_kube_dns(model)
+    pods = list(m.label_index.get(KUBE_DNS_NAMESPACE, {}).get("k8s-app", {}).get("kube-dns", ()))
+    return m, pods
+
+
+def dns_container_port(pod: Pod, protocol: str) -> int:
+    """The port CoreDNS listens on for ``protocol`` (what a policy must allow after DNAT)."""
+    for cp in pod.spec.all_ports():
+        if cp.protocol == protocol and (
+            cp.name in ("dns", "dns-tcp") or cp.container_port in DNS_PORTS
+        ):
+            return cp.container_port
+    return 53
+
+
+def uses_cluster_dns(pod: Pod) -> bool:
+    policy = pod.spec.dns_policy or "ClusterFirst"
+    if pod.spec.host_network:
+        return policy == "ClusterFirstWithHostNet"
+    return policy in ("ClusterFirst", "ClusterFirstWithHostNet")
+
+
+def isolating(model: ClusterModel, pod: Pod, direction: Direction) -> tuple[NetworkPolicy, ...]:
+    return policies_selecting(model, pod, direction)
+
+
+def _hosts(values: Iterable[str]) -> Iterable[tuple[str, int | None]]:
+    for value in values:
+        for token in value.split():
+            m = _URL_HOST.search(token)
+            if m:
+                rest = token[m.end() :]
+                port = (
+                    int(rest[1:].split("/")[0])
+                    if rest.startswith(":") and rest[1:].split("/")[0].isdigit()
+                    else None
+                )
+                yield m.group(1).lower().rstrip("."), port
+                continue
+            hp = _HOST_PORT.match(token)
+            if hp:
+                yield hp.group(1).rstrip("."), int(hp.group(2))
+
+
+def service_clients(
+    model: ClusterModel, cluster_domain: str = "cluster.local"
+) -> dict[tuple[str, str], list[tuple[Pod, int | None]]]:
+    """(namespace, service) -> [(client pod, port named in the reference)]; one pod per workload."""
+    out: dict[tuple[str, str], list[tuple[Pod, int | None]]] = defaultdict(list)
+    seen_owner: set[object] = set()
+    for pod in model.pods:
+        owner = model.owner(pod)
+        if owner in seen_owner:
+            continue
+        seen_owner.add(owner)
+        values: list[str] = []
+        for c in pod.spec.containers:
+            values += [v for _, v in c.env if v]
+            values += list(c.args) + list(c.command)
+        if not values:
+            continue
+        for host, port in _hosts(values):
+            parts = host.split(".")
+            if host.endswith(f".svc.{cluster_domain}") or host.endswith(".svc"):
+                key = (parts[1], parts[0]) if len(parts) >= 3 else None
+            elif len(parts) == 2 and parts[1] in model.namespaces:
+                key = (parts[1], parts[0])
+            elif len(parts) == 1:
+                key = (pod.namespace, parts[0])
+            else:
+                key = None
+            if key is None or model.service(*key) is None:
+                continue
+            if all(p is not pod for p, _ in out[key]):
+                out[key].append((pod, port))
+    return dict(out)
+
+
+# --------------------------------------------------------------------------- DNS egress
+
+
+@dataclass(frozen=True, slots=True)
+class DnsEgressGap:
+    """Pods of one namespace, isolated for egress by the same policies, whose DNS is not fully allowed."""
+
+    namespace: str
+    policies: tuple[NetworkPolicy, ...]
+    pods: tuple[Pod, ...]
+    udp_allowed: bool
+    tcp_allowed: bool
+    attempts: tuple[tuple[NetworkPolicy, int], ...]
+    """(policy, egress rule index) of rules that look meant for DNS."""
+    reasons: tuple[str, ...]
+    coredns: Pod
+    udp_port: int
+    tcp_port: int
+
+
+def _rule_aims_at_dns(policy: NetworkPolicy, index: int) -> bool:
+    rule = policy.egress[index]
+    for p in rule.ports:
+        if p.port in DNS_PORTS or (
+            isinstance(p.port, str) and p.port in ("dns", "dns-tcp", "53", "5353")
+        ):
+            return True
+        if p.end_port is not None and isinstance(p.port, int) and p.port <= 53 <= p.end_port:
+            return True
+    for peer in rule.peers:
+        for sel in (peer.namespace_selector, peer.pod_selector):
+            if sel is None:
+                continue
+            text = sel.describe()
+            if "kube-system" in text or "kube-dns" in text or "coredns" in text:
+                return True
+    return False
+
+
+def dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:
+    """Egress-isolated pods using cluster DNS that cannot reach CoreDNS on UDP and TCP."""
+    if not model.network_policies:
+        return []
+    m, dns_pods = dns_model(model)
+    if not dns_pods:
+        return []
+    target = dns_pods[0]
+    udp_port, tcp_port = dns_container_port(target, "UDP"), dns_container_port(target, "TCP")
+    dst = PodEndpoint(target)
+    verdicts: dict[
+        tuple[str, frozenset[tuple[str, str]]], tuple[bool, bool, tuple[str, ...]] | None
+    ] = {}
+    groups: dict[tuple[str, tuple[str, ...]], list[Pod]] = defaultdict(list)
+    group_policies: dict[tuple[str, tuple[str, ...]], tuple[NetworkPolicy, ...]] = {}
+    group_verdict: dict[tuple[str, tuple[str, ...]], tuple[bool, bool, tuple[str, ...]]] = {}
+    dns_keys = {p.key for p in dns_pods}
+    for ns, policies in m.policies_by_namespace.items():
+        if not any(p.affects_egress for p in policies):
+            continue
+        for pod in m.pods_by_namespace.get(ns, ()):
+            if pod.key in dns_keys or not uses_cluster_dns(pod) or pod.host_network:
+                continue
+            key = (ns, frozenset(pod.labels.items()))
+            if key not in verdicts:
+                selecting = policies_selecting(m, pod, Direction.EGRESS)
+                if not selecting:
+                    verdicts[key] = None
+                else:
+                    src = PodEndpoint(pod)
+                    du = evaluate_direction(m, Direction.EGRESS, src, dst, "UDP", udp_port)
+                    dt = evaluate_direction(m, Direction.EGRESS, src, dst, "TCP", tcp_port)
+                    reasons = tuple(
+                        dict.fromkeys(miss.describe() for miss in (*du.misses, *dt.misses))
+                    )
+                    verdicts[key] = (
+                        (du.allowed, dt.allowed, reasons)
+                        if not (du.allowed and dt.allowed)
+                        else None
+                    )
+                    if verdicts[key] is not None:
+                        gkey = (ns, tuple(sorted(p.name for p in selecting)))
+                        group_policies[gkey] = selecting
+                        group_verdict[gkey] = verdicts[key]  # type: ignore[assignment]
+            v = verdicts[key]
+            if v is None:
+                continue
+            selecting_names = tuple(
+                sorted(p.name for p in policies_selecting(m, pod, Direction.EGRESS))
+            )
+            gkey = (ns, selecting_names)
+            groups[gkey].append(pod)
+            if gkey not in group_verdict:
+                group_policies[gkey] = policies_selecting(m, pod, Direction.EGRESS)
+                group_verdict[gkey] = v
+    out = []
+    for gkey, pods in sorted(groups.items()):
+        pols = group_policies[gkey]
+        udp_ok, tcp_ok, reasons = group_verdict[gkey]
+        attempts = tuple(
+            (p, i) for p in pols for i in range(len(p.egress)) if _rule_aims_at_dns(p, i)
+        )
+        out.append(
+            DnsEgressGap(
+                gkey[0],
+                pols,
+                tuple(pods),
+                udp_ok,
+                tcp_ok,
+                attempts,
+                reasons,
+                target,
+                udp_port,
+                tcp_port,
+            )
+        )
+    return out
+
+
+DNS_EGRESS_PATCH = """egress:
+- to:
+  - namespaceSelector:
+      matchLabels:
+        kubernetes.io/metadata.name: kube-system
+    podSelector:
+      matchLabels:
+        k8s-app: kube-dns
+  ports:
+  - {protocol: UDP, port: 53}
+  - {protocol: TCP, port: 53}"""
+
+
+def describe_peer(peer: PolicyPeer) -> str:
+    parts = []
+    if peer.namespace_selector is not None:
+        parts.append(f"namespaceSelector {peer.namespace_selector.describe()}")
+    if peer.pod_selector is not None:
+        parts.append(f"podSelector {peer.pod_selector.describe()}")
+    if peer.ip_block is not None:
+        parts.append(
+            f"ipBlock {peer.ip_block.cidr}"
+            + (f" except {','.join(peer.ip_block.except_)}" if peer.ip_block.except_ else "")
+        )
+    return " AND ".join(parts) or "<empty peer>"
+
+
+def describe_rule(rule: PolicyRule) -> str:
+    """``[peer; peer] ports [53/UDP, 53/TCP]`` in one line."""
+    peers = "; ".join(describe_peer(p) for p in rule.peers) or "any peer"
+    ports = (
+        ", ".join(
+            f"{p.port if p.port is not None else 'all'}{'-' + str(p.end_port) if p.end_port else ''}/{p.protocol}"
+            for p in rule.ports
+        )
+        or "all ports"
+    )
+    return f"[{peers}] ports [{ports}]"
