@@ -575,7 +575,8 @@ def _pol303(bad: bool) -> list[Obj]:
 @fixture("POL304")
 def _pol304(bad: bool) -> list[Obj]:
     key = "name" if bad else "kubernetes.io/metadata.name"
-    return app("cart") + [
+    return [
+        *app("cart"),
         namespace("monitoring"),
         network_policy(
             "allow-monitoring",
@@ -593,7 +594,8 @@ def _pol304(bad: bool) -> list[Obj]:
 
 @fixture("POL305")
 def _pol305(bad: bool) -> list[Obj]:
-    return _frontend_and_cart() + [
+    return [
+        *_frontend_and_cart(),
         network_policy(
             "allow-frontend",
             "shop",
@@ -680,8 +682,9 @@ def _pol307(bad: bool) -> list[Obj]:
                 "ports": [{"protocol": "TCP", "port": 9090}],
             }
         )
-    return _frontend_and_cart() + [
-        network_policy("allow-frontend", "shop", {"matchLabels": {"app": "cart"}}, ingress=rules)
+    return [
+        *_frontend_and_cart(),
+        network_policy("allow-frontend", "shop", {"matchLabels": {"app": "cart"}}, ingress=rules),
     ]
 
 

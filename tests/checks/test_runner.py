@@ -32,7 +32,7 @@ def _check(
         name="t",
         layer=Layer.DNS,
         severity=Severity.WARNING,
-        needs=needs,
+        needs=needs or Needs(),
         run=run or nothing,
         doc="t",
         module="tests",
