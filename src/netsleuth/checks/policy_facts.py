@@ -155,8 +155,23 @@ def _rule_aims_at_dns(policy: NetworkPolicy, index: int) -> bool:
     return False
 
 
+_GAPS_CACHE: list[tuple[ClusterModel, list[DnsEgressGap]]] = []
+
+
 def dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:
-    """Egress-isolated pods using cluster DNS that cannot reach CoreDNS on UDP and TCP."""
+    """Egress-isolated pods using cluster DNS that cannot reach CoreDNS on UDP and TCP.
+
+    POL302 and POL303 both read it; the last model's answer is kept (the
+    model is frozen, so identity is enough) so a scan computes it once.
+    """
+    if _GAPS_CACHE and _GAPS_CACHE[0][0] is model:
+        return _GAPS_CACHE[0][1]
+    gaps = _dns_egress_gaps(model)
+    _GAPS_CACHE[:] = [(model, gaps)]
+    return gaps
+
+
+def _dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:
     if not model.network_policies:
         return []
     m, dns_pods = dns_model(model)

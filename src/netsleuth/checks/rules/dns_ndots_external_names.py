@@ -135,8 +135,8 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
     """
     seen: set[tuple[str, str | None, str]] = set()
     for pod in model.pods:
-        kind, wmeta = workload_subject(model, pod)
-        key = (kind, wmeta.namespace, wmeta.name)
+        owner = model.owner(pod)
+        key = (owner.kind, owner.namespace, owner.name)
         if key in seen:
             continue
         seen.add(key)
@@ -150,6 +150,10 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         ]
         if not hosts:
             continue
+        kind, wmeta = workload_subject(model, pod)
+        if (kind, wmeta.namespace, wmeta.name) in seen:
+            continue  # two ReplicaSets of one Deployment
+        seen.add((kind, wmeta.namespace, wmeta.name))
         per = res.queries_for(hosts[0])
         shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
         yield finding(

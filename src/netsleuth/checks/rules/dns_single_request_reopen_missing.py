@@ -84,8 +84,8 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
         return
     seen: set[tuple[str, str | None, str]] = set()
     for pod in model.pods:
-        kind, wmeta = workload_subject(model, pod)
-        key = (kind, wmeta.namespace, wmeta.name)
+        owner = model.owner(pod)
+        key = (owner.kind, owner.namespace, owner.name)
         if key in seen:
             continue
         if pod.node_name is not None and pod.node_name not in old_nodes:
@@ -100,6 +100,10 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
         if pod.namespace == "kube-system":
             continue  # system add-ons are the provider's to configure
         seen.add(key)
+        kind, wmeta = workload_subject(model, pod)
+        if (kind, wmeta.namespace, wmeta.name) in seen:
+            continue  # two ReplicaSets of one Deployment
+        seen.add((kind, wmeta.namespace, wmeta.name))
         node = old_nodes.get(pod.node_name or "") or next(iter(old_nodes.values()))
         yield finding(
             "DNS114",
