@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.inventory.detect import detect_cni
+from netsleuth.checks.cni_detect import detect_cni
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
@@ -57,12 +57,14 @@ def policies_not_enforced(model: ClusterModel) -> Iterator[Finding]:
     """
     if not model.network_policies:
         return
-    cnis = set(detect_cni(model))
+    infos = detect_cni(model)
+    cnis = {i.name for i in infos}
     if not (cnis & NON_ENFORCING) or (cnis & ENFORCING):
         return
-    ds = next((w for w in model.workloads if w.kind == "DaemonSet" and "flannel" in w.name), None)
+    flannel = next(i for i in infos if i.name in NON_ENFORCING)
+    ds = flannel.daemonset
     if ds is None:
-        return
+        return  # seen only in ConfigMaps or node files: too weak to call every policy dead
     namespaces = sorted({p.namespace for p in model.network_policies})
     yield finding(
         "POL308",
@@ -73,8 +75,8 @@ def policies_not_enforced(model: ClusterModel) -> Iterator[Finding]:
         + (f" and {len(namespaces) - 5} more namespaces" if len(namespaces) > 5 else "")
         + ") are not enforced: the CNI is plain Flannel, which does not implement NetworkPolicy.",
         evidence=[
-            Evidence(ref("DaemonSet", ds.meta), "CNI", "flannel"),
-            Evidence("NetworkPolicy", "count", str(len(model.network_policies))),
+            Evidence(ref("DaemonSet", ds.meta), "detected CNI", f"flannel ({flannel.evidence})"),
+            Evidence("NetworkPolicy", "count (cluster-wide)", str(len(model.network_policies))),
         ],
         confirm=("kubectl get ds -A | grep -Ei 'flannel|calico|cilium|antrea|weave|kube-router'",),
         fix=Fix(
