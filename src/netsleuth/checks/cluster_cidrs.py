@@ -51,7 +51,11 @@ def overlaps(a: IPNetwork, b: IPNetwork) -> bool:
     >>> overlaps(ipaddress.ip_network("10.96.0.0/12"), ipaddress.ip_network("10.244.0.0/16"))
     False
     """
-    return a.version == b.version and a.overlaps(b)  # type: ignore[arg-type]
+    if isinstance(a, ipaddress.IPv4Network) and isinstance(b, ipaddress.IPv4Network):
+        return a.overlaps(b)
+    if isinstance(a, ipaddress.IPv6Network) and isinstance(b, ipaddress.IPv6Network):
+        return a.overlaps(b)
+    return False
 
 
 def _flag_values(model: ClusterModel, component: str, flag: str) -> list[Range]:

@@ -21,7 +21,7 @@ PREFIX_SIZE = 16
 
 def _int(v: str | None) -> int | None:
     try:
-        return int(v) if v not in (None, "") else None  # type: ignore[arg-type]
+        return int(v) if v else None
     except ValueError:
         return None
 
