@@ -34,6 +34,8 @@ class Meaning:
     family: str
     """Rule ID prefix whose checks can report it (``ING8``, ``POL``)."""
     matches: Callable[[Finding], bool]
+    same_detail: Callable[[str, Finding], bool] = lambda _msg, _f: True
+    """Given popeye's message, does our finding name the same detail (which selector)?"""
 
 
 def _rule(rule_id: str, *words: str) -> Callable[[Finding], bool]:
@@ -49,8 +51,24 @@ def _policy_selects_nothing(f: Finding) -> bool:
     )
 
 
+_SELECTOR = re.compile(r"selector: (\S+)")
+
+
+def _names_the_selector(popeye_message: str, f: Finding) -> bool:
+    """Our finding names the same selector, by its label value (popeye renders ``app=p2``
+    or ``app-In-ns-bozo``; we render ``app=p2`` / ``app in (ns-bozo)``)."""
+    m = _SELECTOR.search(popeye_message)
+    if m is None:
+        return True
+    value = re.split(r"=|-In-|-NotIn-", m.group(1))[-1]
+    return re.search(rf"(?<![\w-]){re.escape(value)}(?![\w-])", f.message) is not None
+
+
 SELECTS_NOTHING = Meaning(
-    "NetworkPolicy selector matches no pod/namespace", "POL", _policy_selects_nothing
+    "NetworkPolicy selector matches no pod/namespace",
+    "POL",
+    _policy_selects_nothing,
+    _names_the_selector,
 )
 ING_SERVICE_MISSING = Meaning(
     "Ingress backend Service does not exist", "ING8", _rule("ING802", "does not exist")
@@ -86,6 +104,14 @@ ROUTE_PORT_MISSING = Meaning(
 CLASSIFY: list[tuple[str, str, str, Meaning | str]] = [
     ("NetworkPolicy", "POP-1200", "", SELECTS_NOTHING),
     ("NetworkPolicy", "POP-1201", "", SELECTS_NOTHING),
+    (
+        "NetworkPolicy",
+        "POP-1202",
+        "app=pod-bozo",
+        "judged a duplicate: np3's peer is namespaceSelector app In (ns-bozo) AND podSelector "
+        "app=pod-bozo; with no namespace matching, the peer matches nothing whatever its podSelector, "
+        "and we report the peer once, by its namespaceSelector (scored as POP-1201)",
+    ),
     ("NetworkPolicy", "POP-1202", "", SELECTS_NOTHING),
     ("NetworkPolicy", "POP-1208", "", SELECTS_NOTHING),
     (
@@ -255,7 +281,9 @@ def test_popeye_case(case_id: str, corpus_dir: Path) -> None:
             hits = [
                 f
                 for f in result.findings
-                if _subject_matches(f, linter, exp["object"]) and outcome.matches(f)
+                if _subject_matches(f, linter, exp["object"])
+                and outcome.matches(f)
+                and outcome.same_detail(str(issue["message"]), f)
             ]
             if not hits:
                 missing += 1
@@ -319,7 +347,9 @@ def test_popeye_tally(corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> N
                 else:
                     scored += 1
                     matched += any(
-                        _subject_matches(f, linter, exp["object"]) and outcome.matches(f)
+                        _subject_matches(f, linter, exp["object"])
+                        and outcome.matches(f)
+                        and outcome.same_detail(str(issue["message"]), f)
                         for f in result.findings
                     )
     with capsys.disabled():
@@ -328,3 +358,23 @@ def test_popeye_tally(corpus_dir: Path, capsys: pytest.CaptureFixture[str]) -> N
             f"{excluded} out of scope / judged wrong (reasons in CLASSIFY); {pending} await an unregistered rule family"
         )
     assert matched == scored
+
+
+def test_selector_detail_must_name_the_same_selector() -> None:
+    from netsleuth.model.findings import Confidence, Layer, Severity, Subject
+
+    f = Finding(
+        rule_id="POL304",
+        layer=Layer.POLICY_INGRESS,
+        severity=Severity.WARNING,
+        confidence=Confidence.INFERRED,
+        subject=Subject("NetworkPolicy", "default", "np3"),
+        message="spec.ingress[0].from[1].namespaceSelector app in (ns-bozo) matches no namespace",
+    )
+    assert _names_the_selector(
+        "[POP-1201] No namespaces match ingress namespace selector: app-In-ns-bozo", f
+    )
+    assert not _names_the_selector("[POP-1202] No pods match ingress pod selector: app=pod-bozo", f)
+    assert not _names_the_selector(
+        "[POP-1208] No pods match egress pod selector: app=ns in namespace: x", f
+    )
