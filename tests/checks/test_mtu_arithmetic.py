@@ -188,3 +188,15 @@ def test_cilium_mtu_is_the_underlay_and_must_not_exceed_the_nic() -> None:
     jumbo = _cilium_model("9001", **{"worker-1": _art("worker-1", _cilium_links(1500))})
     (msg,) = _run("MTU501", jumbo)
     assert "pod MTU 8951 exceeds 1450" in msg
+
+
+def test_calico_vxlan_node_with_a_leftover_tunl0() -> None:
+    """tunl0 exists wherever the ipip module is loaded; the VXLAN device decides the overhead."""
+    links = (
+        LinkInfo(name="eth0", mtu=1500),
+        LinkInfo(name="tunl0", mtu=1480, kind="ipip"),
+        LinkInfo(name="vxlan.calico", mtu=1450, kind="vxlan"),
+        LinkInfo(name="cali12ab34cd", mtu=1480, kind="veth"),  # pods left at the IP-in-IP figure
+    )
+    (msg,) = _run("MTU501", _model(**{"worker-1": _art("worker-1", links)}))
+    assert "pod MTU 1480 exceeds 1450" in msg and "vxlan" in msg

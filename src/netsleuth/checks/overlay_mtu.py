@@ -184,6 +184,21 @@ class NodeMtu:
 _DEVICE_MTU_UNRELIABLE = ("cilium_",)
 
 
+def _pick_tunnel(
+    tunnels: list[tuple[str, str, int | None]], configured: str | None
+) -> tuple[str, str, int | None]:
+    """The tunnel the CNI uses when a node shows several: the one matching the CNI's
+    configured encapsulation, else one other than ``tunl0`` (the kernel creates
+    ``tunl0`` whenever the ipip module is loaded, whether or not IP-in-IP is used)."""
+    for t in tunnels:
+        if configured is not None and t[1] == configured:
+            return t
+    for t in tunnels:
+        if not t[0].startswith("tunl0"):
+            return t
+    return tunnels[0]
+
+
 def node_mtus(model: object) -> list[NodeMtu]:
     """Per-node MTU facts for nodes with ``ip -d link`` output.
 
@@ -206,7 +221,7 @@ def node_mtus(model: object) -> list[NodeMtu]:
         encap: str | None = None
         source: str | None = None
         if tunnels:
-            dev, encap, _ = tunnels[0]
+            dev, encap, _ = _pick_tunnel(tunnels, cni.encapsulation if cni else None)
             source = f"node {name} device {dev}"
         elif cni is not None and cni.encapsulation is not None:
             encap, source = cni.encapsulation, cni.encapsulation_source
