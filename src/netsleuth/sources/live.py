@@ -480,7 +480,7 @@ class _Page:
 class _Done:
     job: _Job
     outcome: str
-    """ok, forbidden, failed, absent"""
+    """ok, forbidden, failed, or incomplete (already reported by the worker)"""
     detail: str = ""
     attempts: int = 1
 
@@ -1044,6 +1044,10 @@ class _Collector:
                     tally.per_namespace = True
                     for ns in self.namespaces:
                         self._submit(tally, ns)
+        elif done.outcome == "incomplete":
+            # The worker reported it (a WARNING); an incomplete list is still
+            # not to be trusted by analyses that need all of it.
+            self.src._failed.add(tally.spec.name)
         elif done.outcome == "failed":
             where = f" in namespace {job.namespace}" if job.namespace else ""
             tally.failures.append(f"{done.detail}{where}")
@@ -1164,7 +1168,7 @@ class _Collector:
                             affects=spec.affects,
                         )
                     )
-                    return _Done(job, "failed", "continue token expired twice", attempts)
+                    return _Done(job, "incomplete", "continue token expired twice", attempts)
                 restarted = True
                 token = ""
                 continue
