@@ -206,3 +206,25 @@ def test_write_docs(tmp_path: Path) -> None:
     assert result.exit_code == 0
     assert (tmp_path / "README.md").exists() and (tmp_path / "DNS101.md").exists()
     assert len(list(tmp_path.glob("*.md"))) == len(load_all()) + 1
+
+
+def test_progress_bar_runs_the_same_checks() -> None:
+    from netsleuth.cli.commands.scan import scan_model
+
+    model = load_offline([str(FIXTURES / "SVC203" / "bad")])
+    quiet, _ = scan_model(model, select=("SVC",))
+    drawn, _ = scan_model(model, select=("SVC",), progress=True)
+    assert quiet == drawn
+
+
+@pytest.mark.parametrize("rule_id", ["DNS103", "SVC201", "POL302"])
+def test_live_input_is_observed(rule_id: str) -> None:
+    import dataclasses
+
+    from netsleuth.model.cluster import SourceInfo, SourceKind
+    from netsleuth.model.findings import Confidence
+
+    offline = load_offline([str(FIXTURES / rule_id / "bad")])
+    live = dataclasses.replace(offline, source=SourceInfo(kind=SourceKind.LIVE))
+    [f] = [f for f in run_checks(live, [load_all()[rule_id]]).findings]
+    assert f.confidence is Confidence.OBSERVED
