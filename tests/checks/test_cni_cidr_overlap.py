@@ -103,3 +103,10 @@ def test_clusterips_stand_in_when_no_service_cidr_is_visible() -> None:
     no_apiserver = replace(base, pods=(), pods_by_namespace={})
     msgs = _run(no_apiserver)
     assert any("contains 2 ClusterIP(s) (10.96.0.1, 10.96.0.10)" in m for m in msgs)
+
+
+def test_flannel_network_is_the_cluster_pod_cidr() -> None:
+    """10.244.5.0/24 is in flannel's Network 10.244.0.0/16 though no node has it yet."""
+    model = _model("CNI405/good")
+    msgs = [m for m in _run(model, extra_cidrs=("10.244.5.0/24",)) if "--extra-cidrs" in m]
+    assert len(msgs) == 1 and "10.244.0.0/16" in msgs[0]

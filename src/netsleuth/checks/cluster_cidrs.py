@@ -115,10 +115,47 @@ def service_cidrs(model: ClusterModel, configured: str | None = None) -> list[Ra
 
 
 def cluster_pod_cidrs(model: ClusterModel) -> list[Range]:
-    """The cluster-wide pod CIDR(s), when visible."""
-    return _flag_values(model, "kube-controller-manager", "--cluster-cidr") or _kubeadm(
-        model, "podSubnet"
-    )
+    """The cluster-wide pod CIDR(s), when visible: kube-controller-manager's
+    ``--cluster-cidr``, kubeadm's ``podSubnet``, else the CNI's own pool (calico-node
+    ``CALICO_IPV4POOL_CIDR``, flannel ``net-conf.json`` ``Network``, cilium-config
+    ``cluster-pool-ipv4-cidr``)."""
+    found = _flag_values(model, "kube-controller-manager", "--cluster-cidr")
+    return found or _kubeadm(model, "podSubnet") or _cni_pools(model)
+
+
+_FLANNEL_NETWORK = re.compile(r'"Network"\s*:\s*"([^"]+)"')
+
+
+def _cni_pools(model: ClusterModel) -> list[Range]:
+    out: list[Range] = []
+    for w in model.workloads:
+        if w.kind != "DaemonSet" or w.name != "calico-node" or w.template is None:
+            continue
+        for c in w.template.spec.containers:
+            for k, v in c.env:
+                net = (
+                    parse_network(v)
+                    if k in ("CALICO_IPV4POOL_CIDR", "CALICO_IPV6POOL_CIDR")
+                    else None
+                )
+                if net is not None:
+                    out.append(
+                        Range(network=net, source=f"DaemonSet/{w.namespace}/{w.name} env {k}")
+                    )
+    for cm in model.config_maps:
+        where = f"ConfigMap/{cm.meta.namespace}/{cm.meta.name}"
+        if cm.meta.name == "kube-flannel-cfg" and "net-conf.json" in cm.data:
+            m = _FLANNEL_NETWORK.search(cm.data["net-conf.json"])
+            net = parse_network(m.group(1)) if m else None
+            if net is not None:
+                out.append(Range(network=net, source=f"{where} net-conf.json Network"))
+        if cm.meta.name == "cilium-config":
+            for key in ("cluster-pool-ipv4-cidr", "cluster-pool-ipv6-cidr"):
+                for part in cm.data.get(key, "").replace(",", " ").split():
+                    net = parse_network(part)
+                    if net is not None:
+                        out.append(Range(network=net, source=f"{where} {key}"))
+    return out
 
 
 def node_pod_cidrs(model: ClusterModel) -> list[tuple[str, Range]]:
