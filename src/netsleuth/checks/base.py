@@ -153,9 +153,14 @@ class Check:
         return self.doc.strip().split("\n", 1)[0].strip()
 
     def section(self, name: str) -> str:
-        """The text of one docstring section (``What it checks`` …), dedented."""
+        """The text of one docstring section (``What it checks`` …), dedented.
+
+        Text on the header line itself (``What it checks: the root block…``)
+        starts the section; the indented lines after it are dedented on their own.
+        """
         lines = self.doc.strip().split("\n")
-        out: list[str] = []
+        first: list[str] = []
+        rest: list[str] = []
         inside = False
         for line in lines:
             stripped = line.strip()
@@ -165,13 +170,17 @@ class Check:
                     break
                 inside = header == name
                 if inside:
-                    rest = stripped[len(header) + 1 :].strip()
-                    if rest:
-                        out.append(rest)
+                    text = stripped[len(header) + 1 :].strip()
+                    if text:
+                        first.append(text)
                 continue
             if inside:
-                out.append(line)
-        return textwrap.dedent("\n".join(out)).strip()
+                rest.append(line)
+        body = textwrap.dedent("\n".join(rest)).strip("\n")
+        if first and body:
+            # a paragraph begun on the header line continues on the dedented lines
+            return (first[0] + "\n" + body).strip()
+        return (first[0] if first else body).strip()
 
 
 @dataclass(frozen=True, slots=True)

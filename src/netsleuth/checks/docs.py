@@ -10,6 +10,7 @@ pages in ``docs/checks/`` are stale.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from pathlib import Path
 
@@ -22,11 +23,21 @@ _CODE_SECTIONS = {"Confirm live"}
 
 
 def _section_markdown(name: str, body: str) -> str:
+    if name == "References":
+        return "\n".join(
+            f"- <{ln.strip()}>" if ln.strip().startswith("http") else ln for ln in body.splitlines()
+        )
     if name in _CODE_SECTIONS and body and "```" not in body:
         return f"```sh\n{body}\n```"
-    if name == "Example" and body and "```" not in body:
-        return f"```yaml\n{body}\n```" if ":" in body.splitlines()[0] else body
-    return body
+    if name == "Example" and body and "```" not in body and "``" not in body:
+        # examples are manifests (YAML) or terminal sessions; both keep their line breaks
+        first = body.splitlines()[0].lstrip()
+        yamlish = first.startswith(("-", "#", "kind:", "apiVersion:")) or re.match(
+            r"^[\w.-]+:(\s|$)", first
+        )
+        return f"```{'yaml' if yamlish else 'text'}\n{body}\n```"
+    body = body.replace("``", "`")  # reST literals in docstrings -> Markdown code spans
+    return body[:1].upper() + body[1:]
 
 
 def check_markdown(check: Check) -> str:
