@@ -17,7 +17,8 @@ def nodelocal_dns_not_on_every_node(model: ClusterModel) -> Iterator[Finding]:
     """NodeLocal DNSCache is installed but not running and ready on every node.
 
     What it checks: the `node-local-dns` DaemonSet's pods against the
-    nodes: nodes with no Ready node-local-dns pod. Without pods in the
+    nodes: Ready nodes matching its nodeSelector with no Ready
+    node-local-dns pod. Without pods in the
     input, the DaemonSet status (numberReady versus desiredNumberScheduled,
     and desiredNumberScheduled versus the nodes listed).
 
@@ -58,24 +59,34 @@ def nodelocal_dns_not_on_every_node(model: ClusterModel) -> Iterator[Finding]:
     evidence: list[Evidence] = []
     if pods and model.nodes:
         ready_nodes = {p.node_name for p in pods if p.ready and p.node_name}
-        missing = sorted(n for n in model.nodes if n not in ready_nodes)
+        # Nodes the DaemonSet should run on: Ready, matching its nodeSelector
+        # (a linux-only cache has no pod on Windows nodes by design).
+        selector = ds.template.spec.node_selector if ds.template is not None else {}
+        eligible = [
+            n
+            for n, node in model.nodes.items()
+            if node.ready is not False
+            and all(node.meta.labels.get(k) == v for k, v in selector.items())
+        ]
+        missing = sorted(n for n in eligible if n not in ready_nodes)
         if not missing:
             return
         shown = ", ".join(missing[:5]) + (
             f" and {len(missing) - 5} more" if len(missing) > 5 else ""
         )
-        detail = f"{len(missing)}/{len(model.nodes)} node(s) without a ready cache pod: {shown}"
+        detail = f"{len(missing)}/{len(eligible)} node(s) without a ready cache pod: {shown}"
         evidence.append(
             Evidence(
                 ref("DaemonSet", ds.meta),
                 "pods ready on nodes",
-                f"{len(ready_nodes)}/{len(model.nodes)}",
+                f"{len(ready_nodes)}/{len(eligible)}",
             )
         )
     elif ds.has_status and ds.desired_scheduled is not None:
         ready = ds.number_ready or 0
         desired = ds.desired_scheduled
-        short_nodes = len(model.nodes) - desired if model.nodes else 0
+        no_selector = ds.template is None or not ds.template.spec.node_selector
+        short_nodes = len(model.nodes) - desired if model.nodes and no_selector else 0
         if ready >= desired and short_nodes <= 0:
             return
         parts = []
