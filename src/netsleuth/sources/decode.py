@@ -74,6 +74,8 @@ from netsleuth.model.objects import Condition as Cond
 from netsleuth.model.problems import Level, LoadProblem, Origin
 from netsleuth.model.selectors import LabelSelector, Operator, Requirement
 from netsleuth.sources.base import RawObject
+from netsleuth.sources.decode_fast import FAST, Bail
+from netsleuth.sources.decode_fast import meta as fast_meta
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -1186,10 +1188,23 @@ def decode(raw: RawObject) -> tuple[ModelObject | None, list[LoadProblem]]:
                 skipped="document",
             )
         ]
+    group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    fast = FAST.get((group, kind))
+    if fast is not None:
+        # Well-formed objects of the numerous kinds take the strict fast path; anything
+        # unusual raises Bail and goes through the tolerant decoder below.
+        try:
+            fmeta = fast_meta(data, origin)
+            if fmeta.namespace is None:
+                from dataclasses import replace
+
+                fmeta = replace(fmeta, namespace="default")
+            return fast(data, fmeta), []
+        except (Bail, TypeError, ValueError, KeyError, AttributeError):
+            pass  # not the plain shape: the tolerant decoder decides (and reports)
     ns = md.get("namespace") if isinstance(md, dict) else None
     label = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
     ctx = _Ctx(label, origin)
-    group = api_version.split("/", 1)[0] if "/" in api_version else ""
     meta = _meta(data, origin, ctx)
     if meta.namespace is None and kind not in CLUSTER_SCOPED and (group, kind) in DECODERS:
         # kubectl applies namespaced objects without a namespace to "default".

@@ -84,7 +84,9 @@ def _flatten(data: Any, origin: Origin, item_lines: list[int] | None = None) -> 
 
 
 def _item_origin(origin: Origin, item_lines: list[int] | None, n: int) -> Origin:
-    line = item_lines[n] if item_lines is not None and n < len(item_lines) else origin.line
+    if item_lines is None:
+        return origin  # JSON: items share the document's origin (frozen, safe to share)
+    line = item_lines[n] if n < len(item_lines) else origin.line
     return Origin(file=origin.file, document=origin.document, line=line, live=origin.live)
 
 
