@@ -41,83 +41,208 @@ def _meta(name: str, ns: str | None = None, labels: dict[str, str] | None = None
 def _namespace_items(n: int, first_pod: int) -> list[dict[str, Any]]:
     ns = f"team-{n:04d}"
     items: list[dict[str, Any]] = [
-        {"apiVersion": "v1", "kind": "Namespace", "metadata": _meta(ns, labels={"kubernetes.io/metadata.name": ns})}
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _meta(ns, labels={"kubernetes.io/metadata.name": ns}),
+        }
     ]
     k = first_pod
     for d in range(DEPLOYMENTS_PER_NAMESPACE):
         app = f"svc-{d:02d}"
         labels = {"app": app}
         container = {
-            "name": app, "image": "registry.example.com/app:1.0",
+            "name": app,
+            "image": "registry.example.com/app:1.0",
             "ports": [{"name": "http", "containerPort": 8080, "protocol": "TCP"}],
-            "env": [{"name": "NEXT", "value": f"http://svc-{(d + 1) % DEPLOYMENTS_PER_NAMESPACE:02d}.{ns}:80"}],
+            "env": [
+                {
+                    "name": "NEXT",
+                    "value": f"http://svc-{(d + 1) % DEPLOYMENTS_PER_NAMESPACE:02d}.{ns}:80",
+                }
+            ],
         }
         template = {"metadata": {"labels": labels}, "spec": {"containers": [container]}}
-        items.append({"apiVersion": "apps/v1", "kind": "Deployment", "metadata": _meta(app, ns, labels),
-                      "spec": {"replicas": PODS_PER_DEPLOYMENT, "selector": {"matchLabels": labels},
-                               "template": template},
-                      "status": {"replicas": 3, "readyReplicas": 3, "availableReplicas": 3}})
+        items.append(
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": _meta(app, ns, labels),
+                "spec": {
+                    "replicas": PODS_PER_DEPLOYMENT,
+                    "selector": {"matchLabels": labels},
+                    "template": template,
+                },
+                "status": {"replicas": 3, "readyReplicas": 3, "availableReplicas": 3},
+            }
+        )
         endpoints = []
         for r in range(PODS_PER_DEPLOYMENT):
             ip = f"10.{64 + (k >> 16 & 63)}.{k >> 8 & 255}.{k & 255}"
             node = f"node-{k % NODES:03d}"
             name = f"{app}-6d4cf56db6-{r:05d}"
-            items.append({
-                "apiVersion": "v1", "kind": "Pod",
-                "metadata": {**_meta(name, ns, {**labels, "pod-template-hash": "6d4cf56db6"}),
-                             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "ReplicaSet",
-                                                  "name": f"{app}-6d4cf56db6", "controller": True, "uid": "u"}]},
-                "spec": {"nodeName": node, "containers": [container]},
-                "status": {"phase": "Running", "podIP": ip, "podIPs": [{"ip": ip}],
-                           "conditions": [{"type": "Ready", "status": "True"}],
-                           "containerStatuses": [{"name": app, "ready": True, "restartCount": 0,
-                                                  "state": {"running": {}}}]},
-            })
-            endpoints.append({"addresses": [ip], "conditions": {"ready": True}, "nodeName": node,
-                              "targetRef": {"kind": "Pod", "name": name, "namespace": ns}})
+            items.append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        **_meta(name, ns, {**labels, "pod-template-hash": "6d4cf56db6"}),
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": "ReplicaSet",
+                                "name": f"{app}-6d4cf56db6",
+                                "controller": True,
+                                "uid": "u",
+                            }
+                        ],
+                    },
+                    "spec": {"nodeName": node, "containers": [container]},
+                    "status": {
+                        "phase": "Running",
+                        "podIP": ip,
+                        "podIPs": [{"ip": ip}],
+                        "conditions": [{"type": "Ready", "status": "True"}],
+                        "containerStatuses": [
+                            {
+                                "name": app,
+                                "ready": True,
+                                "restartCount": 0,
+                                "state": {"running": {}},
+                            }
+                        ],
+                    },
+                }
+            )
+            endpoints.append(
+                {
+                    "addresses": [ip],
+                    "conditions": {"ready": True},
+                    "nodeName": node,
+                    "targetRef": {"kind": "Pod", "name": name, "namespace": ns},
+                }
+            )
             k += 1
-        items.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta(app, ns),
-                      "spec": {"selector": labels, "clusterIP": f"10.{96 + (n >> 8 & 15)}.{n & 255}.{d + 1}",
-                               "ports": [{"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}]}})
-        items.append({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-                      "metadata": _meta(f"{app}-x1", ns, {"kubernetes.io/service-name": app}),
-                      "endpoints": endpoints, "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]})
-    items.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta("default-deny", ns),
-                  "spec": {"podSelector": {}, "policyTypes": ["Ingress"]}})
-    items.append({"apiVersion": "networking.k8s.io/v1", "kind": "NetworkPolicy", "metadata": _meta("allow-same-ns", ns),
-                  "spec": {"podSelector": {}, "ingress": [{"from": [{"podSelector": {}}],
-                                                           "ports": [{"port": 8080, "protocol": "TCP"}]}]}})
+        items.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": _meta(app, ns),
+                "spec": {
+                    "selector": labels,
+                    "clusterIP": f"10.{96 + (n >> 8 & 15)}.{n & 255}.{d + 1}",
+                    "ports": [
+                        {"name": "http", "port": 80, "targetPort": "http", "protocol": "TCP"}
+                    ],
+                },
+            }
+        )
+        items.append(
+            {
+                "apiVersion": "discovery.k8s.io/v1",
+                "kind": "EndpointSlice",
+                "addressType": "IPv4",
+                "metadata": _meta(f"{app}-x1", ns, {"kubernetes.io/service-name": app}),
+                "endpoints": endpoints,
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+            }
+        )
+    items.append(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": _meta("default-deny", ns),
+            "spec": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        }
+    )
+    items.append(
+        {
+            "apiVersion": "networking.k8s.io/v1",
+            "kind": "NetworkPolicy",
+            "metadata": _meta("allow-same-ns", ns),
+            "spec": {
+                "podSelector": {},
+                "ingress": [
+                    {"from": [{"podSelector": {}}], "ports": [{"port": 8080, "protocol": "TCP"}]}
+                ],
+            },
+        }
+    )
     return items
 
 
 def _system_items() -> list[dict[str, Any]]:
-    items: list[dict[str, Any]] = [{"apiVersion": "v1", "kind": "Namespace",
-                                    "metadata": _meta("kube-system", labels={"kubernetes.io/metadata.name": "kube-system"})}]
+    items: list[dict[str, Any]] = [
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": _meta("kube-system", labels={"kubernetes.io/metadata.name": "kube-system"}),
+        }
+    ]
     for i in range(NODES):
-        items.append({"apiVersion": "v1", "kind": "Node", "metadata": _meta(f"node-{i:03d}"),
-                      "spec": {"podCIDR": f"10.{64 + i // 256}.{i % 256}.0/24"},
-                      "status": {"conditions": [{"type": "Ready", "status": "True"}],
-                                 "nodeInfo": {"kernelVersion": "6.1.0"}}})
+        items.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Node",
+                "metadata": _meta(f"node-{i:03d}"),
+                "spec": {"podCIDR": f"10.{64 + i // 256}.{i % 256}.0/24"},
+                "status": {
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                    "nodeInfo": {"kernelVersion": "6.1.0"},
+                },
+            }
+        )
     dns = {"k8s-app": "kube-dns"}
-    items.append({"apiVersion": "v1", "kind": "Service", "metadata": _meta("kube-dns", "kube-system"),
-                  "spec": {"selector": dns, "clusterIP": "10.96.0.10",
-                           "ports": [{"name": "dns", "port": 53, "protocol": "UDP"},
-                                     {"name": "dns-tcp", "port": 53, "protocol": "TCP"}]}})
+    items.append(
+        {
+            "apiVersion": "v1",
+            "kind": "Service",
+            "metadata": _meta("kube-dns", "kube-system"),
+            "spec": {
+                "selector": dns,
+                "clusterIP": "10.96.0.10",
+                "ports": [
+                    {"name": "dns", "port": 53, "protocol": "UDP"},
+                    {"name": "dns-tcp", "port": 53, "protocol": "TCP"},
+                ],
+            },
+        }
+    )
     for i in range(2):
-        items.append({"apiVersion": "v1", "kind": "Pod", "metadata": _meta(f"coredns-{i}", "kube-system", dns),
-                      "spec": {"nodeName": f"node-{i:03d}", "containers": [{
-                          "name": "coredns", "image": "registry.k8s.io/coredns/coredns:v1.11.1",
-                          "ports": [{"name": "dns", "containerPort": 53, "protocol": "UDP"},
-                                    {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"}],
-                          "resources": {"limits": {"memory": "512Mi"}}}]},
-                      "status": {"phase": "Running", "podIP": f"10.64.{i}.2",
-                                 "conditions": [{"type": "Ready", "status": "True"}]}})
+        items.append(
+            {
+                "apiVersion": "v1",
+                "kind": "Pod",
+                "metadata": _meta(f"coredns-{i}", "kube-system", dns),
+                "spec": {
+                    "nodeName": f"node-{i:03d}",
+                    "containers": [
+                        {
+                            "name": "coredns",
+                            "image": "registry.k8s.io/coredns/coredns:v1.11.1",
+                            "ports": [
+                                {"name": "dns", "containerPort": 53, "protocol": "UDP"},
+                                {"name": "dns-tcp", "containerPort": 53, "protocol": "TCP"},
+                            ],
+                            "resources": {"limits": {"memory": "512Mi"}},
+                        }
+                    ],
+                },
+                "status": {
+                    "phase": "Running",
+                    "podIP": f"10.64.{i}.2",
+                    "conditions": [{"type": "Ready", "status": "True"}],
+                },
+            }
+        )
     return items
 
 
 def write_cluster(path: Path, pods: int) -> int:
     path.mkdir(parents=True, exist_ok=True)
-    (path / "kube-system.json").write_bytes(orjson.dumps({"apiVersion": "v1", "kind": "List", "items": _system_items()}))
+    (path / "kube-system.json").write_bytes(
+        orjson.dumps({"apiVersion": "v1", "kind": "List", "items": _system_items()})
+    )
     per_ns = PODS_PER_DEPLOYMENT * DEPLOYMENTS_PER_NAMESPACE
     namespaces = max(1, pods // per_ns)
     for n in range(namespaces):
@@ -174,8 +299,10 @@ def main(argv: list[str] | None = None) -> int:
             findings += len(result.findings)
         t_scan = time.perf_counter() - t0
 
-    print(f"cluster: {len(model.pods)} pods, {len(model.services)} services, "
-          f"{len(model.network_policies)} policies, {len(model.nodes)} nodes ({source}, written in {t_gen:.1f} s)")
+    print(
+        f"cluster: {len(model.pods)} pods, {len(model.services)} services, "
+        f"{len(model.network_policies)} policies, {len(model.nodes)} nodes ({source}, written in {t_gen:.1f} s)"
+    )
     print(f"load:  {t_load:6.2f} s")
     print(f"scan:  {t_scan:6.2f} s  ({len(checks)} checks, {findings} findings)")
     print(f"total: {t_load + t_scan:6.2f} s  (goal < 20 s)")
