@@ -14,15 +14,30 @@ from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import ContainerPort, Pod, Service, ServicePort
 
 
+_SELECTED: list[tuple[ClusterModel, dict[tuple[str, str], list[Pod]]]] = []
+
+
 def selected_pods(model: ClusterModel, svc: Service) -> list[Pod]:
-    """Pods the selector matches (terminal pods, Succeeded/Failed, are never endpoints)."""
+    """Pods the selector matches (terminal pods, Succeeded/Failed, are never endpoints).
+
+    Several checks ask this for every Service; the answers for the last model
+    are kept (the model is frozen, so its identity is enough). Callers must
+    not mutate the returned list.
+    """
     if not svc.has_selector or svc.type == "ExternalName":
         return []
-    return [
-        p
-        for p in model.pods_matching(svc.namespace, svc.selector or {})
-        if p.phase not in ("Succeeded", "Failed")
-    ]
+    if not _SELECTED or _SELECTED[0][0] is not model:
+        _SELECTED[:] = [(model, {})]
+    memo = _SELECTED[0][1]
+    pods = memo.get(svc.key)
+    if pods is None:
+        pods = [
+            p
+            for p in model.pods_matching(svc.namespace, svc.selector or {})
+            if p.phase not in ("Succeeded", "Failed")
+        ]
+        memo[svc.key] = pods
+    return pods
 
 
 def declared_port(pod: Pod, number: int, protocol: str | None = None) -> ContainerPort | None:
