@@ -138,6 +138,10 @@ def isolation_flip(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]
                 if not d.ingress.allowed and d.ingress.decided_by == DecidedBy.NETWORK_POLICY:
                     side = "ingress"
                     pols = policies_selecting(model, dst, Direction.INGRESS)
+                    if sp_port != number and any(
+                        e.port == sp_port for p in pols for r in p.ingress for e in r.ports
+                    ):
+                        continue  # a rule names the Service port: POL305 reports that cause
                 elif (
                     not d.egress.allowed
                     and d.egress.decided_by == DecidedBy.NETWORK_POLICY

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
+from netsleuth.checks.kube_dns import dns_service
 from netsleuth.checks.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
@@ -21,7 +22,8 @@ def no_ready_pods(model: ClusterModel) -> Iterator[Finding]:
 
     What it checks: Services whose selector matches pods (with status: pods
     derived from manifests are not judged) of which none has the Ready
-    condition, unless `publishNotReadyAddresses` is set.
+    condition, unless `publishNotReadyAddresses` is set. The cluster DNS
+    Service is left to DNS102.
 
     Why it breaks traffic: only ready endpoints receive Service traffic.
     With none, connections to the ClusterIP are refused or time out, and an
@@ -44,9 +46,10 @@ def no_ready_pods(model: ClusterModel) -> Iterator[Finding]:
       https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions
       https://kubernetes.io/docs/tasks/debug/debug-application/debug-service/
     """
+    dns = dns_service(model)
     for svc in model.services:
-        if svc.publish_not_ready_addresses:
-            continue
+        if svc.publish_not_ready_addresses or svc is dns:
+            continue  # the cluster DNS Service is DNS102's
         pods = [p for p in selected_pods(model, svc) if not p.meta.derived]
         if not pods or any(p.ready for p in pods):
             continue
