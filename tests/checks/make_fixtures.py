@@ -404,7 +404,6 @@ def _dns114(bad: bool) -> list[Obj]:
     )
 
 
-
 @fixture("DNS115")
 def _dns115(bad: bool) -> list[Obj]:
     url = "http://payments:8080" if bad else "http://payments.payments-system:8080"
@@ -412,6 +411,7 @@ def _dns115(bad: bool) -> list[Obj]:
         *app("frontend", "web", env={"PAYMENTS_URL": url}),
         *app("payments", "payments-system", cluster_ip="10.96.12.10", nodes=False),
     ]
+
 
 # --------------------------------------------------------------------------- SVC
 
