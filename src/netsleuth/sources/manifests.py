@@ -7,6 +7,7 @@ Accepted shapes (the lightkube loader's rules, plus kubectl's outputs):
 - multi-document YAML, with empty documents skipped;
 - directories, recursively (``.yaml``, ``.yml``, ``.json``); a ``nodes/``
   folder inside holds node artifacts (see :mod:`netsleuth.sources.node_artifacts`);
+  ``scenario.yaml`` / ``faults.yaml`` (netsleuth's scenario descriptors) are skipped;
 - ``kubectl cluster-info dump`` output: the ``--output-directory`` layout
   (``nodes.json``, ``<namespace>/pods.json``, ``<namespace>/*/logs.txt``…)
   and the single stream on stdout (concatenated JSON documents with log
@@ -40,6 +41,9 @@ except AttributeError:  # pragma: no cover - libyaml missing
     _Loader = yaml.SafeLoader
 
 MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
+# netsleuth's own descriptions that sit beside a cluster dump (the test scenarios'
+# ``scenario.yaml``, the demo's ``faults.yaml``): not manifests, skipped in directory walks.
+DESCRIPTOR_FILES = frozenset({"scenario.yaml", "faults.yaml"})
 _DOC_SEP = re.compile(r"^---(?:\s|$)", re.MULTILINE)
 _LOG_NOISE = re.compile(r"^==== (START|END) logs for container", re.MULTILINE)
 
@@ -291,5 +295,5 @@ class ManifestSource:
                 dirs[:] = [d for d in dirs if not d.startswith(".") and not d.startswith("_")]
                 for name in sorted(files):
                     fp = rootp / name
-                    if fp.suffix in MANIFEST_SUFFIXES:
+                    if fp.suffix in MANIFEST_SUFFIXES and name not in DESCRIPTOR_FILES:
                         yield from read_file(fp)
