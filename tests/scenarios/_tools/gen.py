@@ -385,6 +385,7 @@ def healthy_ingress() -> None:
             ("policy-ingress", "ok", "no NetworkPolicy in shop"),
         ],
         fix="Nothing to fix.",
+        node_kwargs={},
     )
 
 
@@ -2123,7 +2124,7 @@ def pod_cidr_exhausted() -> None:
         "thumbnailer",
         "media",
         image="registry.example.com/media/thumbnailer:4.0.3",
-        replicas=55,
+        replicas=57,
         nodes=["worker-1"],
         resources={"requests": {"cpu": "20m", "memory": "48Mi"}},
     )
@@ -2132,8 +2133,8 @@ def pod_cidr_exhausted() -> None:
     )
     checkout_payments(c, pay_nodes=["worker-1"], chk_nodes=["worker-1"])
     used = c._next_ip["worker-1"] - 2
-    assert used == 59, used
-    # A new rollout: the first two replicas get the last free addresses, the rest find none.
+    assert used == 61, used  # 61 = every usable address of the /26
+    # A new Deployment: none of its pods finds a free address.
     d, r, newpods = c.deployment(
         "invoice-renderer",
         "payments",
@@ -2145,14 +2146,14 @@ def pod_cidr_exhausted() -> None:
                 ports=[("http", 8080, "TCP")],
             )
         ],
-        replicas=6,
+        replicas=3,
         nodes=["worker-1"],
-        pending=[c._next_ip["worker-1"] + i >= 63 for i in range(6)],
+        pending=True,
     )
     svc_for(c, "invoice-renderer", "payments", port=8080)
     cidr = c.node_cidr["worker-1"]
     pend = [p for p in newpods if p["status"]["phase"] == "Pending"]
-    assert pend
+    assert len(pend) == 3
     for p in pend:
         c.event(
             p,
@@ -2176,9 +2177,10 @@ def pod_cidr_exhausted() -> None:
         c,
         title="worker-1's /26 podCIDR is full while the node allows 110 pods",
         story=(
-            "The thumbnailer was scaled to 55 replicas for a backlog. Right after, new invoice-renderer pods on "
-            "worker-1 stay in ContainerCreating and the invoice-renderer Service has too few endpoints; "
-            "`kubectl describe pod` shows `no IP addresses available in range set`."
+            "The thumbnailer was scaled to 57 replicas for a backlog. Right after, the new invoice-renderer "
+            "Deployment never comes up: its 3 pods on worker-1 stay in ContainerCreating, checkout's calls to "
+            "`invoice-renderer.payments:8080` get `connection refused` (no endpoints), and `kubectl describe pod` "
+            "shows `no IP addresses available in range set`."
         ),
         fault=(
             f"The cluster allocates /26 pod CIDRs (`--node-cidr-mask-size=26`): worker-1 has `spec.podCIDR: {cidr}` "
@@ -2194,7 +2196,6 @@ def pod_cidr_exhausted() -> None:
             src="checkout/checkout-web",
             dst="payments/invoice-renderer",
             port=8080,
-            verdict="warning",
             culprit="Node/worker-1",
             checks=["CNI405", "CNI406", "CNI407"],
         ),
@@ -2203,8 +2204,8 @@ def pod_cidr_exhausted() -> None:
             ("service", "ok", ""),
             (
                 "endpoints",
-                "warning",
-                f"{6 - len(pend)} of 6 invoice-renderer pods ready; {len(pend)} Pending without IP (FailedCreatePodSandBox: no IP addresses available)",
+                "**broken**",
+                "0 endpoints: the 3 invoice-renderer pods are Pending without an IP (FailedCreatePodSandBox: no IP addresses available in range set)",
             ),
             (
                 "ipam",
@@ -2213,7 +2214,7 @@ def pod_cidr_exhausted() -> None:
             ),
         ],
         fix="Allocate bigger node CIDRs (`--node-cidr-mask-size=24`, needs new nodes) or set the kubelet `maxPods` to what the CIDR holds (≤ 61) so the scheduler stops placing pods that cannot get an IP.",
-        notes="Only worker-1 runs workloads (cp-1 is tainted). The cp-1 podCIDR is 10.244.0.0/26 and holds the CoreDNS pods.",
+        notes="Only worker-1 runs workloads (cp-1 is tainted). The cp-1 podCIDR is 10.244.0.0/26 and holds the CoreDNS pods. The path breaks at the endpoints hop; `expected.broken_layer` is `ipam`, where the cause is, and a trace must show an ipam hop naming `Node/worker-1`.",
     )
 
 
