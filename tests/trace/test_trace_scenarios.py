@@ -80,6 +80,19 @@ def test_scenario_trace(
     golden(f"trace/{folder.name}.json", json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
+def _owners(model: Any, refs: set[str]) -> set[str]:
+    """A pod named in the evidence also names its top-level workload."""
+    out = set()
+    for r in refs:
+        parts = r.split("/")
+        if parts[0] == "Pod" and len(parts) == 3:
+            pod = model.pod(parts[1], parts[2])
+            if pod is not None:
+                o = model.owner(pod)
+                out.add(f"{o.kind}/{o.namespace}/{o.name}")
+    return out
+
+
 def _refs_match(culprit: str, named: set[str]) -> bool:
     # "Kind/ns/name", or "Kind/name" for cluster-scoped objects.
     return culprit in named or any(

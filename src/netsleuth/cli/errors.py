@@ -70,22 +70,41 @@ def report(exc: BaseException) -> int:
     return code
 
 
+def _click_exception_modules() -> tuple[object, ...]:
+    """click's exceptions, and the copy Typer vendors (typer 0.29+ ships its own click)."""
+    mods: list[object] = [click.exceptions]
+    try:
+        import typer._click.exceptions as vendored  # type: ignore[import-not-found, unused-ignore]
+
+        mods.append(vendored)
+    except ImportError:
+        pass
+    return tuple(mods)
+
+
+_CLICK = _click_exception_modules()
+
+
+def _is(exc: BaseException, name: str) -> bool:
+    return any(isinstance(exc, getattr(m, name)) for m in _CLICK if hasattr(m, name))
+
+
 def run_app(app: typer.Typer) -> int:
     try:
         result = app(standalone_mode=False)
-    except click.exceptions.Exit as e:
-        return int(e.exit_code)
-    except click.exceptions.Abort:
-        _err("Aborted.")
-        return 130
-    except click.ClickException as e:
-        e.show()
-        return EXIT_USAGE
     except KeyboardInterrupt:
         _err("Interrupted.")
         return 130
     except BrokenPipeError:
         return EXIT_OK
     except Exception as exc:
+        if _is(exc, "Exit"):
+            return int(getattr(exc, "exit_code", 0))
+        if _is(exc, "Abort"):
+            _err("Aborted.")
+            return 130
+        if _is(exc, "ClickException"):
+            exc.show()  # type: ignore[attr-defined]
+            return EXIT_USAGE
         return report(exc)
     return int(result) if isinstance(result, int) else EXIT_OK
