@@ -103,6 +103,7 @@ class Cluster:
         self._next_svc_ip = 1
         self.services: list[Obj] = []
         self.pods: list[Obj] = []
+        self.apiserver_ip: str | None = None
         base_ip = ipaddress.ip_address(node_ip_base)
         block = ipaddress.ip_network(CLUSTER_CIDR)
         subnets = block.subnets(new_prefix=pod_cidr_prefix)

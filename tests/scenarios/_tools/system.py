@@ -244,11 +244,13 @@ def base(
     veth_mtu: int | None = None,
     static_pods: bool = True,
     coredns_ready: bool = True,
+    apiserver_ip: str | None = None,
 ) -> None:
     """Namespaces, control plane, CoreDNS, kube-proxy and the CNI."""
     for ns in ("default", "kube-node-lease", "kube-public", "kube-system"):
         c.namespace(ns, created=T0)
     cp = next(iter(c.nodes))
+    c.apiserver_ip = apiserver_ip or c.node_ip[cp]
     if static_pods and cp.startswith("cp"):
         c.static_pod("etcd", cp, "registry.k8s.io/etcd:3.5.15-0", "etcd", 2381)
         c.static_pod(
@@ -287,7 +289,7 @@ def base(
         {
             "addressType": "IPv4",
             "apiVersion": "discovery.k8s.io/v1",
-            "endpoints": [{"addresses": [c.node_ip[cp]], "conditions": {"ready": True}}],
+            "endpoints": [{"addresses": [c.apiserver_ip], "conditions": {"ready": True}}],
             "kind": "EndpointSlice",
             "metadata": c.meta(
                 "EndpointSlice",
@@ -382,7 +384,7 @@ def base(
         "kube-system",
         {
             "config.conf": KUBE_PROXY_CONF.replace("{mode}", c.kube_proxy_mode),
-            "kubeconfig.conf": KUBE_PROXY_KUBECONFIG,
+            "kubeconfig.conf": KUBE_PROXY_KUBECONFIG.replace("192.168.10.10", c.apiserver_ip),
         },
         labels={"app": "kube-proxy"},
     )
@@ -855,7 +857,7 @@ def iptables_save(
                 svc["metadata"]["name"] == "kubernetes"
                 and svc["metadata"]["namespace"] == "default"
             ):
-                eps = [(c.node_ip[next(iter(c.nodes))], 6443, "")]
+                eps = [(c.apiserver_ip or c.node_ip[next(iter(c.nodes))], 6443, "")]
             else:
                 eps = ready_endpoints(c, svc, sp)
             svc_chain = "KUBE-SVC-" + kube_proxy_hash(spn + proto)
@@ -994,16 +996,24 @@ def _balance(chain: str, spn: str, seps: list[tuple[str, str, int]]) -> list[str
 def conntrack_s(
     cpus: int, *, seed: str, insert_failed: int = 0, drop: int = 0, early_drop: int = 0
 ) -> str:
+    """``conntrack -S`` (conntrack-tools 1.4.7 on a 6.x kernel: found/insert are always 0)."""
+    weights = [1 + int(hexid(4, seed, "w", str(cpu)), 16) % 7 for cpu in range(cpus)]
+    total = sum(weights)
+
+    def share(n: int, cpu: int) -> int:
+        if not n:
+            return 0
+        if cpu == cpus - 1:
+            return n - sum(n * w // total for w in weights[:-1])
+        return n * weights[cpu] // total
+
     lines = []
     for cpu in range(cpus):
         d = int(hexid(8, seed, str(cpu)), 16)
-        inv = 20 + d % 400
-        sr = d % 37
-        cl = d % 11
         lines.append(
-            f"cpu={cpu:<4}\tfound=0 invalid={inv} insert=0 insert_failed={insert_failed // cpus if insert_failed else 0} "
-            f"drop={drop // cpus if drop else 0} early_drop={early_drop // cpus if early_drop else 0} error=0 "
-            f"search_restart={sr} clash_resolve={cl} chaintoolong=0 "
+            f"cpu={cpu:<4}\tfound=0 invalid={20 + d % 400} insert=0 insert_failed={share(insert_failed, cpu)} "
+            f"drop={share(drop, cpu)} early_drop={share(early_drop, cpu)} error=0 "
+            f"search_restart={d % 37} clash_resolve={d % 11} chaintoolong=0 "
         )
     return "\n".join(lines) + "\n"
 
