@@ -440,7 +440,7 @@ def build() -> tuple[Cluster, list[dict[str, Any]]]:
             "trace": {"src": "legacy/billing-cron", "dst": "payments/payments-api", "port": 8080},
             "expected_verdict": "broken",
             "expected_broken_layer": "dns",
-            "rules": ["POL302", "POL303", "POL304"],
+            "rules": ["POL303"],
         },
         {
             "id": "F3-named-port-undeclared",

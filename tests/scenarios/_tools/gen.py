@@ -106,6 +106,16 @@ def write(
         fix.strip(),
         "",
     ]
+    rules = (spec.get("scan") or {}).get("expect_rules")
+    if rules:
+        lines += [
+            "## Scan",
+            "",
+            "`netsleuth scan` must report "
+            + ", ".join(f"`{r}`" for r in rules)
+            + " (other findings may appear too, e.g. the informational NodeLocal DNSCache notice).",
+            "",
+        ]
     if notes:
         lines += ["## Notes", "", notes.strip(), ""]
     (folder / "README.md").write_text("\n".join(lines))
@@ -678,7 +688,7 @@ def dns_allow_wrong_ns_label() -> None:
             "dns",
             **PAY_TRACE,
             culprit="NetworkPolicy/checkout/allow-dns",
-            checks=["POL302", "POL303", "POL304"],
+            checks=["POL303"],
         ),
         hops=[
             (
@@ -756,7 +766,7 @@ def dns_allow_split_peers() -> None:
             "dns",
             **PAY_TRACE,
             culprit="NetworkPolicy/checkout/allow-dns",
-            checks=["POL302", "POL303", "POL304"],
+            checks=["POL303"],
         ),
         hops=[
             (
@@ -1074,6 +1084,7 @@ def short_name_cross_namespace() -> None:
             dst="payments",
             port=8080,
             culprit="Deployment/web/frontend",
+            checks=["DNS115"],
         ),
         hops=[
             (
@@ -1705,7 +1716,13 @@ def mesh_strict_mtls_outside_client() -> None:
                     "--keepaliveMaxServerConnectionAge",
                     "30m",
                 ],
-                ports=[(None, 8080, "TCP"), (None, 15010, "TCP"), (None, 15017, "TCP")],
+                ports=[
+                    (None, 8080, "TCP"),
+                    (None, 15010, "TCP"),
+                    (None, 15012, "TCP"),
+                    (None, 15014, "TCP"),
+                    (None, 15017, "TCP"),
+                ],
                 readiness=http_probe("/ready", 8080, period=3, initial=1),
                 resources={"requests": {"cpu": "500m", "memory": "2Gi"}},
             )
@@ -2400,11 +2417,68 @@ def flannel_with_policies() -> None:
     )
 
 
+INDEX = """# Scenario clusters
+
+Each folder is one small cluster as `kubectl get -A -o yaml` prints it
+(`cluster.yaml`, a `kind: List`), optionally with `nodes/<node>/` artifacts
+(`ip-route.txt`, `ip-d-link.txt`, `iptables-save.txt`, `conntrack-S.txt`,
+`nf_conntrack_count`, `nf_conntrack_max`, `sysctl.txt`, `resolv.conf`,
+`cni/*.conflist`), a `README.md` (story, fault, cause, trace query, expected
+verdict per hop, fix) and a machine-readable `scenario.yaml`:
+
+```yaml
+fault: <one line>
+layer: <layer of the root cause, or none>
+intended_inconsistencies: [<invariant id>[:<node>], ...]   # see tests/test_scenarios_consistency.py
+trace: {src: ns/workload | external, dst: ns/service | name | URL, port: N, protocol: TCP}
+expected:
+  verdict: ok | broken | warning
+  broken_layer: <a layer that a broken hop of the trace must have>
+  culprit: Kind/ns/name | Kind/name      # must appear in the evidence of a broken hop
+scan:
+  expect_rules: [RULE, ...]              # every listed rule must fire on this cluster
+```
+
+Layers: dns, service, endpoints, target-port, policy-egress, policy-ingress,
+node, overlay, mtu, kube-proxy, conntrack, ingress, loadbalancer, mesh, cni, ipam.
+
+Base cluster (unless the scenario says otherwise): nodes cp-1 (192.168.10.10,
+podCIDR 10.244.0.0/24, control plane, tainted), worker-1 (192.168.10.11,
+10.244.1.0/24), worker-2 (192.168.10.12, 10.244.2.0/24); Kubernetes v1.30.4;
+Calico v3.28 IPIP with host-local IPAM on the node podCIDRs (`calico-config`
+veth_mtu 1480); kube-proxy iptables; CoreDNS 2 replicas on cp-1 (memory limit
+256Mi), kube-dns 10.96.0.10; Service CIDR 10.96.0.0/12.
+
+The files are generated: edit `_tools/gen.py` (scenarios) or `_tools/demo.py`
+(the bundled demo in `src/netsleuth/data/demo/`) and run
+`.venv/bin/python tests/scenarios/_tools/gen.py [name ...]`. Generation is
+deterministic (uids, names and IPs derive from the scenario name).
+
+| scenario | layer | expected | culprit |
+| --- | --- | --- | --- |
+"""
+
+
 def main(argv: list[str]) -> None:
     names = argv or sorted(SCENARIOS)
     for n in names:
         SCENARIOS[n]()
         print("wrote", n)
+    rows = []
+    for n in sorted(SCENARIOS):
+        spec_file = ROOT / n / "scenario.yaml"
+        if not spec_file.exists():
+            continue
+        import yaml
+
+        sp = yaml.safe_load(spec_file.read_text())
+        e = sp["expected"]
+        rows.append(
+            f"| [{n}]({n}/README.md) | {sp['layer']} | {e['verdict']}"
+            + (f" at {e['broken_layer']}" if e.get("broken_layer") else "")
+            + f" | {e.get('culprit', '')} |"
+        )
+    (ROOT / "README.md").write_text(INDEX + "\n".join(rows) + "\n")
 
 
 if __name__ == "__main__":
