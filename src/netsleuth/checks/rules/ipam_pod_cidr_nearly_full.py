@@ -24,9 +24,9 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
 
     What it checks:
         Where pod IPs come from the node podCIDR (see CNI405), the pods that
-        hold an address on each node (not hostNetwork, not Succeeded or
-        Failed) against the range's usable addresses; warns at 90 %, errors
-        at 100 %.
+        hold an address on each node (with a pod IP, not hostNetwork, not
+        Succeeded or Failed) against the range's usable addresses; warns at
+        90 %, errors at 100 %.
 
     Why it breaks traffic:
         The next pods scheduled there (a rollout's surge, a scale-up) get no
@@ -58,7 +58,10 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
         pods = [
             p
             for p in model.pods_by_node.get(node_name, ())
-            if not p.host_network and not p.meta.derived and p.phase not in ("Succeeded", "Failed")
+            if not p.host_network
+            and not p.meta.derived
+            and p.phase not in ("Succeeded", "Failed")
+            and p.pod_ips  # a pod stuck without an address holds none
         ]
         usable = usable_addresses(r.network.prefixlen)
         if usable <= 0 or len(pods) < THRESHOLD * usable:

@@ -138,6 +138,7 @@ def mesh_host_matches_no_service(model: ClusterModel, config: ScanConfig) -> Ite
             if not covers(model, "Service", tns):
                 continue
             seen.add(host)
+            fqdn = f"{name}.{tns}.svc.{domain}"
             what = "routes to" if severity == Severity.ERROR else "applies to"
             effect = (
                 "requests get 503 NR (no route to a cluster)"
@@ -150,8 +151,9 @@ def mesh_host_matches_no_service(model: ClusterModel, config: ScanConfig) -> Ite
                 kind=obj.kind,
                 meta=obj.meta,
                 severity=severity,
-                message=f"{obj.kind} {ns}/{obj.meta.name} {what} host {host!r} = {name}.{tns}.svc.{domain}, "
-                f"but namespace {tns} has no Service {name}: {effect}",
+                message=f"{obj.kind} {ns}/{obj.meta.name} {what} host {host!r}"
+                + (f" (= {fqdn})" if host.rstrip(".") != fqdn else "")
+                + f", but namespace {tns} has no Service {name}: {effect}",
                 evidence=[Evidence(f"{obj.kind}/{ns}/{obj.meta.name}", field, host)],
                 confirm=(f"istioctl analyze -n {ns}", f"kubectl get svc -n {tns} {name}"),
                 fix=Fix(
