@@ -739,3 +739,50 @@ def test_demo_faults() -> None:
     readme = (DEMO / "README.md").read_text()
     for f in faults:
         assert f["id"] in readme, f"demo README does not describe {f['id']}"
+
+
+# ---------------------------------------------------------------------- generated = committed
+def _tree(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and "_tools" not in p.parts and "__pycache__" not in p.parts
+    }
+
+
+def _import_tool(name: str) -> Any:
+    import importlib.util
+    import sys
+
+    tools = SCENARIOS / "_tools"
+    if str(tools) not in sys.path:
+        sys.path.insert(0, str(tools))
+    spec = importlib.util.spec_from_file_location(f"_scenario_tools_{name}", tools / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_scenarios_match_their_generator(tmp_path: Path) -> None:
+    """The committed files are exactly what ``_tools/gen.py`` writes: nobody hand-edited
+    one scenario into disagreeing with the others (edit the generator instead)."""
+    gen = _import_tool("gen")
+    gen.main([], out=tmp_path)
+    want = _tree(tmp_path)
+    have = {k: v for k, v in _tree(SCENARIOS).items()}
+    assert sorted(want) == sorted(have)
+    stale = [k for k in want if want[k] != have[k]]
+    assert not stale, f"regenerate with tests/scenarios/_tools/gen.py: {stale[:5]}"
+
+
+def test_demo_matches_its_generator(tmp_path: Path) -> None:
+    if not DEMO.is_dir():
+        pytest.skip("no demo cluster")
+    demo = _import_tool("demo")
+    demo.main(out=tmp_path / "demo")
+    want = _tree(tmp_path / "demo")
+    have = _tree(DEMO)
+    assert sorted(want) == sorted(have)
+    stale = [k for k in want if want[k] != have[k]]
+    assert not stale, f"regenerate with tests/scenarios/_tools/demo.py: {stale[:5]}"

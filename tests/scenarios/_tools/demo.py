@@ -603,20 +603,20 @@ Regenerate with `.venv/bin/python tests/scenarios/_tools/demo.py`.
 """
 
 
-def main() -> None:
+def main(out: Path = OUT) -> None:
     c, faults = build()
-    if OUT.exists():
-        shutil.rmtree(OUT)
-    c.write(OUT)
+    if out.exists():
+        shutil.rmtree(out)
+    c.write(out)
     write_nodes(
         c,
-        OUT,
+        out,
         pod_mtu={W2: 1500},
         cni_mtu={W2: 1500},
         ct={W3: (250880, 262144)},
         ct_counters={W3: {"insert_failed": 4 * 211, "drop": 4 * 1893, "early_drop": 4 * 402}},
     )
-    (OUT / "faults.yaml").write_text(dump_yaml(faults))
+    (out / "faults.yaml").write_text(dump_yaml(faults))
     rows = []
     for f in faults:
         t = f.get("trace")
@@ -628,10 +628,11 @@ def main() -> None:
             else "scan only"
         )
         rows.append(f"| {f['id']} | {f['layer']} | `{f['culprit']}` | {f['title']} | {cmd} |")
-    (OUT / "README.md").write_text(
+    (out / "README.md").write_text(
         README.replace("__ROWS__", "\n".join(rows)).replace("__PODS__", str(len(c.pods)))
     )
-    print("wrote", OUT, len(c.pods), "pods")
+    if out == OUT:
+        print("wrote", out, len(c.pods), "pods")
 
 
 if __name__ == "__main__":

@@ -99,7 +99,7 @@ def write(
         "",
         "| hop | verdict | why |",
         "| --- | --- | --- |",
-        *(f"| {h} | {v} | {w} |" for h, v, w in hops),
+        *(f"| {h} | {v} | {w or DEFAULT_WHY.get(h, '')} |" for h, v, w in hops),
         "",
         "## Fix",
         "",
@@ -119,6 +119,15 @@ def write(
     if notes:
         lines += ["## Notes", "", notes.strip(), ""]
     (folder / "README.md").write_text("\n".join(lines))
+
+
+DEFAULT_WHY = {
+    "service": "the Service exists and its port maps to a targetPort",
+    "endpoints": "ready endpoints in the EndpointSlice",
+    "target-port": "the targetPort resolves to a containerPort the pods declare",
+    "policy-egress": "no NetworkPolicy isolates the client for egress, or one allows it",
+    "policy-ingress": "no NetworkPolicy isolates the server for ingress, or one allows it",
+}
 
 
 def spec_of(
@@ -2459,11 +2468,16 @@ deterministic (uids, names and IPs derive from the scenario name).
 """
 
 
-def main(argv: list[str]) -> None:
+def main(argv: list[str], out: Path | None = None) -> None:
+    """Write the named scenarios (all by default) under ``out`` (default: tests/scenarios)."""
+    global ROOT
+    if out is not None:
+        ROOT = out
     names = argv or sorted(SCENARIOS)
     for n in names:
         SCENARIOS[n]()
-        print("wrote", n)
+        if out is None:
+            print("wrote", n)
     rows = []
     for n in sorted(SCENARIOS):
         spec_file = ROOT / n / "scenario.yaml"
