@@ -200,3 +200,14 @@ def test_calico_vxlan_node_with_a_leftover_tunl0() -> None:
     )
     (msg,) = _run("MTU501", _model(**{"worker-1": _art("worker-1", links)}))
     assert "pod MTU 1480 exceeds 1450" in msg and "vxlan" in msg
+
+
+def test_mtu502_reports_the_node_whose_pod_mtu_drifted() -> None:
+    model = _model(
+        **{
+            "worker-1": _art("worker-1", _links(1500, 1450, 1450)),
+            "worker-2": _art("worker-2", _links(1500, 1450, 1500)),
+        }
+    )
+    (msg,) = _run("MTU502", model)
+    assert msg.startswith("pods on node worker-2 use MTU 1500") and "worker-1" in msg

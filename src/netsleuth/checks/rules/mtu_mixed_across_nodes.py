@@ -18,7 +18,10 @@ def mtu_mixed_across_nodes(model: ClusterModel) -> Iterator[Finding]:
     """Node MTUs differ, so pods on one node send packets another node's path cannot carry.
 
     What it checks:
-        Across nodes with ``ip -d link``: for each node A whose pods use MTU
+        Across nodes with ``ip -d link``: pod MTUs (conflist or veth) that
+        differ between nodes, reported on the nodes away from the most common
+        value (configuration drift; MTU501 may also report the node if its own
+        overlay cannot carry it). Then, for each node A whose pods use MTU
         p (conflist or veth) and fit A's own uplink, the nodes B whose uplink
         MTU u gives p > min(u_A, u_B) − overhead. When no pod MTU is visible,
         uplink MTUs that differ between nodes (jumbo frames on some, 1500 on
@@ -105,6 +108,51 @@ def mtu_mixed_across_nodes(model: ClusterModel) -> Iterator[Finding]:
                 text=f"Pin the CNI MTU to {eff} cluster-wide, or give every node the same uplink MTU."
             ),
         )
+    # Pod MTUs that differ between nodes: per-node configuration drift (a hand-edited
+    # conflist, a node created before an MTU change). The odd nodes are the ones away
+    # from the most common value (ties: the smaller value is taken as the intent).
+    pod_mtus = {n.node: n.pod_mtu for n in nodes if n.pod_mtu is not None}
+    if len(set(pod_mtus.values())) > 1:
+        counts: dict[int, int] = {}
+        for v in pod_mtus.values():
+            counts[v] = counts.get(v, 0) + 1
+        usual = min(counts, key=lambda v: (-counts[v], v))
+        peers = sorted(n for n, v in pod_mtus.items() if v == usual)
+        for n in nodes:
+            p = pod_mtus.get(n.node)
+            if p is None or p == usual or n.node in reported:
+                continue
+            reported.add(n.node)
+            node = model.nodes.get(n.node)
+            fact = next(f for f in n.facts if f.value == p and not f.is_tunnel_device)
+            yield finding(
+                "MTU502",
+                model,
+                kind="Node",
+                meta=node.meta if node else Meta(name=n.node),
+                artifacts=True,
+                message=f"pods on node {n.node} use MTU {p} while {len(peers)} other node(s) "
+                f"({', '.join(peers[:5])}) use {usual}: the nodes' CNI configuration has drifted",
+                evidence=[
+                    Evidence(f"Node/{n.node}", fact.where, str(p)),
+                    *(
+                        Evidence(
+                            f"Node/{m}",
+                            next(f.where for f in by_name[m].facts if f.value == usual),
+                            str(usual),
+                        )
+                        for m in peers[:3]
+                    ),
+                ],
+                confirm=(
+                    f"ip -d link show   # on {n.node} and {peers[0]}: compare the pod veth MTUs",
+                    "cat /etc/cni/net.d/*.conflist   # on both nodes",
+                ),
+                fix=Fix(
+                    text=f"Make {n.node}'s CNI configuration match the other nodes (MTU {usual} if that fits the "
+                    "overlay), restart the CNI agent there and recreate its pods."
+                ),
+            )
     mtus = {n.underlay_mtu for n in nodes}
     if len(mtus) > 1:
         low = min(mtus)
