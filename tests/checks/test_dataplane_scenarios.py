@@ -9,6 +9,7 @@ skips with its name.
 from __future__ import annotations
 
 import importlib.util
+import re
 from pathlib import Path
 
 import pytest
@@ -51,6 +52,15 @@ def _ours() -> list:  # type: ignore[type-arg]
     return [c for cid, c in load_all().items() if cid.startswith(FAMILIES)]
 
 
+def _readme_must_report(name: str) -> set[str]:
+    """IDs the scenario's README says ``netsleuth scan`` must report."""
+    readme = SCENARIOS / name / "README.md"
+    if not readme.exists():
+        return set()
+    m = re.search(r"must report (.*)", readme.read_text())
+    return set(re.findall(r"`([A-Z]+\d+)`", m.group(1))) if m else set()
+
+
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_scenario_fault_is_reported(name: str) -> None:
     model = _load(name)
@@ -61,6 +71,8 @@ def test_scenario_fault_is_reported(name: str) -> None:
     assert fired & set(want), (
         f"{name}: none of {want} fired; got {sorted(fired)}; skipped {result.skipped}"
     )
+    required = {i for i in _readme_must_report(name) if i.startswith(FAMILIES)}
+    assert required <= fired, f"{name}: README requires {sorted(required)}, got {sorted(fired)}"
 
 
 def test_flannel_scenario_is_detected_as_flannel() -> None:
