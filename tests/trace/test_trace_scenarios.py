@@ -70,6 +70,7 @@ def test_scenario_trace(
             named = {
                 e.object for h in result.hops if h.status is Verdict.BROKEN for e in h.evidence
             }
+            named |= _owners(model, named)
             assert _refs_match(str(culprit), named), (
                 f"culprit {culprit} not in evidence {sorted(named)}\n{_explain(result)}"
             )

@@ -17,11 +17,17 @@ ENCAP_OVERHEAD = {"vxlan": 50, "geneve": 50, "ipip": 20, "wireguard": 60, "none"
 
 def _hop_from_finding(f: Finding, layer: Layer) -> Hop:
     status = Verdict.BROKEN if f.severity is Severity.ERROR else Verdict.WARNING
+    subject = ev(f.subject.ref(), f"(check {f.rule_id})", f.severity)
+    evidence = (
+        f.evidence
+        if any(e.object == subject.object for e in f.evidence)
+        else (subject, *f.evidence)
+    )
     return Hop(
         layer=layer,
         status=status,
         summary=f.message,
-        evidence=f.evidence,
+        evidence=evidence,
         confirm=f.confirm,
         fix=f.fix,
         detail=(f"from check {f.rule_id}",),
@@ -165,3 +171,72 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
             f"iptables-save -t nat | grep -e '{svc.namespace}/{svc.name}'  # on node {src.node_name}",
         ),
     )
+
+
+COREDNS_REFS = (
+    "Deployment/kube-system/coredns",
+    "Deployment/kube-system/kube-dns",
+    "ConfigMap/kube-system/coredns",
+    "Service/kube-system/kube-dns",
+)
+
+
+def coredns_health_hop(model: ClusterModel) -> Hop | None:
+    """CoreDNS works now but is at risk (CPU throttling, small memory limit, restarts,
+    no cache): a warning on the DNS layer, from the DNS checks about CoreDNS itself."""
+    findings = [
+        f
+        for f in findings_about(model, ("DNS1",), COREDNS_REFS)
+        if f.severity is not Severity.INFO and f.subject.ref() in COREDNS_REFS
+    ]
+    if not findings:
+        return None
+    worst = (
+        Verdict.BROKEN if any(f.severity is Severity.ERROR for f in findings) else Verdict.WARNING
+    )
+    # CoreDNS answered (the name resolved): a risk, not a break, whatever the severity.
+    worst = Verdict.WARNING if worst is Verdict.BROKEN else worst
+    return Hop(
+        layer=Layer.DNS,
+        status=worst,
+        summary="CoreDNS at risk: " + "; ".join(f"{f.rule_id} {f.message}" for f in findings[:3]),
+        evidence=tuple(e for f in findings for e in f.evidence)[:8],
+        confirm=tuple(dict.fromkeys(c for f in findings for c in f.confirm))[:4],
+        fix=findings[0].fix,
+        detail=tuple(f"from check {f.rule_id}" for f in findings),
+    )
+
+
+def root_cause_hops_for_pods(model: ClusterModel, pods: list[Pod]) -> list[Hop]:
+    """CNI/IPAM findings that explain why these pods have no sandbox or no address."""
+    refs = {f"Pod/{p.namespace}/{p.name}" for p in pods}
+    nodes = {p.node_name for p in pods if p.node_name}
+    refs |= {f"Node/{n}" for n in nodes}
+    # The CNI agent pods on those nodes (a DaemonSet finding names them as evidence).
+    for n in nodes:
+        refs |= {
+            f"Pod/{q.namespace}/{q.name}"
+            for q in model.pods_by_node.get(n, ())
+            if q.namespace != "default" and q.namespace not in {p.namespace for p in pods}
+        }
+    for p in pods:
+        o = model.owner(p)
+        refs.add(f"{o.kind}/{o.namespace}/{o.name}")
+    out = []
+    for f in findings_about(model, ("CNI",), refs):
+        if f.severity is Severity.INFO:
+            continue
+        hop = _hop_from_finding(f, f.layer if f.layer in (Layer.CNI, Layer.IPAM) else Layer.CNI)
+        out.append(
+            Hop(
+                layer=hop.layer,
+                status=hop.status,
+                summary=hop.summary,
+                evidence=hop.evidence,
+                confirm=hop.confirm,
+                fix=hop.fix,
+                detail=hop.detail,
+                root_cause=True,
+            )
+        )
+    return out

@@ -214,10 +214,17 @@ def policy_hops(
                     f"{service_port} (the Service port).",
                     patch=f"ports: [{{protocol: {protocol}, port: {port}}}]",
                 )
+        status = Verdict.BROKEN if not allowed else Verdict.WARNING
+        unenforced = _unenforcing_cni(model)
+        if unenforced is not None:
+            # The policy would deny, but this CNI ignores NetworkPolicy: traffic flows today,
+            # and the day an enforcing CNI is installed it breaks.
+            status = Verdict.WARNING
+            summary = f"{summary} — but {unenforced} does not enforce NetworkPolicy, so the traffic flows today"
         hops.append(
             Hop(
                 layer=layer,
-                status=Verdict.BROKEN if not allowed else Verdict.WARNING,
+                status=status,
                 summary=summary,
                 evidence=evidence,
                 confirm=confirm,
@@ -404,3 +411,16 @@ def ingress_from_external_hop(
         protocol,
         f"outside ({EXTERNAL_PROBE_IP})",
     )
+
+
+NON_ENFORCING_CNIS = ("flannel",)
+"""CNIs that implement no NetworkPolicy on their own (plain Flannel; Canal adds Calico's)."""
+
+
+def _unenforcing_cni(model: ClusterModel) -> str | None:
+    from netsleuth.checks.cni_detect import detect_cni
+
+    names = {c.name for c in detect_cni(model)}
+    if names and names <= set(NON_ENFORCING_CNIS):
+        return "plain " + "/".join(sorted(names)).capitalize()
+    return None

@@ -334,6 +334,12 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
             fix=fix,
         )
     )
+    if cfg.effective_policy == "ClusterFirst":
+        from netsleuth.trace.node_hops import coredns_health_hop
+
+        health = coredns_health_hop(model)
+        if health is not None:
+            w.add(health)
     return res
 
 
@@ -631,6 +637,11 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                 ),
             )
         )
+        # Pods that never got a sandbox or an address: the cause is in the CNI/IPAM layer.
+        from netsleuth.trace.node_hops import root_cause_hops_for_pods
+
+        for hop in root_cause_hops_for_pods(model, selected[:20]):
+            w.add(hop)
         return None
     pods: list[Pod] = []
     unknown_addrs = 0
