@@ -13,7 +13,6 @@ from __future__ import annotations
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import ContainerPort, Pod, Service, ServicePort
 
-
 _SELECTED: list[tuple[ClusterModel, dict[tuple[str, str], list[Pod]]]] = []
 
 
