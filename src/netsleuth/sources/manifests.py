@@ -126,10 +126,15 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
     """Split on ``---`` ourselves so a broken document costs only itself, with its line."""
     starts = [0] + [m.start() for m in _DOC_SEP.finditer(text) if m.start() != 0]
     doc_index = 0
+    line_base = 0
+    prev_begin = 0
     for n, begin in enumerate(starts):
         end = starts[n + 1] if n + 1 < len(starts) else len(text)
         chunk = text[begin:end]
-        first_line = text.count("\n", 0, begin) + 1
+        # Count newlines incrementally: counting from 0 for every document is quadratic.
+        line_base += text.count("\n", prev_begin, begin)
+        prev_begin = begin
+        first_line = line_base + 1
         body = chunk
         if _DOC_SEP.match(body):
             nl = body.find("\n")
