@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     path = dump(a.size)
     mb = path.stat().st_size / 1e6
-    parse_s, parse_rss, items = _run(_PARSE, path)
+    parse_s, _parse_rss, items = _run(_PARSE, path)
     load_s, load_rss, pods = _run(_LOAD, path)
     ypath = dump("medium", yaml_=True)
     y_s, y_n, y_load = _run(_YAML, ypath)
