@@ -126,7 +126,7 @@ def connectivity(
     ``port``: keep connections that allow this (protocol, port)."""
     reps = _representatives(model)
     endpoints: list[tuple[Peer, Endpoint]] = [(p, PodEndpoint(pod)) for p, pod in reps.items()]
-    externals = [
+    externals: list[tuple[Peer, Endpoint]] = [
         (Peer("ip_range", None, label), IPEndpoint(ip)) for label, ip in external_ranges(model)
     ]
     if model.ingresses:
