@@ -1,38 +1,38 @@
-"""CNI401-CNI409: each bad fixture fires its check, each good fixture does not."""
+"""CNI, MTU, kube-proxy, conntrack, Ingress/Gateway and mesh checks: each bad
+fixture fires exactly its check (with message, evidence, confirm and fix), each
+good fixture is silent. Fixtures may carry node files (``nodes/<node>/``) and a
+``scan-config.json`` for checks that take user input."""
 
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
 from netsleuth.checks.base import ScanConfig, load_all, skip_reason
-from netsleuth.model.findings import Finding
+from netsleuth.model.cluster import SourceInfo, SourceKind
+from netsleuth.model.findings import Confidence, Finding
 from netsleuth.sources.load import load_offline
 
 FIXTURES = Path(__file__).parent / "fixtures"
-IDS = [f"CNI40{i}" for i in range(1, 10)]
+IDS = sorted(
+    d.name for d in FIXTURES.iterdir() if d.is_dir() and d.name.startswith(("CNI", "MTU", "KPX", "CT", "ING", "MESH"))
+)
 
 
 def run_fixture(rule_id: str, which: str) -> list[Finding]:
-    """Load ``fixtures/<ID>/<which>`` and run only that check (with ``scan-config.json`` if present)."""
     path = FIXTURES / rule_id / which
     model = load_offline([str(path)])
     check = load_all()[rule_id]
     reason = skip_reason(check, model)
     assert reason is None, f"{rule_id} {which} fixture does not exercise the check: {reason}"
     cfg_file = path / "scan-config.json"
-    config = (
-        ScanConfig(
-            **{
-                k: tuple(v) if isinstance(v, list) else v
-                for k, v in json.loads(cfg_file.read_text()).items()
-            }
-        )
-        if cfg_file.exists()
-        else None
-    )
+    config = None
+    if cfg_file.exists():
+        raw = json.loads(cfg_file.read_text())
+        config = ScanConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
     return list(check.execute(model, config))
 
 
@@ -51,11 +51,6 @@ def test_good_fixture_is_silent(rule_id: str) -> None:
 
 
 def test_live_source_findings_are_observed() -> None:
-    from dataclasses import replace
-
-    from netsleuth.model.cluster import SourceInfo, SourceKind
-    from netsleuth.model.findings import Confidence
-
     model = load_offline([str(FIXTURES / "CNI401" / "bad")])
     live = replace(model, source=SourceInfo(kind=SourceKind.LIVE, context="prod"))
     (f,) = load_all()["CNI401"].execute(live)
