@@ -12,6 +12,12 @@ from netsleuth.trace.check_findings import checks_ran, findings_about
 from netsleuth.trace.evidence import ev, exec_in, svc_ref
 from netsleuth.trace.result import Hop
 
+# The checks a trace reuses: only those about one node, one pod or CoreDNS, so the
+# first trace on a 150,000-pod cluster does not pay for cluster-wide scans
+# (CIDR overlaps, ndots audits) that cannot change its verdict.
+NODE_CNI_CHECKS = ("CNI401", "CNI402", "CNI403", "CNI405", "CNI406", "CNI407")
+COREDNS_CHECKS = ("DNS102", "DNS103", "DNS104", "DNS105", "DNS106", "DNS107")
+
 ENCAP_OVERHEAD = {"vxlan": 50, "geneve": 50, "ipip": 20, "wireguard": 60, "none": 0}
 
 
@@ -56,7 +62,7 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
                         f"True ({c.reason})",
                     )
                 )
-    cni_findings = findings_about(model, ("CNI",), node_refs)
+    cni_findings = findings_about(model, NODE_CNI_CHECKS, node_refs)
     same = src_node is not None and src_node == dst_node
     where = (
         f"same node {src_node}" if same else f"{src_node or '?'} → {dst_node or '?'} (cross-node)"
@@ -186,7 +192,7 @@ def coredns_health_hop(model: ClusterModel) -> Hop | None:
     no cache): a warning on the DNS layer, from the DNS checks about CoreDNS itself."""
     findings = [
         f
-        for f in findings_about(model, ("DNS1",), COREDNS_REFS)
+        for f in findings_about(model, COREDNS_CHECKS, COREDNS_REFS)
         if f.severity is not Severity.INFO and f.subject.ref() in COREDNS_REFS
     ]
     if not findings:
@@ -223,7 +229,7 @@ def root_cause_hops_for_pods(model: ClusterModel, pods: list[Pod]) -> list[Hop]:
         o = model.owner(p)
         refs.add(f"{o.kind}/{o.namespace}/{o.name}")
     out = []
-    for f in findings_about(model, ("CNI",), refs):
+    for f in findings_about(model, NODE_CNI_CHECKS, refs):
         if f.severity is Severity.INFO:
             continue
         hop = _hop_from_finding(f, f.layer if f.layer in (Layer.CNI, Layer.IPAM) else Layer.CNI)
