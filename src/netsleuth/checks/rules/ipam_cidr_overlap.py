@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import ipaddress
 from collections.abc import Iterator
 from typing import Any
@@ -76,7 +77,12 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
     cluster_pods = cluster_pod_cidrs(model)
     svc_desc = ", ".join(r.cidr for r in svc)
 
-    # 1. node podCIDR vs Service CIDR (or ClusterIPs)
+    # 1. node podCIDR vs Service CIDR (or ClusterIPs, sorted once for range lookups)
+    cluster_ips = sorted(
+        (cip.version, int(cip), text)
+        for text in model.services_by_cluster_ip
+        if (cip := _addr(text)) is not None
+    )
     for node, r in nodes:
         meta = model.nodes[node].meta
         hit = [s for s in svc if overlaps(r.network, s.network)]
@@ -95,13 +101,10 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                 ),
             )
         elif not svc:
-            ips = sorted(
-                ip
-                for ip in model.services_by_cluster_ip
-                if (cip := _addr(ip)) is not None
-                and cip.version == r.network.version
-                and cip in r.network
-            )
+            lo_ip, hi_ip = int(r.network.network_address), int(r.network.broadcast_address)
+            lo_k = bisect.bisect_left(cluster_ips, (r.network.version, lo_ip, ""))
+            hi_k = bisect.bisect_right(cluster_ips, (r.network.version, hi_ip, "\uffff"))
+            ips = sorted(text for _v, _n, text in cluster_ips[lo_k:hi_k])
             if ips:
                 owners = [model.services_by_cluster_ip[ip] for ip in ips[:3]]
                 yield finding(

@@ -74,11 +74,8 @@ def _problems(model: ClusterModel, pol: NetworkPolicy) -> list[tuple[str, Eviden
                     scope = [
                         n for n in model.pods_by_namespace if nss.matches(model.namespace_labels(n))
                     ]
-                if not any(
-                    pods_sel.matches(p.labels)
-                    for n in scope
-                    for p in model.pods_by_namespace.get(n, ())
-                ):
+                # pods_matching looks the first matchLabels pair up in the label index.
+                if not any(model.pods_matching(n, pods_sel) for n in scope):
                     where = pol.namespace if nss is None else "the selected namespaces"
                     out.append(
                         (
