@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netsleuth.checks.base import ScanResult, load_all, run_checks, select_checks
+from netsleuth.checks.cni_detect import CniInfo, detect_cni
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Finding
 
@@ -41,3 +42,17 @@ def findings_about(
 def checks_ran(model: ClusterModel, prefixes: Iterable[str]) -> bool:
     """Whether at least one check with these prefixes had the data it needs (was not skipped)."""
     return bool(_scan(model, tuple(sorted(prefixes))).checks_run)
+
+
+_CNI_CACHE: list[tuple[ClusterModel, list[CniInfo]]] = []
+
+
+def cni_infos(model: ClusterModel) -> list[CniInfo]:
+    """``detect_cni`` once per model: it scans every pod's labels, too slow to repeat per trace."""
+    for m, infos in _CNI_CACHE:
+        if m is model:
+            return infos
+    infos = detect_cni(model)
+    _CNI_CACHE.append((model, infos))
+    del _CNI_CACHE[:-4]
+    return infos

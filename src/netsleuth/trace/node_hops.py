@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.cni_detect import primary_cni
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Finding, Layer, Severity, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
-from netsleuth.trace.check_findings import checks_ran, findings_about
+from netsleuth.trace.check_findings import checks_ran, cni_infos, findings_about
 from netsleuth.trace.evidence import ev, exec_in, svc_ref
 from netsleuth.trace.result import Hop
 
@@ -100,7 +99,9 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
     for f in cni_findings:
         yield _hop_from_finding(f, Layer.CNI if f.layer is Layer.CNI else f.layer)
     if not same:
-        cni = primary_cni(model)
+        infos = cni_infos(model)
+        # As primary_cni: prefer an overlay CNI over aws-node (the overlay decides the MTU).
+        cni = next((i for i in infos if i.name != "aws-vpc-cni"), infos[0] if infos else None)
         if cni is None:
             yield Hop(
                 layer=Layer.OVERLAY,

@@ -418,9 +418,9 @@ NON_ENFORCING_CNIS = ("flannel",)
 
 
 def _unenforcing_cni(model: ClusterModel) -> str | None:
-    from netsleuth.checks.cni_detect import detect_cni
+    from netsleuth.trace.check_findings import cni_infos
 
-    names = {c.name for c in detect_cni(model)}
+    names = {c.name for c in cni_infos(model)}
     if names and names <= set(NON_ENFORCING_CNIS):
         return "plain " + "/".join(sorted(names)).capitalize()
     return None
