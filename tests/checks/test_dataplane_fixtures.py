@@ -18,7 +18,9 @@ from netsleuth.sources.load import load_offline
 
 FIXTURES = Path(__file__).parent / "fixtures"
 IDS = sorted(
-    d.name for d in FIXTURES.iterdir() if d.is_dir() and d.name.startswith(("CNI", "MTU", "KPX", "CT", "ING", "MESH"))
+    d.name
+    for d in FIXTURES.iterdir()
+    if d.is_dir() and d.name.startswith(("CNI", "MTU", "KPX", "CT", "ING", "MESH"))
 )
 
 
