@@ -63,7 +63,7 @@ _VIRTUAL_PREFIXES = (
     "br-",
     "virbr",
     "vethwe",
-    "eni",  # aws VPC CNI pod interfaces (eniXXXX); the node's own ENIs are eth*/ens*
+    "eni",  # aws VPC CNI pod interfaces (eni<hash>); the node's own ENIs are eth*/ens*
 )
 
 
