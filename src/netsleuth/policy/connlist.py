@@ -1,48 +1,71 @@
-"""Workload-level connectivity: every allowed connection, and its diff.
+"""Workload-level connectivity: every allowed connection, computed by the matrix engine.
 
-Peers are a pod's top-level owner (``ClusterModel.owner``, as far as the
-input shows), bare pods, the external address ranges induced by the
-ipBlocks (the cidr/except boundaries split the address space into ranges
-that every policy treats alike), and the ingress-controller pseudo-peer
-when Ingresses exist.
+Peers (what a connection's ``src``/``dst`` can be):
 
-This implementation asks the reference evaluator for one representative pod
-per workload (pods of a workload share labels and ports; one whose IP
-differs inside an ipBlock boundary would be a distinct peer and is not
-split out here). It is exact for that representative and meant for
-clusters of up to a few hundred workloads; the fast matrix engine the
-design calls for is not written yet. Self-connections are omitted, as
-netpol-analyzer does.
+- a pod's top-level owner (``ClusterModel.owner``: Deployment, StatefulSet,
+  DaemonSet, Job/CronJob…, as far as the input shows), or the bare pod;
+- an external address range: the pieces into which every ``ipBlock``
+  ``cidr``/``except`` bound cuts the IPv4 space (IPv6 ranges only when an
+  IPv6 ipBlock exists); no ranges when no policy has an ipBlock, as
+  netpol-analyzer does;
+- ``ingress-controller``: when Ingress objects exist and the controller's
+  pods are not in the input, a pseudo-peer reaching each Ingress backend's
+  pods on the Service's target port only (a pod of an unknown namespace:
+  see :class:`~netsleuth.policy.decision.IngressControllerEndpoint`).
+
+A connection between two workloads lists every port that *some* pod of
+the source may open to *some* pod of the destination (pods of one workload
+can sit on both sides of an ``ipBlock`` bound). Connections of a workload
+to itself are omitted, as netpol-analyzer's connlist omits self-loops.
+hostNetwork pods are not peers: policies never select them, and their
+traffic is the node's.
 """
 
 from __future__ import annotations
 
-import itertools
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
 
-from netsleuth.model.cluster import ClusterModel, WorkloadRef
-from netsleuth.model.intervals import IPV4_MAX, IntervalSet, format_ip, parse_cidr
+import numpy as np
+
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.intervals import PORT_MAX, PORT_MIN, IntervalSet
 from netsleuth.model.objects import Pod
 from netsleuth.policy.decision import Endpoint, IngressControllerEndpoint, IPEndpoint, PodEndpoint
-from netsleuth.policy.reference import allowed_ports
-from netsleuth.policy.semantics import PROTOCOLS
+from netsleuth.policy.ingress_controller import ingress_controller_endpoints
+from netsleuth.policy.matrix import (
+    EXTERNAL,
+    POD,
+    PSEUDO,
+    PolicyMatrix,
+    Unit,
+    external_ranges,
+)
+from netsleuth.policy.semantics import PROTOCOLS, normalise_protocol, resolve_named_port
 
-ALL = 65535
+ALL = PORT_MAX - PORT_MIN + 1
+PSEUDO_NAME = "ingress-controller"
 
 
 @dataclass(frozen=True, slots=True)
 class Peer:
-    kind: str  # a workload kind, "Pod", "ip_range" or "pseudo"
+    """One side of a connection: a workload (``kind`` its kind, ``Pod`` for a bare pod),
+    an address range (``kind`` ``ip_range``, ``name`` ``first-last``) or the
+    pseudo-peer (``kind`` ``pseudo``)."""
+
+    kind: str
     namespace: str | None
     name: str
 
     def key(self) -> tuple[str, str, str]:
         return (self.kind, self.namespace or "", self.name)
 
+    def sort_key(self) -> tuple[int, str, str, str]:
+        order = {"ip_range": 1, "pseudo": 2}.get(self.kind, 0)
+        return (order, self.namespace or "", self.name, self.kind)
+
     def describe(self) -> str:
-        if self.kind == "ip_range":
-            return self.name
-        if self.kind == "pseudo":
+        if self.kind in ("ip_range", "pseudo"):
             return self.name
         return f"{self.namespace}/{self.name}[{self.kind}]"
 
@@ -53,6 +76,16 @@ class Peer:
             return {"pseudo": self.name}
         return {"namespace": self.namespace or "", "name": self.name, "kind": self.kind}
 
+    def matches(self, text: str) -> bool:
+        """``ns/name``, ``name``, or ``kind/ns/name`` (case-insensitive kind)."""
+        if self.kind in ("ip_range", "pseudo"):
+            return text == self.name
+        return text in (
+            f"{self.namespace}/{self.name}",
+            self.name,
+            f"{self.kind.lower()}/{self.namespace}/{self.name}",
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Connection:
@@ -60,6 +93,8 @@ class Connection:
     dst: Peer
     ports: tuple[tuple[str, IntervalSet], ...]
     """Allowed destination ports per protocol (protocols with none are left out)."""
+    unresolved: tuple[str, ...] = ()
+    """Named ports (``name/PROTO``) of the rules that could not be resolved on the destination."""
 
     @property
     def all(self) -> bool:
@@ -75,86 +110,233 @@ class Connection:
             return "All Connections"
         return ",".join(f"{proto} {','.join(s.describe())}" for proto, s in self.ports)
 
+    def first_port(self) -> tuple[str, int]:
+        proto, s = self.ports[0]
+        return proto, s.ranges[0][0]
 
-def external_ranges(model: ClusterModel) -> list[tuple[str, str]]:
-    """IPv4 ranges induced by every ipBlock cidr/except: ``(label first-last, representative address)``."""
-    cuts = {0, IPV4_MAX + 1}
-    for pol in model.network_policies:
-        for rule in (*pol.ingress, *pol.egress):
-            for peer in rule.peers:
-                if peer.ip_block is None:
-                    continue
-                for c in (peer.ip_block.cidr, *peer.ip_block.except_):
-                    v, lo, hi = parse_cidr(c)
-                    if v == 4:
-                        cuts.update((lo, hi + 1))
-    bounds = sorted(cuts)
-    out = []
-    for lo, nxt in itertools.pairwise(bounds):
-        hi = nxt - 1
-        out.append((f"{format_ip(4, lo)}-{format_ip(4, hi)}", format_ip(4, lo if lo != 0 else 1)))
-    return (
-        out
-        if len(out) > 1
-        or any(
-            p.ip_block
-            for pol in model.network_policies
-            for r in (*pol.ingress, *pol.egress)
-            for p in r.peers
-        )
-        else []
+
+# --------------------------------------------------------------------------- the workload matrix
+
+
+@dataclass(frozen=True, slots=True)
+class WorkloadMatrix:
+    """The matrix engine's result folded to peers: ``chunks[c][i, j]`` holds the atoms
+    peer ``i`` may open to peer ``j`` (see :class:`~netsleuth.policy.matrix.PolicyMatrix`)."""
+
+    engine: PolicyMatrix
+    peers: tuple[Peer, ...]
+    kinds: tuple[str, ...]
+    chunks: tuple[np.ndarray, ...]  # type: ignore[type-arg]
+    representative: tuple[Endpoint, ...]
+
+    def index(self, peer: Peer) -> int:
+        return self.peers.index(peer)
+
+    def mask(self, i: int, j: int) -> int:
+        m = 0
+        for c, arr in enumerate(self.chunks):
+            m |= int(arr[i, j]) << (64 * c)
+        return m
+
+
+def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[int]]:
+    pod_keys, names = PolicyMatrix.relevant(model)
+    groups: dict[tuple[Peer, Hashable], list[Pod]] = {}
+    for pod in model.pods:
+        if pod.host_network:
+            continue
+        ref = model.owner(pod)
+        peer = Peer(ref.kind, ref.namespace, ref.name)
+        groups.setdefault((peer, PolicyMatrix.label_key(pod, pod_keys, names)), []).append(pod)
+    items = sorted(groups.items(), key=lambda kv: kv[0][0].sort_key())
+    units: list[Unit] = []
+    peers: list[Peer] = []
+    owner: list[int] = []
+    for (peer, lk), pods in items:
+        if not peers or peers[-1] != peer:
+            peers.append(peer)
+        units.append(Unit((peer, lk), POD, tuple(pods)))
+        owner.append(len(peers) - 1)
+    for label, ip in external_ranges(model):
+        peers.append(Peer("ip_range", None, label))
+        units.append(Unit(("ip", label), EXTERNAL, ips=(ip,)))
+        owner.append(len(peers) - 1)
+    if model.ingresses and isinstance(
+        ingress_controller_endpoints(model)[0], IngressControllerEndpoint
+    ):
+        peers.append(Peer("pseudo", None, PSEUDO_NAME))
+        units.append(Unit(("pseudo", PSEUDO_NAME), PSEUDO))
+        owner.append(len(peers) - 1)
+    return units, peers, owner
+
+
+def workload_matrix(model: ClusterModel) -> WorkloadMatrix:
+    """Build the matrix engine over workload units and fold units into peers."""
+    units, peers, owner = _workload_units(model)
+    engine = PolicyMatrix.build(model, units)
+    chunks = engine.dense()
+    if len(units) != len(peers) and units:
+        starts = np.flatnonzero(np.r_[True, np.diff(np.array(owner)) != 0])
+        chunks = [
+            np.bitwise_or.reduceat(np.bitwise_or.reduceat(a, starts, axis=0), starts, axis=1)
+            for a in chunks
+        ]
+    kinds = [""] * len(peers)
+    reps: list[Endpoint | None] = [None] * len(peers)
+    for u, o in zip(units, owner, strict=True):
+        kinds[o] = u.kind
+        if reps[o] is None:
+            if u.kind == POD:
+                with_ip = [p for p in u.pods if p.pod_ips]
+                reps[o] = PodEndpoint((with_ip or list(u.pods))[0])
+            elif u.kind == EXTERNAL:
+                reps[o] = IPEndpoint(u.ips[0])
+            else:
+                reps[o] = IngressControllerEndpoint()
+    return WorkloadMatrix(
+        engine,
+        tuple(peers),
+        tuple(kinds),
+        tuple(chunks),
+        tuple(r for r in reps if r is not None),
     )
 
 
-def _representatives(model: ClusterModel) -> dict[Peer, Pod]:
-    reps: dict[Peer, Pod] = {}
-    for pod in sorted(model.pods, key=lambda p: (p.namespace, p.name)):
-        if pod.host_network:
-            continue
-        ref: WorkloadRef = model.owner(pod)
-        peer = Peer(ref.kind, ref.namespace, ref.name)
-        have = reps.get(peer)
-        if have is None or (not have.pod_ips and pod.pod_ips):
-            reps[peer] = pod
-    return reps
+def _ingress_backends(model: ClusterModel, wm: WorkloadMatrix) -> dict[int, int]:
+    """Peer index -> atom mask of the target ports Ingress backends send to it."""
+    atoms = wm.engine.atoms
+    index = {p: i for i, p in enumerate(wm.peers)}
+    out: dict[int, int] = {}
+    for ing in model.ingresses:
+        backends = [p.backend for r in ing.rules for p in r.paths]
+        if ing.default_backend is not None:
+            backends.append(ing.default_backend)
+        for b in backends:
+            if not b.service_name:
+                continue
+            svc = model.service(ing.namespace, b.service_name)
+            if svc is None or not svc.selector:
+                continue
+            ref = b.port_number if b.port_number is not None else b.port_name
+            sp = svc.port_by_name_or_number(ref) if ref is not None else None
+            if sp is None:
+                continue
+            proto = normalise_protocol(sp.protocol)
+            target = sp.effective_target_port
+            for pod in model.pods_matching(svc.namespace, svc.selector):
+                if pod.host_network:
+                    continue
+                num = target if isinstance(target, int) else resolve_named_port(pod, target, proto)
+                if num is None or proto not in PROTOCOLS:
+                    continue
+                ref_ = model.owner(pod)
+                i = index.get(Peer(ref_.kind, ref_.namespace, ref_.name))
+                if i is not None:
+                    a = atoms.atom(proto, num)
+                    # A single port may sit inside a wider atom: keep the atom, cut below.
+                    out[i] = out.get(i, 0) | (1 << a)
+    return out
 
 
 def connectivity(
-    model: ClusterModel, *, focus: str | None = None, port: tuple[str, int] | None = None
+    model: ClusterModel,
+    *,
+    focus: str | None = None,
+    port: tuple[str, int] | None = None,
+    wm: WorkloadMatrix | None = None,
 ) -> list[Connection]:
-    """Allowed connections, sorted. ``focus``: ``ns/name`` of a workload (either side);
-    ``port``: keep connections that allow this (protocol, port)."""
-    reps = _representatives(model)
-    endpoints: list[tuple[Peer, Endpoint]] = [(p, PodEndpoint(pod)) for p, pod in reps.items()]
-    externals: list[tuple[Peer, Endpoint]] = [
-        (Peer("ip_range", None, label), IPEndpoint(ip)) for label, ip in external_ranges(model)
-    ]
-    if model.ingresses:
-        externals.append((Peer("pseudo", None, "ingress-controller"), IngressControllerEndpoint()))
+    """Allowed connections between peers, sorted by (src, dst).
+
+    ``focus``: keep connections with this workload on either side (``ns/name``);
+    ``port``: keep connections that allow this ``(protocol, port)``.
+    """
+    wm = wm if wm is not None else workload_matrix(model)
+    n = len(wm.peers)
+    if n == 0:
+        return []
+    atoms = wm.engine.atoms
+    kinds = np.array(wm.kinds)
+    is_pod = kinds == POD
+    any_ = np.zeros((n, n), dtype=bool)
+    for arr in wm.chunks:
+        any_ |= arr != 0
+    np.fill_diagonal(any_, False)
+    # Pod <-> pod, address range <-> pod (both ways); the pseudo-peer only towards pods.
+    any_ &= is_pod[:, None] | is_pod[None, :]
+    any_[:, kinds == PSEUDO] = False
+    any_[:, kinds == EXTERNAL] &= is_pod[:, None]
+    if focus is not None:
+        keep = np.array([p.matches(focus) for p in wm.peers], dtype=bool)
+        any_ &= keep[:, None] | keep[None, :]
+    pseudo_idx = np.flatnonzero(kinds == PSEUDO)
+    backends = _ingress_backends(model, wm) if len(pseudo_idx) else {}
+    for pi in pseudo_idx.tolist():
+        allowed_dst = np.zeros(n, dtype=bool)
+        allowed_dst[list(backends)] = True
+        any_[pi] &= allowed_dst
+    if port is not None:
+        proto, num = normalise_protocol(port[0]), port[1]
+        a = atoms.atom(proto, num)
+        arr = wm.chunks[a // 64]
+        any_ &= (arr >> np.array(a % 64, dtype=arr.dtype)) & np.array(1, dtype=arr.dtype) != 0
+    s_idx, d_idx = np.nonzero(any_)
     out: list[Connection] = []
-
-    def add(src: Peer, s: Endpoint, dst: Peer, d: Endpoint) -> None:
-        if focus and focus not in (f"{src.namespace}/{src.name}", f"{dst.namespace}/{dst.name}"):
-            return
-        combined = allowed_ports(model, s, d)["combined"]
-        ports = tuple((proto, combined[proto]) for proto in PROTOCOLS if combined.get(proto))
+    cache: dict[int, tuple[tuple[str, IntervalSet], ...]] = {}
+    for s, d in zip(s_idx.tolist(), d_idx.tolist(), strict=True):
+        mask = wm.mask(s, d)
+        target: dict[str, IntervalSet] | None = None
+        if kinds[s] == PSEUDO:
+            mask &= backends.get(d, 0)
+            target = _backend_ports(model, wm, d)
+        ports = cache.get(mask)
+        if ports is None:
+            sets = atoms.to_sets(mask)
+            ports = cache[mask] = tuple((p, sets[p]) for p in PROTOCOLS if p in sets)
+        if target is not None:
+            ports = tuple((p, s_ & target[p]) for p, s_ in ports if p in target and s_ & target[p])
         if not ports:
-            return
-        if port is not None and not any(proto == port[0] and port[1] in s_ for proto, s_ in ports):
-            return
-        out.append(Connection(src, dst, ports))
-
-    for sp, s in endpoints:
-        for dp, d in endpoints:
-            if sp != dp:
-                add(sp, s, dp, d)
-    for xp, x in externals:
-        for wp, w in endpoints:
-            add(xp, x, wp, w)
-            if xp.kind == "ip_range":
-                add(wp, w, xp, x)
-    out.sort(key=lambda c: (c.src.key(), c.dst.key()))
+            continue
+        if port is not None and not any(p == port[0].upper() and port[1] in s_ for p, s_ in ports):
+            continue
+        out.append(Connection(wm.peers[s], wm.peers[d], ports))
+    out.sort(key=lambda c: (c.src.sort_key(), c.dst.sort_key()))
     return out
+
+
+def _backend_ports(model: ClusterModel, wm: WorkloadMatrix, d: int) -> dict[str, IntervalSet]:
+    """The exact target ports Ingress backends use on peer ``d``."""
+    peer = wm.peers[d]
+    ports: dict[str, list[tuple[int, int]]] = {}
+    for ing in model.ingresses:
+        backends = [p.backend for r in ing.rules for p in r.paths]
+        if ing.default_backend is not None:
+            backends.append(ing.default_backend)
+        for b in backends:
+            svc = model.service(ing.namespace, b.service_name) if b.service_name else None
+            if svc is None or not svc.selector:
+                continue
+            ref = b.port_number if b.port_number is not None else b.port_name
+            sp = svc.port_by_name_or_number(ref) if ref is not None else None
+            if sp is None:
+                continue
+            proto = normalise_protocol(sp.protocol)
+            target = sp.effective_target_port
+            for pod in model.pods_matching(svc.namespace, svc.selector):
+                ref_ = model.owner(pod)
+                if (ref_.kind, ref_.namespace, ref_.name) != (peer.kind, peer.namespace, peer.name):
+                    continue
+                num = target if isinstance(target, int) else resolve_named_port(pod, target, proto)
+                if num is not None:
+                    ports.setdefault(proto, []).append((num, num))
+    return {p: IntervalSet.of(v) for p, v in ports.items()}
+
+
+def representative(wm: WorkloadMatrix, peer: Peer) -> Endpoint:
+    """An endpoint standing for ``peer`` (a pod with an IP, an address of the range)."""
+    return wm.representative[wm.index(peer)]
+
+
+# --------------------------------------------------------------------------- diff
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,15 +345,26 @@ class ConnDiff:
     gained: tuple[Connection, ...]
     changed: tuple[tuple[Connection, Connection], ...]
 
+    @property
+    def empty(self) -> bool:
+        return not (self.lost or self.gained or self.changed)
 
-def diff(before: list[Connection], after: list[Connection]) -> ConnDiff:
+
+def diff(before: Iterable[Connection], after: Iterable[Connection]) -> ConnDiff:
+    """Connections lost (in ``before`` only), gained (in ``after`` only) and changed (ports)."""
     b = {(c.src, c.dst): c for c in before}
     a = {(c.src, c.dst): c for c in after}
-    lost = tuple(c for k, c in b.items() if k not in a)
-    gained = tuple(c for k, c in a.items() if k not in b)
-    changed = tuple((b[k], a[k]) for k in b.keys() & a.keys() if b[k].ports != a[k].ports)
+
+    def order(c: Connection) -> tuple[object, ...]:
+        return (c.src.sort_key(), c.dst.sort_key())
+
     return ConnDiff(
-        lost=lost,
-        gained=gained,
-        changed=tuple(sorted(changed, key=lambda x: (x[0].src.key(), x[0].dst.key()))),
+        lost=tuple(sorted((c for k, c in b.items() if k not in a), key=order)),
+        gained=tuple(sorted((c for k, c in a.items() if k not in b), key=order)),
+        changed=tuple(
+            sorted(
+                ((b[k], a[k]) for k in b.keys() & a.keys() if b[k].ports != a[k].ports),
+                key=lambda x: order(x[0]),
+            )
+        ),
     )

@@ -64,7 +64,9 @@ proportion to how many pods the admin policies select.
 
 from __future__ import annotations
 
+import bisect
 import itertools
+import socket
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,13 +115,15 @@ class Unit:
 
 
 def _parse_ip(text: str) -> tuple[int, int] | None:
-    import ipaddress
-
+    """``(version, value)``; ``None`` for a malformed address. IPv4 on a fast path."""
     try:
-        a = ipaddress.ip_address(text.strip())
-    except ValueError:
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, text), "big")
+    except OSError:
+        pass
+    try:
+        return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, text.strip()), "big")
+    except OSError:
         return None
-    return a.version, int(a)
 
 
 def pod_ips(pod: Pod) -> tuple[str, ...]:
@@ -155,8 +159,6 @@ class PortAtoms:
         return PortAtoms(starts, offset, n)
 
     def atom(self, proto: str, port: int) -> int:
-        import bisect
-
         s = self.starts[proto]
         return self.offset[proto] + bisect.bisect_right(s, port) - 1
 
@@ -288,13 +290,18 @@ class PolicyMatrix:
         pod: Pod, pod_keys: frozenset[str], port_names: frozenset[str]
     ) -> tuple[object, ...]:
         """What selectors and named ports can see of a pod."""
-        labels = tuple(sorted((k, v) for k, v in pod.labels.items() if k in pod_keys))
-        ports = tuple(
-            sorted(
-                (cp.name, normalise_protocol(cp.protocol), cp.container_port)
-                for cp in pod.spec.all_ports()
-                if cp.name in port_names
+        lm = pod.labels
+        labels = tuple(sorted((k, lm[k]) for k in pod_keys if k in lm))
+        ports = (
+            tuple(
+                sorted(
+                    (cp.name, normalise_protocol(cp.protocol), cp.container_port)
+                    for cp in pod.spec.all_ports()
+                    if cp.name in port_names
+                )
             )
+            if port_names
+            else ()
         )
         return (pod.namespace, labels, ports, pod.host_network)
 
@@ -379,8 +386,6 @@ class PolicyMatrix:
             parsed = _parse_ip(ip)
             if parsed is None:
                 return None
-            import bisect
-
             version, value = parsed
             if version == 4:
                 return bisect.bisect_right(v4_starts, value) - 1
@@ -405,8 +410,6 @@ class PolicyMatrix:
 
         def cell_range(version: int, lo: int, hi: int) -> tuple[int, int]:
             starts = v4_starts if version == 4 else v6_starts
-            import bisect
-
             a = bisect.bisect_right(starts, lo) - 1
             b = bisect.bisect_right(starts, hi) - 1
             off = 0 if version == 4 else n4
