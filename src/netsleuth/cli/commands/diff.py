@@ -1,0 +1,64 @@
+"""``netsleuth diff BEFORE AFTER``: connections lost, gained and changed. Exit 3 when any is lost."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from netsleuth.cli.common import problems_json
+from netsleuth.cli.errors import EXIT_DIFF_LOST
+from netsleuth.errors import QueryError
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.render.console import OutputFormat, stdout_console
+
+FORMATS = (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF, OutputFormat.MD)
+
+
+def _load_side(side: str, kubeconfig: str | None, context: str | None) -> ClusterModel:
+    from netsleuth.sources import load_live, load_offline
+
+    if side == "live":
+        return load_live(kubeconfig=kubeconfig, context=context)
+    return load_offline([side])
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("diff")
+    def diff_cmd(
+        before: Annotated[str, typer.Argument(help="A file or directory, or 'live'.")],
+        after: Annotated[str, typer.Argument(help="A file or directory, or 'live'.")],
+        kubeconfig: Annotated[
+            str | None, typer.Option("--kubeconfig", help="Kubeconfig for a 'live' side.")
+        ] = None,
+        context: Annotated[
+            str | None, typer.Option("--context", help="Context for a 'live' side.")
+        ] = None,
+        output: Annotated[
+            OutputFormat, typer.Option("-o", "--output", help="table, json, sarif or md.")
+        ] = OutputFormat.TABLE,
+    ) -> None:
+        """Connections lost, gained and changed between two versions (exit code 3 when any is lost).
+
+        Each lost connection is explained on the AFTER side by the reference
+        evaluator, with the policy change (file and line) that removed it.
+        """
+        from netsleuth.policy.diff import diff_models
+        from netsleuth.render import diff_table as r
+        from netsleuth.render.sarif_diff import render_sarif
+
+        if output not in FORMATS:
+            raise QueryError("diff supports -o table, json, sarif or md")
+        a = _load_side(before, kubeconfig, context)
+        b = _load_side(after, kubeconfig, context)
+        report = diff_models(a, b)
+        if output == OutputFormat.JSON:
+            typer.echo(r.render_json(report, problems_json(a.problems + b.problems)), nl=False)
+        elif output == OutputFormat.SARIF:
+            typer.echo(render_sarif(report), nl=False)
+        elif output == OutputFormat.MD:
+            typer.echo(r.render_md(report), nl=False)
+        else:
+            r.render_table(report, stdout_console())
+        if report.diff.lost:
+            raise typer.Exit(EXIT_DIFF_LOST)

@@ -1,0 +1,55 @@
+"""``netsleuth exposure``: what reaches each workload from other namespaces and from outside."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from netsleuth.cli.common import (
+    AllNamespacesOpt,
+    ContextOpt,
+    FileOpt,
+    KubeconfigOpt,
+    NamespaceOpt,
+    input_options,
+    load_model,
+    problems_json,
+)
+from netsleuth.errors import QueryError
+from netsleuth.render.console import OutputFormat, stdout_console
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("exposure")
+    def exposure_cmd(
+        files: FileOpt = None,
+        kubeconfig: KubeconfigOpt = None,
+        context: ContextOpt = None,
+        namespace: NamespaceOpt = None,
+        all_namespaces: AllNamespacesOpt = False,
+        output: Annotated[
+            OutputFormat, typer.Option("-o", "--output", help="table or json.")
+        ] = OutputFormat.TABLE,
+    ) -> None:
+        """Per workload: who reaches it from other namespaces and from outside the cluster,
+        and which directions no NetworkPolicy protects."""
+        from netsleuth.policy.exposure import exposure
+        from netsleuth.render import exposure_table as r
+
+        if output not in (OutputFormat.TABLE, OutputFormat.JSON):
+            raise QueryError("exposure supports -o table or json")
+        opts = input_options(
+            files,
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+            quiet=output != OutputFormat.TABLE,
+        )
+        model = load_model(opts)
+        rows = [x for x in exposure(model) if opts.namespace in (None, x.namespace)]
+        if output == OutputFormat.JSON:
+            typer.echo(r.render_json(rows, problems_json(model.problems)), nl=False)
+        else:
+            r.render_table(rows, model.problems, stdout_console())

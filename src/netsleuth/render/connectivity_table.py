@@ -1,0 +1,76 @@
+"""``netsleuth connectivity`` as a table, CSV, Markdown, Graphviz dot and JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from netsleuth.model.problems import LoadProblem
+from netsleuth.policy.connlist import Connection
+from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.problems_table import render_problems
+
+
+def render_table(
+    conns: Sequence[Connection], problems: Sequence[LoadProblem], console: Console
+) -> None:
+    table = Table(show_edge=False)
+    for col in ("src", "dst", "conn"):
+        table.add_column(col)
+    for c in conns:
+        table.add_row(c.src.describe(), c.dst.describe(), c.conn_text())
+    console.print(table)
+    console.print(f"{len(conns)} allowed connection(s)")
+    render_problems(problems, console)
+
+
+def render_json(conns: Sequence[Connection], problems: list[dict[str, object]]) -> str:
+    """``{"connections": [{"src", "dst", "conn"}], "problems": [...]}``."""
+    doc = {
+        "connections": [
+            {"src": c.src.json(), "dst": c.dst.json(), "conn": c.conn_json()} for c in conns
+        ],
+        "problems": problems,
+    }
+    return dumps_json(doc)
+
+
+def render_csv(conns: Sequence[Connection]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(["src", "dst", "conn"])
+    for c in conns:
+        w.writerow([c.src.describe(), c.dst.describe(), c.conn_text()])
+    return buf.getvalue()
+
+
+def render_md(conns: Sequence[Connection]) -> str:
+    lines = ["| src | dst | conn |", "|---|---|---|"]
+    lines += [f"| {c.src.describe()} | {c.dst.describe()} | {c.conn_text()} |" for c in conns]
+    return "\n".join(lines) + "\n"
+
+
+def _q(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def render_dot(conns: Sequence[Connection]) -> str:
+    """One node per peer (address ranges and the pseudo-peer as ellipses), one edge per connection."""
+    lines = ["digraph connectivity {", "  rankdir=LR;", "  node [shape=box];"]
+    seen: dict[str, str] = {}
+    for c in conns:
+        for p in (c.src, c.dst):
+            if p.describe() not in seen:
+                shape = "ellipse" if p.kind in ("ip_range", "pseudo") else "box"
+                seen[p.describe()] = shape
+                lines.append(f"  {_q(p.describe())} [shape={shape}];")
+    for c in conns:
+        lines.append(
+            f"  {_q(c.src.describe())} -> {_q(c.dst.describe())} [label={_q(c.conn_text())}];"
+        )
+    lines.append("}")
+    return "\n".join(lines) + "\n"

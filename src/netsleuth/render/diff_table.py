@@ -1,0 +1,98 @@
+"""``netsleuth diff`` as a table, Markdown and JSON."""
+
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+
+from netsleuth.policy.diff import DiffReport, Explained
+from netsleuth.render.jsonout import dumps_json
+
+
+def _rows(report: DiffReport) -> list[tuple[str, str, str, str, str]]:
+    d = report.diff
+    rows = [("lost", c.src.describe(), c.dst.describe(), c.conn_text(), "-") for c in d.lost]
+    rows += [("gained", c.src.describe(), c.dst.describe(), "-", c.conn_text()) for c in d.gained]
+    rows += [
+        ("changed", x.src.describe(), x.dst.describe(), x.conn_text(), y.conn_text())
+        for x, y in d.changed
+    ]
+    return rows
+
+
+def _summary(report: DiffReport) -> str:
+    d = report.diff
+    return f"{len(d.lost)} lost, {len(d.gained)} gained, {len(d.changed)} changed"
+
+
+def _why(e: Explained) -> list[str]:
+    proto, port = e.probe
+    out = [f"{e.before.src.describe()} -> {e.before.dst.describe()} ({proto}/{port}):"]
+    out += [f"  {line}" for line in e.why]
+    out += [
+        f"  changed: {c.describe()}" + (f" ({c.origin.describe()})" if c.origin.file else "")
+        for c in e.changes
+    ]
+    return out
+
+
+def render_table(report: DiffReport, console: Console) -> None:
+    table = Table(show_edge=False)
+    for col in ("diff", "src", "dst", "before", "after"):
+        table.add_column(col)
+    for r in _rows(report):
+        table.add_row(*r)
+    console.print(table)
+    console.print(_summary(report))
+    if report.lost:
+        console.print()
+        console.print("Why the lost connections are denied now:")
+        for e in report.lost:
+            for line in _why(e):
+                console.print(line, markup=False)
+
+
+def render_md(report: DiffReport) -> str:
+    lines = ["| diff | src | dst | before | after |", "|---|---|---|---|---|"]
+    lines += [f"| {' | '.join(r)} |" for r in _rows(report)]
+    lines += ["", _summary(report)]
+    if report.lost:
+        lines += ["", "### Why the lost connections are denied now", ""]
+        for e in report.lost:
+            lines += ["```", *_why(e), "```"]
+    return "\n".join(lines) + "\n"
+
+
+def _explained_json(e: Explained) -> dict[str, object]:
+    return {
+        "src": e.before.src.json(),
+        "dst": e.before.dst.json(),
+        "before": e.before.conn_json(),
+        "after": e.after.conn_json() if e.after is not None else None,
+        "probe": {"protocol": e.probe[0], "port": e.probe[1]},
+        "why": list(e.why),
+        "policy_changes": [
+            {
+                "change": c.change,
+                "namespace": c.namespace,
+                "name": c.name,
+                "file": c.origin.file,
+                "line": c.origin.line,
+            }
+            for c in e.changes
+        ],
+    }
+
+
+def render_json(report: DiffReport, problems: list[dict[str, object]]) -> str:
+    d = report.diff
+    return dumps_json(
+        {
+            "lost": [_explained_json(e) for e in report.lost],
+            "gained": [
+                {"src": c.src.json(), "dst": c.dst.json(), "conn": c.conn_json()} for c in d.gained
+            ],
+            "changed": [_explained_json(e) for e in report.changed],
+            "problems": problems,
+        }
+    )

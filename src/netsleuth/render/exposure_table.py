@@ -1,0 +1,58 @@
+"""``netsleuth exposure`` as a table and JSON."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich.console import Console
+from rich.table import Table
+
+from netsleuth.model.problems import LoadProblem
+from netsleuth.policy.exposure import Exposure, ports_text
+from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.problems_table import render_problems
+
+
+def render_table(
+    rows: Sequence[Exposure], problems: Sequence[LoadProblem], console: Console
+) -> None:
+    table = Table(show_edge=False)
+    for col in (
+        "workload",
+        "from other namespaces",
+        "from outside the cluster",
+        "ingress protected",
+        "egress protected",
+    ):
+        table.add_column(col)
+    for r in rows:
+        n = len(r.from_namespaces)
+        ns_text = "nobody" if not n else f"{n} workload(s): {ports_text(r.namespace_ports)}"
+        table.add_row(
+            r.peer.describe(),
+            ns_text,
+            ports_text(r.outside_ports),
+            "yes" if r.ingress_protected else "NO",
+            "yes" if r.egress_protected else "NO",
+        )
+    console.print(table)
+    open_in = [r for r in rows if not r.ingress_protected]
+    open_out = [r for r in rows if not r.egress_protected]
+    console.print(
+        f"{len(rows)} workload(s); {len(open_in)} without ingress protection, "
+        f"{len(open_out)} without egress protection"
+    )
+    render_problems(problems, console)
+
+
+def render_json(rows: Sequence[Exposure], problems: list[dict[str, object]]) -> str:
+    return dumps_json(
+        {
+            "workloads": [r.json() for r in rows],
+            "unprotected": {
+                "ingress": [r.peer.json() for r in rows if not r.ingress_protected],
+                "egress": [r.peer.json() for r in rows if not r.egress_protected],
+            },
+            "problems": problems,
+        }
+    )
