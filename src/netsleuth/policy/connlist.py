@@ -5,9 +5,9 @@ Peers (what a connection's ``src``/``dst`` can be):
 - a pod's top-level owner (``ClusterModel.owner``: Deployment, StatefulSet,
   DaemonSet, Job/CronJob…, as far as the input shows), or the bare pod;
 - an external address range: the pieces into which every ``ipBlock``
-  ``cidr``/``except`` bound cuts the IPv4 space (IPv6 ranges only when an
-  IPv6 ipBlock exists); no ranges when no policy has an ipBlock, as
-  netpol-analyzer does;
+  ``cidr``/``except`` bound cuts the IPv4 space (``0.0.0.0-255.255.255.255``
+  when there is no ipBlock; IPv6 ranges only when an IPv6 ipBlock exists),
+  as netpol-analyzer and network-config-analyzer print them;
 - ``ingress-controller``: when Ingress objects exist and the controller's
   pods are not in the input, a pseudo-peer reaching each Ingress backend's
   pods on the Service's target port only (a pod of an unknown namespace:
@@ -17,8 +17,8 @@ A connection between two workloads lists every port that *some* pod of
 the source may open to *some* pod of the destination (pods of one workload
 can sit on both sides of an ``ipBlock`` bound). Connections of a workload
 to itself are omitted, as netpol-analyzer's connlist omits self-loops.
-hostNetwork pods are not peers: policies never select them, and their
-traffic is the node's.
+hostNetwork pods are peers like other pods, but no policy selects them and
+only ``ipBlock`` peers (on their node address) match them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from netsleuth.policy.decision import Endpoint, IngressControllerEndpoint, IPEnd
 from netsleuth.policy.ingress_controller import ingress_controller_endpoints
 from netsleuth.policy.matrix import (
     EXTERNAL,
+    HOST,
     POD,
     PSEUDO,
     PolicyMatrix,
@@ -143,11 +144,10 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
     pod_keys, names = PolicyMatrix.relevant(model)
     groups: dict[tuple[Peer, Hashable], list[Pod]] = {}
     for pod in model.pods:
-        if pod.host_network:
-            continue
         ref = model.owner(pod)
         peer = Peer(ref.kind, ref.namespace, ref.name)
-        groups.setdefault((peer, PolicyMatrix.label_key(pod, pod_keys, names)), []).append(pod)
+        lk = ("host",) if pod.host_network else PolicyMatrix.label_key(pod, pod_keys, names)
+        groups.setdefault((peer, lk), []).append(pod)
     items = sorted(groups.items(), key=lambda kv: kv[0][0].sort_key())
     units: list[Unit] = []
     peers: list[Peer] = []
@@ -155,7 +155,7 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
     for (peer, lk), pods in items:
         if not peers or peers[-1] != peer:
             peers.append(peer)
-        units.append(Unit((peer, lk), POD, tuple(pods)))
+        units.append(Unit((peer, lk), HOST if lk == ("host",) else POD, tuple(pods)))
         owner.append(len(peers) - 1)
     for label, ip in external_ranges(model):
         peers.append(Peer("ip_range", None, label))
@@ -186,7 +186,7 @@ def workload_matrix(model: ClusterModel) -> WorkloadMatrix:
     for u, o in zip(units, owner, strict=True):
         kinds[o] = u.kind
         if reps[o] is None:
-            if u.kind == POD:
+            if u.kind in (POD, HOST):
                 with_ip = [p for p in u.pods if p.pod_ips]
                 reps[o] = PodEndpoint((with_ip or list(u.pods))[0])
             elif u.kind == EXTERNAL:
@@ -256,7 +256,7 @@ def connectivity(
         return []
     atoms = wm.engine.atoms
     kinds = np.array(wm.kinds)
-    is_pod = kinds == POD
+    is_pod = (kinds == POD) | (kinds == HOST)
     any_ = np.zeros((n, n), dtype=bool)
     for arr in wm.chunks:
         any_ |= arr != 0

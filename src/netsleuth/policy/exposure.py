@@ -143,7 +143,7 @@ def exposure(model: ClusterModel, wm: WorkloadMatrix | None = None) -> list[Expo
     pods = np.flatnonzero(kinds == POD)
     ns = np.array([p.namespace or "" for p in wm.peers])
     outside = _outside_units(model, wm)
-    no_blocks = not any(k == EXTERNAL for k in wm.kinds)
+    no_blocks = False  # the whole IPv4 space is a range of its own when no ipBlock exists
     ing_prot, eg_prot = _protection(model, wm)
     probe: int | None = None
     if no_blocks:

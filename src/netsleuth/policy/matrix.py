@@ -761,16 +761,8 @@ def _admin_policies(model: ClusterModel):  # type: ignore[no-untyped-def]
 def external_ranges(model: ClusterModel) -> list[tuple[str, str]]:
     """Address ranges induced by every ipBlock bound: ``(first-last, representative)``.
 
-    Empty when no policy has an ipBlock. IPv6 ranges appear only when an
-    IPv6 ipBlock exists."""
-    has_block = any(
-        p.ip_block is not None
-        for pol in model.network_policies
-        for r in (*pol.ingress, *pol.egress)
-        for p in r.peers
-    )
-    if not has_block:
-        return []
+    The whole IPv4 space when no policy has an ipBlock. IPv6 ranges appear
+    only when an IPv6 ipBlock exists."""
     from netsleuth.model.intervals import format_ip
 
     cells = PolicyMatrix.ip_cells(model)
