@@ -146,8 +146,10 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
     for pod in model.pods:
         ref = model.owner(pod)
         peer = Peer(ref.kind, ref.namespace, ref.name)
-        lk = ("host",) if pod.host_network else PolicyMatrix.label_key(pod, pod_keys, names)
-        groups.setdefault((peer, lk), []).append(pod)
+        key: Hashable = (
+            ("host",) if pod.host_network else PolicyMatrix.label_key(pod, pod_keys, names)
+        )
+        groups.setdefault((peer, key), []).append(pod)
     items = sorted(groups.items(), key=lambda kv: kv[0][0].sort_key())
     units: list[Unit] = []
     peers: list[Peer] = []
