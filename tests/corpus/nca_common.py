@@ -1,0 +1,310 @@
+"""Shared helpers for the network-config-analyzer (NCA) corpus tests.
+
+- :func:`corpus_root` / :func:`nca_queries`: the corpus and its flat query index
+  (``queries.jsonl``);
+- :func:`load_config`: a scheme's network config as a :class:`ClusterModel`,
+  following NCA's rules for global vs per-config topology and single-policy
+  references (``config/ns/policy``);
+- :func:`pod_connections`: our engine's allowed connections at pod level
+  (NCA's semantic diff classifies *pods* as removed / persistent / added);
+- :func:`parse_conn`, :func:`conn_key`: NCA connection text to our port sets
+  (TCP/UDP/SCTP only: NCA's "All connections" covers every IP protocol);
+- :func:`refine`: address ranges cut at a common set of bounds, so that two
+  outputs which split the IPv4 space differently compare range by range.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from netsleuth.model.cluster import ClusterModel, build_model
+from netsleuth.model.intervals import IntervalSet
+from netsleuth.model.objects import Pod
+from netsleuth.policy.kube_dns import model_objects
+from netsleuth.policy.matrix import EXTERNAL, PSEUDO, PolicyMatrix, iter_pairs, pod_units
+from netsleuth.sources.load import load_offline
+
+SUITE = "network-config-analyzer"
+PROTOS = ("SCTP", "TCP", "UDP")
+ALL = {p: IntervalSet.single(1, 65535) for p in PROTOS}
+
+ConnKey = tuple[tuple[str, tuple[tuple[int, int], ...]], ...]
+"""A connection as sorted ``(protocol, port ranges)``: hashable, comparable."""
+
+IPPeer = tuple[int, int, int]
+"""An address range as ``(version, first, last)``."""
+
+PeerKey = str | IPPeer
+"""A pod (``ns/name``) or an address range."""
+
+Triple = tuple[PeerKey, PeerKey, ConnKey]
+
+
+def corpus_root() -> Path | None:
+    root = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / SUITE).resolve()
+    return root if (root / "queries.jsonl").is_file() else None
+
+
+def absent_message() -> str:
+    return f"corpus {SUITE} not found beside the repo (../shared/corpus/{SUITE})"
+
+
+def nca_queries() -> list[dict[str, Any]]:
+    root = corpus_root()
+    if root is None:
+        return []
+    return [json.loads(line) for line in (root / "queries.jsonl").read_text().splitlines()]
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def _as_list(v: Any) -> list[str]:
+    if not v:
+        return []
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+def _paths(sdir: Path, entries: list[str]) -> list[str]:
+    return [str((sdir / e.removesuffix("/**")).resolve()) for e in entries]
+
+
+@dataclass(frozen=True, slots=True)
+class Scheme:
+    path: Path
+    data: dict[str, Any]
+
+    @staticmethod
+    def read(root: Path, rel: str) -> Scheme:
+        p = root / rel
+        return Scheme(p, yaml.safe_load(p.read_text()))
+
+    def config(self, name: str) -> dict[str, Any]:
+        return next(c for c in self.data["networkConfigList"] if c["name"] == name)
+
+
+def load_config(scheme: Scheme, ref: str) -> ClusterModel:
+    """The model of config ``ref`` (``name``, ``name/ns/policy`` or ``name/kind/ns/policy``).
+
+    NCA's rules (docs/CommonQueryPatterns.md): a per-config ``podList`` /
+    ``namespaceList`` replaces the global one; a config without pods uses the
+    global pods; ``resourceList`` may hold pods, namespaces and policies.
+    """
+    name, *rest = ref.split("/")
+    config = scheme.config(name)
+    sdir = scheme.path.parent
+    glob = scheme.data
+    resources = _paths(sdir, _as_list(config.get("resourceList")))
+    policies = _paths(sdir, _as_list(config.get("networkPolicyList")))
+    own_pods = _paths(sdir, _as_list(config.get("podList")))
+    own_ns = _paths(sdir, _as_list(config.get("namespaceList")))
+    glob_pods = _paths(scheme.path.parent, _as_list(glob.get("podList")))
+    glob_ns = _paths(scheme.path.parent, _as_list(glob.get("namespaceList")))
+    paths = [*resources, *policies, *own_pods, *(own_ns or glob_ns)]
+    model = load_offline(paths)
+    if not own_pods and not model.pods and glob_pods:
+        model = load_offline([*paths, *glob_pods])
+    if rest:
+        ns, pol = rest[-2], rest[-1]
+        drop = {id(p) for p in model.network_policies if (p.namespace, p.name) != (ns, pol)}
+        keep = [o for o in model_objects(model) if id(o) not in drop]
+        model = build_model(keep, model.problems, source=model.source, derive_pods=False)
+    return model
+
+
+# --------------------------------------------------------------------------- connections
+
+
+def conn_key(sets: Mapping[str, IntervalSet]) -> ConnKey:
+    return tuple(sorted((p, s.ranges) for p, s in sets.items() if p in ALL and s))
+
+
+def parse_conn(text: str) -> dict[str, IntervalSet]:
+    """``All connections`` / ``All but {...}`` / ``{protocols:TCP,dst_ports:80},{...}``."""
+    text = text.strip()
+    if text in ("All connections", "All"):
+        return dict(ALL)
+    if text in ("No connections", ""):
+        return {}
+    but = text.startswith("All but ")
+    body = text.removeprefix("All but ")
+    sets: dict[str, IntervalSet] = {}
+    for m in re.finditer(r"\{([^}]*)\}", body):
+        fields = _fields(m.group(1))
+        ports = IntervalSet.single(1, 65535)
+        if fields.get("dst_ports"):
+            ranges = []
+            for part in fields["dst_ports"].strip(",").split(","):
+                lo, _, hi = part.partition("-")
+                ranges.append((int(lo), int(hi or lo)))
+            ports = IntervalSet.of(ranges)
+        for proto in fields.get("protocols", ",".join(PROTOS)).split(","):
+            if proto in ALL:
+                sets[proto] = sets.get(proto, IntervalSet()) | ports
+    if but:
+        sets = {p: ALL[p] - sets.get(p, IntervalSet()) for p in ALL}
+    return {p: s for p, s in sets.items() if s}
+
+
+def _fields(inner: str) -> dict[str, str]:
+    """``protocols:TCP,UDP,dst_ports:80,90-92`` -> ``{protocols: "TCP,UDP", dst_ports: ...}``."""
+    keys = list(re.finditer(r"(?:^|,)([a-z_]+):", inner))
+    out = {}
+    for k, nxt in zip(keys, [*keys[1:], None], strict=True):
+        end = nxt.start() if nxt is not None else len(inner)
+        out[k.group(1)] = inner[k.end() : end]
+    return out
+
+
+def parse_range(text: str) -> IPPeer | None:
+    """``a.b.c.d-e.f.g.h`` or a CIDR; ``None`` when ``text`` is not an address range."""
+    text = text.strip()
+    try:
+        if "-" in text:
+            lo_s, _, hi_s = text.partition("-")
+            lo, hi = ipaddress.ip_address(lo_s), ipaddress.ip_address(hi_s)
+            return (lo.version, int(lo), int(hi))
+        net = ipaddress.ip_network(text, strict=False)
+        return (net.version, int(net.network_address), int(net.broadcast_address))
+    except ValueError:
+        return None
+
+
+def describe_peer(p: PeerKey) -> str:
+    if isinstance(p, str):
+        return p
+    v, lo, hi = p
+    cls = ipaddress.IPv4Address if v == 4 else ipaddress.IPv6Address
+    return f"{cls(lo)}-{cls(hi)}"
+
+
+def refine(*groups: set[Triple]) -> list[set[Triple]]:
+    """Each group with every address range cut at the bounds of every range in all
+    groups. Two outputs which cut the address space differently (NCA merges
+    adjacent ranges with one connection on one side of a pair only) then
+    compare piece by piece: ``R => pod : c`` means the same for each piece of ``R``."""
+    cuts: dict[int, set[int]] = {4: set(), 6: set()}
+    for g in groups:
+        for s, d, _ in g:
+            for p in (s, d):
+                if not isinstance(p, str):
+                    cuts[p[0]].update((p[1], p[2] + 1))
+    ordered = {v: sorted(c) for v, c in cuts.items()}
+
+    def pieces(p: PeerKey) -> list[PeerKey]:
+        if isinstance(p, str):
+            return [p]
+        v, lo, hi = p
+        bounds = [b for b in ordered[v] if lo < b <= hi]
+        starts = [lo, *bounds]
+        ends = [b - 1 for b in bounds] + [hi]
+        return [(v, a, b) for a, b in zip(starts, ends, strict=True)]
+
+    out = []
+    for g in groups:
+        out.append({(s2, d2, c) for s, d, c in g for s2 in pieces(s) for d2 in pieces(d)})
+    return out
+
+
+def pod_name(pod: Pod) -> str:
+    return f"{pod.namespace}/{pod.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class PodConnections:
+    """Our engine's allowed connections at pod level (self-loops and range-to-range left out)."""
+
+    model: ClusterModel
+    conns: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]]
+    pods: frozenset[str]
+
+    def owner(self, p: PeerKey) -> PeerKey:
+        """The workload a pod belongs to, as NCA's pair form prints it."""
+        if not isinstance(p, str):
+            return p
+        ns, _, name = p.partition("/")
+        pod = self.model.pod(ns, name)
+        assert pod is not None
+        ref = self.model.owner(pod)
+        return f"{ref.namespace}/{ref.name}[{ref.kind}]"
+
+    def triples(self) -> set[Triple]:
+        return {(s, d, conn_key(c)) for (s, d), c in self.conns.items() if conn_key(c)}
+
+
+def pod_connections(model: ClusterModel) -> PodConnections:
+    units, _ = pod_units(model)
+    units = [u for u in units if u.kind != PSEUDO]
+    pm = PolicyMatrix.build(model, units)
+    ends: list[list[PeerKey]] = []
+    for u in units:
+        if u.kind == EXTERNAL:
+            label = str(u.key[1])  # type: ignore[index]
+            r = parse_range(label)
+            assert r is not None, label
+            ends.append([r])
+        else:
+            ends.append([pod_name(p) for p in u.pods])
+    cache: dict[int, dict[str, IntervalSet]] = {}
+    conns: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]] = {}
+    for i, j, mask in iter_pairs(pm):
+        if units[i].kind == EXTERNAL and units[j].kind == EXTERNAL:
+            continue
+        sets = cache.get(mask)
+        if sets is None:
+            sets = cache[mask] = pm.atoms.to_sets(mask)
+        for s in ends[i]:
+            for d in ends[j]:
+                if s != d:
+                    conns[(s, d)] = sets
+    return PodConnections(model, conns, frozenset(pod_name(p) for p in model.pods))
+
+
+def fold(pc: PodConnections, triples: Iterable[Triple]) -> set[Triple]:
+    """Pod-level triples folded to workloads: the union of ports per workload pair,
+    self-loops of a workload dropped (NCA's pair-form connectivity map omits them)."""
+    acc: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]] = {}
+    for s, d, c in triples:
+        key = (pc.owner(s), pc.owner(d))
+        cur = acc.setdefault(key, {})
+        for proto, ranges in c:
+            cur[proto] = cur.get(proto, IntervalSet()) | IntervalSet.of(ranges)
+    return {(s, d, conn_key(c)) for (s, d), c in acc.items()}
+
+
+def parse_pair_lines(lines: Iterable[str]) -> set[Triple]:
+    """NCA's ``src => dst : conn`` lines (pair form)."""
+    out: set[Triple] = set()
+    for line in lines:
+        if "=>" not in line:
+            continue
+        pair, _, conn = line.rpartition(" : ")
+        src_s, _, dst_s = pair.partition(" => ")
+        src: PeerKey = parse_range(src_s) or src_s.strip()
+        dst: PeerKey = parse_range(dst_s) or dst_s.strip()
+        key = conn_key(parse_conn(conn))
+        if key:
+            out.add((src, dst, key))
+    return out
+
+
+def show(triples: Iterable[Triple], limit: int = 6) -> str:
+    items = sorted(
+        f"{describe_peer(s)} => {describe_peer(d)} : {_show_conn(c)}" for s, d, c in triples
+    )
+    more = f" (+{len(items) - limit} more)" if len(items) > limit else ""
+    return "; ".join(items[:limit]) + more
+
+
+def _show_conn(c: ConnKey) -> str:
+    if dict(c) == {p: s.ranges for p, s in ALL.items()}:
+        return "All"
+    return ",".join(f"{p} {','.join(f'{a}-{b}' if a != b else str(a) for a, b in r)}" for p, r in c)
