@@ -265,6 +265,9 @@ class FakeApiServer:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            # TCP_NODELAY, as Go's net/http (the real apiserver) sets by default: headers and
+            # body go out in two writes, and Nagle + delayed ACK would stall each answer ~40 ms.
+            disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
                 api._handle(self)
