@@ -466,7 +466,8 @@ def generate(
         }
     # applications
     apps = max(1, min(services, pods // 3))
-    per_app = max(1, (pods - 2) // apps)
+    # The pod count asked for, exactly: the first apps take one replica more.
+    per_app, extra = divmod(max(apps, pods - 2), apps)
     ns_apps: dict[str, list[str]] = {}
     for a in range(apps):
         ns = ns_names[a % namespaces]
@@ -478,7 +479,7 @@ def generate(
             {"name": "metrics", "containerPort": 9090, "protocol": "TCP"},
         ]
         backends = []
-        for obj, ip, node, ready in workload(ns, app, per_app, ports):
+        for obj, ip, node, ready in workload(ns, app, per_app + (a < extra), ports):
             yield obj
             if obj["kind"] == "Pod":
                 backends.append((obj, ip, node, ready))

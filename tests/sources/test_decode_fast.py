@@ -161,3 +161,20 @@ def test_odd_container_ports_agree(key: str, value: Any) -> None:
     obj["spec"]["containers"][0]["ports"][0][key] = value
     raw = RawObject(obj, Origin(file="x.yaml"))
     assert decode_mod.decode(raw) == _slow(raw)
+
+
+def test_equal_container_specs_share_one_decoded_container() -> None:
+    # Replicas of one template: the second decode reuses the first's Container; a
+    # different spec (another port) or an init container decodes on its own.
+    a = copy.deepcopy(POD)
+    b = copy.deepcopy(POD)
+    b["metadata"]["name"] = "web-1"
+    c = copy.deepcopy(POD)
+    c["spec"]["containers"][0]["ports"] = [{"containerPort": 9999, "protocol": "TCP"}]
+    o = Origin(file="x.yaml", document=0, line=1)
+    pa, pb, pc = (decode_mod.decode(RawObject(x, o))[0] for x in (a, b, c))
+    assert pa is not None and pb is not None and pc is not None
+    assert pa.spec.containers[0] is pb.spec.containers[0]
+    assert pc.spec.containers[0] != pa.spec.containers[0]
+    assert [p.container_port for p in pc.spec.containers[0].ports] == [9999]
+    assert pa == _slow(RawObject(a, o))[0] and pc == _slow(RawObject(c, o))[0]

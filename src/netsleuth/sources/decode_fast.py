@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import orjson
+
 from netsleuth.model.objects import (
     Condition,
     Container,
@@ -221,6 +223,28 @@ def _container(c: Any, is_init: bool) -> Container:
     )
 
 
+# The pods of one ReplicaSet, StatefulSet or DaemonSet repeat the same container
+# specs: decode each distinct one once (keyed by its JSON, so equal text means an
+# equal result) and share the frozen Container. Bounded, so a long-lived process
+# loading many clusters does not keep them all.
+_CONTAINER_CACHE: dict[tuple[bytes, bool], Container] = {}
+_CONTAINER_CACHE_MAX = 8192
+
+
+def _container_cached(c: Any, is_init: bool) -> Container:
+    try:
+        key = (orjson.dumps(c), is_init)
+    except TypeError:  # not JSON-shaped (cannot come from a parser); decode as is
+        return _container(c, is_init)
+    hit = _CONTAINER_CACHE.get(key)
+    if hit is None:
+        hit = _container(c, is_init)
+        if len(_CONTAINER_CACHE) >= _CONTAINER_CACHE_MAX:
+            _CONTAINER_CACHE.clear()
+        _CONTAINER_CACHE[key] = hit
+    return hit
+
+
 def pod_spec(spec: dict[str, Any]) -> PodSpec:
     if spec.get("dnsConfig") is not None:
         raise Bail("dnsConfig")  # rare: the tolerant path handles it
@@ -228,8 +252,8 @@ def pod_spec(spec: dict[str, Any]) -> PodSpec:
     if type(host_network) is not bool:
         raise Bail("hostNetwork")
     return PodSpec(
-        containers=tuple(_container(c, False) for c in _l(spec, "containers")),
-        init_containers=tuple(_container(c, True) for c in _l(spec, "initContainers")),
+        containers=tuple(_container_cached(c, False) for c in _l(spec, "containers")),
+        init_containers=tuple(_container_cached(c, True) for c in _l(spec, "initContainers")),
         node_name=_s(spec, "nodeName"),
         host_network=host_network,
         dns_policy=_s(spec, "dnsPolicy") or "ClusterFirst",
