@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import json
 import re
@@ -269,8 +270,8 @@ def pod_connections(model: ClusterModel) -> PodConnections:
 
 
 def fold(pc: PodConnections, triples: Iterable[Triple]) -> set[Triple]:
-    """Pod-level triples folded to workloads: the union of ports per workload pair,
-    self-loops of a workload dropped (NCA's pair-form connectivity map omits them)."""
+    """Pod-level triples folded to workloads: the union of ports per workload pair
+    (a workload's pods talking to each other give a workload self-loop)."""
     acc: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]] = {}
     for s, d, c in triples:
         key = (pc.owner(s), pc.owner(d))
@@ -308,3 +309,270 @@ def _show_conn(c: ConnKey) -> str:
     if dict(c) == {p: s.ranges for p, s in ALL.items()}:
         return "All"
     return ",".join(f"{p} {','.join(f'{a}-{b}' if a != b else str(a) for a, b in r)}" for p, r in c)
+
+
+def without_host_network(model: ClusterModel) -> ClusterModel:
+    """``model`` with every pod's ``hostNetwork`` cleared: NCA's reading, where selectors
+    match hostNetwork pods like any pod (Kubernetes leaves the choice to the plugin;
+    netsleuth ignores them in selectors and treats their traffic as the node's)."""
+    objs = []
+    for o in model_objects(model):
+        if isinstance(o, Pod) and o.spec.host_network:
+            o = dataclasses.replace(o, spec=dataclasses.replace(o.spec, host_network=False))
+        objs.append(o)
+    return build_model(objs, model.problems, source=model.source, derive_pods=False)
+
+
+def dialects(model: ClusterModel) -> list[str]:
+    """API groups of the input's Calico / Istio objects (dialects we do not implement)."""
+    found = set()
+    for o in (*model.custom, *model.unknown):
+        group = o.api_version.split("/", 1)[0]
+        if "calico" in group or "istio" in group:
+            found.add(f"{group}/{o.kind}")
+    return sorted(found)
+
+
+# --------------------------------------------------------------------------- semantic diff
+
+CATEGORIES = (
+    "Lost connections between removed peers",
+    "Lost connections between removed peers and ipBlocks",
+    "Lost connections between removed peers and persistent peers",
+    "Removed connections between persistent peers",
+    "Removed connections between persistent peers and ipBlocks",
+    "Added connections between persistent peers",
+    "Added connections between persistent peers and ipBlocks",
+    "New connections between persistent peers and added peers",
+    "New connections between added peers",
+    "New connections between added peers and ipBlocks",
+)
+"""NCA's semantic-diff categories, in its output order (docs/, expected outputs)."""
+
+
+def _minus(a: Mapping[str, IntervalSet], b: Mapping[str, IntervalSet]) -> dict[str, IntervalSet]:
+    out = {p: s - b.get(p, IntervalSet()) for p, s in a.items()}
+    return {p: s for p, s in out.items() if s}
+
+
+def semantic_diff(before: PodConnections, after: PodConnections) -> dict[str, set[Triple]]:
+    """NCA's semantic diff from our two pod-level connection lists.
+
+    A pod is *persistent* when a pod of that namespace/name exists in both
+    topologies, *removed* / *added* when only before / after has it.
+    Connections touching a removed pod are "lost", touching an added pod
+    "new" (whole connection); between persistent pods or a persistent pod
+    and an address range, the ports only before are "removed" and the ports
+    only after are "added". Address ranges are cut at the bounds of both
+    sides first."""
+    b_set, a_set = refine(before.triples(), after.triples())
+    b = {(s, d): dict(c) for s, d, c in b_set}
+    a = {(s, d): dict(c) for s, d, c in a_set}
+    removed = before.pods - after.pods
+    added = after.pods - before.pods
+    out: dict[str, set[Triple]] = {c: set() for c in CATEGORIES}
+
+    def add(cat: str, key: tuple[PeerKey, PeerKey], conn: Mapping[str, Any]) -> None:
+        sets = {p: r if isinstance(r, IntervalSet) else IntervalSet.of(r) for p, r in conn.items()}
+        k = conn_key(sets)
+        if k:
+            out[cat].add((key[0], key[1], k))
+
+    for key in b.keys() | a.keys():
+        ends = key
+        ip = any(not isinstance(e, str) for e in ends)
+        if any(e in removed for e in ends):
+            cat = (
+                CATEGORIES[1]
+                if ip
+                else CATEGORIES[0]
+                if all(e in removed for e in ends)
+                else CATEGORIES[2]
+            )
+            add(cat, key, b.get(key, {}))
+        elif any(e in added for e in ends):
+            cat = (
+                CATEGORIES[9]
+                if ip
+                else CATEGORIES[8]
+                if all(e in added for e in ends)
+                else CATEGORIES[7]
+            )
+            add(cat, key, a.get(key, {}))
+        else:
+            bs = {p: IntervalSet.of(r) for p, r in b.get(key, {}).items()}
+            as_ = {p: IntervalSet.of(r) for p, r in a.get(key, {}).items()}
+            add(CATEGORIES[4] if ip else CATEGORIES[3], key, _minus(bs, as_))
+            add(CATEGORIES[6] if ip else CATEGORIES[5], key, _minus(as_, bs))
+    return out
+
+
+# --------------------------------------------------------------------------- fw rules
+
+_TOKEN = re.compile(
+    r"\s*(?:(?P<nhas>!has\((?P<nk>[^)]+)\))|(?P<has>has\((?P<hk>[^)]+)\))"
+    r"|(?P<notin>(?P<nik>[\w./-]+)\s+not in\s+\((?P<niv>[^)]*)\))"
+    r"|(?P<in>(?P<ik>[\w./-]+)\s+in\s+\((?P<iv>[^)]*)\))"
+    r"|(?P<ne>(?P<nek>[\w./-]+)!=(?P<nev>[\w./-]*))"
+    r"|(?P<eq>(?P<eqk>[\w./-]+)=(?P<eqv>[\w./-]*))"
+    r"|(?P<op>and\b|or\b)|(?P<open>[({])|(?P<close>[)}]))"
+)
+
+Labels = Mapping[str, str]
+
+
+class LabelExpr:
+    """NCA's pod label expressions: ``a=b``, ``a!=b``, ``a in (x,y)``, ``a not in (...)``,
+    ``has(a)``, ``!has(a)``, joined by ``and`` / ``or`` with ``(...)`` / ``{...}``."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens: list[re.Match[str]] = []
+        pos = 0
+        text = text.strip()
+        while pos < len(text):
+            m = _TOKEN.match(text, pos)
+            if m is None or m.end() == pos:
+                raise ValueError(f"cannot parse label expression {text!r} at {pos}")
+            self.tokens.append(m)
+            pos = m.end()
+        self.i = 0
+        self.tree = self._or()
+        if self.i != len(self.tokens):
+            raise ValueError(f"trailing tokens in {text!r}")
+
+    def _or(self) -> Any:
+        left = self._and()
+        while self.i < len(self.tokens) and self.tokens[self.i].group("op") == "or":
+            self.i += 1
+            left = ("or", left, self._and())
+        return left
+
+    def _and(self) -> Any:
+        left = self._atom()
+        while self.i < len(self.tokens) and self.tokens[self.i].group("op") == "and":
+            self.i += 1
+            left = ("and", left, self._atom())
+        return left
+
+    def _atom(self) -> Any:
+        m = self.tokens[self.i]
+        self.i += 1
+        if m.group("open"):
+            inner = self._or()
+            self.i += 1  # the closing bracket
+            return inner
+        return m
+
+    def matches(self, labels: Labels) -> bool:
+        return self._eval(self.tree, labels)
+
+    def _eval(self, node: Any, labels: Labels) -> bool:
+        if isinstance(node, tuple):
+            op, a, b = node
+            if op == "and":
+                return self._eval(a, labels) and self._eval(b, labels)
+            return self._eval(a, labels) or self._eval(b, labels)
+        m: re.Match[str] = node
+        if m.group("nhas"):
+            return m.group("nk") not in labels
+        if m.group("has"):
+            return m.group("hk") in labels
+        if m.group("notin"):
+            return labels.get(m.group("nik")) not in m.group("niv").split(",")
+        if m.group("in"):
+            return labels.get(m.group("ik")) in m.group("iv").split(",")
+        if m.group("ne"):
+            return labels.get(m.group("nek")) != m.group("nev")
+        return labels.get(m.group("eqk")) == m.group("eqv")
+
+
+def _is_label_expr(text: str) -> bool:
+    return any(c in text for c in "=()") or text.startswith("!")
+
+
+_FW_LINE = re.compile(
+    r"^(?:src: (?P<src>\S+)|src_ns: \[(?P<sns>[^\]]*)\] src_pods: \[(?P<spods>[^\]]*)\])\s+"
+    r"(?:dst: (?P<dst>\S+)|dst_ns: \[(?P<dns>[^\]]*)\] dst_pods: \[(?P<dpods>[^\]]*)\])\s+"
+    r"conn: (?P<conn>.*)$"
+)
+
+
+def parse_ips(text: str) -> list[IPPeer] | None:
+    """``0.0.0.0-9.255.255.255,11.0.0.0/8,49.50.0.1`` -> ranges; ``None`` for host names."""
+    out = []
+    for part in text.split(","):
+        r = parse_range(part)
+        if r is None:
+            return None
+        out.append(r)
+    return out
+
+
+def _pods_of(model: ClusterModel, namespaces: str, pods: str) -> list[str]:
+    out = []
+    nss = [n.strip() for n in namespaces.split(",") if n.strip()]
+    items = [pods.strip()] if _is_label_expr(pods) else [p.strip() for p in pods.split(",")]
+    for ns in nss:
+        for pod in model.pods_by_namespace.get(ns, ()):
+            ref = model.owner(pod)
+            for item in items:
+                if (
+                    item == "*"
+                    or (_is_label_expr(item) and LabelExpr(item).matches(pod.labels))
+                    or item in (pod.name, ref.name)
+                ):
+                    out.append(pod_name(pod))
+                    break
+    return out
+
+
+def expand_fw_rules(model: ClusterModel, lines: Iterable[str]) -> set[Triple] | str:
+    """NCA's grouped rules expanded to pod-level triples over ``model``'s pods (ports of
+    one pair united across rules, a pod's connection to itself left out); a string
+    naming the reason when a line cannot be read (host names: Istio)."""
+    acc: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]] = {}
+    for line in lines:
+        line = line.strip()
+        if not line.startswith(("src:", "src_ns:")):
+            continue
+        m = _FW_LINE.match(line)
+        if m is None:
+            return f"unreadable fw rule: {line}"
+        ends: list[list[PeerKey]] = []
+        for side in ("src", "dst"):
+            if m.group(side) is not None:
+                ips = parse_ips(m.group(side))
+                if ips is None:
+                    return f"{side} is not an address range: {m.group(side)}"
+                ends.append(list(ips))
+            else:
+                ends.append(
+                    list(_pods_of(model, m.group(side[0] + "ns"), m.group(side[0] + "pods")))
+                )
+        sets = parse_conn(m.group("conn"))
+        for s in ends[0]:
+            for d in ends[1]:
+                if s == d or not sets:
+                    continue
+                cur = acc.setdefault((s, d), {})
+                for p, v in sets.items():
+                    cur[p] = cur.get(p, IntervalSet()) | v
+    return {(s, d, conn_key(c)) for (s, d), c in acc.items()}
+
+
+def sections(text: str) -> list[tuple[str, list[str]]]:
+    """Split an output into ``(header, lines)``: every line that is neither a pair line
+    (``=>``) nor a fw rule (``src...``) starts a section (category headers, the
+    ``A and B are not semantically equivalent.`` verdicts, map titles)."""
+    out: list[tuple[str, list[str]]] = []
+    for line in text.splitlines():
+        s = line.strip()
+        if not s:
+            continue
+        if not s.startswith(("src", "dst")) and "=>" not in s:
+            out.append((s, []))
+        elif out:
+            out[-1][1].append(s)
+        else:
+            out.append(("", [s]))
+    return out

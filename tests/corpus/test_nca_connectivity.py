@@ -38,7 +38,6 @@ the count of passing cases is visible in the test report.
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 import pytest
@@ -55,14 +54,13 @@ from corpus.nca_common import (
     parse_range,
     refine,
     show,
+    without_host_network,
 )
-from netsleuth.model.cluster import ClusterModel, build_model
-from netsleuth.model.objects import Pod
+from netsleuth.model.cluster import ClusterModel
 from netsleuth.policy.connlist import connectivity
 from netsleuth.policy.kube_dns import (
     KUBE_DNS_LABELS,
     has_kube_dns,
-    model_objects,
     with_kube_dns,
 )
 
@@ -98,15 +96,6 @@ def _refers_to_kube_dns(model: ClusterModel) -> bool:
     return False
 
 
-def _without_host_network(model: ClusterModel) -> ClusterModel:
-    objs = []
-    for o in model_objects(model):
-        if isinstance(o, Pod) and o.spec.host_network:
-            o = dataclasses.replace(o, spec=dataclasses.replace(o.spec, host_network=False))
-        objs.append(o)
-    return build_model(objs, model.problems, source=model.source, derive_pods=False)
-
-
 def _ours(model: ClusterModel) -> set[Triple]:
     out: set[Triple] = set()
     for c in connectivity(model):
@@ -140,7 +129,7 @@ def test_nca_connectivity_pairs(case: Any) -> None:
     if not missing and not extra:
         return
     if any(p.spec.host_network for p in model.pods):
-        m2, e2 = _compare(_without_host_network(model), want)
+        m2, e2 = _compare(without_host_network(model), want)
         if not m2 and not e2:
             pytest.xfail(
                 "NCA model difference: NCA applies selectors to hostNetwork pods like to "
