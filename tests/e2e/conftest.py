@@ -71,10 +71,15 @@ def live(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
     srv.stop()
 
 
-@pytest.fixture
-def live_with(tmp_path: Path) -> Iterator[Callable[..., Live]]:
-    """``live_with(**knobs)``: a demo server with injected knobs (e.g. ``denied=...``)."""
+@pytest.fixture(scope="module")
+def live_with(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Live]]:
+    """``live_with(**knobs)``: a demo server with injected knobs (e.g. ``denied=...``).
+
+    Module-scoped (stopping a server waits for its poll interval): tests sharing a
+    server must not change its knobs.
+    """
     started: list[FakeApiServer] = []
+    tmp_path = tmp_path_factory.mktemp("kube")
 
     def make(**knobs: Any) -> Live:
         srv = demo_server(**knobs)

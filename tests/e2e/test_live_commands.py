@@ -35,7 +35,7 @@ import pytest
 import yaml
 
 from e2e.conftest import DEMO, DEMO_CLUSTER, Live, Run, demo_objects
-from netsleuth.cli.errors import EXIT_DIFF_LOST, EXIT_OK, EXIT_TRACE_BROKEN
+from netsleuth.cli.errors import EXIT_DIFF_LOST, EXIT_OK, EXIT_SOURCE, EXIT_TRACE_BROKEN
 from netsleuth.sources.live import NETWORK_CONFIG_NAMESPACES
 
 Cli = Callable[..., Run]
@@ -299,3 +299,150 @@ def test_diff_live_on_a_directory_copy(cli: Cli, live: Live, tmp_path: Path) -> 
     r = cli("diff", str(folder), "live", *live.args(), "-o", "json")
     assert r.code == EXIT_OK, r.err
     assert doc(r)["lost"] == []
+
+
+# --------------------------------------------------------------------------- RBAC: a forbidden kind
+
+
+@pytest.fixture(scope="module")
+def viewer_without_policies(live_with: Callable[..., Live]) -> Live:
+    """The viewer user may not list NetworkPolicies anywhere (the admin still may)."""
+    return live_with(denied={"networkpolicies": None})
+
+
+def assert_names_forbidden_policies(problems: list[dict[str, Any]]) -> None:
+    degraded = [p for p in problems if p["level"] == "degraded"]
+    assert [p["object"] for p in degraded] == ["networkpolicies"]
+    assert "forbidden" in degraded[0]["message"]
+
+
+def test_forbidden_kind_degrades_every_reading_command(
+    cli: Cli, viewer_without_policies: Live
+) -> None:
+    viewer = viewer_without_policies.args("viewer")
+    # README "Exit codes": 6 only when the source is unreachable or forbidden as a whole;
+    # one refused kind is a degraded input, so the commands run and exit as usual.
+    inv = cli("inventory", "-o", "json", *viewer)
+    assert inv.code == EXIT_OK, inv.err
+    d = doc(inv)
+    assert d["forbidden"] == ["networkpolicies"]
+    assert "NetworkPolicy" not in d["counts_by_kind"] and d["counts_by_kind"]["Pod"] == 38
+    assert_names_forbidden_policies(d["problems"])
+
+    table = cli("inventory", *viewer)
+    assert table.code == EXIT_OK and "Forbidden: networkpolicies" in table.out
+
+    scan = cli("scan", "-o", "json", *viewer)
+    assert scan.code == EXIT_OK, scan.err
+    d = doc(scan)
+    assert_names_forbidden_policies(d["problems"])
+    skipped = {s["check_id"]: s["reason"] for s in d["skipped"]}
+    pol = [c for c in skipped if c.startswith("POL3")]
+    assert "POL303" in pol and "POL305" in pol
+    assert all("networkpolicies" in skipped[c] for c in pol)
+    assert not any(f["rule_id"].startswith("POL3") for f in d["findings"])
+    # The checks that need no policies still name their culprits.
+    assert {"SVC201", "SVC203", "ING802"} <= {f["rule_id"] for f in d["findings"]}
+
+    for args in (("connectivity",), ("exposure",)):
+        r = cli(*args, "-o", "json", *viewer)
+        assert r.code == EXIT_OK, r.err
+        assert_names_forbidden_policies(doc(r)["problems"])
+
+    # The admin context on the same server reads them: --context selects the credentials.
+    admin = cli("inventory", "-o", "json", *viewer_without_policies.args("admin"))
+    assert doc(admin)["forbidden"] == [] and doc(admin)["counts_by_kind"]["NetworkPolicy"] == 15
+
+
+def test_forbidden_policies_make_policy_verdicts_unknown(
+    cli: Cli, viewer_without_policies: Live
+) -> None:
+    viewer = viewer_without_policies.args("viewer")
+    f9 = next(f for f in FAULTS if f["id"] == "F9-policy-uses-service-port")
+    r = cli(*trace_args(f9), *viewer)
+    d = doc(r)
+    # Offline and as admin this is broken at policy-ingress; without the policies it cannot be
+    # known either way, so the policy hops are unknown, not ok (and the exit is not 5).
+    policy = {h["layer"]: h for h in d["hops"] if h["layer"].startswith("policy")}
+    assert {layer: h["status"] for layer, h in policy.items()} == {
+        "policy-egress": "unknown",
+        "policy-ingress": "unknown",
+    }
+    assert all("networkpolicies could not be listed" in h["summary"] for h in policy.values())
+    assert d["verdict"] == "unknown" and r.code == EXIT_OK
+    assert_names_forbidden_policies(d["problems"])
+
+    # The healthy ingress path (README): controller → storefront's ingress policy is unknown too.
+    healthy = "https://shop.example.com/"
+    assert doc(cli("trace", "external", healthy, "-o", "json", *OFFLINE))["verdict"] == "ok"
+    r = cli("trace", "external", healthy, "-o", "json", *viewer)
+    d = doc(r)
+    assert [h["status"] for h in d["hops"] if h["layer"] == "policy-ingress"] == ["unknown"]
+    assert d["verdict"] == "unknown" and r.code == EXIT_OK
+
+    ex = cli(
+        "explain",
+        "shop/storefront",
+        "legacy/report-api",
+        "--port",
+        "tcp/8080",
+        "-o",
+        "json",
+        *viewer,
+    )
+    assert ex.code == EXIT_OK, ex.err
+    d = doc(ex)
+    assert d["notes"][0].startswith("the verdict is unknown: networkpolicies could not be listed")
+    assert_names_forbidden_policies(d["problems"])
+
+
+def test_diff_refuses_a_live_side_without_its_policies(
+    cli: Cli, viewer_without_policies: Live
+) -> None:
+    # Without this, every policy of the file would show as "added" and every connection the
+    # default-deny namespaces forbid as "lost" (exit 3): a false alarm caused by RBAC.
+    for before, after in (("live", str(DEMO_CLUSTER)), (str(DEMO_CLUSTER), "live")):
+        r = cli("diff", before, after, *viewer_without_policies.args("viewer"), "-o", "json")
+        assert r.code == EXIT_SOURCE
+        assert r.out == ""
+        assert "refused to list networkpolicies" in r.err and "Tip:" in r.err
+
+
+# --------------------------------------------------------------------------- machine output stays clean
+
+JSON_COMMANDS = [
+    ("inventory", "-o", "json"),
+    (*trace_args(TRACED[0]),),
+    ("explain", "shop/cart", "payments/payments-api", "--port", "tcp/8080", "-o", "json"),
+    ("connectivity", "-o", "json"),
+    ("exposure", "-o", "json"),
+    ("scan", "-o", "json"),
+    ("scan", "-o", "sarif"),
+]
+
+
+@pytest.mark.parametrize("args", JSON_COMMANDS, ids=lambda a: " ".join(a[:1] + a[-1:]))
+def test_json_output_is_pure_even_on_a_terminal(
+    cli: Cli, live: Live, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+) -> None:
+    # Progress is drawn only when stderr is a terminal: pretend it is, so the test would catch a
+    # spinner or a "listing pods" line leaking into the JSON.
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    r = cli(*args, *live.args())
+    assert r.code in (EXIT_OK, EXIT_TRACE_BROKEN), r.err
+    doc(r)  # orjson parses the whole of stdout
+    assert r.err == ""
+
+
+def test_table_progress_goes_to_stderr_only(
+    cli: Cli, live: Live, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    r = cli("inventory", *live.args())
+    assert r.code == EXIT_OK, r.err
+    assert "listing" not in r.out and "connecting to the API server" not in r.out
+    assert "Forbidden" not in r.out and "calico" in r.out.lower()

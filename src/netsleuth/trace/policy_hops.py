@@ -32,6 +32,25 @@ EXTERNAL_PROBE_IP = "203.0.113.10"
 """A documentation address (RFC 5737 TEST-NET-3) standing for "somewhere outside"."""
 
 
+POLICY_RESOURCES = ("networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies")
+"""The policy kinds the engine evaluates, by the resource name a live source records."""
+
+
+def unreadable_policies(model: ClusterModel) -> tuple[str, ...]:
+    """Policy resources the source could not list (forbidden or failed): verdicts on them are unknown."""
+    return tuple(r for r in POLICY_RESOURCES if model.is_forbidden(r))
+
+
+def _unknown_policy_hop(layer: Layer, unreadable: tuple[str, ...], what: str) -> Hop:
+    names = ", ".join(unreadable)
+    return Hop(
+        layer=layer,
+        status=Verdict.UNKNOWN,
+        summary=f"{what}: unknown, {names} could not be listed (forbidden or failed)",
+        confirm=(f"kubectl auth can-i list {unreadable[0]} --all-namespaces",),
+    )
+
+
 def _pref(p: PolicyRef) -> str:
     return f"{p.kind}/{p.namespace}/{p.name}" if p.namespace else f"{p.kind}/{p.name}"
 
@@ -147,6 +166,14 @@ def policy_hops(
     service: Service | None = None,
     service_port: int | None = None,
 ) -> list[Hop]:
+    unreadable = unreadable_policies(model)
+    if unreadable and any(b.name in ports for b in backends):
+        return [
+            _unknown_policy_hop(
+                Layer.POLICY_EGRESS, unreadable, f"{src.namespace}/{src.name} egress"
+            ),
+            _unknown_policy_hop(Layer.POLICY_INGRESS, unreadable, "backend ingress"),
+        ]
     decisions: list[tuple[Pod, Decision]] = []
     for b in backends:
         port = ports.get(b.name)
@@ -308,6 +335,11 @@ def external_egress_hop(
     except ValueError:
         ip, known = EXTERNAL_PROBE_IP, False
     probe_port = port or 443
+    unreadable = unreadable_policies(model)
+    if unreadable:
+        return _unknown_policy_hop(
+            Layer.POLICY_EGRESS, unreadable, f"egress to {target}:{probe_port}"
+        )
     d = evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
     where = target if known else f"{target} (checked with a public address, {EXTERNAL_PROBE_IP})"
     detail = tuple(direction_lines(d))
@@ -347,6 +379,9 @@ def _ingress_hop_from(
     protocol: str,
     label: str,
 ) -> Hop:
+    unreadable = unreadable_policies(model)
+    if unreadable and any(b.name in ports for b in backends):
+        return _unknown_policy_hop(Layer.POLICY_INGRESS, unreadable, f"ingress from {label}")
     results = []
     for b in backends:
         port = ports.get(b.name)

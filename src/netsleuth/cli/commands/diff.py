@@ -8,19 +8,41 @@ import typer
 
 from netsleuth.cli.common import problems_json
 from netsleuth.cli.errors import EXIT_DIFF_LOST
-from netsleuth.errors import QueryError
+from netsleuth.errors import ForbiddenError, QueryError, SourceError
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.render.console import OutputFormat, stdout_console
 
 FORMATS = (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF, OutputFormat.MD)
 
 
+POLICY_RESOURCES = ("networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies")
+
+
 def _load_side(side: str, kubeconfig: str | None, context: str | None) -> ClusterModel:
     from netsleuth.sources import load_live, load_offline
 
     if side == "live":
-        return load_live(kubeconfig=kubeconfig, context=context)
+        model = load_live(kubeconfig=kubeconfig, context=context)
+        _require_policies(model)
+        return model
     return load_offline([side])
+
+
+def _require_policies(model: ClusterModel) -> None:
+    """A live side without its policies would diff as "every policy removed": refuse instead."""
+    tip = "diff needs list on the policy resources; check with `kubectl auth can-i list networkpolicies -A`."
+    for res in POLICY_RESOURCES:
+        if res in model.source.forbidden:
+            raise ForbiddenError(
+                f"cannot diff: the live cluster refused to list {res}",
+                verb="list",
+                resource=res,
+                tip=tip,
+            )
+        if res in model.source.failed:
+            raise SourceError(
+                f"cannot diff: {res} could not be listed from the live cluster", tip=tip
+            )
 
 
 def register(app: typer.Typer) -> None:

@@ -158,7 +158,16 @@ def build_report(
     external_ip: str = DEFAULT_EXTERNAL_IP,
 ) -> ExplainReport:
     """Resolve SRC/DST and evaluate (library entry point of the command)."""
+    from netsleuth.trace.policy_hops import unreadable_policies
+
     model, dns_notes = model_for_explain(model)
+    unreadable = unreadable_policies(model)
+    if unreadable:
+        dns_notes = (
+            f"the verdict is unknown: {', '.join(unreadable)} could not be listed (forbidden or "
+            "failed), and what follows treats them as absent",
+            *dns_notes,
+        )
     src, notes, _ = resolve_endpoint(model, src_text, role="source", external_ip=external_ip)
     dst, dst_notes, svc = resolve_endpoint(
         model, dst_text, role="destination", external_ip=external_ip
