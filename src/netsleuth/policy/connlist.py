@@ -143,11 +143,14 @@ class WorkloadMatrix:
 def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[int]]:
     pod_keys, names = PolicyMatrix.relevant(model)
     groups: dict[tuple[Peer, Hashable], list[Pod]] = {}
+    port_cache: dict[tuple[int, ...], tuple[object, ...]] = {}
     for pod in model.pods:
         ref = model.owner(pod)
         peer = Peer(ref.kind, ref.namespace, ref.name)
         key: Hashable = (
-            ("host",) if pod.host_network else PolicyMatrix.label_key(pod, pod_keys, names)
+            ("host",)
+            if pod.host_network
+            else PolicyMatrix.label_key(pod, pod_keys, names, port_cache)
         )
         groups.setdefault((peer, key), []).append(pod)
     items = sorted(groups.items(), key=lambda kv: kv[0][0].sort_key())

@@ -301,22 +301,35 @@ class PolicyMatrix:
 
     @staticmethod
     def label_key(
-        pod: Pod, pod_keys: frozenset[str], port_names: frozenset[str]
+        pod: Pod,
+        pod_keys: frozenset[str],
+        port_names: frozenset[str],
+        port_cache: dict[tuple[int, ...], tuple[object, ...]] | None = None,
     ) -> tuple[object, ...]:
-        """What selectors and named ports can see of a pod."""
-        lm = pod.labels
-        labels = tuple(sorted((k, lm[k]) for k in pod_keys if k in lm))
-        ports = (
-            tuple(
-                sorted(
-                    (cp.name, normalise_protocol(cp.protocol), cp.container_port)
-                    for cp in pod.spec.all_ports()
-                    if cp.name in port_names
+        """What selectors and named ports can see of a pod.
+
+        ``port_cache`` (the caller's, alive no longer than the pods) memoises the
+        named-port part by the identity of the pod's containers: replicas share
+        their decoded containers (see ``sources.decode_fast``).
+        """
+        labels = tuple(sorted(kv for kv in pod.labels.items() if kv[0] in pod_keys))
+        if not port_names:
+            ports: tuple[object, ...] = ()
+        else:
+            spec = pod.spec
+            ck = (*map(id, spec.containers), -1, *map(id, spec.init_containers))
+            hit = port_cache.get(ck) if port_cache is not None else None
+            if hit is None:
+                hit = tuple(
+                    sorted(
+                        (cp.name, normalise_protocol(cp.protocol), cp.container_port)
+                        for cp in spec.all_ports()
+                        if cp.name in port_names
+                    )
                 )
-            )
-            if port_names
-            else ()
-        )
+                if port_cache is not None:
+                    port_cache[ck] = hit
+            ports = hit
         return (pod.namespace, labels, ports, pod.host_network)
 
     @classmethod
@@ -370,9 +383,10 @@ class PolicyMatrix:
         lc_kind: list[str] = []
         unit_lc = np.zeros(U, dtype=np.int64)
         fk, fn = frozenset(pod_keys), port_names
+        port_cache: dict[tuple[int, ...], tuple[object, ...]] = {}
         for i, u in enumerate(units):
             if u.kind in (POD, HOST) and u.pods:
-                key: tuple[object, ...] = cls.label_key(u.pods[0], fk, fn)
+                key: tuple[object, ...] = cls.label_key(u.pods[0], fk, fn, port_cache)
                 if u.kind == HOST:
                     key = ("<host>",)
             else:
@@ -819,8 +833,13 @@ def pod_units(model: ClusterModel) -> tuple[list[Unit], dict[tuple[str, str], Ha
     pod_keys, names = PolicyMatrix.relevant(model)
     groups: dict[Hashable, list[Pod]] = {}
     of_pod: dict[tuple[str, str], Hashable] = {}
+    port_cache: dict[tuple[int, ...], tuple[object, ...]] = {}
     for pod in model.pods:
-        lk = ("host",) if pod.host_network else PolicyMatrix.label_key(pod, pod_keys, names)
+        lk = (
+            ("host",)
+            if pod.host_network
+            else PolicyMatrix.label_key(pod, pod_keys, names, port_cache)
+        )
         k = ("pods", lk, pod_ips(pod))
         groups.setdefault(k, []).append(pod)
         of_pod[pod.key] = k
