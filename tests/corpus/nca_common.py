@@ -28,8 +28,21 @@ import yaml
 
 from netsleuth.model.cluster import ClusterModel, build_model
 from netsleuth.model.intervals import IntervalSet
-from netsleuth.model.objects import Pod
-from netsleuth.policy.kube_dns import model_objects
+from netsleuth.model.objects import (
+    CustomObject,
+    Ingress,
+    Namespace,
+    NetworkPolicy,
+    Pod,
+    UnknownObject,
+    Workload,
+)
+from netsleuth.policy.kube_dns import (
+    KUBE_DNS_LABELS,
+    has_kube_dns,
+    model_objects,
+    with_kube_dns,
+)
 from netsleuth.policy.matrix import EXTERNAL, PSEUDO, PolicyMatrix, iter_pairs, pod_units
 from netsleuth.sources.load import load_offline
 
@@ -92,33 +105,68 @@ class Scheme:
         return next(c for c in self.data["networkConfigList"] if c["name"] == name)
 
 
+def _objects(paths: list[str], keep: Any = None) -> tuple[list[Any], list[Any]]:
+    """Objects (pods derived from workloads included) and problems of ``paths``,
+    filtered by ``keep(obj)``."""
+    if not paths:
+        return [], []
+    model = load_offline(paths)
+    objs = [o for o in model_objects(model) if keep is None or keep(o)]
+    return objs, list(model.problems)
+
+
+def _is_policy(o: Any) -> bool:
+    return isinstance(o, NetworkPolicy | Ingress | CustomObject | UnknownObject)
+
+
 def load_config(scheme: Scheme, ref: str) -> ClusterModel:
     """The model of config ``ref`` (``name``, ``name/ns/policy`` or ``name/kind/ns/policy``).
 
-    NCA's rules (docs/CommonQueryPatterns.md): a per-config ``podList`` /
-    ``namespaceList`` replaces the global one; a config without pods uses the
-    global pods; ``resourceList`` may hold pods, namespaces and policies.
+    NCA's rules (docs/CommonQueryPatterns.md): ``networkPolicyList`` gives the
+    policies, ``podList`` the pods (and their owners), ``namespaceList`` the
+    namespaces, each read only for its role (a pod-list directory may also hold
+    policies of another config); ``resourceList`` gives everything, a specific
+    key overriding it; a config without pods uses the global ``podList``,
+    without namespaces the global ``namespaceList``.
     """
     name, *rest = ref.split("/")
     config = scheme.config(name)
     sdir = scheme.path.parent
-    glob = scheme.data
-    resources = _paths(sdir, _as_list(config.get("resourceList")))
-    policies = _paths(sdir, _as_list(config.get("networkPolicyList")))
-    own_pods = _paths(sdir, _as_list(config.get("podList")))
-    own_ns = _paths(sdir, _as_list(config.get("namespaceList")))
-    glob_pods = _paths(scheme.path.parent, _as_list(glob.get("podList")))
-    glob_ns = _paths(scheme.path.parent, _as_list(glob.get("namespaceList")))
-    paths = [*resources, *policies, *own_pods, *(own_ns or glob_ns)]
-    model = load_offline(paths)
-    if not own_pods and not model.pods and glob_pods:
-        model = load_offline([*paths, *glob_pods])
+
+    def paths(key: str, where: dict[str, Any]) -> list[str]:
+        return _paths(sdir, _as_list(where.get(key)))
+
+    res, problems = _objects(paths("resourceList", config))
+    pol_paths = paths("networkPolicyList", config)
+    pod_paths = paths("podList", config)
+    ns_paths = paths("namespaceList", config)
+    if pol_paths:
+        res = [o for o in res if not _is_policy(o)]
+    if pod_paths:
+        res = [o for o in res if not isinstance(o, Pod | Workload)]
+    if ns_paths:
+        res = [o for o in res if not isinstance(o, Namespace)]
+    if not pod_paths and not any(isinstance(o, Pod) for o in res):
+        pod_paths = paths("podList", scheme.data)
+    if not ns_paths and not any(isinstance(o, Namespace) for o in res):
+        ns_paths = paths("namespaceList", scheme.data)
+    objs = list(res)
+    for group, keep in (
+        (pol_paths, _is_policy),
+        (pod_paths, lambda o: not _is_policy(o) and not isinstance(o, Namespace)),
+        (ns_paths, lambda o: isinstance(o, Namespace)),
+    ):
+        more, probs = _objects(group, keep)
+        objs += more
+        problems += probs
     if rest:
         ns, pol = rest[-2], rest[-1]
-        drop = {id(p) for p in model.network_policies if (p.namespace, p.name) != (ns, pol)}
-        keep = [o for o in model_objects(model) if id(o) not in drop]
-        model = build_model(keep, model.problems, source=model.source, derive_pods=False)
-    return model
+        objs = [
+            o
+            for o in objs
+            if not isinstance(o, NetworkPolicy) or (o.namespace, o.name) == (ns, pol)
+        ]
+    return build_model(objs, problems, derive_pods=False)
 
 
 # --------------------------------------------------------------------------- connections
@@ -235,7 +283,8 @@ class PodConnections:
         pod = self.model.pod(ns, name)
         assert pod is not None
         ref = self.model.owner(pod)
-        return f"{ref.namespace}/{ref.name}[{ref.kind}]"
+        name = LIVESIM_DNS if pod.meta.derived and ref.name == DERIVED_DNS else ref.name
+        return f"{ref.namespace}/{name}[{ref.kind}]"
 
     def triples(self) -> set[Triple]:
         return {(s, d, conn_key(c)) for (s, d), c in self.conns.items() if conn_key(c)}
@@ -294,7 +343,7 @@ def parse_pair_lines(lines: Iterable[str]) -> set[Triple]:
         key = conn_key(parse_conn(conn))
         if key:
             out.add((src, dst, key))
-    return out
+    return union_triples(out)
 
 
 def show(triples: Iterable[Triple], limit: int = 6) -> str:
@@ -321,6 +370,32 @@ def without_host_network(model: ClusterModel) -> ClusterModel:
             o = dataclasses.replace(o, spec=dataclasses.replace(o.spec, host_network=False))
         objs.append(o)
     return build_model(objs, model.problems, source=model.source, derive_pods=False)
+
+
+LIVESIM_DNS = "kube-dns-livesim"
+DERIVED_DNS = "coredns-derived"
+
+
+def refers_to_kube_dns(model: ClusterModel) -> bool:
+    """A policy peer selects pods by ``k8s-app: kube-dns`` (what makes NCA add its livesim)."""
+    for pol in model.network_policies:
+        for rule in (*pol.ingress, *pol.egress):
+            for peer in rule.peers:
+                sel = peer.pod_selector
+                if sel is not None and not sel.is_empty and sel.matches(KUBE_DNS_LABELS):
+                    return True
+    return False
+
+
+def nca_livesim(model: ClusterModel) -> ClusterModel:
+    """NCA's kube-dns "livesim" (docs/SimulatingLiveClusterMissingResources.md): when
+    policies point at ``k8s-app: kube-dns`` and the input has no such pod, NCA adds a
+    simulated ``kube-system/kube-dns-livesim`` pod. netsleuth derives the same for DNS
+    questions (:func:`netsleuth.policy.kube_dns.with_kube_dns`, pod ``coredns-derived``);
+    its connection list shows only the input, so the tests add it in that situation."""
+    if has_kube_dns(model) or not refers_to_kube_dns(model):
+        return model
+    return with_kube_dns(model)
 
 
 def dialects(model: ClusterModel) -> list[str]:
@@ -520,6 +595,7 @@ def _pods_of(model: ClusterModel, namespaces: str, pods: str) -> list[str]:
                     item == "*"
                     or (_is_label_expr(item) and LabelExpr(item).matches(pod.labels))
                     or item in (pod.name, ref.name)
+                    or (item == LIVESIM_DNS and pod.meta.derived and pod.name == DERIVED_DNS)
                 ):
                     out.append(pod_name(pod))
                     break
@@ -530,7 +606,7 @@ def expand_fw_rules(model: ClusterModel, lines: Iterable[str]) -> set[Triple] | 
     """NCA's grouped rules expanded to pod-level triples over ``model``'s pods (ports of
     one pair united across rules, a pod's connection to itself left out); a string
     naming the reason when a line cannot be read (host names: Istio)."""
-    acc: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]] = {}
+    raw: set[Triple] = set()
     for line in lines:
         line = line.strip()
         if not line.startswith(("src:", "src_ns:")):
@@ -543,20 +619,30 @@ def expand_fw_rules(model: ClusterModel, lines: Iterable[str]) -> set[Triple] | 
             if m.group(side) is not None:
                 ips = parse_ips(m.group(side))
                 if ips is None:
-                    return f"{side} is not an address range: {m.group(side)}"
+                    return (
+                        f"unsupported dialect: {side} {m.group(side)} is a host name "
+                        "(Istio ServiceEntry), not an address range"
+                    )
                 ends.append(list(ips))
             else:
                 ends.append(
                     list(_pods_of(model, m.group(side[0] + "ns"), m.group(side[0] + "pods")))
                 )
-        sets = parse_conn(m.group("conn"))
-        for s in ends[0]:
-            for d in ends[1]:
-                if s == d or not sets:
-                    continue
-                cur = acc.setdefault((s, d), {})
-                for p, v in sets.items():
-                    cur[p] = cur.get(p, IntervalSet()) | v
+        key = conn_key(parse_conn(m.group("conn")))
+        if key:
+            raw.update((s, d, key) for s in ends[0] for d in ends[1] if s != d)
+    return union_triples(raw)
+
+
+def union_triples(triples: set[Triple]) -> set[Triple]:
+    """One triple per (src, dst) with the union of the ports, address ranges first cut
+    at common bounds (rules of one output may overlap: ``0.0.0.0/0`` and ``10.0.0.0/8``)."""
+    (cut,) = refine(triples)
+    acc: dict[tuple[PeerKey, PeerKey], dict[str, IntervalSet]] = {}
+    for s, d, c in cut:
+        cur = acc.setdefault((s, d), {})
+        for p, ranges in c:
+            cur[p] = cur.get(p, IntervalSet()) | IntervalSet.of(ranges)
     return {(s, d, conn_key(c)) for (s, d), c in acc.items()}
 
 

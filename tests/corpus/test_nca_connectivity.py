@@ -49,20 +49,18 @@ from corpus.nca_common import (
     conn_key,
     corpus_root,
     load_config,
+    nca_livesim,
     nca_queries,
     parse_pair_lines,
     parse_range,
+    refers_to_kube_dns,
     refine,
     show,
     without_host_network,
 )
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.policy.connlist import connectivity
-from netsleuth.policy.kube_dns import (
-    KUBE_DNS_LABELS,
-    has_kube_dns,
-    with_kube_dns,
-)
+from netsleuth.policy.kube_dns import has_kube_dns
 
 LIVESIM_DNS = "kube-system/kube-dns-livesim[Pod]"
 DERIVED_DNS = "kube-system/coredns-derived[Pod]"
@@ -83,17 +81,6 @@ def _cases() -> list[Any]:
         ):
             out.append(pytest.param((root, q), id=q["query_name"]))
     return out
-
-
-def _refers_to_kube_dns(model: ClusterModel) -> bool:
-    """A policy peer selects pods by ``k8s-app: kube-dns`` (what makes NCA add its livesim)."""
-    for pol in model.network_policies:
-        for rule in (*pol.ingress, *pol.egress):
-            for peer in rule.peers:
-                sel = peer.pod_selector
-                if sel is not None and not sel.is_empty and sel.matches(KUBE_DNS_LABELS):
-                    return True
-    return False
 
 
 def _ours(model: ClusterModel) -> set[Triple]:
@@ -123,8 +110,8 @@ def test_nca_connectivity_pairs(case: Any) -> None:
     want = {t for t in parse_pair_lines(text.splitlines()) if t[0] != t[1]}
     if LIVESIM_DNS in text:
         # NCA's simulated kube-dns (see the module docstring).
-        assert not has_kube_dns(model) and _refers_to_kube_dns(model)
-        model = with_kube_dns(model)
+        assert not has_kube_dns(model) and refers_to_kube_dns(model)
+        model = nca_livesim(model)
     missing, extra = _compare(model, want)
     if not missing and not extra:
         return

@@ -46,6 +46,7 @@ from corpus.nca_common import (
     expand_fw_rules,
     fold,
     load_config,
+    nca_livesim,
     nca_queries,
     parse_pair_lines,
     pod_connections,
@@ -68,6 +69,19 @@ HOST_NETWORK = (
 )
 
 
+OTHER_PROTOCOLS = (
+    "NCA model difference: NCA's connections cover every IP protocol; a rule listing "
+    "TCP, UDP and SCTP on all ports still denies ICMP and the rest there, so replacing it "
+    "by an allow-all rule adds connections for NCA only. Kubernetes NetworkPolicy speaks of "
+    "TCP, UDP and SCTP only; what a plugin does with other protocols is not specified"
+)
+MODEL_DIFFERENCES = {
+    # np3's two policies differ only in protocols other than TCP/UDP/SCTP (read them:
+    # k8s_testcases/example_policies/withEndPort/withEndPort-networkpolicy3.yaml).
+    ("withEndPort-scheme.yaml", "semantic_diff"): OTHER_PROTOCOLS,
+}
+
+
 @cache
 def _pods(root: Path, scheme: str, ref: str, nca_host: bool = False) -> PodConnections:
     """Our pod-level connections; ``nca_host``: with hostNetwork cleared (NCA's reading)."""
@@ -75,6 +89,7 @@ def _pods(root: Path, scheme: str, ref: str, nca_host: bool = False) -> PodConne
     found = dialects(model)
     if found:
         pytest.skip(f"unsupported dialect: {', '.join(found)}")
+    model = nca_livesim(model)
     return pod_connections(without_host_network(model) if nca_host else model)
 
 
@@ -151,6 +166,9 @@ def test_nca_semantic_diff_count(case: Any) -> None:
     total, detail = count(False)
     if total == q["expected"]:
         return
+    known = MODEL_DIFFERENCES.get((Path(q["scheme"]).name, q["query_name"]))
+    if known:
+        pytest.xfail(f"{known}. NCA counts {q['expected']} categories, we {total}")
     if _has_host_network(root, q["scheme"], q["configs"]) and count(True)[0] == q["expected"]:
         pytest.xfail(f"{HOST_NETWORK}. NCA counts {q['expected']} categories, we {total}")
     pytest.xfail(f"NCA counts {q['expected']} categories, we {total}: {detail}")
