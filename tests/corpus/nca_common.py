@@ -15,12 +15,14 @@
 
 from __future__ import annotations
 
+import bisect
 import dataclasses
 import ipaddress
 import json
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -248,11 +250,13 @@ def refine(*groups: set[Triple]) -> list[set[Triple]]:
                     cuts[p[0]].update((p[1], p[2] + 1))
     ordered = {v: sorted(c) for v, c in cuts.items()}
 
+    @cache
     def pieces(p: PeerKey) -> list[PeerKey]:
         if isinstance(p, str):
             return [p]
         v, lo, hi = p
-        bounds = [b for b in ordered[v] if lo < b <= hi]
+        cut = ordered[v]
+        bounds = cut[bisect.bisect_right(cut, lo) : bisect.bisect_right(cut, hi)]
         starts = [lo, *bounds]
         ends = [b - 1 for b in bounds] + [hi]
         return [(v, a, b) for a, b in zip(starts, ends, strict=True)]
@@ -474,7 +478,7 @@ def semantic_diff(before: PodConnections, after: PodConnections) -> dict[str, se
                 else CATEGORIES[7]
             )
             add(cat, key, a.get(key, {}))
-        else:
+        elif b.get(key) != a.get(key):
             bs = {p: IntervalSet.of(r) for p, r in b.get(key, {}).items()}
             as_ = {p: IntervalSet.of(r) for p, r in a.get(key, {}).items()}
             add(CATEGORIES[4] if ip else CATEGORIES[3], key, _minus(bs, as_))
