@@ -198,6 +198,7 @@ def parse_conn(text: str) -> dict[str, IntervalSet]:
                 ranges.append((int(lo), int(hi or lo)))
             ports = IntervalSet.of(ranges)
         for proto in fields.get("protocols", ",".join(PROTOS)).split(","):
+            proto = proto.strip()
             if proto in ALL:
                 sets[proto] = sets.get(proto, IntervalSet()) | ports
     if but:
@@ -599,6 +600,7 @@ def _pods_of(model: ClusterModel, namespaces: str, pods: str) -> list[str]:
                     item == "*"
                     or (_is_label_expr(item) and LabelExpr(item).matches(pod.labels))
                     or item in (pod.name, ref.name)
+                    or (pod.meta.derived and re.fullmatch(re.escape(ref.name) + r"-\d+", item))
                     or (item == LIVESIM_DNS and pod.meta.derived and pod.name == DERIVED_DNS)
                 ):
                     out.append(pod_name(pod))

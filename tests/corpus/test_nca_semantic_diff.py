@@ -177,23 +177,27 @@ def test_nca_semantic_diff_count(case: Any) -> None:
 def _yaml_sections(path: Path) -> list[tuple[str, list[str]]]:
     """The yaml variant's explanation as (category, fw-rule lines) like the txt variant."""
     doc = yaml.safe_load(path.read_text())
-    out = []
-    for item in doc[0].get("explanation") or []:
-        lines = []
-        for r in item.get("rules") or []:
-            src = (
-                f"src: {','.join(r['src_ip_block'])}"
-                if "src_ip_block" in r
-                else f"src_ns: [{','.join(r['src_ns'])}] src_pods: [{','.join(r['src_pods'])}]"
-            )
-            dst = (
-                f"dst: {','.join(r['dst_ip_block'])}"
-                if "dst_ip_block" in r
-                else f"dst_ns: [{','.join(r['dst_ns'])}] dst_pods: [{','.join(r['dst_pods'])}]"
-            )
-            lines.append(f"{src} {dst} conn: {_yaml_conn(r['connection'])}")
-        out.append((item["description"], lines))
-    return out
+    return [
+        (item["description"], yaml_rule_lines(item)) for item in doc[0].get("explanation") or []
+    ]
+
+
+def yaml_rule_lines(item: dict[str, Any]) -> list[str]:
+    """The ``rules`` of one yaml explanation item as NCA's txt fw-rule lines."""
+    lines = []
+    for r in item.get("rules") or []:
+        src = (
+            f"src: {','.join(r['src_ip_block'])}"
+            if "src_ip_block" in r
+            else f"src_ns: [{','.join(r['src_ns'])}] src_pods: [{','.join(r['src_pods'])}]"
+        )
+        dst = (
+            f"dst: {','.join(r['dst_ip_block'])}"
+            if "dst_ip_block" in r
+            else f"dst_ns: [{','.join(r['dst_ns'])}] dst_pods: [{','.join(r['dst_pods'])}]"
+        )
+        lines.append(f"{src} {dst} conn: {_yaml_conn(r['connection'])}")
+    return lines
 
 
 def _yaml_conn(conn: list[Any]) -> str:
