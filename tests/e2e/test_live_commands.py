@@ -348,6 +348,12 @@ def test_forbidden_kind_degrades_every_reading_command(
         r = cli(*args, "-o", "json", *viewer)
         assert r.code == EXIT_OK, r.err
         assert_names_forbidden_policies(doc(r)["problems"])
+        # The lists are what the policies that were read allow, and say so.
+        assert doc(r)["unreadable_policy_resources"] == ["networkpolicies"]
+        table = cli(*args, *viewer)
+        assert "verdicts are unknown: networkpolicies could not be listed" in table.out
+    for args in (("connectivity",), ("exposure",)):
+        assert "unreadable_policy_resources" not in doc(cli(*args, "-o", "json", *OFFLINE))
 
     # The admin context on the same server reads them: --context selects the credentials.
     admin = cli("inventory", "-o", "json", *viewer_without_policies.args("admin"))
@@ -392,8 +398,28 @@ def test_forbidden_policies_make_policy_verdicts_unknown(
     )
     assert ex.code == EXIT_OK, ex.err
     d = doc(ex)
-    assert d["notes"][0].startswith("the verdict is unknown: networkpolicies could not be listed")
+    assert d["notes"][0].startswith("verdicts are unknown: networkpolicies could not be listed")
+    # Offline this pair is allowed; without the policies neither answer is a verdict.
+    assert d["allowed"] is None and d["verdict"] == "unknown"
+    assert d["unreadable_policy_resources"] == ["networkpolicies"]
     assert_names_forbidden_policies(d["problems"])
+    off = doc(
+        cli(
+            "explain",
+            "shop/storefront",
+            "legacy/report-api",
+            "--port",
+            "tcp/8080",
+            "-o",
+            "json",
+            *OFFLINE,
+        )
+    )
+    assert off["verdict"] == ("allowed" if off["allowed"] else "denied")
+    assert off["unreadable_policy_resources"] == []
+    table = cli("explain", "shop/storefront", "legacy/report-api", "--port", "tcp/8080", *viewer)
+    assert any(line.startswith("? ") for line in table.out.splitlines())
+    assert not any(line.startswith(("✔", "✘")) for line in table.out.splitlines())
 
 
 def test_diff_refuses_a_live_side_without_its_policies(

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.policy.coverage import unreadable_policies
 from netsleuth.policy.decision import Decision, Endpoint, PortsDecision
 from netsleuth.policy.kube_dns import has_kube_dns, with_kube_dns
 from netsleuth.policy.reference import evaluate, evaluate_ports
@@ -26,14 +27,31 @@ class ExplainReport:
     notes: tuple[str, ...]
     decision: Decision | None = None
     ports: PortsDecision | None = None
+    unreadable: tuple[str, ...] = ()
+    """Policy resources the source could not list: the verdict is then unknown."""
 
     @property
     def allowed(self) -> bool:
-        """The single verdict, or whether any port of any protocol is allowed."""
+        """The single verdict, or whether any port of any protocol is allowed.
+
+        Computed from the policies that were read; see :attr:`verdict`.
+        """
         if self.decision is not None:
             return self.decision.allowed
         assert self.ports is not None
         return any(bool(s) for s in self.ports.combined.values())
+
+    @property
+    def verdict(self) -> str:
+        """``allowed``, ``denied``, or ``unknown`` when policy kinds could not be read.
+
+        An unread policy can only take connections away (NetworkPolicy and
+        BANP/ANP Deny), or give back what another took (ANP Allow), so neither
+        answer holds without it.
+        """
+        if self.unreadable:
+            return "unknown"
+        return "allowed" if self.allowed else "denied"
 
 
 def explain(
@@ -46,10 +64,13 @@ def explain(
     notes: tuple[str, ...] = (),
 ) -> ExplainReport:
     """Evaluate ``src -> dst`` on ``protocol/port``, or on every port when ``port`` is None."""
+    unreadable = unreadable_policies(model)
     if port is not None:
         d = evaluate(model, src, dst, protocol or "TCP", port)
-        return ExplainReport(src, dst, notes, decision=d)
-    return ExplainReport(src, dst, notes, ports=evaluate_ports(model, src, dst))
+        return ExplainReport(src, dst, notes, decision=d, unreadable=unreadable)
+    return ExplainReport(
+        src, dst, notes, ports=evaluate_ports(model, src, dst), unreadable=unreadable
+    )
 
 
 def model_for_explain(model: ClusterModel) -> tuple[ClusterModel, tuple[str, ...]]:

@@ -7,17 +7,25 @@ import io
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.connlist import Connection
+from netsleuth.policy.coverage import unreadable_note
+from netsleuth.render.console import status_mark
 from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.problems_table import render_problems
 
 
 def render_table(
-    conns: Sequence[Connection], problems: Sequence[LoadProblem], console: Console
+    conns: Sequence[Connection],
+    problems: Sequence[LoadProblem],
+    console: Console,
+    unreadable: Sequence[str] = (),
 ) -> None:
+    if unreadable:
+        console.print(escape(f"{status_mark('unknown')} {unreadable_note(tuple(unreadable))}"))
     table = Table(show_edge=False)
     for col in ("src", "dst", "conn"):
         table.add_column(col)
@@ -28,14 +36,22 @@ def render_table(
     render_problems(problems, console)
 
 
-def render_json(conns: Sequence[Connection], problems: list[dict[str, object]]) -> str:
-    """``{"connections": [{"src", "dst", "conn"}], "problems": [...]}``."""
-    doc = {
+def render_json(
+    conns: Sequence[Connection], problems: list[dict[str, object]], unreadable: Sequence[str] = ()
+) -> str:
+    """``{"connections": [{"src", "dst", "conn"}], "problems": [...]}``.
+
+    When policy kinds could not be read, ``unreadable_policy_resources`` lists
+    them: the connections are then what the policies that were read allow.
+    """
+    doc: dict[str, object] = {
         "connections": [
             {"src": c.src.json(), "dst": c.dst.json(), "conn": c.conn_json()} for c in conns
         ],
         "problems": problems,
     }
+    if unreadable:
+        doc["unreadable_policy_resources"] = list(unreadable)
     return dumps_json(doc)
 
 

@@ -101,7 +101,10 @@ def explain_document(report: ExplainReport, problems: list[dict[str, object]]) -
         "src": endpoint_json(report.src),
         "dst": endpoint_json(report.dst),
         "notes": list(report.notes),
-        "allowed": report.allowed,
+        # null when policy kinds could not be read: the computed answer is not a verdict
+        "allowed": None if report.unreadable else report.allowed,
+        "verdict": report.verdict,
+        "unreadable_policy_resources": list(report.unreadable),
     }
     if report.decision is not None:
         d = report.decision

@@ -36,6 +36,10 @@ def _direction_block(d: DirectionPorts) -> list[str]:
     return lines
 
 
+def _mark_status(report: ExplainReport) -> str:
+    return {"allowed": "ok", "denied": "broken"}.get(report.verdict, "unknown")
+
+
 def render_explain(
     report: ExplainReport, console: Console, problems: tuple[LoadProblem, ...] = ()
 ) -> None:
@@ -46,15 +50,17 @@ def render_explain(
     if report.decision is not None:
         d = report.decision
         lines = explain_text(d)
-        mark = status_mark("ok" if d.allowed else "broken")
+        mark = status_mark(_mark_status(report))
         out(escape(f"{mark} {lines[0]}"))
         for line in lines[1:]:
             out(escape(line))
     else:
         pd = report.ports
         assert pd is not None
-        mark = status_mark("ok" if report.allowed else "broken")
+        mark = status_mark(_mark_status(report))
         verdict = "some ports allowed" if report.allowed else "nothing allowed"
+        if report.unreadable:
+            verdict += " by the policies read (unknown)"
         out(escape(f"{mark} {pd.src.describe()} -> {pd.dst.describe()}, every port: {verdict}"))
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         table.add_column("DIRECTION")

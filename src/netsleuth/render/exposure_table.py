@@ -5,17 +5,25 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
+from netsleuth.policy.coverage import unreadable_note
 from netsleuth.policy.exposure import Exposure, ports_text
+from netsleuth.render.console import status_mark
 from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.problems_table import render_problems
 
 
 def render_table(
-    rows: Sequence[Exposure], problems: Sequence[LoadProblem], console: Console
+    rows: Sequence[Exposure],
+    problems: Sequence[LoadProblem],
+    console: Console,
+    unreadable: Sequence[str] = (),
 ) -> None:
+    if unreadable:
+        console.print(escape(f"{status_mark('unknown')} {unreadable_note(tuple(unreadable))}"))
     table = Table(show_edge=False)
     for col in (
         "workload",
@@ -45,14 +53,18 @@ def render_table(
     render_problems(problems, console)
 
 
-def render_json(rows: Sequence[Exposure], problems: list[dict[str, object]]) -> str:
-    return dumps_json(
-        {
-            "workloads": [r.json() for r in rows],
-            "unprotected": {
-                "ingress": [r.peer.json() for r in rows if not r.ingress_protected],
-                "egress": [r.peer.json() for r in rows if not r.egress_protected],
-            },
-            "problems": problems,
-        }
-    )
+def render_json(
+    rows: Sequence[Exposure], problems: list[dict[str, object]], unreadable: Sequence[str] = ()
+) -> str:
+    doc: dict[str, object] = {
+        "workloads": [r.json() for r in rows],
+        "unprotected": {
+            "ingress": [r.peer.json() for r in rows if not r.ingress_protected],
+            "egress": [r.peer.json() for r in rows if not r.egress_protected],
+        },
+        "problems": problems,
+    }
+    if unreadable:
+        # what the policies that were read allow: exposure may be smaller in truth
+        doc["unreadable_policy_resources"] = list(unreadable)
+    return dumps_json(doc)

@@ -25,20 +25,12 @@ from netsleuth.policy import (
     ingress_controller_endpoints,
     resolve_named_port,
 )
+from netsleuth.policy.coverage import unreadable_policies
 from netsleuth.trace.evidence import ev, exec_in
 from netsleuth.trace.result import Hop
 
 EXTERNAL_PROBE_IP = "203.0.113.10"
 """A documentation address (RFC 5737 TEST-NET-3) standing for "somewhere outside"."""
-
-
-POLICY_RESOURCES = ("networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies")
-"""The policy kinds the engine evaluates, by the resource name a live source records."""
-
-
-def unreadable_policies(model: ClusterModel) -> tuple[str, ...]:
-    """Policy resources the source could not list (forbidden or failed): verdicts on them are unknown."""
-    return tuple(r for r in POLICY_RESOURCES if model.is_forbidden(r))
 
 
 def _unknown_policy_hop(layer: Layer, unreadable: tuple[str, ...], what: str) -> Hop:

@@ -17,6 +17,7 @@ from netsleuth.cli.common import (
     problems_json,
 )
 from netsleuth.errors import QueryError
+from netsleuth.policy.coverage import unreadable_policies
 from netsleuth.render.console import OutputFormat, stdout_console
 
 FORMATS = (
@@ -91,7 +92,10 @@ def register(app: typer.Typer) -> None:
         if opts.namespace:
             conns = [c for c in conns if opts.namespace in (c.src.namespace, c.dst.namespace)]
         if output == OutputFormat.JSON:
-            typer.echo(r.render_json(conns, problems_json(model.problems)), nl=False)
+            typer.echo(
+                r.render_json(conns, problems_json(model.problems), unreadable_policies(model)),
+                nl=False,
+            )
         elif output == OutputFormat.CSV:
             typer.echo(r.render_csv(conns), nl=False)
         elif output == OutputFormat.MD:
@@ -99,4 +103,4 @@ def register(app: typer.Typer) -> None:
         elif output == OutputFormat.DOT:
             typer.echo(r.render_dot(conns), nl=False)
         else:
-            r.render_table(conns, model.problems, stdout_console())
+            r.render_table(conns, model.problems, stdout_console(), unreadable_policies(model))

@@ -10,12 +10,10 @@ from netsleuth.cli.common import problems_json
 from netsleuth.cli.errors import EXIT_DIFF_LOST
 from netsleuth.errors import ForbiddenError, QueryError, SourceError
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.policy.coverage import POLICY_RESOURCES
 from netsleuth.render.console import OutputFormat, stdout_console
 
 FORMATS = (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF, OutputFormat.MD)
-
-
-POLICY_RESOURCES = ("networkpolicies", "adminnetworkpolicies", "baselineadminnetworkpolicies")
 
 
 def _load_side(side: str, kubeconfig: str | None, context: str | None) -> ClusterModel:

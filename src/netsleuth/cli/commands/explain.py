@@ -27,6 +27,7 @@ from netsleuth.policy import (
     ingress_controller_endpoints,
     resolve_named_port,
 )
+from netsleuth.policy.coverage import unreadable_note, unreadable_policies
 from netsleuth.policy.explain import ExplainReport, explain, model_for_explain
 from netsleuth.render.console import OutputFormat, stdout_console
 from netsleuth.render.jsonout import dumps_json
@@ -158,16 +159,10 @@ def build_report(
     external_ip: str = DEFAULT_EXTERNAL_IP,
 ) -> ExplainReport:
     """Resolve SRC/DST and evaluate (library entry point of the command)."""
-    from netsleuth.trace.policy_hops import unreadable_policies
-
     model, dns_notes = model_for_explain(model)
     unreadable = unreadable_policies(model)
     if unreadable:
-        dns_notes = (
-            f"the verdict is unknown: {', '.join(unreadable)} could not be listed (forbidden or "
-            "failed), and what follows treats them as absent",
-            *dns_notes,
-        )
+        dns_notes = (unreadable_note(unreadable), *dns_notes)
     src, notes, _ = resolve_endpoint(model, src_text, role="source", external_ip=external_ip)
     dst, dst_notes, svc = resolve_endpoint(
         model, dst_text, role="destination", external_ip=external_ip

@@ -17,6 +17,7 @@ from netsleuth.cli.common import (
     problems_json,
 )
 from netsleuth.errors import QueryError
+from netsleuth.policy.coverage import unreadable_policies
 from netsleuth.render.console import OutputFormat, stdout_console
 
 
@@ -50,6 +51,9 @@ def register(app: typer.Typer) -> None:
         model = load_model(opts)
         rows = [x for x in exposure(model) if opts.namespace in (None, x.namespace)]
         if output == OutputFormat.JSON:
-            typer.echo(r.render_json(rows, problems_json(model.problems)), nl=False)
+            typer.echo(
+                r.render_json(rows, problems_json(model.problems), unreadable_policies(model)),
+                nl=False,
+            )
         else:
-            r.render_table(rows, model.problems, stdout_console())
+            r.render_table(rows, model.problems, stdout_console(), unreadable_policies(model))
