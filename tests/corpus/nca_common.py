@@ -406,7 +406,8 @@ def nca_livesim(model: ClusterModel) -> ClusterModel:
 def dialects(model: ClusterModel) -> list[str]:
     """API groups of the input's Calico / Istio objects (dialects we do not implement)."""
     found = set()
-    for o in (*model.custom, *model.unknown):
+    objs: list[CustomObject | UnknownObject] = [*model.custom, *model.unknown]
+    for o in objs:
         group = o.api_version.split("/", 1)[0]
         if "calico" in group or "istio" in group:
             found.add(f"{group}/{o.kind}")

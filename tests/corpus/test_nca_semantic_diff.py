@@ -56,7 +56,6 @@ from corpus.nca_common import (
     show,
     without_host_network,
 )
-from netsleuth.model.intervals import IntervalSet
 from netsleuth.policy.connlist import connectivity
 
 SUITES = ("k8s_testcases", "fw_rules_tests")
@@ -317,4 +316,3 @@ def test_pod_level_folds_to_the_connection_list() -> None:
             for s, d, c in folded
         }
         assert folded_named == listed
-        assert IntervalSet.single(1, 65535) == ALL["TCP"]
