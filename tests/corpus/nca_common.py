@@ -16,7 +16,6 @@
 from __future__ import annotations
 
 import bisect
-import dataclasses
 import ipaddress
 import json
 import re
@@ -39,6 +38,7 @@ from netsleuth.model.objects import (
     UnknownObject,
     Workload,
 )
+from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.policy.kube_dns import (
     KUBE_DNS_LABELS,
     has_kube_dns,
@@ -366,15 +366,14 @@ def _show_conn(c: ConnKey) -> str:
 
 
 def without_host_network(model: ClusterModel) -> ClusterModel:
-    """``model`` with every pod's ``hostNetwork`` cleared: NCA's reading, where selectors
-    match hostNetwork pods like any pod (Kubernetes leaves the choice to the plugin;
-    netsleuth ignores them in selectors and treats their traffic as the node's)."""
-    objs = []
-    for o in model_objects(model):
-        if isinstance(o, Pod) and o.spec.host_network:
-            o = dataclasses.replace(o, spec=dataclasses.replace(o.spec, host_network=False))
-        objs.append(o)
-    return build_model(objs, model.problems, source=model.source, derive_pods=False)
+    """NCA's reading of hostNetwork pods: selectors match them like any pod.
+
+    Kubernetes leaves the choice to the plugin; netsleuth's default treats them
+    as the node, and ``--host-network pod`` gives NCA's reading. This is that
+    option's model view (:func:`netsleuth.policy.host_network.policy_view`), so
+    the corpus exercises the code the CLI runs.
+    """
+    return policy_view(model, HostNetworkMode.POD)
 
 
 LIVESIM_DNS = "kube-dns-livesim"

@@ -23,14 +23,13 @@ Differences of model, normalised before comparing:
   test adds the derived kube-dns in exactly that situation and names it as
   NCA does.
 
-Known difference kept visible (xfail): hostNetwork pods. Kubernetes leaves
-NetworkPolicy on hostNetwork pods undefined between two behaviours
+hostNetwork pods: Kubernetes leaves NetworkPolicy on them to the plugin
 (https://kubernetes.io/docs/concepts/services-networking/network-policies/#networkpolicy-and-hostnetwork-pods):
 a plugin either applies pod/namespace selectors to them like to any pod, or
 ignores them in selectors and treats their traffic as the node's ("the most
-common implementation"). netsleuth implements the second; NCA the first. The
-case checks that the whole difference disappears when the input's hostNetwork
-flags are cleared, so the xfail stays precise.
+common implementation"). netsleuth's default is the second; NCA assumes the
+first, which netsleuth offers as ``--host-network pod``. The comparison runs
+netsleuth in that mode.
 
 A case that disagrees otherwise is marked xfail with the differing lines, so
 the count of passing cases is visible in the test report.
@@ -112,19 +111,10 @@ def test_nca_connectivity_pairs(case: Any) -> None:
         # NCA's simulated kube-dns (see the module docstring).
         assert not has_kube_dns(model) and refers_to_kube_dns(model)
         model = nca_livesim(model)
-    missing, extra = _compare(model, want)
+    # NCA's reading of hostNetwork pods (see the module docstring): --host-network pod.
+    missing, extra = _compare(without_host_network(model), want)
     if not missing and not extra:
         return
-    if any(p.spec.host_network for p in model.pods):
-        m2, e2 = _compare(without_host_network(model), want)
-        if not m2 and not e2:
-            pytest.xfail(
-                "NCA model difference: NCA applies selectors to hostNetwork pods like to "
-                "any pod; netsleuth ignores them in selectors and treats their traffic as "
-                "the node's (Kubernetes leaves this to the plugin). With hostNetwork "
-                f"cleared the outputs are equal. Differences: {len(missing)} missing "
-                f"({show(missing, 3)}), {len(extra)} extra ({show(extra, 3)})"
-            )
     pytest.xfail(
         f"{len(want)} expected pairs: {len(missing)} missing ({show(missing)}), "
         f"{len(extra)} extra ({show(extra)})"

@@ -47,7 +47,7 @@ from corpus.nca_common import (
     show,
     without_host_network,
 )
-from corpus.test_nca_semantic_diff import HOST_NETWORK, yaml_rule_lines
+from corpus.test_nca_semantic_diff import yaml_rule_lines
 
 SYSTEM_NS = ("kube-system/", "kube-public/", "openshift")
 
@@ -145,14 +145,8 @@ def test_nca_fw_rules_connectivity_map(case: Any) -> None:
     root, q, fmt = case
     expected = _expected(root / q["expected_output"], fmt, q["configs"])
     assert expected, "no rules read from the expected output"
-    problems = _problems(root, q, expected, False)
+    # NCA's reading of hostNetwork pods: netsleuth's --host-network pod.
+    problems = _problems(root, q, expected, True)
     if not problems:
         return
-    host = any(
-        p.spec.host_network
-        for ref in expected
-        for p in load_config(Scheme.read(root, q["scheme"]), ref).pods
-    )
-    if host and not _problems(root, q, expected, True):
-        pytest.xfail(f"{HOST_NETWORK}. Differences: {' | '.join(problems)}")
     pytest.xfail(" | ".join(problems))

@@ -10,6 +10,7 @@ import typer
 
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.problems import LoadProblem
+from netsleuth.policy.host_network import HostNetworkMode
 
 FileOpt = Annotated[
     list[str] | None,
@@ -18,6 +19,15 @@ FileOpt = Annotated[
         "--filename",
         help="Manifest file or directory (repeatable; '-' for stdin). "
         "Without -f, the live cluster of the current kubeconfig context is read.",
+    ),
+]
+HostNetworkOpt = Annotated[
+    HostNetworkMode,
+    typer.Option(
+        "--host-network",
+        help="How policies treat hostNetwork pods (Kubernetes leaves it to the plugin): "
+        "'node' = they are the node, no policy selects them, only ipBlocks on the node IP "
+        "match (most CNIs); 'pod' = selected and matched by labels like other pods.",
     ),
 ]
 KubeconfigOpt = Annotated[

@@ -10,6 +10,7 @@ from netsleuth.cli.common import (
     AllNamespacesOpt,
     ContextOpt,
     FileOpt,
+    HostNetworkOpt,
     KubeconfigOpt,
     NamespaceOpt,
     input_options,
@@ -18,6 +19,7 @@ from netsleuth.cli.common import (
 )
 from netsleuth.errors import QueryError
 from netsleuth.policy.coverage import unreadable_policies
+from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 
 FORMATS = (
@@ -63,6 +65,7 @@ def register(app: typer.Typer) -> None:
             str | None,
             typer.Option("--port", help="Only connections allowing PROTO/PORT (tcp/8080)."),
         ] = None,
+        host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             OutputFormat, typer.Option("-o", "--output", help="table, json, csv, md or dot.")
         ] = OutputFormat.TABLE,
@@ -87,7 +90,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=output != OutputFormat.TABLE,
         )
-        model = load_model(opts)
+        model = policy_view(load_model(opts), host_network)
         conns = connectivity(model, focus=focus, port=probe)
         if opts.namespace:
             conns = [c for c in conns if opts.namespace in (c.src.namespace, c.dst.namespace)]

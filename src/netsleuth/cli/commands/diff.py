@@ -6,11 +6,12 @@ from typing import Annotated
 
 import typer
 
-from netsleuth.cli.common import problems_json
+from netsleuth.cli.common import HostNetworkOpt, problems_json
 from netsleuth.cli.errors import EXIT_DIFF_LOST
 from netsleuth.errors import ForbiddenError, QueryError, SourceError
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.policy.coverage import POLICY_RESOURCES
+from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 
 FORMATS = (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF, OutputFormat.MD)
@@ -54,6 +55,7 @@ def register(app: typer.Typer) -> None:
         context: Annotated[
             str | None, typer.Option("--context", help="Context for a 'live' side.")
         ] = None,
+        host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             OutputFormat, typer.Option("-o", "--output", help="table, json, sarif or md.")
         ] = OutputFormat.TABLE,
@@ -69,8 +71,8 @@ def register(app: typer.Typer) -> None:
 
         if output not in FORMATS:
             raise QueryError("diff supports -o table, json, sarif or md")
-        a = _load_side(before, kubeconfig, context)
-        b = _load_side(after, kubeconfig, context)
+        a = policy_view(_load_side(before, kubeconfig, context), host_network)
+        b = policy_view(_load_side(after, kubeconfig, context), host_network)
         report = diff_models(a, b)
         if output == OutputFormat.JSON:
             typer.echo(r.render_json(report, problems_json(a.problems + b.problems)), nl=False)

@@ -10,6 +10,7 @@ from netsleuth.cli.common import (
     AllNamespacesOpt,
     ContextOpt,
     FileOpt,
+    HostNetworkOpt,
     KubeconfigOpt,
     NamespaceOpt,
     input_options,
@@ -29,6 +30,7 @@ from netsleuth.policy import (
 )
 from netsleuth.policy.coverage import unreadable_note, unreadable_policies
 from netsleuth.policy.explain import ExplainReport, explain, model_for_explain
+from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 from netsleuth.render.jsonout import dumps_json
 
@@ -207,6 +209,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             OutputFormat, typer.Option("-o", "--output", help="table or json.")
         ] = OutputFormat.TABLE,
@@ -227,7 +230,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=output != OutputFormat.TABLE,
         )
-        model = load_model(opts)
+        model = policy_view(load_model(opts), host_network)
         report = build_report(model, src, dst, port=port, external_ip=external_ip)
         if output == OutputFormat.JSON:
             from netsleuth.render.explain_json import explain_document

@@ -10,6 +10,7 @@ from netsleuth.cli.common import (
     AllNamespacesOpt,
     ContextOpt,
     FileOpt,
+    HostNetworkOpt,
     KubeconfigOpt,
     NamespaceOpt,
     input_options,
@@ -18,6 +19,7 @@ from netsleuth.cli.common import (
 )
 from netsleuth.errors import QueryError
 from netsleuth.policy.coverage import unreadable_policies
+from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 
 
@@ -29,6 +31,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             OutputFormat, typer.Option("-o", "--output", help="table or json.")
         ] = OutputFormat.TABLE,
@@ -48,7 +51,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=output != OutputFormat.TABLE,
         )
-        model = load_model(opts)
+        model = policy_view(load_model(opts), host_network)
         rows = [x for x in exposure(model) if opts.namespace in (None, x.namespace)]
         if output == OutputFormat.JSON:
             typer.echo(
