@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import base64
 import json
+import ssl
 import threading
 import time
 from collections.abc import Iterable
@@ -203,8 +204,11 @@ class FakeApiServer:
     expire_continue: dict[str, int] = field(default_factory=dict)
     """plural → how many more ``continue`` requests get 410 Expired (the snapshot is dropped)."""
 
+    tls: tuple[Path, Path] | None = None
+    """``(certfile, keyfile)``: serve HTTPS with this certificate (chain) and key."""
+
     url: str = ""
-    """``http://127.0.0.1:<port>`` once started."""
+    """``http://127.0.0.1:<port>`` (``https://`` with :attr:`tls`) once started."""
     requests: list[Request] = field(default_factory=list)
     secret_bodies: list[bytes] = field(default_factory=list)
     """Every response body sent for a secrets path."""
@@ -290,10 +294,18 @@ class FakeApiServer:
 
         httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         httpd.daemon_threads = True
+        scheme = "http"
+        if self.tls is not None:
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+            ctx.load_cert_chain(certfile=str(self.tls[0]), keyfile=str(self.tls[1]))
+            # The handshake runs on accept; one a client aborts (it does not trust the
+            # certificate) raises an OSError there, which the server drops and goes on.
+            httpd.socket = ctx.wrap_socket(httpd.socket, server_side=True)
+            scheme = "https"
         self._httpd = httpd
         self._thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         self._thread.start()
-        self.url = f"http://127.0.0.1:{httpd.server_address[1]}"
+        self.url = f"{scheme}://127.0.0.1:{httpd.server_address[1]}"
         return self.url
 
     def stop(self) -> None:
@@ -340,7 +352,11 @@ class FakeApiServer:
 
     def _route(self, req: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
         auth = req.headers.get("authorization", "")
-        token = auth[len("Bearer ") :] if auth.startswith("Bearer ") else None
+        # The scheme is case-insensitive, as the real authenticator reads it
+        # (apiserver/pkg/authentication/request/bearertoken: strings.ToLower(parts[0]) == "bearer");
+        # the official client's in-cluster loader sends "bearer <token>".
+        scheme, _, rest = auth.partition(" ")
+        token = rest if scheme.lower() == "bearer" else None
         user = self.tokens.get(token or "")
         if user is None:
             return 401, status(401, "Unauthorized", "Unauthorized"), {}

@@ -23,7 +23,7 @@ only ``ipBlock`` peers (on their node address) match them.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -207,19 +207,17 @@ def workload_matrix(model: ClusterModel) -> WorkloadMatrix:
     )
 
 
-def _ingress_backends(model: ClusterModel, wm: WorkloadMatrix) -> dict[int, int]:
-    """Peer index -> atom mask of the target ports Ingress backends send to it."""
-    atoms = wm.engine.atoms
-    index = {p: i for i, p in enumerate(wm.peers)}
-    out: dict[int, int] = {}
+def _ingress_backend_targets(model: ClusterModel) -> Iterator[tuple[Peer, str, int]]:
+    """(workload, protocol, target port) for every pod an Ingress backend sends to.
+
+    hostNetwork pods are skipped: the pseudo-peer reaches only policy-governed pods.
+    """
     for ing in model.ingresses:
         backends = [p.backend for r in ing.rules for p in r.paths]
         if ing.default_backend is not None:
             backends.append(ing.default_backend)
         for b in backends:
-            if not b.service_name:
-                continue
-            svc = model.service(ing.namespace, b.service_name)
+            svc = model.service(ing.namespace, b.service_name) if b.service_name else None
             if svc is None or not svc.selector:
                 continue
             ref = b.port_number if b.port_number is not None else b.port_name
@@ -227,19 +225,28 @@ def _ingress_backends(model: ClusterModel, wm: WorkloadMatrix) -> dict[int, int]
             if sp is None:
                 continue
             proto = normalise_protocol(sp.protocol)
+            if proto not in PROTOCOLS:
+                continue
             target = sp.effective_target_port
             for pod in model.pods_matching(svc.namespace, svc.selector):
                 if pod.host_network:
                     continue
                 num = target if isinstance(target, int) else resolve_named_port(pod, target, proto)
-                if num is None or proto not in PROTOCOLS:
-                    continue
-                ref_ = model.owner(pod)
-                i = index.get(Peer(ref_.kind, ref_.namespace, ref_.name))
-                if i is not None:
-                    a = atoms.atom(proto, num)
-                    # A single port may sit inside a wider atom: keep the atom, cut below.
-                    out[i] = out.get(i, 0) | (1 << a)
+                if num is not None:
+                    owner = model.owner(pod)
+                    yield Peer(owner.kind, owner.namespace, owner.name), proto, num
+
+
+def _ingress_backends(model: ClusterModel, wm: WorkloadMatrix) -> dict[int, int]:
+    """Peer index -> atom mask of the target ports Ingress backends send to it."""
+    atoms = wm.engine.atoms
+    index = {p: i for i, p in enumerate(wm.peers)}
+    out: dict[int, int] = {}
+    for peer, proto, num in _ingress_backend_targets(model):
+        i = index.get(peer)
+        if i is not None:
+            # A single port may sit inside a wider atom: keep the atom, cut below.
+            out[i] = out.get(i, 0) | (1 << atoms.atom(proto, num))
     return out
 
 
@@ -312,27 +319,9 @@ def _backend_ports(model: ClusterModel, wm: WorkloadMatrix, d: int) -> dict[str,
     """The exact target ports Ingress backends use on peer ``d``."""
     peer = wm.peers[d]
     ports: dict[str, list[tuple[int, int]]] = {}
-    for ing in model.ingresses:
-        backends = [p.backend for r in ing.rules for p in r.paths]
-        if ing.default_backend is not None:
-            backends.append(ing.default_backend)
-        for b in backends:
-            svc = model.service(ing.namespace, b.service_name) if b.service_name else None
-            if svc is None or not svc.selector:
-                continue
-            ref = b.port_number if b.port_number is not None else b.port_name
-            sp = svc.port_by_name_or_number(ref) if ref is not None else None
-            if sp is None:
-                continue
-            proto = normalise_protocol(sp.protocol)
-            target = sp.effective_target_port
-            for pod in model.pods_matching(svc.namespace, svc.selector):
-                ref_ = model.owner(pod)
-                if (ref_.kind, ref_.namespace, ref_.name) != (peer.kind, peer.namespace, peer.name):
-                    continue
-                num = target if isinstance(target, int) else resolve_named_port(pod, target, proto)
-                if num is not None:
-                    ports.setdefault(proto, []).append((num, num))
+    for p, proto, num in _ingress_backend_targets(model):
+        if p == peer:
+            ports.setdefault(proto, []).append((num, num))
     return {p: IntervalSet.of(v) for p, v in ports.items()}
 
 
