@@ -7,15 +7,12 @@ import io
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.connlist import Connection
-from netsleuth.policy.coverage import unreadable_note
-from netsleuth.render.console import status_mark
 from netsleuth.render.jsonout import dumps_json
-from netsleuth.render.problems_table import render_problems
+from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
 
 def render_table(
@@ -24,8 +21,7 @@ def render_table(
     console: Console,
     unreadable: Sequence[str] = (),
 ) -> None:
-    if unreadable:
-        console.print(escape(f"{status_mark('unknown')} {unreadable_note(tuple(unreadable))}"))
+    render_unreadable_policies(unreadable, console)
     table = Table(show_edge=False)
     for col in ("src", "dst", "conn"):
         table.add_column(col)

@@ -5,15 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
-from netsleuth.policy.coverage import unreadable_note
 from netsleuth.policy.exposure import Exposure, ports_text
-from netsleuth.render.console import status_mark
 from netsleuth.render.jsonout import dumps_json
-from netsleuth.render.problems_table import render_problems
+from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
 
 def render_table(
@@ -22,8 +19,7 @@ def render_table(
     console: Console,
     unreadable: Sequence[str] = (),
 ) -> None:
-    if unreadable:
-        console.print(escape(f"{status_mark('unknown')} {unreadable_note(tuple(unreadable))}"))
+    render_unreadable_policies(unreadable, console)
     table = Table(show_edge=False)
     for col in (
         "workload",

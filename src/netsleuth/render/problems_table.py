@@ -8,6 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 
 from netsleuth.model.problems import LoadProblem
+from netsleuth.policy.coverage import unreadable_note
+from netsleuth.render.console import status_mark
 
 MAX_SHOWN = 50
 
@@ -23,3 +25,9 @@ def render_problems(problems: Sequence[LoadProblem], console: Console) -> None:
         console.print("  " + escape(p.describe()))
     if len(problems) > MAX_SHOWN:
         console.print(f"  … and {len(problems) - MAX_SHOWN} more (use -o json for all)")
+
+
+def render_unreadable_policies(unreadable: Sequence[str], console: Console) -> None:
+    """The warning that opens a policy table when policy kinds could not be read."""
+    if unreadable:
+        console.print(escape(f"{status_mark('unknown')} {unreadable_note(tuple(unreadable))}"))
