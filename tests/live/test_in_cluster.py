@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes.config import incluster_config
 
 from live.apiserver import ADMIN, VIEWER, FakeApiServer
@@ -243,8 +244,11 @@ def test_an_untrusted_server_certificate_is_a_clear_tls_error(
     err = info.value
     msg = str(err)
     assert f"cannot reach the API server at {pod.server.url}" in msg
-    assert "TLS error" in msg and "CERTIFICATE_VERIFY_FAILED" in msg
-    assert "Traceback" not in msg
+    assert "TLS verification of the server certificate failed" in msg
+    assert "CERTIFICATE_VERIFY_FAILED" in msg
+    # One line: not the client's multi-line "(0)\nReason: SSLError\n..." exception text.
+    assert "\n" not in msg and "Reason:" not in msg and "Traceback" not in msg
+    assert err.tip is not None and str(pod.ca_file) in err.tip
     # Nothing reached the handler: the handshake failed before any request.
     assert pod.server.requests == []
 
@@ -319,3 +323,49 @@ def test_cli_inventory_in_a_pod_without_kubeconfig(
     }
     assert doc["forbidden"] == [] and doc["failed"] == []
     assert {_bearer(r.headers) for r in pod.server.requests} == {("bearer", "admin-token")}
+
+
+def test_cli_in_a_pod_with_the_wrong_ca_exits_source_error_without_traceback(
+    in_pod: Callable[..., Pod],
+    pki: Pki,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from netsleuth.cli import app
+    from netsleuth.cli.errors import EXIT_SOURCE, run_app
+
+    pod = in_pod()
+    shutil.copyfile(pki.other_ca_cert, pod.ca_file)
+    capsys.readouterr()
+    monkeypatch.setattr(sys, "argv", ["netsleuth", "inventory", "-o", "json"])
+    code = run_app(app)
+    out, err = capsys.readouterr()
+    assert code == EXIT_SOURCE
+    assert out == ""
+    assert "Traceback" not in err
+    assert f"cannot reach the API server at {pod.server.url}" in err
+    assert "TLS verification of the server certificate failed" in err
+    assert (
+        f"Tip: The server's certificate must be signed by the service account CA ({pod.ca_file})"
+        in err
+    )
+
+
+def test_kubeconfig_https_with_the_wrong_ca_names_the_context_ca(
+    tls_apiserver: Callable[..., FakeApiServer], pki: Pki, tmp_path: Path
+) -> None:
+    """The same TLS failure through a kubeconfig: the tip points at that context's CA."""
+    srv = tls_apiserver()
+    kc = write_kubeconfig(tmp_path / "kc", srv.url, {"admin": "admin-token"}, current="admin")
+    doc = yaml.safe_load(kc.read_text())
+    doc["clusters"][0]["cluster"]["certificate-authority"] = str(pki.other_ca_cert)
+    kc.write_text(yaml.safe_dump(doc))
+    with pytest.raises(SourceError) as info:
+        load_live(kubeconfig=str(kc), in_cluster=False, retries=0)
+    assert "TLS verification of the server certificate failed" in str(info.value)
+    assert info.value.tip is not None and "context 'admin'" in info.value.tip
+    # With the right CA the same kubeconfig loads the cluster over HTTPS.
+    doc["clusters"][0]["cluster"]["certificate-authority"] = str(pki.ca_cert)
+    kc.write_text(yaml.safe_dump(doc))
+    model = load_live(kubeconfig=str(kc), in_cluster=False)
+    assert model.source.server == srv.url and len(model.pods) == 7

@@ -328,11 +328,13 @@ RESOURCES: tuple[ResourceSpec, ...] = (
 class _NetError(Exception):
     """No HTTP response: connection refused, DNS, TLS, timeout, connection dropped."""
 
-    def __init__(self, detail: str, *, definitive: bool = False) -> None:
+    def __init__(self, detail: str, *, definitive: bool = False, tls: bool = False) -> None:
         super().__init__(detail)
         self.detail = detail
         self.definitive = definitive
         """Retrying cannot help (refused, unknown host, TLS): fail fast."""
+        self.tls = tls
+        """The TLS handshake failed (e.g. the server certificate is not trusted)."""
 
 
 class _Cancelled(Exception):
@@ -371,8 +373,21 @@ def _classify(exc: BaseException) -> _NetError:
     if isinstance(exc, urllib3.exceptions.NewConnectionError | ConnectionRefusedError):
         definitive = "refused" in text.lower() or isinstance(exc, ConnectionRefusedError)
         return _NetError(f"cannot connect ({text})", definitive=definitive)
+    if isinstance(exc, ApiException) and not exc.status:
+        # kubernetes.client.rest wraps urllib3's SSLError as ApiException(status=0,
+        # reason="SSLError\n<text>"), whose str() is a multi-line "(0)\nReason: ...".
+        reason = str(exc.reason or "")
+        head, _, rest = reason.partition("\n")
+        text = " ".join((rest if head.endswith("Error") and rest else reason).split())
+        text = text or type(exc).__name__
     if isinstance(exc, urllib3.exceptions.SSLError | ApiException):
-        return _NetError(f"TLS error ({text})", definitive=True)
+        if "CERTIFICATE_VERIFY_FAILED" in text or "certificate verify failed" in text:
+            return _NetError(
+                f"TLS verification of the server certificate failed ({text})",
+                definitive=True,
+                tls=True,
+            )
+        return _NetError(f"TLS error ({text})", definitive=True, tls=True)
     return _NetError(f"{type(exc).__name__}: {text}")
 
 
@@ -555,6 +570,7 @@ class LiveSource:
         self.in_cluster = in_cluster
         self._server: str | None = None
         self._context_used: str | None = None
+        self._in_cluster_used = False
         self._forbidden: set[str] = set()
         self._failed: set[str] = set()
         self.not_served: tuple[str, ...] = ()
@@ -609,6 +625,7 @@ class LiveSource:
                     "outside, give --kubeconfig.",
                 ) from exc
             self._context_used = None
+            self._in_cluster_used = True
         else:
             try:
                 k8s_config.load_kube_config(
@@ -698,6 +715,17 @@ class _Collector:
     def _unreachable(self, err: _NetError) -> SourceError:
         server = self.src._server
         ctx = self.src._context_used
+        if err.tls:
+            where = (
+                f"the service account CA ({k8s_config.incluster_config.SERVICE_CERT_FILENAME})"
+                if self.src._in_cluster_used
+                else f"the certificate-authority of context {ctx!r} (`kubectl config view --raw`)"
+            )
+            return SourceError(
+                f"cannot reach the API server at {server}: {err.detail}",
+                tip=f"The server's certificate must be signed by {where} and name the "
+                "address used; a proxy that intercepts TLS also breaks this.",
+            )
         return SourceError(
             f"cannot reach the API server at {server}: {err.detail}",
             tip=f"Check that the cluster is up and reachable from here (VPN, proxy, firewall) "
