@@ -639,6 +639,7 @@ class LiveSource:
                     f"cannot load the kubeconfig: {exc}", tip=self._config_tip()
                 ) from exc
             self._context_used = self.context or self._current_context()
+            self._in_cluster_used = False
         # Retries are ours (bounded, with Retry-After); urllib3's default of 3
         # silent retries per request would multiply them.
         cfg.retries = False
@@ -719,7 +720,8 @@ class _Collector:
             where = (
                 f"the service account CA ({k8s_config.incluster_config.SERVICE_CERT_FILENAME})"
                 if self.src._in_cluster_used
-                else f"the certificate-authority of context {ctx!r} (`kubectl config view --raw`)"
+                else f"the certificate-authority of {f'context {ctx!r}' if ctx else 'the kubeconfig'} "
+                "(`kubectl config view --raw`)"
             )
             return SourceError(
                 f"cannot reach the API server at {server}: {err.detail}",
