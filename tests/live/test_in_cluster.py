@@ -300,7 +300,7 @@ def test_cli_inventory_in_a_pod_without_kubeconfig(
     out, err = capsys.readouterr()
     assert code == EXIT_OK, err
     doc = json.loads(out)
-    assert doc["source"].startswith("live:") and pod.server.url in doc["source"]
+    assert doc["source"] == f"live: in-cluster ({pod.server.url})"
     # tests/live/data holds 3 ConfigMaps, 2 Events and 4 Endpoints; live reads the two
     # kube-system ConfigMaps, the Warning event only, and no Endpoints (slices are listable).
     assert doc["counts_by_kind"] == {

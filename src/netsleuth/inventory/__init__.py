@@ -110,7 +110,12 @@ def build_inventory(model: ClusterModel, namespace: str | None = None) -> Invent
     where = (
         ", ".join(src.paths)
         if src.paths
-        else (f"context {src.context}" if src.context else str(src.kind))
+        else (
+            f"context {src.context}"
+            if src.context
+            # live without a kubeconfig context: the service account's in-cluster config
+            else ("in-cluster" if src.kind == "live" else str(src.kind))
+        )
     )
     return Inventory(
         source=f"{src.kind}: {where}" + (f" ({src.server})" if src.server else ""),
