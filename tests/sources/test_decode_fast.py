@@ -178,3 +178,34 @@ def test_equal_container_specs_share_one_decoded_container() -> None:
     assert pc.spec.containers[0] != pa.spec.containers[0]
     assert [p.container_port for p in pc.spec.containers[0].ports] == [9999]
     assert pa == _slow(RawObject(a, o))[0] and pc == _slow(RawObject(c, o))[0]
+
+
+def test_replicas_share_label_map_and_owner_refs() -> None:
+    # Equal label maps and ownerReferences decode to one shared object; a
+    # different owner (another ReplicaSet) or other labels decode on their own,
+    # and each result still equals the tolerant decoder's.
+    a = copy.deepcopy(POD)
+    b = copy.deepcopy(POD)
+    b["metadata"]["name"] = "p-1"
+    c = copy.deepcopy(POD)
+    c["metadata"]["labels"] = {"app": "y"}
+    c["metadata"]["ownerReferences"][0]["name"] = "rs-2"
+    o = Origin(file="x.yaml", document=0, line=1)
+    pa, pb, pc = (decode_mod.decode(RawObject(x, o))[0] for x in (a, b, c))
+    assert pa is not None and pb is not None and pc is not None
+    assert pa.labels is pb.labels and pa.meta.owner_refs is pb.meta.owner_refs
+    assert pc.labels == {"app": "y"} and pc.meta.owner_refs[0].name == "rs-2"
+    assert pa.labels == {"app": "x"} and pa.meta.owner_refs[0].name == "rs"
+    for x, p in ((a, pa), (b, pb), (c, pc)):
+        assert p == _slow(RawObject(x, o))[0]
+
+
+def test_a_yaml_date_in_owner_refs_takes_the_tolerant_path() -> None:
+    # A YAML timestamp is not a string: the fast path must not cache it as the
+    # equal-looking string; both paths give the same (tolerant) result.
+    import datetime
+
+    a = copy.deepcopy(POD)
+    a["metadata"]["ownerReferences"][0]["uid"] = datetime.date(2024, 1, 2)
+    raw = RawObject(a, Origin(file="x.yaml", document=0, line=1))
+    assert decode_mod.decode(raw) == _slow(raw)

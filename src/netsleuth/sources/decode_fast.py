@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from netsleuth.model.fastinit import maker
 from netsleuth.model.objects import (
     Condition,
     Container,
@@ -40,6 +41,18 @@ from netsleuth.model.problems import Origin
 from netsleuth.model.selectors import LabelSelector
 
 _EMPTY: dict[str, Any] = {}
+
+# The hot kinds are built through slot-setting constructors (model.fastinit).
+_new_OwnerRef = maker(OwnerRef)
+_new_Meta = maker(Meta)
+_new_PodSpec = maker(PodSpec)
+_new_Condition = maker(Condition)
+_new_ContainerStatus = maker(ContainerStatus)
+_new_Pod = maker(Pod)
+_new_EndpointTarget = maker(EndpointTarget)
+_new_Endpoint = maker(Endpoint)
+_new_EndpointPort = maker(EndpointPort)
+_new_EndpointSlice = maker(EndpointSlice)
 _PROTOCOLS = {"TCP": "TCP", "UDP": "UDP", "SCTP": "SCTP"}
 
 
@@ -97,6 +110,58 @@ def _ipv4(text: Any) -> str:
     return text
 
 
+# Replicas carry equal label maps; equal maps (same items in the same order) share
+# one dict, which saves the memory of 150,000 copies and lets per-pod work be
+# memoised by identity (``PolicyMatrix.label_key``). The model never mutates
+# labels (a Namespace copies its map before adding the name label). Bounded like
+# the container cache.
+_LABELS_CACHE: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
+_LABELS_CACHE_MAX = 16384
+
+
+def _labels(md: dict[str, Any]) -> dict[str, str]:
+    v = _strmap(md, "labels")
+    if not v:
+        return v
+    key = tuple(v.items())
+    hit = _LABELS_CACHE.get(key)
+    if hit is None:
+        if len(_LABELS_CACHE) >= _LABELS_CACHE_MAX:
+            _LABELS_CACHE.clear()
+        _LABELS_CACHE[key] = hit = v
+    return hit
+
+
+# The replicas of a ReplicaSet carry the same ownerReferences: one decoded tuple.
+_OWNERS_CACHE: dict[bytes, tuple[OwnerRef, ...]] = {}
+_OWNERS_CACHE_MAX = 16384
+
+
+def _owner_refs(refs: list[Any]) -> tuple[OwnerRef, ...]:
+    try:
+        key = orjson.dumps(refs, option=orjson.OPT_PASSTHROUGH_DATETIME)
+    except TypeError:  # a YAML date or time, or not JSON-shaped: the tolerant path
+        raise Bail("ownerReferences") from None
+    hit = _OWNERS_CACHE.get(key)
+    if hit is not None:
+        return hit
+    out = []
+    for o in refs:
+        if type(o) is not dict:
+            raise Bail("ownerReferences")
+        kind, name = o.get("kind"), o.get("name")
+        api, uid, ctrl = o.get("apiVersion", ""), o.get("uid", ""), o.get("controller", False)
+        if type(kind) is not str or not kind or type(name) is not str or not name:
+            raise Bail("ownerReferences")
+        if type(api) is not str or type(uid) is not str or type(ctrl) is not bool:
+            raise Bail("ownerReferences")
+        out.append(_new_OwnerRef(kind=kind, name=name, api_version=api, uid=uid, controller=ctrl))
+    if len(_OWNERS_CACHE) >= _OWNERS_CACHE_MAX:
+        _OWNERS_CACHE.clear()
+    hit = _OWNERS_CACHE[key] = tuple(out)
+    return hit
+
+
 def meta(raw: dict[str, Any], origin: Origin) -> Meta:
     md = raw.get("metadata")
     if type(md) is not dict:
@@ -106,26 +171,15 @@ def meta(raw: dict[str, Any], origin: Origin) -> Meta:
     if refs is not None:
         if type(refs) is not list:
             raise Bail("ownerReferences")
-        out = []
-        for o in refs:
-            if type(o) is not dict:
-                raise Bail("ownerReferences")
-            kind, name = o.get("kind"), o.get("name")
-            api, uid, ctrl = o.get("apiVersion", ""), o.get("uid", ""), o.get("controller", False)
-            if type(kind) is not str or not kind or type(name) is not str or not name:
-                raise Bail("ownerReferences")
-            if type(api) is not str or type(uid) is not str or type(ctrl) is not bool:
-                raise Bail("ownerReferences")
-            out.append(OwnerRef(kind=kind, name=name, api_version=api, uid=uid, controller=ctrl))
-        owners = tuple(out)
+        owners = _owner_refs(refs)
     name = md.get("name")
     uid = md.get("uid") or ""
     if type(name) is not str or type(uid) is not str:
         raise Bail("metadata")
-    return Meta(
+    return _new_Meta(
         name=name,
         namespace=_s(md, "namespace"),
-        labels=_strmap(md, "labels"),
+        labels=_labels(md),
         annotations=_strmap(md, "annotations"),
         uid=uid,
         owner_refs=owners,
@@ -233,8 +287,8 @@ _CONTAINER_CACHE_MAX = 8192
 
 def _container_cached(c: Any, is_init: bool) -> Container:
     try:
-        key = (orjson.dumps(c), is_init)
-    except TypeError:  # not JSON-shaped (cannot come from a parser); decode as is
+        key = (orjson.dumps(c, option=orjson.OPT_PASSTHROUGH_DATETIME), is_init)
+    except TypeError:  # a YAML date or time, or not JSON-shaped: decode as is
         return _container(c, is_init)
     hit = _CONTAINER_CACHE.get(key)
     if hit is None:
@@ -251,7 +305,7 @@ def pod_spec(spec: dict[str, Any]) -> PodSpec:
     host_network = spec.get("hostNetwork", False)
     if type(host_network) is not bool:
         raise Bail("hostNetwork")
-    return PodSpec(
+    return _new_PodSpec(
         containers=tuple(_container_cached(c, False) for c in _l(spec, "containers")),
         init_containers=tuple(_container_cached(c, True) for c in _l(spec, "initContainers")),
         node_name=_s(spec, "nodeName"),
@@ -280,7 +334,7 @@ def _conditions(obj: dict[str, Any]) -> tuple[Condition, ...]:
         ):
             raise Bail("conditions")
         out.append(
-            Condition(
+            _new_Condition(
                 type=t,
                 status=st,
                 reason=reason,
@@ -322,7 +376,7 @@ def _statuses(status: dict[str, Any], key: str, is_init: bool) -> list[Container
         if type(rc) is not int or type(name) is not str or type(image) is not str:
             raise Bail(key)
         out.append(
-            ContainerStatus(
+            _new_ContainerStatus(
                 name=name,
                 ready=bool(cs.get("ready", False)),
                 started=started if type(started) is bool else None,
@@ -359,7 +413,7 @@ def pod(raw: dict[str, Any], m: Meta) -> Pod:
     qos = status.get("qosClass") or ""
     if type(reason) is not str or type(message) is not str or type(qos) is not str:
         raise Bail("status")
-    return Pod(
+    return _new_Pod(
         meta=m,
         spec=pod_spec(spec),
         phase=phase,
@@ -524,9 +578,9 @@ def endpoint_slice(raw: dict[str, Any], m: Meta) -> EndpointSlice:
                 tk, tn, tns = t.get("kind", "Pod"), t["name"], t.get("namespace")
                 if type(tk) is not str or type(tn) is not str:
                     raise Bail("targetRef")
-                target = EndpointTarget(kind=tk, name=tn, namespace=tns)
+                target = _new_EndpointTarget(kind=tk, name=tn, namespace=tns)
         eps.append(
-            Endpoint(
+            _new_Endpoint(
                 addresses=tuple(addrs),
                 ready=_opt_bool(cond, "ready"),
                 serving=_opt_bool(cond, "serving"),
@@ -545,7 +599,7 @@ def endpoint_slice(raw: dict[str, Any], m: Meta) -> EndpointSlice:
         if proto not in _PROTOCOLS:
             raise Bail("protocol")
         ports.append(
-            EndpointPort(
+            _new_EndpointPort(
                 port=_int_or_none(p, "port"),
                 name=_s(p, "name") or None,
                 protocol=proto,
@@ -555,7 +609,7 @@ def endpoint_slice(raw: dict[str, Any], m: Meta) -> EndpointSlice:
     at = raw.get("addressType", "IPv4")
     if type(at) is not str:
         raise Bail("addressType")
-    return EndpointSlice(
+    return _new_EndpointSlice(
         meta=m,
         service_name=m.labels.get("kubernetes.io/service-name"),
         address_type=at,
