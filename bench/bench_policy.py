@@ -67,11 +67,15 @@ model = load_offline([sys.argv[1]])
 t1 = time.perf_counter()
 wm = workload_matrix(model)
 import numpy as np
-allowed = np.zeros(wm.chunks[0].shape, dtype=bool)
-for a in wm.chunks:
-    allowed |= a != 0
-np.fill_diagonal(allowed, False)
-pairs = int(allowed.sum())
+if len(wm.chunks) == 1:  # pairs with any port, self-pairs not counted
+    a = wm.chunks[0]
+    pairs = int(np.count_nonzero(a)) - int(np.count_nonzero(np.diagonal(a)))
+else:
+    allowed = np.zeros(wm.chunks[0].shape, dtype=bool)
+    for a in wm.chunks:
+        allowed |= a != 0
+    np.fill_diagonal(allowed, False)
+    pairs = int(allowed.sum())
 t2 = time.perf_counter()
 # explain as the CLI runs it after load: resolve SRC/DST (workload names), evaluate, render.
 from netsleuth.cli.commands.explain import build_report

@@ -143,14 +143,23 @@ class WorkloadMatrix:
 def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[int]]:
     pod_keys, names = PolicyMatrix.relevant(model)
     groups: dict[tuple[Peer, Hashable], list[Pod]] = {}
-    port_cache: dict[tuple[int, ...], tuple[object, ...]] = {}
+    key_cache: dict[tuple[object, ...], tuple[object, ...]] = {}
+    # Pods of one workload share its WorkloadRef (the model's owner index), so
+    # their Peer is memoised by the ref's identity; a bare pod has no ref there.
+    peer_of_ref: dict[int, Peer] = {}
+    owner_of_pod = model.owner_of_pod
     for pod in model.pods:
-        ref = model.owner(pod)
-        peer = Peer(ref.kind, ref.namespace, ref.name)
+        ref = owner_of_pod.get(pod.key)
+        if ref is None:
+            peer = Peer("Pod", pod.namespace, pod.name)
+        else:
+            peer = peer_of_ref.get(id(ref))  # type: ignore[assignment]
+            if peer is None:
+                peer = peer_of_ref[id(ref)] = Peer(ref.kind, ref.namespace, ref.name)
         key: Hashable = (
             ("host",)
             if pod.host_network
-            else PolicyMatrix.label_key(pod, pod_keys, names, port_cache)
+            else PolicyMatrix.label_key(pod, pod_keys, names, key_cache)
         )
         groups.setdefault((peer, key), []).append(pod)
     items = sorted(groups.items(), key=lambda kv: kv[0][0].sort_key())
@@ -160,7 +169,8 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
     for (peer, lk), pods in items:
         if not peers or peers[-1] != peer:
             peers.append(peer)
-        units.append(Unit((peer, lk), HOST if lk == ("host",) else POD, tuple(pods)))
+        lbl = lk if isinstance(lk, tuple) else None
+        units.append(Unit((peer, lk), HOST if lk == ("host",) else POD, tuple(pods), label=lbl))
         owner.append(len(peers) - 1)
     for label, ip in external_ranges(model):
         peers.append(Peer("ip_range", None, label))

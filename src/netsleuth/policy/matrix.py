@@ -93,7 +93,7 @@ MaskArray = npt.NDArray[np.unsignedinteger]
 POD, HOST, EXTERNAL, PSEUDO = "pod", "host", "external", "pseudo"
 """Unit kinds: a pod group, hostNetwork pods, an address range, the ingress-controller pseudo-peer."""
 
-_BLOCK_ROWS = 2048
+_BLOCK_ROWS = 256
 
 
 # --------------------------------------------------------------------------- inputs
@@ -112,6 +112,7 @@ class Unit:
     kind: str
     pods: tuple[Pod, ...] = ()
     ips: tuple[str, ...] = ()
+    label: tuple[object, ...] | None = None  # label_key of the pods, when the caller has it
 
 
 def _parse_ip(text: str) -> tuple[int, int] | None:
@@ -304,33 +305,43 @@ class PolicyMatrix:
         pod: Pod,
         pod_keys: frozenset[str],
         port_names: frozenset[str],
-        port_cache: dict[tuple[int, ...], tuple[object, ...]] | None = None,
+        cache: dict[tuple[object, ...], tuple[object, ...]] | None = None,
     ) -> tuple[object, ...]:
         """What selectors and named ports can see of a pod.
 
-        ``port_cache`` (the caller's, alive no longer than the pods) memoises the
-        named-port part by the identity of the pod's containers: replicas share
-        their decoded containers (see ``sources.decode_fast``).
+        ``cache`` (the caller's, alive no longer than the pods) memoises the key by
+        the identity of the pod's label map and containers: replicas share both
+        (see ``sources.decode_fast``), so 150,000 pods cost a few thousand
+        evaluations.
         """
+        spec = pod.spec
+        ck: tuple[object, ...] = ()
+        if cache is not None:
+            ck = (
+                id(pod.labels),
+                pod.namespace,
+                pod.host_network,
+                *map(id, spec.containers),
+                -1,
+                *map(id, spec.init_containers),
+            )
+            hit = cache.get(ck)
+            if hit is not None:
+                return hit
         labels = tuple(sorted(kv for kv in pod.labels.items() if kv[0] in pod_keys))
-        if not port_names:
-            ports: tuple[object, ...] = ()
-        else:
-            spec = pod.spec
-            ck = (*map(id, spec.containers), -1, *map(id, spec.init_containers))
-            hit = port_cache.get(ck) if port_cache is not None else None
-            if hit is None:
-                hit = tuple(
-                    sorted(
-                        (cp.name, normalise_protocol(cp.protocol), cp.container_port)
-                        for cp in spec.all_ports()
-                        if cp.name in port_names
-                    )
+        ports: tuple[object, ...] = ()
+        if port_names:
+            ports = tuple(
+                sorted(
+                    (cp.name, normalise_protocol(cp.protocol), cp.container_port)
+                    for cp in spec.all_ports()
+                    if cp.name in port_names
                 )
-                if port_cache is not None:
-                    port_cache[ck] = hit
-            ports = hit
-        return (pod.namespace, labels, ports, pod.host_network)
+            )
+        out = (pod.namespace, labels, ports, pod.host_network)
+        if cache is not None:
+            cache[ck] = out
+        return out
 
     @classmethod
     def relevant(cls, model: ClusterModel) -> tuple[frozenset[str], frozenset[str]]:
@@ -383,10 +394,12 @@ class PolicyMatrix:
         lc_kind: list[str] = []
         unit_lc = np.zeros(U, dtype=np.int64)
         fk, fn = frozenset(pod_keys), port_names
-        port_cache: dict[tuple[int, ...], tuple[object, ...]] = {}
+        key_cache: dict[tuple[object, ...], tuple[object, ...]] = {}
         for i, u in enumerate(units):
             if u.kind in (POD, HOST) and u.pods:
-                key: tuple[object, ...] = cls.label_key(u.pods[0], fk, fn, port_cache)
+                key: tuple[object, ...] = (
+                    u.label if u.label is not None else cls.label_key(u.pods[0], fk, fn, key_cache)
+                )
                 if u.kind == HOST:
                     key = ("<host>",)
             else:
@@ -602,10 +615,18 @@ class PolicyMatrix:
             [eg_profile_of_lc.setdefault(tuple(p), len(eg_profile_of_lc)) for p in eg_pols],
             dtype=np.int64,
         )
+        in_named: dict[int, bool] = {}
+
+        def has_named_ingress(pi: int) -> bool:
+            hit = in_named.get(pi)
+            if hit is None:
+                hit = in_named[pi] = any(r.named for r in rules_of(pi, "ingress"))
+            return hit
+
         in_key_of_lc: list[tuple[tuple[int, ...], int]] = []
         for j in range(L):
             pols = tuple(in_pols[j])
-            needs_named = any(r.named for pi in pols for r in rules_of(pi, "ingress"))
+            needs_named = any(has_named_ingress(pi) for pi in pols)
             in_key_of_lc.append((pols, j if needs_named else -1))
         in_profile: dict[tuple[tuple[int, ...], int], int] = {((), -1): 0}
         lc_in = np.array(
@@ -671,7 +692,7 @@ class PolicyMatrix:
                             for k in er.named:
                                 v |= named_vec[k]
                             vec = v
-                        row |= np.where(er.peer, vec, dtype.type(0)).astype(dtype, copy=False)
+                        np.bitwise_or(row, vec, out=row, where=er.peer)
             # ingress columns: profile x source units
             icols = np.zeros((len(in_profile), U), dtype=dtype)
             icols[0] = full
@@ -685,19 +706,18 @@ class PolicyMatrix:
                         for k in ir.named:
                             m |= chunk(named_mask[k][lcj])
                         if m:
-                            col |= np.where(ir.peer, dtype.type(m), dtype.type(0)).astype(
-                                dtype, copy=False
-                            )
+                            np.bitwise_or(col, dtype.type(m), out=col, where=ir.peer)
             icols_t = np.ascontiguousarray(icols.T)
             out = np.empty((U, U), dtype=dtype)
+            buf = np.empty((min(U, _BLOCK_ROWS), U), dtype=dtype)
             for a in range(0, U, _BLOCK_ROWS):
                 rows = slice(a, min(U, a + _BLOCK_ROWS))
-                # np.take is several times faster than fancy indexing for these gathers.
-                np.bitwise_and(
-                    np.take(erows, unit_eg[rows], axis=0),
-                    np.take(icols_t[rows], unit_in, axis=1),
-                    out=out[rows],
-                )
+                n = rows.stop - a
+                # np.take is several times faster than fancy indexing for these
+                # gathers; both write in place (no block-sized temporaries).
+                np.take(erows, unit_eg[rows], axis=0, out=out[rows], mode="clip")
+                np.take(icols_t[rows], unit_in, axis=1, out=buf[:n], mode="clip")
+                np.bitwise_and(out[rows], buf[:n], out=out[rows])
             pm._chunks.append(out)
         if admin_units:
             pm._apply_admin()
@@ -831,19 +851,22 @@ def pod_units(model: ClusterModel) -> tuple[list[Unit], dict[tuple[str, str], Ha
     """One unit per pod class (label class and exact cell set), the external ranges,
     and the ingress pseudo-peer; plus ``pod key -> unit key``."""
     pod_keys, names = PolicyMatrix.relevant(model)
-    groups: dict[Hashable, list[Pod]] = {}
+    groups: dict[tuple[str, tuple[object, ...], tuple[str, ...]], list[Pod]] = {}
     of_pod: dict[tuple[str, str], Hashable] = {}
-    port_cache: dict[tuple[int, ...], tuple[object, ...]] = {}
+    key_cache: dict[tuple[object, ...], tuple[object, ...]] = {}
     for pod in model.pods:
         lk = (
             ("host",)
             if pod.host_network
-            else PolicyMatrix.label_key(pod, pod_keys, names, port_cache)
+            else PolicyMatrix.label_key(pod, pod_keys, names, key_cache)
         )
         k = ("pods", lk, pod_ips(pod))
         groups.setdefault(k, []).append(pod)
         of_pod[pod.key] = k
-    units = [Unit(k, HOST if ps[0].host_network else POD, tuple(ps)) for k, ps in groups.items()]
+    units = [
+        Unit(k, HOST if ps[0].host_network else POD, tuple(ps), label=k[1])
+        for k, ps in groups.items()
+    ]
     units += [Unit(("ip", label), EXTERNAL, ips=(ip,)) for label, ip in external_ranges(model)]
     units.append(Unit(("pseudo", "ingress-controller"), PSEUDO))
     return units, of_pod
