@@ -75,3 +75,16 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "root" in item.keywords:
             item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def sarif_validator():  # type: ignore[no-untyped-def]
+    """The official SARIF 2.1.0 schema (see tests/checks/data/README.md) as a validator."""
+    import json
+
+    import jsonschema
+
+    schema = json.loads(
+        (ROOT / "tests" / "checks" / "data" / "sarif-2.1.0.schema.json").read_text()
+    )
+    return jsonschema.Draft202012Validator(schema)

@@ -10,3 +10,4 @@ those objects; analysis packages never import ``sources``.
 """
 
 __version__ = "0.1.0"
+__url__ = "https://github.com/netsleuth/netsleuth"  # also [project.urls] in pyproject.toml

@@ -449,7 +449,11 @@ JSON_COMMANDS = [
 
 @pytest.mark.parametrize("args", JSON_COMMANDS, ids=lambda a: " ".join(a[:1] + a[-1:]))
 def test_json_output_is_pure_even_on_a_terminal(
-    cli: Cli, live: Live, monkeypatch: pytest.MonkeyPatch, args: tuple[str, ...]
+    cli: Cli,
+    live: Live,
+    monkeypatch: pytest.MonkeyPatch,
+    args: tuple[str, ...],
+    sarif_validator: Any,
 ) -> None:
     # Progress is drawn only when stderr is a terminal: pretend it is, so the test would catch a
     # spinner or a "listing pods" line leaking into the JSON.
@@ -458,8 +462,10 @@ def test_json_output_is_pure_even_on_a_terminal(
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
     r = cli(*args, *live.args())
     assert r.code in (EXIT_OK, EXIT_TRACE_BROKEN), r.err
-    doc(r)  # orjson parses the whole of stdout
+    parsed = doc(r)  # orjson parses the whole of stdout
     assert r.err == ""
+    if args[-1] == "sarif":
+        sarif_validator.validate(parsed)
 
 
 def test_table_progress_goes_to_stderr_only(

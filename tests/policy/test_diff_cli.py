@@ -42,10 +42,17 @@ def test_diff_json_lost_and_changed() -> None:
     assert doc["gained"] == []
 
 
-def test_diff_sarif_points_at_the_policy_file() -> None:
+def test_diff_sarif_points_at_the_policy_file(sarif_validator) -> None:  # type: ignore[no-untyped-def]
     r = run("diff", str(DATA / "before"), str(DATA / "after"), "-o", "sarif")
     assert r.returncode == 3
     doc = json.loads(r.stdout)
+    sarif_validator.validate(doc)
+    # the other way round only gains: exit 0, a valid document with no results
+    r = run("diff", str(DATA / "after"), str(DATA / "before"), "-o", "sarif")
+    assert r.returncode == 0, r.stderr
+    back = json.loads(r.stdout)
+    sarif_validator.validate(back)
+    assert back["runs"][0]["results"] == []
     results = doc["runs"][0]["results"]
     assert len(results) == 1 and results[0]["ruleId"] == "DIFF001"
     loc = results[0]["locations"][0]["physicalLocation"]

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from netsleuth import __version__
+from netsleuth import __url__, __version__
 from netsleuth.checks.base import Check, ScanResult
 from netsleuth.checks.docs import check_markdown
 from netsleuth.model.findings import Finding, Severity
@@ -101,6 +101,7 @@ def sarif_document(
                         "name": "netsleuth",
                         "version": __version__,
                         "semanticVersion": __version__,
+                        "informationUri": __url__,
                         "rules": rules,
                     }
                 },

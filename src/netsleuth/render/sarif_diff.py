@@ -9,11 +9,11 @@ message carries the reference evaluator's explanation.
 
 from __future__ import annotations
 
-from netsleuth import __version__
+from netsleuth import __url__, __version__
 from netsleuth.policy.diff import DiffReport, Explained
 from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.sarif import SARIF_SCHEMA
 
-SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 RULE_ID = "DIFF001"
 
 
@@ -76,7 +76,7 @@ def render_sarif(report: DiffReport) -> str:
                     "driver": {
                         "name": "netsleuth",
                         "version": __version__,
-                        "informationUri": "https://github.com/netsleuth/netsleuth",
+                        "informationUri": __url__,
                         "rules": [
                             {
                                 "id": RULE_ID,
