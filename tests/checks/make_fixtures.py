@@ -726,6 +726,23 @@ def _pol308(bad: bool) -> list[Obj]:
     return [*system(), *apps, policy]
 
 
+# --------------------------------------------------------------------------- CNI
+
+
+@fixture("CNI410")
+def _cni410(bad: bool) -> list[Obj]:
+    # Calico 3.18 (an IPAM race hands one IP to several pods under fast scale-up)
+    # against the current release the other fixtures run.
+    objs = system()
+    if bad:
+        for o in objs:
+            if o["kind"] == "DaemonSet" and o["metadata"]["name"] == "calico-node":
+                o["spec"]["template"]["spec"]["containers"][0]["image"] = (
+                    "docker.io/calico/node:v3.18.4"
+                )
+    return objs
+
+
 def dump(objs: list[Obj]) -> str:
     return "---\n".join(yaml.safe_dump(o, sort_keys=False, default_flow_style=False) for o in objs)
 
