@@ -143,6 +143,23 @@ def cni_daemonsets(model: ClusterModel) -> list[tuple[str, Workload]]:
     ]
 
 
+def agent_image_tags(model: ClusterModel, cni: str, ds: Workload) -> dict[str, list[str]]:
+    """Image tag of the agent container (the template's first) -> nodes running it, over
+    the running pods of the DaemonSet ``ds``."""
+    if ds.template is None or not ds.template.spec.containers:
+        return {}
+    main = ds.template.spec.containers[0]
+    out: dict[str, list[str]] = {}
+    for p in cni_agent_pods(model, cni):
+        if model.owner(p).name != ds.name:
+            continue
+        c = next((c for c in p.spec.containers if c.name == main.name), None)
+        tag = image_tag(c.image) if c else None
+        if tag:
+            out.setdefault(tag, []).append(p.node_name or p.name)
+    return out
+
+
 def cni_agent_pods(model: ClusterModel, cni: str) -> list[Pod]:
     """Agent pods of ``cni``: pods owned by its DaemonSet, or carrying its agent label."""
     out: list[Pod] = []

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.cni_detect import cni_agent_pods, cni_daemonsets, image_tag
+from netsleuth.checks.cni_detect import agent_image_tags, cni_daemonsets, image_tag
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
@@ -57,14 +56,7 @@ def cni_agent_version_skew(model: ClusterModel) -> Iterator[Finding]:
             continue
         main = ds.template.spec.containers[0]
         want = image_tag(main.image)
-        by_version: dict[str, list[str]] = defaultdict(list)
-        for p in cni_agent_pods(model, cni):
-            if model.owner(p).name != ds.name:
-                continue
-            c = next((c for c in p.spec.containers if c.name == main.name), None)
-            tag = image_tag(c.image) if c else None
-            if tag:
-                by_version[tag].append(p.node_name or p.name)
+        by_version = agent_image_tags(model, cni, ds)
         if len(by_version) < 2:
             continue
         parts = [

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.cni_detect import cni_agent_pods, cni_daemonsets, image_tag
+from netsleuth.checks.cni_detect import agent_image_tags, cni_daemonsets, image_tag
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
@@ -117,17 +117,10 @@ def cni_known_bad_version(model: ClusterModel) -> Iterator[Finding]:
         if ds.template is None or not ds.template.spec.containers:
             continue
         main = ds.template.spec.containers[0]
-        tags: dict[str, list[str]] = {}
         want = image_tag(main.image)
+        tags = agent_image_tags(model, cni, ds)
         if want:
             tags.setdefault(want, [])
-        for p in cni_agent_pods(model, cni):
-            if model.owner(p).name != ds.name:
-                continue
-            c = next((c for c in p.spec.containers if c.name == main.name), None)
-            tag = image_tag(c.image) if c else None
-            if tag:
-                tags.setdefault(tag, []).append(p.node_name or p.name)
         for tag, nodes in sorted(tags.items()):
             v = _version(tag)
             if v is None:
