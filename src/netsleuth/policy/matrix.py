@@ -272,6 +272,17 @@ def _selectors_of(policies: Sequence[NetworkPolicy]) -> tuple[set[str], set[str]
     return pod_keys, ns_keys
 
 
+def _port_names(policies: Sequence[NetworkPolicy]) -> frozenset[str]:
+    """Named ports any rule uses."""
+    return frozenset(
+        str(e.port)
+        for pol in policies
+        for rule in (*pol.ingress, *pol.egress)
+        for e in rule.ports
+        if isinstance(e.port, str) and not e.port.isdigit()
+    )
+
+
 # --------------------------------------------------------------------------- the engine
 
 
@@ -347,14 +358,7 @@ class PolicyMatrix:
     def relevant(cls, model: ClusterModel) -> tuple[frozenset[str], frozenset[str]]:
         """(pod label keys any selector uses, port names any rule uses)."""
         pod_keys, _ = _selectors_of(model.network_policies)
-        names = {
-            str(e.port)
-            for pol in model.network_policies
-            for rule in (*pol.ingress, *pol.egress)
-            for e in rule.ports
-            if isinstance(e.port, str) and not e.port.isdigit()
-        }
-        return frozenset(pod_keys), frozenset(names)
+        return frozenset(pod_keys), _port_names(model.network_policies)
 
     @classmethod
     def ip_cells(cls, model: ClusterModel) -> dict[int, npt.NDArray[np.object_]]:
@@ -381,7 +385,7 @@ class PolicyMatrix:
     def build(cls, model: ClusterModel, units: Sequence[Unit]) -> PolicyMatrix:
         policies = model.network_policies
         pod_keys, ns_keys = _selectors_of(policies)
-        _, port_names = cls.relevant(model)
+        port_names = _port_names(policies)
         cells = cls.ip_cells(model)
         n4 = len(cells[4])
         v4_starts = [int(x) for x in cells[4]]
