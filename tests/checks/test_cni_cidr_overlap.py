@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from netsleuth.checks.base import ScanConfig, load_all
-from netsleuth.checks.cluster_cidrs import overlaps, service_cidrs, usable_addresses
+from netsleuth.facts.cluster_cidrs import overlaps, service_cidrs, usable_addresses
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import Meta, Node, NodeAddress
 from netsleuth.sources.load import load_offline

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from netsleuth.checks.base import load_all, run_checks
-from netsleuth.checks.cni_detect import primary_cni
+from netsleuth.facts.cni_detect import primary_cni
 from netsleuth.sources.load import load_offline
 
 SCENARIOS = Path(__file__).resolve().parents[1] / "scenarios"

@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from netsleuth.checks.base import load_all, run_checks
-from netsleuth.checks.kube_dns import parse_corefile, pod_resolver
-from netsleuth.checks.quantity import parse_quantity
 from netsleuth.checks.rules.dns_corefile_unusual_upstream import is_usual_upstream
 from netsleuth.checks.rules.dns_ndots_external_names import external_hostnames
+from netsleuth.facts.kube_dns import parse_corefile, pod_resolver
+from netsleuth.facts.quantity import parse_quantity
 from netsleuth.model.cluster import build_model
 from netsleuth.model.findings import Confidence, Severity
 from netsleuth.model.node_artifacts import NodeArtifacts, ResolvConf

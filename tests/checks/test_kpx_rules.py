@@ -12,8 +12,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from netsleuth.checks.base import load_all
-from netsleuth.checks.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_mode
-from netsleuth.checks.kube_proxy_rules import iptables_service_rules
+from netsleuth.facts.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_mode
+from netsleuth.facts.kube_proxy_rules import iptables_service_rules
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.node_artifacts import (
     IptablesDump,

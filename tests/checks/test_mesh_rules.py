@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from netsleuth.checks.base import load_all
-from netsleuth.checks.mesh_membership import effective_mtls, injection
 from netsleuth.checks.rules.mesh_host_matches_no_service import resolve_host
+from netsleuth.facts.mesh_membership import effective_mtls, injection
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import CustomObject, Meta, Namespace, Pod
 from netsleuth.sources.load import load_offline

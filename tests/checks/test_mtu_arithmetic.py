@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from netsleuth.checks.base import load_all
-from netsleuth.checks.overlay_mtu import effective_pod_mtu, overhead, underlay_link
+from netsleuth.facts.overlay_mtu import effective_pod_mtu, overhead, underlay_link
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.node_artifacts import CniConfig, LinkInfo, NodeArtifacts, RouteEntry
 from netsleuth.sources.load import load_offline

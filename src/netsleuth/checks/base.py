@@ -59,7 +59,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from netsleuth.model.cluster import ClusterModel, SourceKind
+from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
 from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
 from netsleuth.model.objects import Meta
 
@@ -71,28 +71,6 @@ DOC_SECTIONS = (
     "Confirm live",
     "References",
 )
-
-# Kind -> the API resource whose RBAC refusal makes it unknowable.
-KIND_RESOURCE = {
-    "Namespace": "namespaces",
-    "Node": "nodes",
-    "Pod": "pods",
-    "Service": "services",
-    "EndpointSlice": "endpointslices",
-    "NetworkPolicy": "networkpolicies",
-    "Ingress": "ingresses",
-    "IngressClass": "ingressclasses",
-    "ConfigMap": "configmaps",
-    "Event": "events",
-    "Secret": "secrets",
-    "Deployment": "deployments",
-    "DaemonSet": "daemonsets",
-    "StatefulSet": "statefulsets",
-    "ReplicaSet": "replicasets",
-    "Gateway": "gateways",
-    "HTTPRoute": "httproutes",
-    "GatewayClass": "gatewayclasses",
-}
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -310,7 +288,7 @@ def ref(kind: str, meta: Meta) -> str:
 
 def skip_reason(check: Check, model: ClusterModel) -> str | None:
     for kind in check.needs.kinds:
-        res = KIND_RESOURCE.get(kind, kind.lower() + "s")
+        res = resource_of(kind)
         if model.is_forbidden(res):
             return f"cannot list {res} (forbidden or failed)"
         if check.needs.require_present and not model.has_kind(kind):

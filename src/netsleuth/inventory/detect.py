@@ -1,13 +1,13 @@
 """The inventory's one-line answers (CNI, kube-proxy mode, CoreDNS), built on the
-same detection the checks use (:mod:`netsleuth.checks.cni_detect`,
-:mod:`netsleuth.checks.kube_proxy_mode`), so ``inventory`` and ``scan`` never
+same detection the checks use (:mod:`netsleuth.facts.cni_detect`,
+:mod:`netsleuth.facts.kube_proxy_mode`), so ``inventory`` and ``scan`` never
 disagree. An empty answer means "not visible in the input".
 """
 
 from __future__ import annotations
 
-from netsleuth.checks.cni_detect import detect_cni as _detect_cni
-from netsleuth.checks.kube_proxy_mode import cluster_proxy_mode, node_proxy_modes
+from netsleuth.facts.cni_detect import detect_cni as _detect_cni
+from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode, node_proxy_modes
 from netsleuth.model.cluster import ClusterModel
 
 

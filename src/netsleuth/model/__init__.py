@@ -1,6 +1,7 @@
 """The frozen cluster model: typed objects, selectors, interval algebra, build_model()."""
 
 from netsleuth.model.cluster import (
+    KIND_RESOURCE,
     WORKLOAD_KINDS,
     ClusterModel,
     ModelObject,
@@ -8,6 +9,7 @@ from netsleuth.model.cluster import (
     SourceKind,
     WorkloadRef,
     build_model,
+    resource_of,
 )
 from netsleuth.model.intervals import ALL_PORTS, IntervalSet, IPSet
 from netsleuth.model.node_artifacts import NodeArtifacts
@@ -17,6 +19,7 @@ from netsleuth.model.selectors import LabelSelector, Operator, Requirement
 
 __all__ = [
     "ALL_PORTS",
+    "KIND_RESOURCE",
     "WORKLOAD_KINDS",
     "ClusterModel",
     "IPSet",
@@ -33,4 +36,5 @@ __all__ = [
     "SourceKind",
     "WorkloadRef",
     "build_model",
+    "resource_of",
 ]

@@ -67,6 +67,34 @@ WORKLOAD_KINDS = (
 )
 
 
+# Kind -> the API resource whose RBAC refusal makes it unknowable.
+KIND_RESOURCE = {
+    "Namespace": "namespaces",
+    "Node": "nodes",
+    "Pod": "pods",
+    "Service": "services",
+    "EndpointSlice": "endpointslices",
+    "NetworkPolicy": "networkpolicies",
+    "Ingress": "ingresses",
+    "IngressClass": "ingressclasses",
+    "ConfigMap": "configmaps",
+    "Event": "events",
+    "Secret": "secrets",
+    "Deployment": "deployments",
+    "DaemonSet": "daemonsets",
+    "StatefulSet": "statefulsets",
+    "ReplicaSet": "replicasets",
+    "Gateway": "gateways",
+    "HTTPRoute": "httproutes",
+    "GatewayClass": "gatewayclasses",
+}
+
+
+def resource_of(kind: str) -> str:
+    """The API resource (plural, lower case) that lists ``kind``: ``Ingress`` -> ``ingresses``."""
+    return KIND_RESOURCE.get(kind, kind.lower() + "s")
+
+
 class SourceKind(enum.StrEnum):
     OFFLINE = "offline"
     LIVE = "live"

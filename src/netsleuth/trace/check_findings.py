@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netsleuth.checks.base import ScanResult, load_all, run_checks, select_checks
-from netsleuth.checks.cni_detect import CniInfo, detect_cni
+from netsleuth.facts.cni_detect import CniInfo, detect_cni
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Finding
 

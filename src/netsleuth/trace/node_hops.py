@@ -153,7 +153,7 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
             status=Verdict.SKIPPED,
             summary="headless Service: no virtual IP, kube-proxy is not involved",
         )
-    from netsleuth.checks.kube_proxy_mode import cluster_proxy_mode
+    from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode
 
     sref = svc_ref(svc)
     findings = findings_about(model, ("KPX",), [sref, f"Node/{src.node_name}"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.cni_detect import agent_image_tags, cni_daemonsets, image_tag
+from netsleuth.facts.cni_detect import agent_image_tags, cni_daemonsets, image_tag
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.checks.kube_dns import coredns_containers
-from netsleuth.checks.quantity import parse_quantity
+from netsleuth.facts.kube_dns import coredns_containers
+from netsleuth.facts.quantity import parse_quantity
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
-from netsleuth.checks.kube_dns import dns_pods, dns_workload
+from netsleuth.facts.kube_dns import dns_pods, dns_workload
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import ContainerStatus, Pod

@@ -6,7 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.checks.kube_dns import corefile
+from netsleuth.facts.kube_dns import corefile
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 

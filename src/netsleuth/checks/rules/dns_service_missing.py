@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.kube_dns import (
+from netsleuth.facts.kube_dns import (
     DNS_NAMESPACE,
     cluster_has_system_view,
     dns_service,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.ipam_events import is_ip_allocation_failure
+from netsleuth.facts.ipam_events import is_ip_allocation_failure
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Event, Meta

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
-from netsleuth.checks.cluster_cidrs import (
+from netsleuth.facts.cluster_cidrs import (
     Range,
     cluster_pod_cidrs,
     node_pod_cidrs,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.cluster_cidrs import node_pod_cidrs, usable_addresses
-from netsleuth.checks.cni_detect import uses_node_pod_cidr
+from netsleuth.facts.cluster_cidrs import node_pod_cidrs, usable_addresses
+from netsleuth.facts.cni_detect import uses_node_pod_cidr
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 

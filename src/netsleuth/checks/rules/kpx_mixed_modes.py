@@ -6,7 +6,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_modes
+from netsleuth.facts.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_modes
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta

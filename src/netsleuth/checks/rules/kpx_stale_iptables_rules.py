@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.kube_proxy_mode import ProxyMode, node_proxy_mode
-from netsleuth.checks.kube_proxy_rules import (
+from netsleuth.facts.kube_proxy_mode import ProxyMode, node_proxy_mode
+from netsleuth.facts.kube_proxy_rules import (
     endpoints_vary_by_node,
     expected_destinations,
     iptables_service_rules,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
-from netsleuth.checks.ingress_refs import covers
+from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import CustomObject

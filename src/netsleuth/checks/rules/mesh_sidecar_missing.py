@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.mesh_membership import SYSTEM_NAMESPACES, has_sidecar, injection
+from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, has_sidecar, injection
 from netsleuth.model.cluster import ClusterModel, WorkloadRef
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta, Pod

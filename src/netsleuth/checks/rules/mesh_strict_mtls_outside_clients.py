@@ -6,8 +6,8 @@ import re
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.ingress_refs import controller_pods, ingress_backends
-from netsleuth.checks.mesh_membership import SYSTEM_NAMESPACES, effective_mtls, in_mesh
+from netsleuth.facts.ingress_refs import controller_pods, ingress_backends
+from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, effective_mtls, in_mesh
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod, Service

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.overlay_mtu import OVERHEAD, node_mtus, overhead
+from netsleuth.facts.overlay_mtu import OVERHEAD, node_mtus, overhead
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta

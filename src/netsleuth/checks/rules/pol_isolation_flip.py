@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
-from netsleuth.checks.policy_facts import service_clients
-from netsleuth.checks.service_backends import selected_pods, target_of
+from netsleuth.facts.policy_facts import service_clients
+from netsleuth.facts.service_backends import selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod, Service

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.checks.kube_dns import dns_service
-from netsleuth.checks.service_backends import selected_pods
+from netsleuth.facts.kube_dns import dns_service
+from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 

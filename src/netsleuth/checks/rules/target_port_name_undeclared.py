@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.checks.service_backends import selected_pods, target_of
+from netsleuth.facts.service_backends import selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netsleuth.checks.base import KIND_RESOURCE
-from netsleuth.model.cluster import ClusterModel, SourceKind
+from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
 from netsleuth.model.objects import Ingress, IngressBackend, Pod
 
 
 def covers(model: ClusterModel, kind: str, namespace: str | None = None) -> bool:
     """True when the input would show an object of ``kind`` in ``namespace`` if it existed."""
-    if model.is_forbidden(KIND_RESOURCE.get(kind, kind.lower() + "s")):
+    if model.is_forbidden(resource_of(kind)):
         return False
     if model.source.kind == SourceKind.LIVE:
         return True

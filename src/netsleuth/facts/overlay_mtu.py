@@ -205,7 +205,7 @@ def node_mtus(model: object) -> list[NodeMtu]:
     The encapsulation is the node's own tunnel device when it has one, else
     the detected CNI's setting.
     """
-    from netsleuth.checks.cni_detect import node_tunnel_devices, primary_cni
+    from netsleuth.facts.cni_detect import node_tunnel_devices, primary_cni
     from netsleuth.model.cluster import ClusterModel
 
     assert isinstance(model, ClusterModel)
