@@ -24,7 +24,31 @@ the shapes a real server returns, not what netsleuth happens to send:
   kubectl shows (secrets: Name, Type, Data, Age) and ``includeObject``
   None / Metadata (the default) / Object; an Accept it does not serve gives 406;
 - injected faults: slow resources (sleep before answering), flaky ones
-  (503 a number of times, then OK), expiring continue tokens.
+  (503 a number of times, then OK), expiring continue tokens;
+- writes: ``POST`` (create, with ``generateName``, ``dryRun=All``, 409
+  AlreadyExists, 404 for a missing namespace, 422 Invalid for a Pod without
+  containers or images, and Pod Security admission: a namespace labelled
+  ``pod-security.kubernetes.io/enforce: baseline|restricted`` refuses host
+  namespaces, privileged containers and hostPath volumes with the real 403),
+  ``DELETE`` of one object (a Pod keeps a ``deletionTimestamp`` until its
+  kubelet is done) and of a collection (``labelSelector``); RBAC denials per
+  verb and (sub)resource (:attr:`FakeApiServer.denied_verbs`);
+- a kubelet for Pods bound to a Node of the store (``spec.nodeName``): Pending,
+  then Running with hostIP/podIP after :attr:`FakeApiServer.pod_start_delay`;
+  stuck in ContainerCreating on :attr:`FakeApiServer.stuck_nodes`, ErrImagePull
+  for :attr:`FakeApiServer.unpullable_images`, Failed/DeadlineExceeded after
+  ``activeDeadlineSeconds``; a Pod bound to a Node that does not exist stays Pending;
+- ``pods/exec`` over a WebSocket with the remotecommand channel protocol the
+  official clients speak (``v4.channel.k8s.io``; ``v5.channel.k8s.io`` too with
+  :attr:`FakeApiServer.exec_v5`): the subprotocol is the first of the client's
+  list the server supports, an empty frame on the lowest output channel opens
+  the stream, stdout/stderr are binary frames prefixed with their channel byte,
+  and the error channel carries the v4 ``Status`` JSON (``Success``, or
+  ``NonZeroExitCode`` with the exit code as the cause, or ``InternalError``)
+  before the close frame. What runs is :attr:`FakeApiServer.exec_handler`
+  (:func:`subprocess_exec` runs the command for real, e.g. in a network namespace);
+- ``pods/log`` as ``text/plain`` with ``container`` (required when the Pod has
+  several), ``tailLines``, ``timestamps``, ``limitBytes`` and ``previous``.
 
 Listing in a namespace that does not exist returns an empty list, as the
 real server does. Objects come from a directory of YAML manifests.
@@ -33,11 +57,17 @@ real server does. Objects come from a directory of YAML manifests.
 from __future__ import annotations
 
 import base64
+import contextlib
+import datetime
 import json
+import os
+import random
+import select
 import ssl
+import subprocess
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -45,6 +75,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import yaml
+
+from live.websocket import OP_BINARY, OP_CLOSE, Connection, ProtocolError, accept_key
 
 ADMIN = "kubernetes-admin"
 VIEWER = "system:serviceaccount:default:viewer"
@@ -174,6 +206,128 @@ class Request:
     headers: dict[str, str]
     user: str | None = None
     status: int = 0
+    body: bytes = b""
+
+
+# remotecommand channels (k8s.io/apimachinery/pkg/util/remotecommand, kubelet cri/streaming).
+STDIN, STDOUT, STDERR, ERROR, RESIZE, CLOSE = 0, 1, 2, 3, 4, 255
+V4 = "v4.channel.k8s.io"
+V5 = "v5.channel.k8s.io"
+
+
+class ExecFailed(Exception):
+    """Raised by an exec handler when the runtime cannot start the command at all
+    (the kubelet answers an ``InternalError`` Status on the error channel)."""
+
+
+@dataclass
+class ExecCall:
+    """One ``pods/exec`` request as the container runtime sees it."""
+
+    pod: dict[str, Any]
+    container: str
+    command: list[str]
+    tty: bool
+    stdin: Any
+    """A readable binary file fed from the client's stdin channel, or ``None``."""
+    write_stdout: Callable[[bytes], None]
+    write_stderr: Callable[[bytes], None]
+
+    @property
+    def node(self) -> str:
+        return str(self.pod.get("spec", {}).get("nodeName") or "")
+
+
+ExecHandler = Callable[[ExecCall], int]
+"""Runs the command, writes its output through the call, returns the exit code."""
+
+
+def no_such_executable(call: ExecCall) -> int:
+    """The default runtime: nothing is installed in the fake containers."""
+    raise ExecFailed(
+        "error executing command in container: failed to exec in container: failed to start "
+        f'exec "{os.urandom(8).hex()}": OCI runtime exec failed: exec failed: unable to start '
+        f'container process: exec: "{call.command[0]}": executable file not found in $PATH: unknown'
+    )
+
+
+def subprocess_exec(
+    prefix: Callable[[ExecCall], list[str]] | list[str] | None = None,
+) -> ExecHandler:
+    """An exec handler that runs the command for real: ``prefix + command`` (a list, or a
+    function of the call, e.g. ``ip netns exec <netns-of-that-node>``), streaming its output."""
+
+    def run(call: ExecCall) -> int:
+        head = prefix(call) if callable(prefix) else list(prefix or [])
+        try:
+            proc = subprocess.Popen(
+                [*head, *call.command],
+                stdin=subprocess.PIPE if call.stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+            )
+        except FileNotFoundError as exc:
+            raise ExecFailed(
+                f'exec: "{call.command[0]}": executable file not found in $PATH: unknown'
+            ) from exc
+        assert proc.stdout is not None and proc.stderr is not None
+
+        def feed() -> None:
+            assert proc.stdin is not None
+            try:
+                while chunk := call.stdin.read1(65536):
+                    proc.stdin.write(chunk)
+                    proc.stdin.flush()
+            except (OSError, ValueError):
+                pass
+            finally:
+                with contextlib.suppress(OSError):
+                    proc.stdin.close()
+
+        if call.stdin is not None:
+            threading.Thread(target=feed, daemon=True).start()
+        streams = {proc.stdout.fileno(): call.write_stdout, proc.stderr.fileno(): call.write_stderr}
+        while streams:
+            ready, _, _ = select.select(list(streams), [], [])
+            for fd in ready:
+                chunk = os.read(fd, 65536)
+                if chunk:
+                    streams[fd](chunk)
+                else:
+                    del streams[fd]
+        return proc.wait()
+
+    return run
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+# Pod Security Standards "baseline" checks that a node-debugging Pod trips
+# (https://kubernetes.io/docs/concepts/security/pod-security-standards/).
+def _baseline_violations(pod: dict[str, Any]) -> list[str]:
+    spec = pod.get("spec") or {}
+    out: list[str] = []
+    hosts = [f"{k}=true" for k in ("hostNetwork", "hostPID", "hostIPC") if spec.get(k) is True]
+    if hosts:
+        out.append(f"host namespaces ({', '.join(hosts)})")
+    priv = [
+        c.get("name", "")
+        for c in [*(spec.get("initContainers") or []), *(spec.get("containers") or [])]
+        if ((c.get("securityContext") or {}).get("privileged")) is True
+    ]
+    if priv:
+        names = ", ".join(f'"{n}"' for n in priv)
+        out.append(
+            f"privileged (container{'s' if len(priv) > 1 else ''} {names} must not set "
+            "securityContext.privileged=true)"
+        )
+    host_path = [v.get("name", "") for v in spec.get("volumes") or [] if "hostPath" in v]
+    if host_path:
+        names = ", ".join(f'"{n}"' for n in host_path)
+        out.append(f"hostPath volumes (volume{'s' if len(host_path) > 1 else ''} {names})")
+    return out
 
 
 @dataclass
@@ -204,6 +358,25 @@ class FakeApiServer:
     expire_continue: dict[str, int] = field(default_factory=dict)
     """plural → how many more ``continue`` requests get 410 Expired (the snapshot is dropped)."""
 
+    denied_verbs: dict[str, set[str]] = field(default_factory=dict)
+    """``plural`` or ``plural/subresource`` (``pods/exec``, ``pods/log``) → verbs
+    (``create``, ``delete``, ``get``, ``deletecollection``) refused to :attr:`restricted_users`."""
+
+    exec_handler: ExecHandler = no_such_executable
+    """What ``pods/exec`` runs (see :class:`ExecCall`, :func:`subprocess_exec`)."""
+    exec_v5: bool = False
+    """Also offer ``v5.channel.k8s.io`` (1.30+ servers); otherwise only v4, as before 1.30."""
+    pod_start_delay: float = 0.0
+    """Seconds from creation until the kubelet reports a bound Pod Running."""
+    pod_termination_delay: float = 0.0
+    """Seconds a deleted Pod keeps its ``deletionTimestamp`` before it is gone."""
+    stuck_nodes: set[str] = field(default_factory=set)
+    """Nodes whose kubelet never starts a container (Pods stay ContainerCreating)."""
+    unpullable_images: set[str] = field(default_factory=set)
+    """Images that fail to pull (the container waits in ErrImagePull)."""
+    logs: dict[tuple[str, str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    """``(namespace, pod, container)`` → ``[(RFC 3339 timestamp, line), …]`` for ``pods/log``."""
+
     tls: tuple[Path, Path] | None = None
     """``(certfile, keyfile)``: serve HTTPS with this certificate (chain) and key."""
 
@@ -220,6 +393,8 @@ class FakeApiServer:
         self._snapshots: dict[str, Snapshot] = {}
         self._next_snapshot = 0
         self.store: dict[tuple[str, str], list[dict[str, Any]]] = {}
+        self._pod_clock: dict[str, float] = {}  # uid -> monotonic creation time
+        self._pod_deleted: dict[str, float] = {}  # uid -> monotonic deletion time
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         if self.objects_dir is not None:
@@ -274,7 +449,13 @@ class FakeApiServer:
             disable_nagle_algorithm = True
 
             def do_GET(self) -> None:
-                api._handle(self)
+                api._handle(self, "GET")
+
+            def do_POST(self) -> None:
+                api._handle(self, "POST")
+
+            def do_DELETE(self) -> None:
+                api._handle(self, "DELETE")
 
             def _not_allowed(self) -> None:
                 api._send(
@@ -287,7 +468,7 @@ class FakeApiServer:
                     ),
                 )
 
-            do_POST = do_PUT = do_PATCH = do_DELETE = _not_allowed
+            do_PUT = do_PATCH = _not_allowed
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -320,17 +501,18 @@ class FakeApiServer:
         self,
         h: BaseHTTPRequestHandler,
         code: int,
-        body: dict[str, Any],
+        body: dict[str, Any] | str,
         headers: dict[str, str] | None = None,
         record_secret: bool = False,
     ) -> None:
-        data = json.dumps(body).encode()
+        text = isinstance(body, str)
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
         if record_secret:
             with self._lock:
                 self.secret_bodies.append(data)
         try:
             h.send_response(code)
-            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Type", "text/plain" if text else "application/json")
             h.send_header("Content-Length", str(len(data)))
             h.send_header("Audit-Id", f"audit-{time.monotonic_ns()}")
             for k, v in (headers or {}).items():
@@ -340,17 +522,24 @@ class FakeApiServer:
         except (BrokenPipeError, ConnectionResetError):
             pass  # the client gave up (timeout); nothing to do
 
-    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+    def _handle(self, h: BaseHTTPRequestHandler, method: str) -> None:
         url = urlsplit(h.path)
         query = parse_qs(url.query, keep_blank_values=True)
-        req = Request("GET", url.path, query, {k.lower(): v for k, v in h.headers.items()})
+        req = Request(method, url.path, query, {k.lower(): v for k, v in h.headers.items()})
+        length = int(h.headers.get("Content-Length") or 0)
+        if length:
+            req.body = h.rfile.read(length)
         with self._lock:
             self.requests.append(req)
+            self._kubelet()
         code, body, headers = self._route(req)
         req.status = code
+        if isinstance(body, _Upgrade):
+            body.run(h)
+            return
         self._send(h, code, body, headers, record_secret="/secrets" in url.path)
 
-    def _route(self, req: Request) -> tuple[int, dict[str, Any], dict[str, str]]:
+    def _route(self, req: Request) -> tuple[int, Any, dict[str, str]]:
         auth = req.headers.get("authorization", "")
         # The scheme is case-insensitive, as the real authenticator reads it
         # (apiserver/pkg/authentication/request/bearertoken: strings.ToLower(parts[0]) == "bearer");
@@ -395,11 +584,25 @@ class FakeApiServer:
         if rest[0] == "namespaces" and len(rest) >= 3:
             namespace, rest = rest[1], rest[2:]
         plural, name = rest[0], (rest[1] if len(rest) > 1 else None)
-        if len(rest) > 2:
+        sub = rest[2] if len(rest) == 3 else None
+        if len(rest) > 3:
             return 404, self._not_found(req.path), {}
         res = next((r for r in resources if r.plural == plural), None)
         if res is None or (namespace is not None and not res.namespaced):
             return 404, self._not_found(req.path), {}
+        if sub is not None:
+            if sub not in res.subresources:
+                return 404, self._not_found(req.path), {}
+            assert name is not None
+            return self._subresource(req, res, namespace, name, sub)
+        if req.method == "POST":
+            if name is not None:
+                return 405, _method_not_allowed(), {}
+            return self._create(req, res, namespace)
+        if req.method == "DELETE":
+            if name is None:
+                return self._delete_collection(req, res, namespace)
+            return self._delete(req, res, namespace, name)
         return self._serve(req, res, namespace, name)
 
     @staticmethod
@@ -679,6 +882,662 @@ class FakeApiServer:
             ],
             "rows": rows,
         }
+
+    # ------------------------------------------------------------------ writes
+
+    def _verb_forbidden(
+        self,
+        user: str,
+        res: ApiResource,
+        verb: str,
+        namespace: str | None,
+        name: str | None = None,
+        sub: str | None = None,
+    ) -> dict[str, Any] | None:
+        """The 403 RBAC writes for a denied verb (``pods "x" is forbidden: User … cannot
+        create resource "pods/exec" in API group "" in the namespace "ns"``)."""
+        if user not in self.restricted_users:
+            return None
+        resource = f"{res.plural}/{sub}" if sub else res.plural
+        if verb not in self.denied_verbs.get(resource, set()):
+            return None
+        what = f"{res.plural}.{res.group}" if res.group else res.plural
+        subject = f'{what} "{name}"' if name else what
+        scope = f'in the namespace "{namespace}"' if namespace else "at the cluster scope"
+        details: dict[str, Any] = {"kind": res.plural}
+        if name:
+            details = {"name": name, **details}
+        if res.group:
+            details["group"] = res.group
+        return status(
+            403,
+            "Forbidden",
+            f'{subject} is forbidden: User "{user}" cannot {verb} resource "{resource}" '
+            f'in API group "{res.group}" {scope}',
+            details,
+        )
+
+    def _namespace_exists(self, namespace: str) -> dict[str, Any] | None:
+        found = next(
+            (
+                o
+                for o in self.store.get(("", "namespaces"), [])
+                if o["metadata"]["name"] == namespace
+            ),
+            None,
+        )
+        if found is None and namespace in (
+            "default",
+            "kube-system",
+            "kube-public",
+            "kube-node-lease",
+        ):
+            return {"metadata": {"name": namespace}}  # the server creates these itself
+        return found
+
+    def _create(
+        self, req: Request, res: ApiResource, namespace: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        assert req.user is not None
+        denied = self._verb_forbidden(req.user, res, "create", namespace)
+        if denied is not None:
+            return 403, denied, {}
+        try:
+            obj = json.loads(req.body or b"null")
+        except ValueError as exc:
+            return 400, status(400, "BadRequest", f"error decoding the request body: {exc}"), {}
+        if not isinstance(obj, dict):
+            return 400, status(400, "BadRequest", "the request body is not an object"), {}
+        if obj.get("kind") not in (None, res.kind) or obj.get("apiVersion") not in (
+            None,
+            res.group_version,
+        ):
+            return (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    f"the API version in the data ({obj.get('apiVersion')}) does not match the "
+                    f"expected API version ({res.group_version})",
+                ),
+                {},
+            )
+        meta = obj.setdefault("metadata", {})
+        if res.namespaced:
+            if namespace is None:
+                return 404, self._not_found(req.path), {}
+            if meta.get("namespace") not in (None, namespace):
+                return (
+                    400,
+                    status(
+                        400,
+                        "BadRequest",
+                        "the namespace of the provided object does not match the namespace sent on the request",
+                    ),
+                    {},
+                )
+            meta["namespace"] = namespace
+        name = meta.get("name") or ""
+        if not name and meta.get("generateName"):
+            alphabet = "bcdfghjklmnpqrstvwxz2456789"  # k8s.io/apimachinery/pkg/util/rand
+            name = meta["generateName"] + "".join(random.choice(alphabet) for _ in range(5))
+        invalid: list[tuple[str, str]] = []
+        if not name:
+            invalid.append(("metadata.name", "Required value: name or generateName is required"))
+        if res.kind == "Pod":
+            containers = (obj.get("spec") or {}).get("containers") or []
+            if not containers:
+                invalid.append(("spec.containers", "Required value"))
+            for i, c in enumerate(containers):
+                if not c.get("name"):
+                    invalid.append((f"spec.containers[{i}].name", "Required value"))
+                if not c.get("image"):
+                    invalid.append((f"spec.containers[{i}].image", "Required value"))
+        if invalid:
+            msg = ", ".join(f"{f}: {m}" for f, m in invalid)
+            return (
+                422,
+                status(
+                    422,
+                    "Invalid",
+                    f'{res.kind} "{name}" is invalid: {msg}',
+                    {
+                        "name": name,
+                        "kind": res.kind,
+                        "causes": [
+                            {"reason": "FieldValueRequired", "message": m, "field": f}
+                            for f, m in invalid
+                        ],
+                    },
+                ),
+                {},
+            )
+        if res.namespaced and namespace is not None and self._namespace_exists(namespace) is None:
+            return (
+                404,
+                status(
+                    404,
+                    "NotFound",
+                    f'namespaces "{namespace}" not found',
+                    {"name": namespace, "kind": "namespaces"},
+                ),
+                {},
+            )
+        if res.kind == "Pod" and namespace is not None:
+            ns_obj = self._namespace_exists(namespace) or {}
+            level = (ns_obj["metadata"].get("labels") or {}).get(
+                "pod-security.kubernetes.io/enforce", "privileged"
+            )
+            version = (ns_obj["metadata"].get("labels") or {}).get(
+                "pod-security.kubernetes.io/enforce-version", "latest"
+            )
+            violations = _baseline_violations(obj) if level in ("baseline", "restricted") else []
+            if violations:
+                return (
+                    403,
+                    status(
+                        403,
+                        "Forbidden",
+                        f'pods "{name}" is forbidden: violates PodSecurity "{level}:{version}": '
+                        + ", ".join(violations),
+                        {"name": name, "kind": "pods"},
+                    ),
+                    {},
+                )
+        with self._lock:
+            existing = self.store.get((res.group, res.plural), [])
+            if any(
+                o["metadata"]["name"] == name and o["metadata"].get("namespace") == namespace
+                for o in existing
+            ):
+                return (
+                    409,
+                    status(
+                        409,
+                        "AlreadyExists",
+                        f'{res.plural} "{name}" already exists',
+                        {"name": name, "kind": res.plural},
+                    ),
+                    {},
+                )
+            meta["name"] = name
+            meta["creationTimestamp"] = _now()
+            obj["apiVersion"], obj["kind"] = res.group_version, res.kind
+            if res.kind == "Pod":
+                spec = obj.setdefault("spec", {})
+                spec.setdefault("restartPolicy", "Always")
+                spec.setdefault("terminationGracePeriodSeconds", 30)
+                spec.setdefault("dnsPolicy", "ClusterFirst")
+                obj["status"] = {"phase": "Pending", "qosClass": "BestEffort"}
+                if spec.get("nodeName"):
+                    obj["status"]["conditions"] = [
+                        {"type": "PodScheduled", "status": "True", "lastTransitionTime": _now()}
+                    ]
+            if "dryRun" in req.query:
+                self._rv += 1
+                meta.setdefault("uid", f"00000000-0000-4000-8000-{self._rv:012d}")
+                return 201, obj, {}
+            self._rv += 1
+            meta["resourceVersion"] = str(self._rv)
+            meta["uid"] = f"00000000-0000-4000-8000-{self._rv:012d}"
+            self.store.setdefault((res.group, res.plural), []).append(obj)
+            if res.kind == "Pod":
+                self._pod_clock[meta["uid"]] = time.monotonic()
+            return 201, json.loads(json.dumps(obj)), {}
+
+    def _find(self, res: ApiResource, namespace: str | None, name: str) -> dict[str, Any] | None:
+        return next(
+            (
+                o
+                for o in self.store.get((res.group, res.plural), [])
+                if o["metadata"]["name"] == name
+                and (namespace is None or o["metadata"].get("namespace") == namespace)
+            ),
+            None,
+        )
+
+    def _mark_deleted(self, res: ApiResource, obj: dict[str, Any], grace: int | None) -> None:
+        """Under the lock: a Pod keeps a deletionTimestamp until its kubelet is done
+        (:attr:`pod_termination_delay`); anything else is gone at once."""
+        self._rv += 1
+        meta = obj["metadata"]
+        meta["resourceVersion"] = str(self._rv)
+        if res.kind == "Pod":
+            if "deletionTimestamp" not in meta:
+                meta["deletionTimestamp"] = _now()
+                meta["deletionGracePeriodSeconds"] = (
+                    grace
+                    if grace is not None
+                    else obj.get("spec", {}).get("terminationGracePeriodSeconds", 30)
+                )
+                self._pod_deleted[meta["uid"]] = time.monotonic()
+            if self.pod_termination_delay > 0 and grace != 0:
+                return
+        items = self.store.get((res.group, res.plural), [])
+        self.store[(res.group, res.plural)] = [o for o in items if o is not obj]
+
+    @staticmethod
+    def _grace(req: Request) -> int | None:
+        raw = req.query.get("gracePeriodSeconds", [None])[-1]
+        if raw is None and req.body:
+            try:
+                opts = json.loads(req.body)
+                raw = opts.get("gracePeriodSeconds") if isinstance(opts, dict) else None
+            except ValueError:
+                raw = None
+        try:
+            return int(raw) if raw is not None else None
+        except ValueError:
+            return None
+
+    def _delete(
+        self, req: Request, res: ApiResource, namespace: str | None, name: str
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        assert req.user is not None
+        denied = self._verb_forbidden(req.user, res, "delete", namespace, name)
+        if denied is not None:
+            return 403, denied, {}
+        with self._lock:
+            obj = self._find(res, namespace, name)
+            if obj is None:
+                return (
+                    404,
+                    status(
+                        404,
+                        "NotFound",
+                        f'{res.plural} "{name}" not found',
+                        {"name": name, "kind": res.plural},
+                    ),
+                    {},
+                )
+            self._mark_deleted(res, obj, self._grace(req))
+            return 200, json.loads(json.dumps(obj)), {}
+
+    def _delete_collection(
+        self, req: Request, res: ApiResource, namespace: str | None
+    ) -> tuple[int, dict[str, Any], dict[str, str]]:
+        assert req.user is not None
+        denied = self._verb_forbidden(req.user, res, "deletecollection", namespace)
+        if denied is not None:
+            return 403, denied, {}
+        q = {k: v[-1] for k, v in req.query.items()}
+        with self._lock:
+            try:
+                victims = [
+                    o
+                    for o in self.store.get((res.group, res.plural), [])
+                    if (namespace is None or o["metadata"].get("namespace") == namespace)
+                    and _labels_match(q.get("labelSelector", ""), o["metadata"].get("labels") or {})
+                    and _fields_match(q.get("fieldSelector", ""), res.kind, o)
+                ]
+            except ValueError as exc:
+                return 400, status(400, "BadRequest", str(exc)), {}
+            for o in victims:
+                self._mark_deleted(res, o, self._grace(req))
+            listed = [
+                {k: v for k, v in o.items() if k not in ("apiVersion", "kind")} for o in victims
+            ]
+            return (
+                200,
+                {
+                    "kind": f"{res.kind}List",
+                    "apiVersion": res.group_version,
+                    "metadata": {"resourceVersion": str(self._rv)},
+                    "items": json.loads(json.dumps(listed)),
+                },
+                {},
+            )
+
+    # ------------------------------------------------------------------ kubelet
+
+    def _node(self, name: str) -> dict[str, Any] | None:
+        return next(
+            (o for o in self.store.get(("", "nodes"), []) if o["metadata"]["name"] == name), None
+        )
+
+    def _kubelet(self) -> None:
+        """Under the lock: advance the Pods this fake kubelet runs (no threads, lazily)."""
+        now = time.monotonic()
+        pods = self.store.get(("", "pods"), [])
+        for pod in list(pods):
+            meta, spec, st = pod["metadata"], pod.get("spec") or {}, pod.get("status") or {}
+            uid = meta.get("uid", "")
+            if uid in self._pod_deleted:
+                if now - self._pod_deleted[uid] >= self.pod_termination_delay:
+                    self.store[("", "pods")] = [o for o in self.store[("", "pods")] if o is not pod]
+                continue
+            born = self._pod_clock.get(uid)
+            if born is None or st.get("phase") in ("Succeeded", "Failed"):
+                continue  # loaded from the fixtures, or finished
+            node = self._node(spec.get("nodeName") or "")
+            if node is None:
+                continue  # unscheduled, or bound to a Node that does not exist: stays Pending
+            deadline = spec.get("activeDeadlineSeconds")
+            if isinstance(deadline, int) and now - born >= deadline:
+                st.update(
+                    phase="Failed",
+                    reason="DeadlineExceeded",
+                    message="Pod was active on the node longer than the specified deadline",
+                )
+                continue
+            if now - born < self.pod_start_delay or st.get("phase") == "Running":
+                continue
+            containers = spec.get("containers") or []
+            statuses = []
+            running = True
+            for c in containers:
+                cs: dict[str, Any] = {
+                    "name": c.get("name"),
+                    "image": c.get("image"),
+                    "imageID": "",
+                    "restartCount": 0,
+                    "started": False,
+                    "ready": False,
+                }
+                if spec.get("nodeName") in self.stuck_nodes:
+                    cs["state"] = {"waiting": {"reason": "ContainerCreating"}}
+                    running = False
+                elif c.get("image") in self.unpullable_images:
+                    cs["state"] = {
+                        "waiting": {
+                            "reason": "ErrImagePull",
+                            "message": f'failed to pull and unpack image "{c.get("image")}": '
+                            "failed to resolve reference: not found",
+                        }
+                    }
+                    running = False
+                else:
+                    cs.update(started=True, ready=True, state={"running": {"startedAt": _now()}})
+                statuses.append(cs)
+            addresses = (node.get("status") or {}).get("addresses") or []
+            host_ip = next((a["address"] for a in addresses if a.get("type") == "InternalIP"), "")
+            st["containerStatuses"] = statuses
+            st["hostIP"] = host_ip
+            st.setdefault("startTime", _now())
+            if running:
+                st["phase"] = "Running"
+                if spec.get("hostNetwork"):
+                    st["podIP"] = host_ip
+                    st["podIPs"] = [{"ip": host_ip}] if host_ip else []
+                st["conditions"] = [
+                    {"type": t, "status": "True", "lastTransitionTime": _now()}
+                    for t in ("Initialized", "Ready", "ContainersReady", "PodScheduled")
+                ]
+            pod["status"] = st
+
+    # ------------------------------------------------------------------ subresources
+
+    def _subresource(
+        self, req: Request, res: ApiResource, namespace: str | None, name: str, sub: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        assert req.user is not None
+        if sub == "status" and req.method == "GET":
+            return self._serve(req, res, namespace, name)
+        if res.kind != "Pod" or sub not in ("exec", "log"):
+            return 405, _method_not_allowed(), {}
+        verb = "get" if sub == "log" else "create"
+        denied = self._verb_forbidden(req.user, res, verb, namespace, name, sub)
+        if denied is not None:
+            return 403, denied, {}
+        with self._lock:
+            pod = self._find(res, namespace, name)
+            pod = json.loads(json.dumps(pod)) if pod is not None else None
+        if pod is None:
+            return (
+                404,
+                status(404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"}),
+                {},
+            )
+        q = {k: v[-1] for k, v in req.query.items()}
+        containers = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+        container = q.get("container") or ""
+        if not container:
+            if len(containers) != 1:
+                return (
+                    400,
+                    status(
+                        400,
+                        "BadRequest",
+                        f"a container name must be specified for pod {name}, choose one of: "
+                        f"[{' '.join(str(c) for c in containers)}]",
+                    ),
+                    {},
+                )
+            container = str(containers[0])
+        if container not in containers:
+            return (
+                400,
+                status(400, "BadRequest", f"container {container} is not valid for pod {name}"),
+                {},
+            )
+        if sub == "log":
+            return self._log(pod, container, q)
+        if req.method not in ("GET", "POST"):
+            return 405, _method_not_allowed(), {}
+        phase = (pod.get("status") or {}).get("phase")
+        if phase in ("Succeeded", "Failed"):
+            return (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    f"cannot exec into a container in a completed pod; current phase is {phase}",
+                ),
+                {},
+            )
+        if not (pod.get("spec") or {}).get("nodeName"):
+            return (
+                400,
+                status(400, "BadRequest", f"pod {name} does not have a host assigned"),
+                {},
+            )
+        command = req.query.get("command", [])
+        if not command:
+            return 400, status(400, "BadRequest", "you must specify at least 1 command"), {}
+        flags = {
+            k: q.get(k, "").lower() in ("true", "1") for k in ("stdin", "stdout", "stderr", "tty")
+        }
+        if not (flags["stdin"] or flags["stdout"] or flags["stderr"]):
+            return (
+                400,
+                status(400, "BadRequest", "you must specify at least one of stdin, stdout, stderr"),
+                {},
+            )
+        if (
+            req.headers.get("upgrade", "").lower() != "websocket"
+            or "upgrade" not in req.headers.get("connection", "").lower()
+        ):
+            return 400, status(400, "BadRequest", "Upgrade request required"), {}
+        statuses = {
+            c.get("name"): c for c in (pod.get("status") or {}).get("containerStatuses") or []
+        }
+        if "running" not in (statuses.get(container, {}).get("state") or {}):
+            return 500, f'container not found ("{container}")', {}
+        offered = [
+            p.strip() for p in req.headers.get("sec-websocket-protocol", "").split(",") if p.strip()
+        ]
+        supported = [V5, V4] if self.exec_v5 else [V4]
+        chosen = next((p for p in offered if p in supported), None)
+        if chosen is None:
+            return (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    f"requested protocol(s) are not supported: {offered}; supports {supported}",
+                ),
+                {},
+            )
+        call = ExecCall(
+            pod=pod,
+            container=container,
+            command=command,
+            tty=flags["tty"],
+            stdin=None,
+            write_stdout=lambda b: None,
+            write_stderr=lambda b: None,
+        )
+        return 101, _Upgrade(self, req, call, chosen, flags), {}
+
+    def _log(
+        self, pod: dict[str, Any], container: str, q: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
+        meta = pod["metadata"]
+        name = meta["name"]
+        if q.get("previous", "").lower() == "true":
+            return (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    f'previous terminated container "{container}" in pod "{name}" not found',
+                ),
+                {},
+            )
+        statuses = {
+            c.get("name"): c for c in (pod.get("status") or {}).get("containerStatuses") or []
+        }
+        state = statuses.get(container, {}).get("state") or {}
+        if "running" not in state and "terminated" not in state:
+            reason = (state.get("waiting") or {}).get("reason", "ContainerCreating")
+            return (
+                400,
+                status(
+                    400,
+                    "BadRequest",
+                    f'container "{container}" in pod "{name}" is waiting to start: {reason}',
+                ),
+                {},
+            )
+        lines = self.logs.get((meta.get("namespace", ""), name, container), [])
+        try:
+            tail = int(q["tailLines"]) if "tailLines" in q else None
+            limit = int(q["limitBytes"]) if "limitBytes" in q else None
+        except ValueError as exc:
+            return 400, status(400, "BadRequest", f"invalid query: {exc}"), {}
+        if tail is not None:
+            lines = lines[-tail:] if tail > 0 else []
+        stamps = q.get("timestamps", "").lower() == "true"
+        text = "".join((f"{ts} {line}" if stamps else line) + "\n" for ts, line in lines)
+        if limit is not None:
+            text = text.encode()[:limit].decode(errors="ignore")
+        return 200, text, {}
+
+
+def _method_not_allowed() -> dict[str, Any]:
+    return status(
+        405, "MethodNotAllowed", "the server does not allow this method on the requested resource"
+    )
+
+
+class _Upgrade:
+    """A ``pods/exec`` request switched to a WebSocket: the kubelet's side of remotecommand."""
+
+    def __init__(
+        self,
+        api: FakeApiServer,
+        req: Request,
+        call: ExecCall,
+        protocol: str,
+        flags: dict[str, bool],
+    ) -> None:
+        self.api, self.req, self.call, self.protocol, self.flags = api, req, call, protocol, flags
+
+    def run(self, h: BaseHTTPRequestHandler) -> None:
+        h.close_connection = True
+        key = self.req.headers.get("sec-websocket-key", "")
+        h.send_response(101, "Switching Protocols")
+        h.send_header("Upgrade", "websocket")
+        h.send_header("Connection", "Upgrade")
+        h.send_header("Sec-WebSocket-Accept", accept_key(key))
+        h.send_header("Sec-WebSocket-Protocol", self.protocol)
+        h.end_headers()
+        h.wfile.flush()
+        ws = Connection(h.rfile, h.wfile)  # type: ignore[arg-type]
+
+        def frame(channel: int) -> Callable[[bytes], None]:
+            def write(data: bytes) -> None:
+                # The kubelet copies the process output in reads of at most 32 KiB.
+                for i in range(0, len(data), 32768):
+                    try:
+                        ws.send(bytes([channel]) + data[i : i + 32768], OP_BINARY)
+                    except OSError:
+                        return
+
+            return write
+
+        # "Send an empty message to the lowest writable channel to notify the client the
+        # connection is established" (kubelet cri/streaming/remotecommand/websocket.go).
+        first = STDOUT if self.flags["stdout"] else STDERR if self.flags["stderr"] else ERROR
+        ws.send(bytes([first]), OP_BINARY)
+        stdin_r: Any = None
+        stdin_w: int | None = None
+        if self.flags["stdin"]:
+            rfd, stdin_w = os.pipe()
+            stdin_r = os.fdopen(rfd, "rb")
+        self.call.stdin = stdin_r
+        self.call.write_stdout = frame(STDOUT) if self.flags["stdout"] else lambda b: None
+        self.call.write_stderr = frame(STDERR) if self.flags["stderr"] else lambda b: None
+
+        def reader() -> None:
+            nonlocal stdin_w
+            try:
+                while True:
+                    op, payload = ws.recv()
+                    if op == OP_CLOSE:
+                        break
+                    if not payload:
+                        continue
+                    if payload[0] == STDIN and stdin_w is not None:
+                        os.write(stdin_w, payload[1:])
+                    elif (
+                        payload[0] == CLOSE
+                        and self.protocol == V5
+                        and payload[1:2] == b"\0"
+                        and stdin_w is not None
+                    ):  # v5: the client closed stdin
+                        os.close(stdin_w)
+                        stdin_w = None
+            except (EOFError, ProtocolError, OSError, ValueError):
+                pass
+            finally:
+                if stdin_w is not None:
+                    with contextlib.suppress(OSError):
+                        os.close(stdin_w)
+                    stdin_w = None
+
+        threading.Thread(target=reader, daemon=True).start()
+        try:
+            code = self.api.exec_handler(self.call)
+        except ExecFailed as exc:
+            result: dict[str, Any] = {
+                "metadata": {},
+                "status": "Failure",
+                "message": f"Internal error occurred: {exc}",
+                "reason": "InternalError",
+                "details": {"causes": [{"message": str(exc)}]},
+                "code": 500,
+            }
+        else:
+            if code == 0:
+                result = {"metadata": {}, "status": "Success"}
+            else:
+                argv = " ".join(self.call.command)
+                result = {
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": "command terminated with non-zero exit code: error executing "
+                    f"command [{argv}], exit code {code}",
+                    "reason": "NonZeroExitCode",
+                    "details": {"causes": [{"reason": "ExitCode", "message": str(code)}]},
+                }
+        try:
+            ws.send(bytes([ERROR]) + json.dumps(result).encode(), OP_BINARY)
+            ws.close()
+        except OSError:
+            pass
+        if stdin_r is not None:
+            stdin_r.close()
 
 
 # --------------------------------------------------------------------------- selectors
