@@ -296,7 +296,14 @@ def _replace(info: CniInfo, **changes: object) -> CniInfo:
 
 
 def detect_cni(model: ClusterModel) -> list[CniInfo]:
-    """Every CNI the input shows, strongest evidence first (chained CNIs give several)."""
+    """Every CNI the input shows, strongest evidence first (chained CNIs give several).
+
+    Computed once per model (it reads every pod's labels); a fresh list each call.
+    """
+    return list(model.memoised("facts.cni", lambda: tuple(_detect_cni(model))))
+
+
+def _detect_cni(model: ClusterModel) -> list[CniInfo]:
     found: dict[str, CniInfo] = {}
 
     def add(name: str, evidence: str, ds: Workload | None = None) -> None:

@@ -30,6 +30,8 @@ import ipaddress
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from netsleuth.facts.cni_detect import node_tunnel_devices, primary_cni
+from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.node_artifacts import LinkInfo, NodeArtifacts
 
 OVERHEAD: dict[str, tuple[int, int]] = {
@@ -199,16 +201,16 @@ def _pick_tunnel(
     return tunnels[0]
 
 
-def node_mtus(model: object) -> list[NodeMtu]:
-    """Per-node MTU facts for nodes with ``ip -d link`` output.
+def node_mtus(model: ClusterModel) -> list[NodeMtu]:
+    """Per-node MTU facts for nodes with ``ip -d link`` output (computed once per model).
 
     The encapsulation is the node's own tunnel device when it has one, else
     the detected CNI's setting.
     """
-    from netsleuth.facts.cni_detect import node_tunnel_devices, primary_cni
-    from netsleuth.model.cluster import ClusterModel
+    return list(model.memoised("facts.node_mtus", lambda: tuple(_node_mtus(model))))
 
-    assert isinstance(model, ClusterModel)
+
+def _node_mtus(model: ClusterModel) -> list[NodeMtu]:
     cni = primary_cni(model)
     out: list[NodeMtu] = []
     for name, art in sorted(model.node_artifacts.items()):

@@ -155,20 +155,13 @@ def _rule_aims_at_dns(policy: NetworkPolicy, index: int) -> bool:
     return False
 
 
-_GAPS_CACHE: list[tuple[ClusterModel, list[DnsEgressGap]]] = []
-
-
 def dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:
     """Egress-isolated pods using cluster DNS that cannot reach CoreDNS on UDP and TCP.
 
-    POL302 and POL303 both read it; the last model's answer is kept (the
-    model is frozen, so identity is enough) so a scan computes it once.
+    POL302 and POL303 both read it, and the trace's DNS hop; computed once per
+    model. Callers must not mutate the list.
     """
-    if _GAPS_CACHE and _GAPS_CACHE[0][0] is model:
-        return _GAPS_CACHE[0][1]
-    gaps = _dns_egress_gaps(model)
-    _GAPS_CACHE[:] = [(model, gaps)]
-    return gaps
+    return model.memoised("facts.dns_egress_gaps", lambda: _dns_egress_gaps(model))
 
 
 def _dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:

@@ -13,21 +13,16 @@ from __future__ import annotations
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import ContainerPort, Pod, Service, ServicePort
 
-_SELECTED: list[tuple[ClusterModel, dict[tuple[str, str], list[Pod]]]] = []
-
 
 def selected_pods(model: ClusterModel, svc: Service) -> list[Pod]:
     """Pods the selector matches (terminal pods, Succeeded/Failed, are never endpoints).
 
-    Several checks ask this for every Service; the answers for the last model
-    are kept (the model is frozen, so its identity is enough). Callers must
-    not mutate the returned list.
+    Several checks and the trace ask this for every Service; each answer is
+    computed once per model. Callers must not mutate the returned list.
     """
     if not svc.has_selector or svc.type == "ExternalName":
         return []
-    if not _SELECTED or _SELECTED[0][0] is not model:
-        _SELECTED[:] = [(model, {})]
-    memo = _SELECTED[0][1]
+    memo: dict[tuple[str, str], list[Pod]] = model.memoised("facts.selected_pods", dict)
     pods = memo.get(svc.key)
     if pods is None:
         pods = [

@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from netsleuth.model.node_artifacts import NodeArtifacts
 from netsleuth.model.objects import (
@@ -168,6 +168,26 @@ class ClusterModel:
     owner_of_pod: Mapping[tuple[str, str], WorkloadRef] = field(default_factory=dict)
     policies_by_namespace: Mapping[str, tuple[NetworkPolicy, ...]] = field(default_factory=dict)
     kinds_present: frozenset[str] = frozenset()
+
+    # ---- memo of derived values (see memoised)
+    memo: dict[str, Any] = field(default_factory=dict, init=False, compare=False, repr=False)
+    """Values derived from this model, computed once (``netsleuth.facts.Facts`` and the
+    policy engine's decoded admin policies). Not input: never compared, never copied
+    by ``dataclasses.replace`` (a replaced model starts with an empty memo)."""
+
+    def memoised(self, key: str, compute: Callable[[], _T]) -> _T:
+        """``compute()`` the first time ``key`` is asked of this model, the same value after.
+
+        The model is frozen, so anything computed from it stays true for its
+        lifetime; keeping it here (rather than in a module-global cache keyed
+        by model identity) ties the value's lifetime to the model's. Callers
+        must not mutate what they get back.
+        """
+        try:
+            return self.memo[key]  # type: ignore[no-any-return]
+        except KeyError:
+            value = self.memo[key] = compute()
+            return value
 
     # ---- queries ----
 

@@ -376,17 +376,15 @@ def decode_admin_policy(obj: CustomObject) -> tuple[AdminPolicy, list[str]]:
     return pol, probs.items
 
 
-_CACHE: dict[int, tuple[ClusterModel, AdminPolicies]] = {}
-
-
 def admin_policies(model: ClusterModel) -> AdminPolicies:
     """Every ANP (by priority, then name) and BANP (by name) of the model, decoded.
 
-    The result is cached per model object (models are frozen).
+    Decoded once per model (kept in the model's memo; models are frozen).
     """
-    hit = _CACHE.get(id(model))
-    if hit is not None and hit[0] is model:
-        return hit[1]
+    return model.memoised("policy.admin_policies", lambda: _decode_admin_policies(model))
+
+
+def _decode_admin_policies(model: ClusterModel) -> AdminPolicies:
     anps: list[AdminPolicy] = []
     banps: list[AdminPolicy] = []
     problems: list[str] = []
@@ -394,13 +392,8 @@ def admin_policies(model: ClusterModel) -> AdminPolicies:
         pol, probs = decode_admin_policy(obj)
         problems.extend(probs)
         (banps if obj.kind == BANP_KIND else anps).append(pol)
-    result = AdminPolicies(
+    return AdminPolicies(
         anps=tuple(sorted(anps, key=lambda p: (p.priority or 0, p.name))),
         banps=tuple(sorted(banps, key=lambda p: p.name)),
         problems=tuple(problems),
     )
-    # Keep only a few models alive: a cached entry holds its model (150k pods is large).
-    while len(_CACHE) >= 4:
-        del _CACHE[next(iter(_CACHE))]
-    _CACHE[id(model)] = (model, result)
-    return result

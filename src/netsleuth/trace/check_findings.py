@@ -12,18 +12,12 @@ from netsleuth.facts.cni_detect import CniInfo, detect_cni
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Finding
 
-_CACHE: list[tuple[ClusterModel, tuple[str, ...], ScanResult]] = []
-
 
 def _scan(model: ClusterModel, prefixes: tuple[str, ...]) -> ScanResult:
-    for m, p, r in _CACHE:
-        if m is model and p == prefixes:
-            return r
-    checks = select_checks(load_all().values(), select=prefixes)
-    result = run_checks(model, checks)
-    _CACHE.append((model, prefixes, result))
-    del _CACHE[:-8]
-    return result
+    def run() -> ScanResult:
+        return run_checks(model, select_checks(load_all().values(), select=prefixes))
+
+    return model.memoised("trace.scan:" + ",".join(prefixes), run)
 
 
 def findings_about(
@@ -44,15 +38,5 @@ def checks_ran(model: ClusterModel, prefixes: Iterable[str]) -> bool:
     return bool(_scan(model, tuple(sorted(prefixes))).checks_run)
 
 
-_CNI_CACHE: list[tuple[ClusterModel, list[CniInfo]]] = []
-
-
 def cni_infos(model: ClusterModel) -> list[CniInfo]:
-    """``detect_cni`` once per model: it scans every pod's labels, too slow to repeat per trace."""
-    for m, infos in _CNI_CACHE:
-        if m is model:
-            return infos
-    infos = detect_cni(model)
-    _CNI_CACHE.append((model, infos))
-    del _CNI_CACHE[:-4]
-    return infos
+    return detect_cni(model)

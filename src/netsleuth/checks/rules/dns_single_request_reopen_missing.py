@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.facts.kube_dns import nodelocal_daemonset, pod_resolver
 from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode
-from netsleuth.facts.subjects import workload_subject
+from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Node, Pod
