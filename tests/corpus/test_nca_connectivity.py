@@ -87,8 +87,8 @@ def _ours(model: ClusterModel) -> set[Triple]:
     for c in connectivity(model):
         s, d = c.src.describe(), c.dst.describe()
         rename = {DERIVED_DNS: LIVESIM_DNS}
-        src = parse_range(s) if c.src.kind == "ip_range" else rename.get(s, s)
-        dst = parse_range(d) if c.dst.kind == "ip_range" else rename.get(d, d)
+        src = parse_range(c.src.name) if c.src.kind == "ip_range" else rename.get(s, s)
+        dst = parse_range(c.dst.name) if c.dst.kind == "ip_range" else rename.get(d, d)
         assert src is not None and dst is not None
         out.add((src, dst, conn_key(dict(c.ports))))
     return out

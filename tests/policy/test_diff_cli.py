@@ -82,8 +82,8 @@ def test_exposure_and_connectivity_on_after() -> None:
     assert r.stdout.splitlines() == [
         "src,dst,conn",
         "a/db[Pod],a/web[Pod],All Connections",
-        "a/db[Pod],0.0.0.0-255.255.255.255,All Connections",
+        "a/db[Pod],0.0.0.0-255.255.255.255[External],All Connections",
         "a/web[Pod],a/db[Pod],TCP 5432",
-        "a/web[Pod],0.0.0.0-255.255.255.255,All Connections",
-        "0.0.0.0-255.255.255.255,a/web[Pod],All Connections",
+        "a/web[Pod],0.0.0.0-255.255.255.255[External],All Connections",
+        "0.0.0.0-255.255.255.255[External],a/web[Pod],All Connections",
     ]

@@ -23,13 +23,14 @@ only ``ipBlock`` peers (on their node address) match them.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Hashable, Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.intervals import PORT_MAX, PORT_MIN, IntervalSet
+from netsleuth.model.intervals import PORT_MAX, PORT_MIN, IntervalSet, format_ip, parse_ip
 from netsleuth.model.objects import Pod
 from netsleuth.policy.decision import Endpoint, IngressControllerEndpoint, IPEndpoint, PodEndpoint
 from netsleuth.policy.ingress_controller import ingress_controller_endpoints
@@ -63,12 +64,33 @@ class Peer:
 
     def sort_key(self) -> tuple[int, str, str, str]:
         order = {"ip_range": 1, "pseudo": 2}.get(self.kind, 0)
+        if order == 1:  # address order, IPv4 first
+            r = self.address_range()
+            if r is not None:
+                return (order, str(r[0]), f"{r[1]:039d}", f"{r[2]:039d}")
         return (order, self.namespace or "", self.name, self.kind)
 
     def describe(self) -> str:
-        if self.kind in ("ip_range", "pseudo"):
-            return self.name
+        """``ns/name[Deployment]``, ``first-last[External]``, ``{ingress-controller}``:
+        the kind in brackets, as netpol-analyzer prints workloads."""
+        if self.kind == "ip_range":
+            return f"{self.name}[External]"
+        if self.kind == "pseudo":
+            return "{" + self.name + "}"
         return f"{self.namespace}/{self.name}[{self.kind}]"
+
+    def address_range(self) -> tuple[int, int, int] | None:
+        """``(version, first, last)`` of an address-range peer, else ``None``."""
+        if self.kind != "ip_range":
+            return None
+        first, _, last = self.name.partition("-")
+        v, lo = parse_ip(first)
+        _, hi = parse_ip(last or first)
+        return v, lo, hi
+
+    @staticmethod
+    def for_range(version: int, lo: int, hi: int) -> Peer:
+        return Peer("ip_range", None, f"{format_ip(version, lo)}-{format_ip(version, hi)}")
 
     def json(self) -> dict[str, str]:
         if self.kind == "ip_range":
@@ -80,7 +102,7 @@ class Peer:
     def matches(self, text: str) -> bool:
         """``ns/name``, ``name``, or ``kind/ns/name`` (case-insensitive kind)."""
         if self.kind in ("ip_range", "pseudo"):
-            return text == self.name
+            return text in (self.name, self.describe())
         return text in (
             f"{self.namespace}/{self.name}",
             self.name,
@@ -321,7 +343,50 @@ def connectivity(
         if port is not None and not any(p == port[0].upper() and port[1] in s_ for p, s_ in ports):
             continue
         out.append(Connection(wm.peers[s], wm.peers[d], ports))
+    out = merge_adjacent_ranges(out)
     out.sort(key=lambda c: (c.src.sort_key(), c.dst.sort_key()))
+    return out
+
+
+def merge_adjacent_ranges(conns: Iterable[Connection]) -> list[Connection]:
+    """Adjacent address ranges with the same connection to (or from) the same peer, as one.
+
+    The engine cuts the address space at every bound any policy names; a peer
+    that treats two neighbouring pieces alike gets one line for both, as
+    netpol-analyzer prints them (``0.0.0.0-255.255.255.255`` rather than three
+    pieces around an ANP's ``/32``). Ranges are not merged across a gap or an
+    IP version.
+    """
+    out: list[Connection] = []
+    runs: dict[
+        tuple[int, Peer, tuple[tuple[str, IntervalSet], ...]], list[tuple[int, int, int]]
+    ] = {}
+    for c in conns:
+        if c.src.kind == "ip_range" and c.dst.kind != "ip_range":
+            r, side, other = c.src.address_range(), 0, c.dst
+        elif c.dst.kind == "ip_range" and c.src.kind != "ip_range":
+            r, side, other = c.dst.address_range(), 1, c.src
+        else:
+            out.append(c)
+            continue
+        assert r is not None
+        runs.setdefault((side, other, c.ports), []).append(r)
+    for (side, other, ports), ranges in runs.items():
+        for v, lo, hi in _merged(ranges):
+            rng = Peer.for_range(v, lo, hi)
+            out.append(
+                Connection(rng, other, ports) if side == 0 else Connection(other, rng, ports)
+            )
+    return out
+
+
+def _merged(ranges: Iterable[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+    out: list[tuple[int, int, int]] = []
+    for v, lo, hi in sorted(ranges):
+        if out and out[-1][0] == v and out[-1][2] + 1 >= lo:
+            out[-1] = (v, out[-1][1], max(out[-1][2], hi))
+        else:
+            out.append((v, lo, hi))
     return out
 
 
@@ -355,20 +420,91 @@ class ConnDiff:
 
 
 def diff(before: Iterable[Connection], after: Iterable[Connection]) -> ConnDiff:
-    """Connections lost (in ``before`` only), gained (in ``after`` only) and changed (ports)."""
-    b = {(c.src, c.dst): c for c in before}
-    a = {(c.src, c.dst): c for c in after}
+    """Connections lost (in ``before`` only), gained (in ``after`` only) and changed (ports).
+
+    Workloads, bare pods and the pseudo-peer are compared by identity. Address
+    ranges are compared as what they mean: per workload and direction,
+    connectivity is a function over the address space, so both sides are cut
+    at the union of their range bounds and compared piece by piece; the
+    pieces that changed the same way are merged back into ranges. Two
+    versions whose ipBlocks cut the space differently but allow the same
+    thing (``0.0.0.0/0`` versus ``0.0.0.0/1`` + ``128.0.0.0/1``) do not
+    differ.
+    """
+    b: dict[tuple[Peer, Peer], Connection] = {}
+    a: dict[tuple[Peer, Peer], Connection] = {}
+    # (side, workload) -> [(version, lo, hi, ports)]: side 0 = range is the source
+    b_ranges: dict[tuple[int, Peer], list[tuple[int, int, int, PortsKey]]] = {}
+    a_ranges: dict[tuple[int, Peer], list[tuple[int, int, int, PortsKey]]] = {}
+    for conns, exact, ranged in ((before, b, b_ranges), (after, a, a_ranges)):
+        for c in conns:
+            if c.src.kind == "ip_range" and c.dst.kind != "ip_range":
+                r, key = c.src.address_range(), (0, c.dst)
+            elif c.dst.kind == "ip_range" and c.src.kind != "ip_range":
+                r, key = c.dst.address_range(), (1, c.src)
+            else:
+                exact[(c.src, c.dst)] = c
+                continue
+            assert r is not None
+            ranged.setdefault(key, []).append((*r, c.ports))
+
+    lost = [c for k, c in b.items() if k not in a]
+    gained = [c for k, c in a.items() if k not in b]
+    changed = [(b[k], a[k]) for k in b.keys() & a.keys() if b[k].ports != a[k].ports]
+    for key in b_ranges.keys() | a_ranges.keys():
+        side, other = key
+        for v, lo, hi, was, now in _range_changes(b_ranges.get(key, []), a_ranges.get(key, [])):
+            rng = Peer.for_range(v, lo, hi)
+            src, dst = (rng, other) if side == 0 else (other, rng)
+            if not now:
+                lost.append(Connection(src, dst, was))
+            elif not was:
+                gained.append(Connection(src, dst, now))
+            else:
+                changed.append((Connection(src, dst, was), Connection(src, dst, now)))
 
     def order(c: Connection) -> tuple[object, ...]:
         return (c.src.sort_key(), c.dst.sort_key())
 
     return ConnDiff(
-        lost=tuple(sorted((c for k, c in b.items() if k not in a), key=order)),
-        gained=tuple(sorted((c for k, c in a.items() if k not in b), key=order)),
-        changed=tuple(
-            sorted(
-                ((b[k], a[k]) for k in b.keys() & a.keys() if b[k].ports != a[k].ports),
-                key=lambda x: order(x[0]),
-            )
-        ),
+        lost=tuple(sorted(lost, key=order)),
+        gained=tuple(sorted(gained, key=order)),
+        changed=tuple(sorted(changed, key=lambda x: order(x[0]))),
     )
+
+
+PortsKey = tuple[tuple[str, IntervalSet], ...]
+
+
+def _range_changes(
+    before: list[tuple[int, int, int, PortsKey]], after: list[tuple[int, int, int, PortsKey]]
+) -> list[tuple[int, int, int, PortsKey, PortsKey]]:
+    """Pieces of the address space whose connection differs: ``(v, lo, hi, before, after)``,
+    adjacent pieces with the same change merged. Ranges absent on a side allow nothing."""
+    cuts: dict[int, set[int]] = {}
+    for v, lo, hi, _ in (*before, *after):
+        cuts.setdefault(v, set()).update((lo, hi + 1))
+
+    def pieces(
+        items: list[tuple[int, int, int, PortsKey]],
+    ) -> dict[tuple[int, int], PortsKey]:
+        out: dict[tuple[int, int], PortsKey] = {}
+        for v, lo, hi, ports in items:
+            for x in sorted(c for c in cuts[v] if lo <= c <= hi):
+                out[(v, x)] = ports
+        return out
+
+    pb, pa = pieces(before), pieces(after)
+    ends = {v: sorted(c) for v, c in cuts.items()}
+    out: list[tuple[int, int, int, PortsKey, PortsKey]] = []
+    for v, lo in sorted(pb.keys() | pa.keys()):
+        was, now = pb.get((v, lo), ()), pa.get((v, lo), ())
+        if was == now:
+            continue
+        e = ends[v]
+        hi = e[bisect.bisect_right(e, lo)] - 1
+        if out and out[-1][0] == v and out[-1][2] + 1 == lo and out[-1][3:] == (was, now):
+            out[-1] = (v, out[-1][1], hi, was, now)
+        else:
+            out.append((v, lo, hi, was, now))
+    return out

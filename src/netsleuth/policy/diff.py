@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.intervals import format_ip
 from netsleuth.model.objects import NetworkPolicy
 from netsleuth.model.problems import Origin
 from netsleuth.policy.connlist import (
@@ -25,7 +26,7 @@ from netsleuth.policy.connlist import (
     diff,
     workload_matrix,
 )
-from netsleuth.policy.decision import Endpoint, PodEndpoint
+from netsleuth.policy.decision import Endpoint, IPEndpoint, PodEndpoint
 from netsleuth.policy.provenance import explain_text
 from netsleuth.policy.reference import evaluate
 
@@ -86,6 +87,12 @@ def policy_changes(before: ClusterModel, after: ClusterModel) -> tuple[PolicyCha
 
 
 def _endpoint(wm: WorkloadMatrix, peer: Peer) -> Endpoint | None:
+    r = peer.address_range()
+    if r is not None:
+        # Any address of the range stands for it (the range is a piece both sides
+        # treat alike); avoid the unspecified address 0.0.0.0 / ::.
+        v, lo, hi = r
+        return IPEndpoint(format_ip(v, lo if lo or lo == hi else lo + 1))
     try:
         return wm.representative[wm.index(peer)]
     except ValueError:

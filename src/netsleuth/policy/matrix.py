@@ -75,7 +75,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.intervals import IPV4_MAX, IPV6_MAX, PORT_MAX, PORT_MIN, IntervalSet
+from netsleuth.model.intervals import IPV4_MAX, IPV6_MAX, PORT_MAX, PORT_MIN, IntervalSet, IPSet
 from netsleuth.model.objects import NetworkPolicy, Pod, PolicyPeer, PolicyPort, PolicyRule
 from netsleuth.model.selectors import LabelSelector, Operator
 from netsleuth.policy.semantics import (
@@ -361,9 +361,14 @@ class PolicyMatrix:
         return frozenset(pod_keys), _port_names(model.network_policies)
 
     @classmethod
-    def ip_cells(cls, model: ClusterModel) -> dict[int, npt.NDArray[np.object_]]:
-        """Per IP version, the sorted cell starts induced by every ipBlock bound."""
-        cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
+    def address_bounds(cls, model: ClusterModel) -> tuple[list[IPSet], bool]:
+        """Every address set a peer can tell apart, and whether any of them is IPv6.
+
+        ``ipBlock`` ``cidr`` and each ``except`` CIDR, AdminNetworkPolicy and
+        BaselineAdminNetworkPolicy ``networks`` CIDRs, and, when an admin
+        policy has a ``nodes`` peer, every node address (a ``nodes`` peer
+        matches exactly the addresses of the matching nodes)."""
+        sets: list[IPSet] = []
         for pol in model.network_policies:
             for rule in (*pol.ingress, *pol.egress):
                 for peer in rule.peers:
@@ -371,11 +376,36 @@ class PolicyMatrix:
                         continue
                     for c in (peer.ip_block.cidr, *peer.ip_block.except_):
                         s = cidr_set(c)
-                        if s is None:
-                            continue
-                        for version, iv in ((4, s.v4), (6, s.v6)):
-                            for lo, hi in iv:
-                                cuts[version].update((lo, hi + 1))
+                        if s is not None:
+                            sets.append(s)
+        admin = _admin_policies(model)
+        if admin is not None:
+            nodes_peer = False
+            for apol in (*admin.anps, *admin.banps):
+                for arule in (*apol.ingress, *apol.egress):
+                    for apeer in arule.peers:
+                        nodes_peer = nodes_peer or apeer.nodes is not None
+                        for c in apeer.networks or ():
+                            s = cidr_set(c)
+                            if s is not None:
+                                sets.append(s)
+            if nodes_peer:
+                for node in model.nodes.values():
+                    for a in node.addresses:
+                        s = cidr_set(a.address)
+                        if s is not None:
+                            sets.append(s)
+        return sets, any(s.v6 for s in sets)
+
+    @classmethod
+    def ip_cells(cls, model: ClusterModel) -> dict[int, npt.NDArray[np.object_]]:
+        """Per IP version, the sorted cell starts induced by every address bound
+        (see :meth:`address_bounds`)."""
+        cuts: dict[int, set[int]] = {4: {0}, 6: {0}}
+        for s in cls.address_bounds(model)[0]:
+            for version, iv in ((4, s.v4), (6, s.v6)):
+                for lo, hi in iv:
+                    cuts[version].update((lo, hi + 1))
         out: dict[int, npt.NDArray[np.object_]] = {}
         for version, top in ((4, IPV4_MAX), (6, IPV6_MAX)):
             out[version] = np.array(sorted(c for c in cuts[version] if c <= top), dtype=object)
@@ -837,10 +867,11 @@ def external_ranges(model: ClusterModel) -> list[tuple[str, str]]:
     from netsleuth.model.intervals import format_ip
 
     cells = PolicyMatrix.ip_cells(model)
+    has_v6 = PolicyMatrix.address_bounds(model)[1]
     out = []
     for version, top in ((4, IPV4_MAX), (6, IPV6_MAX)):
         starts = [int(x) for x in cells[version]]
-        if version == 6 and len(starts) == 1:
+        if version == 6 and not has_v6:
             continue
         for lo, nxt in itertools.pairwise([*starts, top + 1]):
             hi = nxt - 1
