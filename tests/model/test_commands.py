@@ -165,3 +165,12 @@ def test_bash_env_is_sane() -> None:
     if BASH is None:
         pytest.skip("bash is not installed")
     assert bash_argv("printf '%s\\0' $'\\u00e9'") == ["é"]
+
+
+def test_glob_is_printed_unquoted_and_only_from_plain_characters() -> None:
+    from netsleuth.model.commands import Glob
+
+    assert cmd("cat", Glob("/etc/cni/net.d/*.conflist")).render() == "cat /etc/cni/net.d/*.conflist"
+    for bad in ("*;touch x", "$(x)*", "a b*", "", "`x`"):
+        with pytest.raises(ValueError):
+            Glob(bad)

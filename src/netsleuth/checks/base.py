@@ -60,6 +60,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
+from netsleuth.model.commands import Command
 from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
 from netsleuth.model.objects import Meta
 
@@ -246,7 +247,7 @@ def finding(
     meta: Meta,
     message: str,
     evidence: Iterable[Evidence] = (),
-    confirm: Iterable[str] = (),
+    confirm: Iterable[Command] = (),
     fix: Fix | str | None = None,
     severity: Severity | None = None,
     confidence: Confidence | None = None,

@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Snippet
 from netsleuth.model.objects import NetworkPolicy, Pod, PolicyPeer, PolicyRule
 from netsleuth.policy import (
     Direction,
@@ -242,17 +243,24 @@ def _dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:
     return out
 
 
-DNS_EGRESS_PATCH = """egress:
-- to:
-  - namespaceSelector:
-      matchLabels:
-        kubernetes.io/metadata.name: kube-system
-    podSelector:
-      matchLabels:
-        k8s-app: kube-dns
-  ports:
-  - {protocol: UDP, port: 53}
-  - {protocol: TCP, port: 53}"""
+DNS_EGRESS_SNIPPET = Snippet(
+    {
+        "egress": [
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                        },
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ]
+    }
+)
+"""An egress rule that allows DNS to CoreDNS (one peer: namespace and pods), UDP and TCP 53."""
 
 
 def describe_peer(peer: PolicyPeer) -> str:

@@ -46,9 +46,29 @@ from typing import Any
 
 from netsleuth.model.untrusted import escape_char, is_visible_char, visible
 
+_GLOB_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_./-*?")
+
+
+class Glob(str):
+    """A path pattern the shell must expand (``/etc/cni/net.d/*.conflist``), printed unquoted.
+
+    Only letters, digits, ``_ . / - * ?`` are allowed, so a glob can never
+    carry a quote, a substitution or a separator; build it from constants,
+    never from names read from a cluster.
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, pattern: str) -> Glob:
+        if not pattern or not set(pattern) <= _GLOB_CHARS:
+            raise ValueError(f"not a plain path pattern: {pattern!r}")
+        return super().__new__(cls, pattern)
+
 
 def quote_arg(arg: str) -> str:
     """One argument, quoted for bash: :func:`shlex.quote`, or ``$'…'`` when it holds invisible characters."""
+    if isinstance(arg, Glob):
+        return str.__str__(arg)
     if all(is_visible_char(ch) for ch in arg):
         return shlex.quote(arg)
     out = []
@@ -66,11 +86,11 @@ Arg = str | int
 
 
 def _argv(parts: Iterable[Arg]) -> tuple[str, ...]:
-    out = []
+    out: list[str] = []
     for p in parts:
         if isinstance(p, bool) or not isinstance(p, str | int):
             raise TypeError(f"command arguments are str or int, got {type(p).__name__}")
-        out.append(str(p))
+        out.append(p if isinstance(p, Glob) else str(p))
     return tuple(out)
 
 
@@ -183,7 +203,7 @@ class Snippet:
         import yaml
 
         text: str = yaml.safe_dump(
-            _plain(self.data), sort_keys=False, default_flow_style=False, allow_unicode=False
+            _plain(self.data), sort_keys=False, default_flow_style=None, allow_unicode=False
         )
         return text.rstrip("\n")
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from netsleuth.model.commands import Command, Snippet
+
 
 class Layer(enum.StrEnum):
     """Where on the packet path something happens (same vocabulary for trace and scan)."""
@@ -83,9 +85,17 @@ class Evidence:
 
 @dataclass(frozen=True, slots=True, kw_only=True)
 class Fix:
+    """What to change: the prose, and a command or a YAML snippet when one can be written.
+
+    ``command`` applies the fix (``kubectl patch …``) and ``snippet`` is YAML
+    to merge into the manifest; both are values built with
+    :mod:`netsleuth.model.commands` (argv quoted in one place, JSON and YAML
+    written by serializers), never strings formatted from names.
+    """
+
     text: str
-    patch: str | None = None
-    """A kubectl patch command or a YAML snippet, when one can be written."""
+    command: Command | None = None
+    snippet: Snippet | None = None
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -97,7 +107,8 @@ class Finding:
     subject: Subject
     message: str
     evidence: tuple[Evidence, ...] = ()
-    confirm: tuple[str, ...] = ()
+    confirm: tuple[Command, ...] = ()
+    """Commands that confirm the finding live (see :mod:`netsleuth.model.commands`)."""
     fix: Fix | None = None
     origin_file: str | None = None
     origin_line: int | None = None

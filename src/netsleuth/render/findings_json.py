@@ -8,10 +8,11 @@ One finding::
      "message": "...",
      "evidence": [{"object": "Service/shop/cart", "field": "spec.selector", "value": "app=cart"}],
      "confirm": ["kubectl get endpointslices -n shop -l kubernetes.io/service-name=cart"],
-     "fix": {"text": "...", "patch": null},
+     "fix": {"text": "...", "command": "kubectl ...", "snippet": null},
      "file": "cluster.yaml", "line": 12}
 
-``fix`` is ``null`` when there is none; ``file``/``line`` are ``null`` for live input.
+``confirm`` and ``fix.command`` are shell-quoted command lines (paste-safe);
+``fix.snippet`` is YAML to merge into the manifest. ``fix`` is ``null`` when there is none; ``file``/``line`` are ``null`` for live input.
 Checks that raised are listed under ``skipped`` with a ``check failed:`` reason.
 """
 
@@ -36,8 +37,14 @@ def finding_json(f: Finding) -> dict[str, object]:
         },
         "message": f.message,
         "evidence": [{"object": e.object, "field": e.field, "value": e.value} for e in f.evidence],
-        "confirm": list(f.confirm),
-        "fix": None if f.fix is None else {"text": f.fix.text, "patch": f.fix.patch},
+        "confirm": [str(c) for c in f.confirm],
+        "fix": None
+        if f.fix is None
+        else {
+            "text": f.fix.text,
+            "command": None if f.fix.command is None else str(f.fix.command),
+            "snippet": None if f.fix.snippet is None else str(f.fix.snippet),
+        },
         "file": f.origin_file,
         "line": f.origin_line,
     }

@@ -66,7 +66,7 @@ def _result(f: Finding, index: dict[str, int]) -> dict[str, object]:
             "evidence": [
                 {"object": e.object, "field": e.field, "value": e.value} for e in f.evidence
             ],
-            "confirm": list(f.confirm),
+            "confirm": [str(c) for c in f.confirm],
         },
     }
     if f.rule_id in index:

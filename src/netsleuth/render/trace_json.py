@@ -15,10 +15,14 @@ def hop_json(hop: Hop) -> dict[str, Any]:
         "evidence": [
             {"object": e.object, "field": e.field, "value": e.value} for e in hop.evidence
         ],
-        "confirm": list(hop.confirm),
+        "confirm": [str(c) for c in hop.confirm],
         "fix": None
         if hop.fix is None
-        else (hop.fix.text + (f"\n{hop.fix.patch}" if hop.fix.patch else "")),
+        else "\n".join(
+            str(part)
+            for part in (hop.fix.text, hop.fix.command, hop.fix.snippet)
+            if part is not None
+        ),
         "root_cause": hop.root_cause,
         "detail": list(hop.detail),
     }

@@ -55,9 +55,11 @@ def _explain(hop: Hop, console: Console) -> None:
     if hop.confirm:
         console.print("  [bold]Confirm live[/bold]")
         for c in hop.confirm:
-            console.print(f"    $ {escape(c)}")
+            console.print(f"    $ {escape(str(c))}")
     if hop.fix is not None:
         console.print(f"  [bold]Fix[/bold]  {escape(hop.fix.text)}")
-        if hop.fix.patch:
-            for line in hop.fix.patch.split("\n"):
+        if hop.fix.command is not None:
+            console.print(f"    $ {escape(str(hop.fix.command))}")
+        if hop.fix.snippet is not None:
+            for line in str(hop.fix.snippet).split("\n"):
                 console.print(f"    {escape(line)}")

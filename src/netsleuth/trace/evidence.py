@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from netsleuth.model import commands
+from netsleuth.model.commands import Command, kubectl
 from netsleuth.model.findings import Evidence
 from netsleuth.model.objects import Pod, Service
 
@@ -22,12 +24,23 @@ def ev(obj: str, field: str, value: object) -> Evidence:
     return Evidence(object=obj, field=field, value=str(value))
 
 
-def exec_in(pod: Pod, command: str) -> str:
-    return f"kubectl exec -n {pod.namespace} pod/{pod.name} -- {command}"
+def exec_in(pod: Pod, command: Command) -> Command:
+    """``command`` run inside ``pod`` (``kubectl exec -n NS pod/NAME -- …``); its pipe stages run locally."""
+    inner = commands.exec_in(pod.namespace, pod.name, *command.argv)
+    return Command(inner.argv, command.stages, command.comment)
 
 
-def slices_cmd(svc: Service) -> str:
-    return f"kubectl get endpointslice -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o wide"
+def slices_cmd(svc: Service) -> Command:
+    return kubectl(
+        "get",
+        "endpointslice",
+        "-n",
+        svc.namespace,
+        "-l",
+        f"kubernetes.io/service-name={svc.name}",
+        "-o",
+        "wide",
+    )
 
 
 def selector_text(selector: dict[str, str]) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl, merge_patch
 from netsleuth.model.findings import Fix, Layer, Verdict
 from netsleuth.model.objects import Ingress, IngressBackend, IngressPath, Pod, Route, Service
 from netsleuth.trace.evidence import ev, ref, svc_ref
@@ -117,7 +118,7 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                 status=Verdict.BROKEN if model.ingresses or model.routes else Verdict.UNKNOWN,
                 summary=f"no Ingress or HTTPRoute rule matches host {host} path {path}"
                 + (f" (hosts known: {', '.join(known[:6])})" if known else ""),
-                confirm=("kubectl get ingress -A", "kubectl get httproute -A"),
+                confirm=(kubectl("get", "ingress", "-A"), kubectl("get", "httproute", "-A")),
                 fix=Fix(text=f"Add a rule for host {host}, or call one of the configured hosts."),
             )
         )
@@ -153,15 +154,17 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                 f"(classes: {', '.join(sorted(classes)) or 'none'}): no controller serves it",
                 evidence=(*evidence, ev(iref, "spec.ingressClassName", cls_name)),
                 confirm=(
-                    "kubectl get ingressclass",
-                    f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
+                    kubectl("get", "ingressclass"),
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.meta.name),
                 ),
                 fix=Fix(
                     text=f"Use an existing class ({', '.join(sorted(classes))}).",
-                    patch=f"kubectl -n {ing.namespace} patch ingress {ing.meta.name} --type merge -p "
-                    + '\'{"spec":{"ingressClassName":"'
-                    + (sorted(classes)[0] if classes else "nginx")
-                    + "\"}}'",
+                    command=merge_patch(
+                        "ingress",
+                        ing.namespace,
+                        ing.meta.name,
+                        {"spec": {"ingressClassName": sorted(classes)[0] if classes else "nginx"}},
+                    ),
                 ),
             )
         )
@@ -194,7 +197,7 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                             summary=f"TLS secret {ing.namespace}/{secret}: Secrets are not in the input (or forbidden), "
                             "so its presence cannot be checked",
                             evidence=(ev(iref, "spec.tls[].secretName", secret),),
-                            confirm=(f"kubectl get secret -n {ing.namespace} {secret}",),
+                            confirm=(kubectl("get", "secret", "-n", ing.namespace, secret),),
                         )
                     )
                 elif not exists:
@@ -205,7 +208,7 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                             summary=f"TLS secret {ing.namespace}/{secret} named by {iref} does not exist: the controller "
                             "falls back to its default certificate (clients see a certificate error)",
                             evidence=(*evidence, ev(iref, "spec.tls[].secretName", secret)),
-                            confirm=(f"kubectl get secret -n {ing.namespace} {secret}",),
+                            confirm=(kubectl("get", "secret", "-n", ing.namespace, secret),),
                             fix=Fix(
                                 text=f"Create the TLS secret {secret} in namespace {ing.namespace} "
                                 "(cert-manager Certificate or kubectl create secret tls)."
@@ -236,7 +239,7 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                 summary=f"{iref} routes to Service {ing.namespace}/{backend.service_name}, which does "
                 "not exist (the controller answers 503)",
                 evidence=(*evidence, ev(iref, "backend.service.name", backend.service_name)),
-                confirm=(f"kubectl get svc -n {ing.namespace}",),
+                confirm=(kubectl("get", "svc", "-n", ing.namespace),),
                 fix=Fix(text="Point the backend at an existing Service."),
             )
         )
@@ -256,8 +259,8 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                     ev(svc_ref(svc), "spec.ports", have),
                 ),
                 confirm=(
-                    f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
-                    f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml",
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.meta.name),
+                    kubectl("get", "svc", "-n", svc.namespace, svc.name, "-o", "yaml"),
                 ),
                 fix=Fix(
                     text=f"Use the Service's port ({have}) in the Ingress backend, or add port "
@@ -288,9 +291,14 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
             summary=summary,
             evidence=tuple(evidence),
             confirm=(
-                f"kubectl describe ingress -n {ing.namespace} {ing.meta.name}",
-                f"curl -sv --resolve {host}:{443 if scheme == 'https' else 80}:<address> "
-                f"{scheme}://{host}{path}",
+                kubectl("describe", "ingress", "-n", ing.namespace, ing.meta.name),
+                cmd(
+                    "curl",
+                    "-sv",
+                    "--resolve",
+                    f"{host}:{443 if scheme == 'https' else 80}:<address>",
+                    f"{scheme}://{host}{path}",
+                ),
             ),
         )
     )
@@ -327,7 +335,13 @@ def _gateway_route(model: ClusterModel, host: str, path: str, result: IngressTra
                             ),
                         ),
                         confirm=(
-                            f"kubectl describe httproute -n {match.meta.namespace} {match.meta.name}",
+                            kubectl(
+                                "describe",
+                                "httproute",
+                                "-n",
+                                match.meta.namespace or "default",
+                                match.meta.name,
+                            ),
                         ),
                     )
                 )
@@ -343,7 +357,7 @@ def _gateway_route(model: ClusterModel, host: str, path: str, result: IngressTra
                         status=Verdict.BROKEN,
                         summary=f"{rref} backendRef {b.name} is not a Service (ResolvedRefs fails)",
                         evidence=(ev(rref, "spec.rules[].backendRefs[].name", b.name),),
-                        confirm=(f"kubectl describe httproute -n {ns} {match.meta.name}",),
+                        confirm=(kubectl("describe", "httproute", "-n", ns, match.meta.name),),
                     )
                 )
                 return True
@@ -391,8 +405,15 @@ def loadbalancer_hop(model: ClusterModel, svc: Service) -> Hop:
                 ),
             ),
             confirm=(
-                f"kubectl describe svc -n {svc.namespace} {svc.name}",
-                f"kubectl get events -n {svc.namespace} --field-selector involvedObject.name={svc.name}",
+                kubectl("describe", "svc", "-n", svc.namespace, svc.name),
+                kubectl(
+                    "get",
+                    "events",
+                    "-n",
+                    svc.namespace,
+                    "--field-selector",
+                    f"involvedObject.name={svc.name}",
+                ),
             ),
             fix=Fix(
                 text="Install or fix the load-balancer controller for this class, or remove "

@@ -14,6 +14,7 @@ client without a sidecar fails (connection reset)
 from __future__ import annotations
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Fix, Layer, Verdict
 from netsleuth.model.objects import CustomObject, Pod
 from netsleuth.trace.evidence import ev, pod_ref
@@ -93,14 +94,14 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
             "the server's sidecar rejects its plaintext connection",
             evidence=(*evidence, ev(ref, "spec.mtls.mode", "STRICT")),
             confirm=(
-                f"istioctl x describe pod {dst.name} -n {dst.namespace}",
-                "kubectl get peerauthentication -A",
+                cmd("istioctl", "x", "describe", "pod", dst.name, "-n", dst.namespace),
+                kubectl("get", "peerauthentication", "-A"),
             ),
             fix=Fix(
                 text=f"Inject a sidecar into the client (label namespace {src.namespace} "
                 "istio-injection=enabled and restart it), or set PERMISSIVE for this workload "
                 "during the migration.",
-                patch=f"kubectl label namespace {src.namespace} istio-injection=enabled",
+                command=kubectl("label", "namespace", src.namespace, "istio-injection=enabled"),
             ),
         )
     if missing:
@@ -112,11 +113,21 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
             "(pod created before injection was enabled, or the injector was down)",
             evidence=tuple(evidence),
             confirm=(
-                f"kubectl get pod -n {p.namespace} {p.name} -o jsonpath='{{.spec.containers[*].name}}'",
+                kubectl(
+                    "get",
+                    "pod",
+                    "-n",
+                    p.namespace,
+                    p.name,
+                    "-o",
+                    "jsonpath={.spec.containers[*].name}",
+                ),
             ),
             fix=Fix(
                 text="Restart the workload so the injector adds the sidecar.",
-                patch=f"kubectl -n {p.namespace} rollout restart deploy/<owner of {p.name}>",
+                command=kubectl(
+                    "-n", p.namespace, "rollout", "restart", "deploy/<owner", "of", f"{p.name}>"
+                ),
             ),
         )
     return Hop(

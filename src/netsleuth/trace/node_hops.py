@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Finding, Layer, Severity, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
 from netsleuth.trace.check_findings import checks_ran, cni_infos, findings_about
@@ -85,7 +86,7 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
             status=Verdict.BROKEN,
             summary=f"{where}: node not ready for pod traffic",
             evidence=tuple(bad),
-            confirm=tuple(f"kubectl describe node {n}" for n in dict.fromkeys(nodes)),
+            confirm=tuple(kubectl("describe", "node", n) for n in dict.fromkeys(nodes)),
         )
     else:
         yield Hop(
@@ -128,7 +129,9 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
                 status=Verdict.OK,
                 summary="the MTU checks found no mismatch on these nodes"
                 + (f" (pod MTU {cni.configured_mtu})" if cni and cni.configured_mtu else ""),
-                confirm=(exec_in(src, f"ping -M do -s 1422 -c 3 {backends[0].ip}"),)
+                confirm=(
+                    exec_in(src, cmd("ping", "-M", "do", "-s", "1422", "-c", "3", backends[0].ip)),
+                )
                 if backends[0].ip
                 else (),
             )
@@ -137,7 +140,9 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
                 layer=Layer.MTU,
                 status=Verdict.UNKNOWN,
                 summary="no MTU data (CNI config or node links) in the input",
-                confirm=(exec_in(src, f"ping -M do -s 1422 -c 3 {backends[0].ip}"),)
+                confirm=(
+                    exec_in(src, cmd("ping", "-M", "do", "-s", "1422", "-c", "3", backends[0].ip)),
+                )
                 if backends[0].ip
                 else (),
             )
@@ -175,7 +180,9 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
         status=Verdict.OK,
         summary=f"mode {mode} (from {where}){extra}",
         confirm=(
-            f"iptables-save -t nat | grep -e '{svc.namespace}/{svc.name}'  # on node {src.node_name}",
+            cmd("iptables-save", "-t", "nat")
+            .pipe("grep", "-e", f"{svc.namespace}/{svc.name}")
+            .note(f"on node {src.node_name}"),
         ),
     )
 

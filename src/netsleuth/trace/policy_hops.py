@@ -9,8 +9,11 @@ Service port blocks the traffic (the ``ingress-rule-service-port`` trap).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
+from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Command, Snippet, cmd, kubectl
 from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
 from netsleuth.model.objects import Ingress, Pod, Service
 from netsleuth.policy import (
@@ -39,7 +42,7 @@ def _unknown_policy_hop(layer: Layer, unreadable: tuple[str, ...], what: str) ->
         layer=layer,
         status=Verdict.UNKNOWN,
         summary=f"{what}: unknown, {names} could not be listed (forbidden or failed)",
-        confirm=(f"kubectl auth can-i list {unreadable[0]} --all-namespaces",),
+        confirm=(kubectl("auth", "can-i", "list", unreadable[0], "--all-namespaces"),),
     )
 
 
@@ -83,28 +86,30 @@ def _allowed_summary(d: DirectionDecision) -> str:
     return d.reason
 
 
-def _ns_name_selector(ns: str) -> str:
-    return f"namespaceSelector: {{matchLabels: {{kubernetes.io/metadata.name: {ns}}}}}"
+def _pod_peer(pod: Pod) -> dict[str, Any]:
+    """A policy peer selecting ``pod``'s app labels in its namespace (one peer: both selectors)."""
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": pod.namespace}},
+        "podSelector": {"matchLabels": dict(sorted(_app_labels(pod).items()))},
+    }
+
+
+def _rule(peer_key: str, peer: dict[str, Any], protocol: str, port: int | None) -> dict[str, Any]:
+    rule: dict[str, Any] = {peer_key: [peer]}
+    if port:
+        rule["ports"] = [{"protocol": protocol, "port": port}]
+    return rule
 
 
 def _egress_fix(
     src: Pod, dst: Pod | None, protocol: str, port: int | None, d: DirectionDecision
 ) -> Fix:
     pol = d.selecting[0] if d.selecting else None
-    target = (
-        (
-            f"- {_ns_name_selector(dst.namespace)}\n      podSelector: {{matchLabels: "
-            f"{{{', '.join(f'{k}: {v}' for k, v in sorted(_app_labels(dst).items()))}}}}}"
-        )
-        if dst
-        else "- ipBlock: {cidr: <address>/32}"
-    )
-    port_line = f"\n    ports: [{{protocol: {protocol}, port: {port}}}]" if port else ""
-    snippet = f"egress:\n  - to:\n    {target}{port_line}"
+    peer = _pod_peer(dst) if dst else {"ipBlock": {"cidr": "<address>/32"}}
     name = f"{pol.namespace}/{pol.name}" if pol else f"a NetworkPolicy in {src.namespace}"
     return Fix(
         text=f"Add an egress rule to {name} that allows this destination (peer and port in one rule).",
-        patch=snippet,
+        snippet=Snippet({"egress": [_rule("to", peer, protocol, port)]}),
     )
 
 
@@ -112,20 +117,12 @@ def _ingress_fix(
     src: Pod | None, dst: Pod, protocol: str, port: int | None, d: DirectionDecision
 ) -> Fix:
     pol = d.selecting[0] if d.selecting else None
-    if src is not None:
-        peer = (
-            f"- {_ns_name_selector(src.namespace)}\n      podSelector: {{matchLabels: "
-            f"{{{', '.join(f'{k}: {v}' for k, v in sorted(_app_labels(src).items()))}}}}}"
-        )
-    else:
-        peer = "- ipBlock: {cidr: 0.0.0.0/0}"
-    port_line = f"\n    ports: [{{protocol: {protocol}, port: {port}}}]" if port else ""
-    snippet = f"ingress:\n  - from:\n    {peer}{port_line}"
+    peer = _pod_peer(src) if src is not None else {"ipBlock": {"cidr": "0.0.0.0/0"}}
     name = f"{pol.namespace}/{pol.name}" if pol else f"a NetworkPolicy in {dst.namespace}"
     return Fix(
         text=f"Add an ingress rule to {name} that admits this client on the pod's port {port} "
         "(the targetPort, not the Service port).",
-        patch=snippet,
+        snippet=Snippet({"ingress": [_rule("from", peer, protocol, port)]}),
     )
 
 
@@ -144,9 +141,9 @@ def _app_labels(pod: Pod) -> dict[str, str]:
     return labels
 
 
-def _nc(src: Pod, ip: str | None, port: int | None, protocol: str) -> str:
-    flag = " -u" if protocol == "UDP" else ""
-    return exec_in(src, f"nc -zv{flag} -w 3 {ip or '<ip>'} {port or '<port>'}")
+def _nc(src: Pod, ip: str | None, port: int | None, protocol: str) -> Command:
+    udp = ("-u",) if protocol == "UDP" else ()
+    return exec_in(src, cmd("nc", "-zv", *udp, "-w", "3", ip or "<ip>", port or "<port>"))
 
 
 def policy_hops(
@@ -185,7 +182,12 @@ def policy_hops(
         detail = tuple(direction_lines(first))
         confirm = (
             _nc(src, first_b.ip, port, protocol),
-            f"kubectl get networkpolicy -n {src.namespace if direction == 'egress' else first_b.namespace}",
+            kubectl(
+                "get",
+                "networkpolicy",
+                "-n",
+                src.namespace if direction == "egress" else first_b.namespace,
+            ),
         )
         if not denied:
             hops.append(Hop(layer=layer, status=Verdict.OK, summary=_allowed_summary(first)))
@@ -231,7 +233,7 @@ def policy_hops(
                 fix = Fix(
                     text=f"In {m.policy.describe()}, allow port {port} (the targetPort) instead of "
                     f"{service_port} (the Service port).",
-                    patch=f"ports: [{{protocol: {protocol}, port: {port}}}]",
+                    snippet=Snippet({"ports": [{"protocol": protocol, "port": port}]}),
                 )
         status = Verdict.BROKEN if not allowed else Verdict.WARNING
         unenforced = _unenforcing_cni(model)
@@ -259,7 +261,7 @@ class Blocked:
     layer: Layer
     summary: str
     evidence: tuple[Evidence, ...]
-    confirm: tuple[str, ...]
+    confirm: tuple[Command, ...]
     fix: Fix | None
     detail: tuple[str, ...]
 
@@ -291,11 +293,7 @@ def dns_egress_verdict(
         fix = Fix(
             text="Allow DNS in the egress policy: one peer that combines the kube-system namespace (by its "
             "kubernetes.io/metadata.name label) and the CoreDNS pods, on UDP and TCP 53.",
-            patch=(
-                "egress:\n  - to:\n    - namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: kube-system}}\n"
-                "      podSelector: {matchLabels: {k8s-app: kube-dns}}\n"
-                "    ports: [{protocol: UDP, port: 53}, {protocol: TCP, port: 53}]"
-            ),
+            snippet=DNS_EGRESS_SNIPPET,
         )
     else:
         summary = (
@@ -309,7 +307,7 @@ def dns_egress_verdict(
         layer=layer,
         summary=summary,
         evidence=_policy_evidence(side),
-        confirm=(exec_in(pod, "nslookup kubernetes.default"), _nc(pod, dp.ip, port, "UDP")),
+        confirm=(exec_in(pod, cmd("nslookup", "kubernetes.default")), _nc(pod, dp.ip, port, "UDP")),
         fix=fix,
         detail=tuple(direction_lines(side)),
     )
@@ -350,7 +348,7 @@ def external_egress_hop(
             f"is denied ({d.reason})",
             evidence=_policy_evidence(d),
             detail=detail,
-            confirm=(exec_in(src, f"nslookup {target}"), _nc(src, target, probe_port, protocol)),
+            confirm=(exec_in(src, cmd("nslookup", target)), _nc(src, target, probe_port, protocol)),
         )
     return Hop(
         layer=Layer.POLICY_EGRESS,
@@ -402,7 +400,7 @@ def _ingress_hop_from(
         summary=f"{b.namespace}/{b.name} ingress denies {protocol}/{port} from {label}: {d.ingress.reason}",
         evidence=_policy_evidence(d.ingress),
         detail=detail,
-        confirm=(f"kubectl get networkpolicy -n {b.namespace}",),
+        confirm=(kubectl("get", "networkpolicy", "-n", b.namespace),),
         fix=_ingress_fix(src_pod, b, protocol, port, d.ingress),
     )
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsleuth.model.commands import Command
 from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
 from netsleuth.model.problems import LoadProblem
 
@@ -14,7 +15,7 @@ class Hop:
     status: Verdict
     summary: str
     evidence: tuple[Evidence, ...] = ()
-    confirm: tuple[str, ...] = ()
+    confirm: tuple[Command, ...] = ()
     fix: Fix | None = None
     detail: tuple[str, ...] = ()
     """Extra lines for the table view (the resolver's attempts, policy provenance…)."""

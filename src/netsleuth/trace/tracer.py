@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 from netsleuth.errors import QueryError
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Snippet, cmd, kubectl, merge_patch, sh_c
 from netsleuth.model.findings import Fix, Layer, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
 from netsleuth.policy import has_kube_dns, with_kube_dns
@@ -236,7 +237,7 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
     evidence = [ev(pod_ref(pod), "spec.dnsPolicy", cfg.policy)]
     if cfg.note:
         detail.append(cfg.note)
-    confirm = [exec_in(pod, f"nslookup {name}"), exec_in(pod, "cat /etc/resolv.conf")]
+    confirm = [exec_in(pod, cmd("nslookup", name)), exec_in(pod, cmd("cat", "/etc/resolv.conf"))]
     if res.absolute:
         w.add(
             Hop(
@@ -272,8 +273,12 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
             )
             fix = Fix(
                 text="Set dnsPolicy: ClusterFirstWithHostNet for hostNetwork pods (or ClusterFirst).",
-                patch=f"kubectl -n {pod.namespace} patch deploy <owner> --type merge -p "
-                '\'{"spec":{"template":{"spec":{"dnsPolicy":"ClusterFirstWithHostNet"}}}}\'',
+                command=merge_patch(
+                    "deploy",
+                    pod.namespace,
+                    "<owner>",
+                    {"spec": {"template": {"spec": {"dnsPolicy": "ClusterFirstWithHostNet"}}}},
+                ),
             )
         w.add(
             Hop(
@@ -318,7 +323,15 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
         )
         fix = Fix(
             text=f"Call it as {name.rstrip('.')}. (trailing dot), or set dnsConfig options ndots:2 on the pod.",
-            patch='spec.template.spec.dnsConfig: {options: [{name: ndots, value: "2"}]}',
+            snippet=Snippet(
+                {
+                    "spec": {
+                        "template": {
+                            "spec": {"dnsConfig": {"options": [{"name": "ndots", "value": "2"}]}}
+                        }
+                    }
+                }
+            ),
         )
         status = Verdict.WARNING if wasted >= 3 else Verdict.OK
     elif wasted > 0:
@@ -355,7 +368,7 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
             status=Verdict.BROKEN,
             summary="no kube-dns Service in kube-system",
             evidence=(ev("Service/kube-system/kube-dns", "metadata.name", "absent"),),
-            confirm=("kubectl -n kube-system get svc kube-dns",),
+            confirm=(kubectl("-n", "kube-system", "get", "svc", "kube-dns"),),
             fix=Fix(text="Restore the kube-dns Service (ClusterIP = the kubelet's --cluster-dns)."),
         )
         w.add(hop)
@@ -376,14 +389,21 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
             summary="CoreDNS has no ready endpoints: " + "; ".join(reasons),
             evidence=tuple(evidence),
             confirm=(
-                "kubectl -n kube-system get pods -l k8s-app=kube-dns -o wide",
+                kubectl("-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns", "-o", "wide"),
                 slices_cmd(svc),
-                "kubectl -n kube-system logs -l k8s-app=kube-dns --tail=50",
+                kubectl("-n", "kube-system", "logs", "-l", "k8s-app=kube-dns", "--tail=50"),
             ),
             fix=Fix(
                 text="Fix the CoreDNS pods (see their state above): for OOMKilled raise the memory limit "
                 "to at least 256Mi; for CrashLoopBackOff read the logs (a Corefile loop is common).",
-                patch="kubectl -n kube-system set resources deploy/coredns --limits=memory=256Mi",
+                command=kubectl(
+                    "-n",
+                    "kube-system",
+                    "set",
+                    "resources",
+                    "deploy/coredns",
+                    "--limits=memory=256Mi",
+                ),
             ),
         )
         w.add(hop)
@@ -473,7 +493,7 @@ def _service_path(w: _Walk, src: Pod, svc: Service, port: int | str | None) -> N
                 status=Verdict.BROKEN if port is not None else Verdict.UNKNOWN,
                 summary=f"{sref}: {why}",
                 evidence=(ev(sref, "spec.ports", [f"{p.port}/{p.protocol}" for p in svc.ports]),),
-                confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml",),
+                confirm=(kubectl("get", "svc", "-n", svc.namespace, svc.name, "-o", "yaml"),),
                 fix=Fix(text=f"Call one of the Service's ports, or add port {port} to the Service.")
                 if port is not None
                 else None,
@@ -500,7 +520,7 @@ def _service_path(w: _Walk, src: Pod, svc: Service, port: int | str | None) -> N
             status=Verdict.OK,
             summary=f"{sref} {kind} port {sp.port}/{sp.protocol} → targetPort {sp.effective_target_port}",
             evidence=(ev(sref, "spec.ports[].targetPort", sp.effective_target_port),),
-            confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o wide",),
+            confirm=(kubectl("get", "svc", "-n", svc.namespace, svc.name, "-o", "wide"),),
         )
     )
     backends = _endpoints_hop(w, svc, src_node=src.node_name)
@@ -572,7 +592,7 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                     status=Verdict.BROKEN,
                     summary=f"selector {selector_text(svc.selector or {})} matches no pod: {text}",
                     evidence=(ev(sref, "spec.selector", selector_text(svc.selector or {})),),
-                    confirm=(f"kubectl get pods -n {svc.namespace} --show-labels",),
+                    confirm=(kubectl("get", "pods", "-n", svc.namespace, "--show-labels"),),
                     fix=Fix(text="Make the Service selector and the pod template labels agree."),
                 )
             )
@@ -600,15 +620,26 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                     status=Verdict.BROKEN,
                     summary=f"no endpoints: selector {selector_text(svc.selector)} matches no pod; {text}",
                     evidence=tuple(evidence),
-                    confirm=(*confirm, f"kubectl get pods -n {svc.namespace} --show-labels"),
+                    confirm=(
+                        *confirm,
+                        kubectl("get", "pods", "-n", svc.namespace, "--show-labels"),
+                    ),
                     fix=Fix(
                         text="Make the Service selector match the pods' labels (label drift after a rename "
                         "is the usual cause).",
-                        patch=(
-                            f"kubectl -n {svc.namespace} patch svc {svc.name} --type merge -p "
-                            + '\'{"spec":{"selector":'
-                            + _json_labels(near[0].labels, svc.selector)
-                            + "}}'"
+                        command=(
+                            merge_patch(
+                                "svc",
+                                svc.namespace,
+                                svc.name,
+                                {
+                                    "spec": {
+                                        "selector": _selector_as_pod_has(
+                                            near[0].labels, svc.selector
+                                        )
+                                    }
+                                },
+                            )
                         )
                         if near
                         else None,
@@ -627,9 +658,9 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                 evidence=tuple(evidence),
                 confirm=(
                     *confirm,
-                    f"kubectl describe pod -n {svc.namespace} {selected[0].name}"
+                    kubectl("describe", "pod", "-n", svc.namespace, selected[0].name)
                     if selected
-                    else f"kubectl get pods -n {svc.namespace}",
+                    else kubectl("get", "pods", "-n", svc.namespace),
                 ),
                 fix=Fix(
                     text="Make the pods pass their readiness probe (check the probe's path and port, and the "
@@ -693,8 +724,12 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                     fix=Fix(
                         text="Run a backend on every client node (a DaemonSet), or set "
                         "internalTrafficPolicy: Cluster.",
-                        patch=f"kubectl -n {svc.namespace} patch svc {svc.name} -p "
-                        '\'{"spec":{"internalTrafficPolicy":"Cluster"}}\'',
+                        command=merge_patch(
+                            "svc",
+                            svc.namespace,
+                            svc.name,
+                            {"spec": {"internalTrafficPolicy": "Cluster"}},
+                        ),
                     ),
                 )
             )
@@ -722,10 +757,9 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
     return pods
 
 
-def _json_labels(have: dict[str, str], want: dict[str, str]) -> str:
-    import json
-
-    return json.dumps({k: have.get(k, v) for k, v in want.items()})
+def _selector_as_pod_has(have: dict[str, str], want: dict[str, str]) -> dict[str, str]:
+    """The selector rewritten to the nearest pod's values (keys the pod lacks keep theirs)."""
+    return {k: have.get(k, v) for k, v in want.items()}
 
 
 def _target_port_hop(
@@ -762,7 +796,9 @@ def _target_port_hop(
                     summary=f"targetPort {tp}/{sp.protocol}: unverified (the pods do not declare it as a "
                     "containerPort, which is legal; only the app knows if it listens)",
                     evidence=(ev(sref, "spec.ports[].targetPort", tp),),
-                    confirm=(exec_in(backends[0], "sh -c 'netstat -tln || ss -tln'"),),
+                    confirm=(
+                        exec_in(backends[0], cmd(*sh_c(cmd("netstat", "-tln"), cmd("ss", "-tln")))),
+                    ),
                 )
             )
         return out
@@ -793,7 +829,15 @@ def _target_port_hop(
                     ev(pod_ref(p), "spec.containers[].ports", declared_ports),
                 ),
                 confirm=(
-                    f"kubectl get pod -n {p.namespace} {p.name} -o jsonpath='{{.spec.containers[*].ports}}'",
+                    kubectl(
+                        "get",
+                        "pod",
+                        "-n",
+                        p.namespace,
+                        p.name,
+                        "-o",
+                        "jsonpath={.spec.containers[*].ports}",
+                    ),
                     slices_cmd(svc),
                 ),
                 fix=Fix(
@@ -897,7 +941,7 @@ def _external_path(
             )
             if node is not None
             else f"node {src.node_name or '?'} is not in the input",
-            confirm=(exec_in(src, f"curl -sv --max-time 5 {target}"),),
+            confirm=(exec_in(src, cmd("curl", "-sv", "--max-time", "5", target)),),
         )
     )
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.cni_detect import agent_image_tags, cni_daemonsets, image_tag
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -82,8 +83,8 @@ def cni_agent_version_skew(model: ClusterModel) -> Iterator[Finding]:
                 ),
             ],
             confirm=(
-                f"kubectl -n {ds.namespace} rollout status ds/{ds.name}",
-                f"kubectl get pods -n {ds.namespace} -o wide | grep {ds.name}",
+                kubectl("-n", ds.namespace, "rollout", "status", f"ds/{ds.name}"),
+                kubectl("get", "pods", "-n", ds.namespace, "-o", "wide").pipe("grep", ds.name),
             ),
             fix=Fix(
                 text=f"Finish the {cni} rollout so every node runs {want}: delete the old agent pods on "

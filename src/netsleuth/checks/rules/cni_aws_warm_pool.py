@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.ipam_events import is_ip_allocation_failure
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Command, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 # EC2 allows at most 50 IPv4 addresses per ENI (the largest instance types), one of
@@ -98,8 +99,10 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
     obj = ref("DaemonSet", ds.meta)
     ns = ds.namespace
     confirm = (
-        f"kubectl describe ds -n {ns} aws-node | grep -A15 Environment",
-        'kubectl get events -A | grep -Ei "InsufficientFreeAddresses|failed to assign an IP"',
+        kubectl("describe", "ds", "-n", ns, "aws-node").pipe("grep", "-A15", "Environment"),
+        kubectl("get", "events", "-A").pipe(
+            "grep", "-Ei", "InsufficientFreeAddresses|failed to assign an IP"
+        ),
     )
 
     def ev(*names: str) -> list[Evidence]:
@@ -109,9 +112,9 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
             if n in env
         ]
 
-    def patch(**kv: str | None) -> str:
-        args = " ".join(f"{k}={v}" if v is not None else f"{k}-" for k, v in kv.items())
-        return f"kubectl set env daemonset aws-node -n {ns} {args}"
+    def patch(**kv: str | None) -> Command:
+        args = [f"{k}={v}" if v is not None else f"{k}-" for k, v in kv.items()]
+        return kubectl("set", "env", "daemonset", "aws-node", "-n", ns, *args)
 
     ip_mode = warm_ip > 0 or min_ip > 0
     if not prefix and not ip_mode and warm_eni == 0:
@@ -126,7 +129,7 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
             confirm=confirm,
             fix=Fix(
                 text="Keep a warm pool: WARM_ENI_TARGET=1 (the default), or WARM_IP_TARGET with MINIMUM_IP_TARGET.",
-                patch=patch(WARM_ENI_TARGET="1"),
+                command=patch(WARM_ENI_TARGET="1"),
             ),
         )
     if not prefix and 0 < warm_ip <= 2 and min_ip == 0:
@@ -141,7 +144,7 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
             confirm=confirm,
             fix=Fix(
                 text="Set MINIMUM_IP_TARGET to the pods a node usually runs and WARM_IP_TARGET to the burst size.",
-                patch=patch(MINIMUM_IP_TARGET="10", WARM_IP_TARGET="5"),
+                command=patch(MINIMUM_IP_TARGET="10", WARM_IP_TARGET="5"),
             ),
         )
     if max_eni is not None and not prefix:
@@ -163,7 +166,7 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
                     confirm=confirm,
                     fix=Fix(
                         text="Unset MAX_ENI (the instance type's limit applies) or lower the kubelet's maxPods to match.",
-                        patch=patch(MAX_ENI=None),
+                        command=patch(MAX_ENI=None),
                     ),
                 )
                 break
@@ -189,7 +192,7 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
             confirm=confirm,
             fix=Fix(
                 text="Size the pool in addresses rather than ENIs.",
-                patch=patch(WARM_IP_TARGET="5", MINIMUM_IP_TARGET="10"),
+                command=patch(WARM_IP_TARGET="5", MINIMUM_IP_TARGET="10"),
             ),
         )
     if prefix and warm_prefix is not None and warm_prefix >= 2 and not ip_mode:
@@ -205,6 +208,6 @@ def cni_aws_warm_pool(model: ClusterModel) -> Iterator[Finding]:
             confirm=confirm,
             fix=Fix(
                 text="Keep WARM_PREFIX_TARGET=1, or size the pool with WARM_IP_TARGET/MINIMUM_IP_TARGET.",
-                patch=patch(WARM_PREFIX_TARGET="1"),
+                command=patch(WARM_PREFIX_TARGET="1"),
             ),
         )

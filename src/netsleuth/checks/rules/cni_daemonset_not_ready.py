@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.cni_detect import cni_agent_pods, cni_daemonsets
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Node, Workload
 
@@ -118,7 +119,7 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
         if not problems:
             continue
         selector = next(iter(ds.selector.labels), None) if ds.selector else None
-        label_arg = f"-l {selector[0]}={selector[1]}" if selector else ""
+        label_args = ("-l", f"{selector[0]}={selector[1]}") if selector else ()
         yield finding(
             "CNI401",
             model,
@@ -129,9 +130,9 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
             + " — new pods there cannot get a network interface",
             evidence=evidence,
             confirm=(
-                f"kubectl get ds -n {ds.namespace} {ds.name}",
-                f"kubectl get pods -n {ds.namespace} {label_arg} -o wide".replace("  ", " "),
-                f"kubectl describe ds -n {ds.namespace} {ds.name}",
+                kubectl("get", "ds", "-n", ds.namespace, ds.name),
+                kubectl("get", "pods", "-n", ds.namespace, *label_args, "-o", "wide"),
+                kubectl("describe", "ds", "-n", ds.namespace, ds.name),
             ),
             fix=Fix(
                 text=f"Read the events and logs of the {cni} agent pod on "

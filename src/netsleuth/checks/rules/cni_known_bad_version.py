@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.cni_detect import agent_image_tags, cni_daemonsets, image_tag
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 _VERSION = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?")
@@ -160,8 +161,21 @@ def cni_known_bad_version(model: ClusterModel) -> Iterator[Finding]:
                     message=f"{cni} {tag}{where}: {k.why}",
                     evidence=evidence,
                     confirm=(
-                        f"kubectl -n {ds.namespace} get ds {ds.name} -o jsonpath='{{.spec.template.spec.containers[0].image}}'",
-                        "kubectl get nodes -o custom-columns=NODE:.metadata.name,KUBELET:.status.nodeInfo.kubeletVersion",
+                        kubectl(
+                            "-n",
+                            ds.namespace,
+                            "get",
+                            "ds",
+                            ds.name,
+                            "-o",
+                            "jsonpath={.spec.template.spec.containers[0].image}",
+                        ),
+                        kubectl(
+                            "get",
+                            "nodes",
+                            "-o",
+                            "custom-columns=NODE:.metadata.name,KUBELET:.status.nodeInfo.kubeletVersion",
+                        ),
                     ),
                     fix=Fix(text=f"{k.fix[0].upper()}{k.fix[1:]}."),
                 )

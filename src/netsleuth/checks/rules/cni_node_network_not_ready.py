@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import find_condition
 
@@ -97,9 +98,14 @@ def cni_node_network_not_ready(model: ClusterModel) -> Iterator[Finding]:
             message=f"node {name} has no working pod network: " + "; ".join(why),
             evidence=evidence,
             confirm=(
-                f"kubectl describe node {name}",
-                f"kubectl get pods -A -o wide --field-selector spec.nodeName={name}",
-                "journalctl -u kubelet | grep -i cni | tail -50   # on the node",
+                kubectl("describe", "node", name),
+                kubectl(
+                    "get", "pods", "-A", "-o", "wide", "--field-selector", f"spec.nodeName={name}"
+                ),
+                cmd("journalctl", "-u", "kubelet")
+                .pipe("grep", "-i", "cni")
+                .pipe("tail", "-50")
+                .note("on the node"),
             ),
             fix=Fix(
                 text=f"Get the CNI agent running on {name} and its config into /etc/cni/net.d; "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ipam_events import is_ip_allocation_failure, is_sandbox_failure
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -75,9 +76,25 @@ def cni_pod_sandbox_failed(model: ClusterModel) -> Iterator[Finding]:
                 Evidence(f"Event/{pod.namespace}/{last.meta.name}", "message", last.message),
             ],
             confirm=(
-                f"kubectl describe pod -n {pod.namespace} {pod.name}",
-                f"kubectl get events -n {pod.namespace} --field-selector involvedObject.name={pod.name}",
-                f"kubectl get pods -n kube-system -o wide --field-selector spec.nodeName={node}",
+                kubectl("describe", "pod", "-n", pod.namespace, pod.name),
+                kubectl(
+                    "get",
+                    "events",
+                    "-n",
+                    pod.namespace,
+                    "--field-selector",
+                    f"involvedObject.name={pod.name}",
+                ),
+                kubectl(
+                    "get",
+                    "pods",
+                    "-n",
+                    "kube-system",
+                    "-o",
+                    "wide",
+                    "--field-selector",
+                    f"spec.nodeName={node}",
+                ),
             ),
             fix=Fix(
                 text=f"Fix the CNI on node {node} as the event says (agent pod running, "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.checks.rules.ct_table_nearly_full import TUNING
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -86,10 +87,10 @@ def ct_drops(model: ClusterModel) -> Iterator[Finding]:
                 Evidence(f"Node/{node}", "conntrack -S insert_failed", str(ct.insert_failed)),
             ],
             confirm=(
-                "conntrack -S   # twice, a minute apart, on " + node,
-                "grep conntrack /proc/net/stat/nf_conntrack",
+                cmd("conntrack", "-S").note(f"twice, a minute apart, on {node}"),
+                cmd("grep", "conntrack", "/proc/net/stat/nf_conntrack"),
             ),
             fix=Fix(
-                text=f"On {node}: " + "; ".join(fix_parts) + ".", patch=TUNING if drops else None
+                text=f"On {node}: " + "; ".join(fix_parts) + ".", command=TUNING if drops else None
             ),
         )

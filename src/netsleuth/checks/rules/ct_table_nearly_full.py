@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, sh_c
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.node_artifacts import NodeArtifacts
 from netsleuth.model.objects import Meta
@@ -14,13 +15,16 @@ WARN = 0.80
 CRITICAL = 0.95
 
 # What the fix text recommends, from the field guide's tuning DaemonSet.
-TUNING = (
-    "sysctl -w net.netfilter.nf_conntrack_max=1048576; "
-    "sysctl -w net.netfilter.nf_conntrack_tcp_timeout_established=86400; "
-    "sysctl -w net.netfilter.nf_conntrack_tcp_timeout_time_wait=30; "
-    "sysctl -w net.netfilter.nf_conntrack_tcp_timeout_close_wait=15; "
-    "echo 262144 > /sys/module/nf_conntrack/parameters/hashsize"
-)
+TUNING = cmd(
+    *sh_c(
+        cmd("sysctl", "-w", "net.netfilter.nf_conntrack_max=1048576"),
+        cmd("sysctl", "-w", "net.netfilter.nf_conntrack_tcp_timeout_established=86400"),
+        cmd("sysctl", "-w", "net.netfilter.nf_conntrack_tcp_timeout_time_wait=30"),
+        cmd("sysctl", "-w", "net.netfilter.nf_conntrack_tcp_timeout_close_wait=15"),
+        cmd("echo", "262144").pipe("tee", "/sys/module/nf_conntrack/parameters/hashsize"),
+        sep="; ",
+    )
+).note("as root on the node")
 
 
 def count_and_max(art: NodeArtifacts) -> tuple[int | None, int | None]:
@@ -110,16 +114,16 @@ def ct_table_nearly_full(model: ClusterModel) -> Iterator[Finding]:
                 Evidence(f"Node/{node}", "/proc/sys/net/netfilter/nf_conntrack_max", str(limit)),
             ],
             confirm=(
-                "cat /proc/sys/net/netfilter/nf_conntrack_count   # on " + node,
-                "cat /proc/sys/net/netfilter/nf_conntrack_max",
-                "conntrack -S",
-                'dmesg | grep -i "nf_conntrack: table full"',
+                cmd("cat", "/proc/sys/net/netfilter/nf_conntrack_count").note(f"on {node}"),
+                cmd("cat", "/proc/sys/net/netfilter/nf_conntrack_max"),
+                cmd("conntrack", "-S"),
+                cmd("dmesg").pipe("grep", "-i", "nf_conntrack: table full"),
             ),
             fix=Fix(
                 text=f"Raise nf_conntrack_max on {node} (at least {2 * limit:,}) with the hash size at about max/4, "
                 "and shorten nf_conntrack_tcp_timeout_established / time_wait / close_wait and "
                 "nf_conntrack_udp_timeout(_stream); persist them in a tuning DaemonSet or kube-proxy's "
                 "conntrack.maxPerCore.",
-                patch=TUNING,
+                command=TUNING,
             ),
         )

@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import coredns_containers
 from netsleuth.facts.quantity import parse_quantity
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 CPU_LIMIT_FLOOR = 0.1  # cores: a limit at or below 100m throttles under load
@@ -69,10 +70,19 @@ def coredns_cpu_limit_low(model: ClusterModel) -> Iterator[Finding]:
                     str(c.cpu_limit),
                 )
             ],
-            confirm=("kubectl top pods -n kube-system -l k8s-app=kube-dns",),
+            confirm=(kubectl("top", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"),),
             fix=Fix(
                 text="Raise the CoreDNS CPU limit (e.g. 500m) or drop the limit and keep the request.",
-                patch=f"kubectl -n {meta.namespace} set resources deploy/{meta.name} -c {c.name} --limits=cpu=500m"
+                command=kubectl(
+                    "-n",
+                    meta.namespace or "kube-system",
+                    "set",
+                    "resources",
+                    f"deploy/{meta.name}",
+                    "-c",
+                    c.name,
+                    "--limits=cpu=500m",
+                )
                 if kind == "Deployment"
                 else None,
             ),

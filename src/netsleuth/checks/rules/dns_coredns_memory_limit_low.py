@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import coredns_containers
 from netsleuth.facts.quantity import parse_quantity
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 MEMORY_LIMIT_FLOOR = 256 * 2**20  # bytes
@@ -69,10 +70,19 @@ def coredns_memory_limit_low(model: ClusterModel) -> Iterator[Finding]:
                     str(c.memory_limit),
                 )
             ],
-            confirm=("kubectl top pods -n kube-system -l k8s-app=kube-dns",),
+            confirm=(kubectl("top", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"),),
             fix=Fix(
                 text="Set the CoreDNS memory limit to 256Mi or more.",
-                patch=f"kubectl -n {meta.namespace} set resources deploy/{meta.name} -c {c.name} --limits=memory=256Mi"
+                command=kubectl(
+                    "-n",
+                    meta.namespace or "kube-system",
+                    "set",
+                    "resources",
+                    f"deploy/{meta.name}",
+                    "-c",
+                    c.name,
+                    "--limits=memory=256Mi",
+                )
                 if kind == "Deployment"
                 else None,
             ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import dns_workload
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -73,13 +74,13 @@ def coredns_replicas_unavailable(model: ClusterModel) -> Iterator[Finding]:
             Evidence(ref("Deployment", w.meta), "status.availableReplicas", str(available)),
         ],
         confirm=(
-            f"kubectl get deploy -n {w.namespace} {w.name}",
-            "kubectl describe pods -n kube-system -l k8s-app=kube-dns",
+            kubectl("get", "deploy", "-n", w.namespace, w.name),
+            kubectl("describe", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"),
         ),
         fix=Fix(
             text="Find why CoreDNS pods are unavailable (Pending, CrashLoopBackOff, OOMKilled) and fix it; "
             "run at least 2 replicas on different nodes.",
-            patch=f"kubectl -n {w.namespace} scale deploy/{w.name} --replicas=2"
+            command=kubectl("-n", w.namespace, "scale", f"deploy/{w.name}", "--replicas=2")
             if desired == 0
             else None,
         ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
 from netsleuth.facts.kube_dns import dns_pods, dns_workload
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import ContainerStatus, Pod
 
@@ -100,8 +101,15 @@ def coredns_restarts(model: ClusterModel, config: ScanConfig) -> Iterator[Findin
         "out until its endpoint is withdrawn.",
         evidence=evidence,
         confirm=(
-            f"kubectl logs -n {first.namespace} {first.name} --previous",
-            f"kubectl get events -n {first.namespace} --field-selector involvedObject.name={first.name}",
+            kubectl("logs", "-n", first.namespace, first.name, "--previous"),
+            kubectl(
+                "get",
+                "events",
+                "-n",
+                first.namespace,
+                "--field-selector",
+                f"involvedObject.name={first.name}",
+            ),
         ),
         fix=Fix(
             text="Raise the CoreDNS memory limit (256Mi or more)."

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import corefile
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -59,7 +60,7 @@ def corefile_log_enabled(model: ClusterModel) -> Iterator[Finding]:
                 " ".join(("log", *d.args)),
             )
         ],
-        confirm=("kubectl logs -n kube-system -l k8s-app=kube-dns --tail=20",),
+        confirm=(kubectl("logs", "-n", "kube-system", "-l", "k8s-app=kube-dns", "--tail=20"),),
         fix=Fix(
             text="Remove `log` from the Corefile (keep `errors`), or log only `class denial error`."
         ),

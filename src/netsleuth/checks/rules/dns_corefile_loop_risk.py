@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import corefile
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -88,8 +89,10 @@ def corefile_loop_risk(model: ClusterModel) -> Iterator[Finding]:
             f"loopback resolver {ns}; if kubelet passes that file to pods, CoreDNS forwards to itself.",
             evidence=[fwd_ev, Evidence(f"Node/{stub_nodes[0]}", "resolv.conf nameserver", ns)],
             confirm=(
-                "kubectl logs -n kube-system -l k8s-app=kube-dns | grep -i loop",
-                f"kubectl get --raw /api/v1/nodes/{stub_nodes[0]}/proxy/configz",
+                kubectl("logs", "-n", "kube-system", "-l", "k8s-app=kube-dns").pipe(
+                    "grep", "-i", "loop"
+                ),
+                kubectl("get", "--raw", f"/api/v1/nodes/{stub_nodes[0]}/proxy/configz"),
             ),
             fix=Fix(
                 text="Point kubelet resolvConf at /run/systemd/resolve/resolv.conf on those nodes, "
@@ -110,7 +113,15 @@ def corefile_loop_risk(model: ClusterModel) -> Iterator[Finding]:
                 Evidence(ref("ConfigMap", cm.meta), "data.Corefile[.:53]", "no loop plugin"),
             ],
             confirm=(
-                "kubectl get configmap coredns -n kube-system -o jsonpath='{.data.Corefile}'",
+                kubectl(
+                    "get",
+                    "configmap",
+                    "coredns",
+                    "-n",
+                    "kube-system",
+                    "-o",
+                    "jsonpath={.data.Corefile}",
+                ),
             ),
             fix=Fix(text="Add `loop` to the root server block of the Corefile."),
         )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import corefile
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -52,6 +53,16 @@ def corefile_no_cache(model: ClusterModel) -> Iterator[Finding]:
         message="The Corefile's root block has no `cache`: every lookup is forwarded upstream, "
         "raising latency and CoreDNS CPU.",
         evidence=[Evidence(ref("ConfigMap", cm.meta), "data.Corefile[.:53]", "no cache plugin")],
-        confirm=("kubectl get configmap coredns -n kube-system -o jsonpath='{.data.Corefile}'",),
+        confirm=(
+            kubectl(
+                "get",
+                "configmap",
+                "coredns",
+                "-n",
+                "kube-system",
+                "-o",
+                "jsonpath={.data.Corefile}",
+            ),
+        ),
         fix=Fix(text="Add `cache 30` to the root server block of the Corefile."),
     )

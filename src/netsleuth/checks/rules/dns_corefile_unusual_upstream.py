@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import corefile
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 # Upstreams we consider usual: the node's resolver (/etc/resolv.conf), the
@@ -120,7 +121,17 @@ def corefile_unusual_upstream(model: ClusterModel) -> Iterator[Finding]:
             )
         ],
         confirm=(
-            "kubectl run dnstest --rm -it --image=busybox:1.36 --restart=Never -- nslookup example.com",
+            kubectl(
+                "run",
+                "dnstest",
+                "--rm",
+                "-it",
+                "--image=busybox:1.36",
+                "--restart=Never",
+                "--",
+                "nslookup",
+                "example.com",
+            ),
         ),
         fix=Fix(
             text="Forward to /etc/resolv.conf or a highly available resolver reachable from every node; "

@@ -9,6 +9,7 @@ from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.facts.kube_dns import pod_resolver
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Snippet, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod
 
@@ -178,10 +179,21 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
                     f"Pod/{pod.namespace}/{pod.name}", "spec.containers[*].env/args", hosts[0]
                 ),
             ],
-            confirm=(f"kubectl exec -n {pod.namespace} {pod.name} -- cat /etc/resolv.conf",),
+            confirm=(
+                kubectl("exec", "-n", pod.namespace, pod.name, "--", "cat", "/etc/resolv.conf"),
+            ),
             fix=Fix(
                 text=f"Use FQDNs with a trailing dot ({hosts[0]}.) or lower ndots on the pod template.",
-                patch="spec:\n  template:\n    spec:\n      dnsConfig:\n        options:\n"
-                '        - name: ndots\n          value: "2"',
+                snippet=Snippet(
+                    {
+                        "spec": {
+                            "template": {
+                                "spec": {
+                                    "dnsConfig": {"options": [{"name": "ndots", "value": "2"}]}
+                                }
+                            }
+                        }
+                    }
+                ),
             ),
         )

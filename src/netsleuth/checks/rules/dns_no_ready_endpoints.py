@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import dns_service
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -79,8 +80,15 @@ def dns_no_ready_endpoints(model: ClusterModel) -> Iterator[Finding]:
         message=f"Cluster DNS is down: Service {svc.namespace}/{svc.name} has no ready endpoint ({detail}).",
         evidence=evidence,
         confirm=(
-            "kubectl get pods -n kube-system -l k8s-app=kube-dns -o wide",
-            "kubectl get endpointslices -n kube-system -l kubernetes.io/service-name=" + svc.name,
+            kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "wide"),
+            kubectl(
+                "get",
+                "endpointslices",
+                "-n",
+                "kube-system",
+                "-l",
+                f"kubernetes.io/service-name={svc.name}",
+            ),
         ),
         fix=Fix(
             text="Find why the CoreDNS pods are not Ready (describe, logs) and fix it; "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.kube_dns import DNS_NAMESPACE, cluster_has_system_view, nodelocal_daemonset
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -52,7 +53,7 @@ def nodelocal_dns_absent(model: ClusterModel) -> Iterator[Finding]:
         message="NodeLocal DNSCache is not installed: every DNS query goes through kube-proxy DNAT and "
         "conntrack to a CoreDNS pod.",
         evidence=[Evidence(f"Namespace/{DNS_NAMESPACE}", "DaemonSet node-local-dns", "absent")],
-        confirm=("kubectl get ds -n kube-system node-local-dns",),
+        confirm=(kubectl("get", "ds", "-n", "kube-system", "node-local-dns"),),
         fix=Fix(
             text="Install NodeLocal DNSCache on clusters with many pods or latency-sensitive DNS."
         ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import nodelocal_daemonset
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -108,7 +109,11 @@ def nodelocal_dns_not_on_every_node(model: ClusterModel) -> Iterator[Finding]:
         meta=ds.meta,
         message=f"NodeLocal DNSCache is not on every node ({detail}): pods on those nodes have no working resolver.",
         evidence=evidence,
-        confirm=(f"kubectl get pods -n {ds.namespace} -l k8s-app=node-local-dns -o wide",),
+        confirm=(
+            kubectl(
+                "get", "pods", "-n", ds.namespace, "-l", "k8s-app=node-local-dns", "-o", "wide"
+            ),
+        ),
         fix=Fix(
             text="Let the DaemonSet tolerate every node taint (`tolerations: [{operator: Exists}]`) and "
             "fix the cache pods that are not ready."

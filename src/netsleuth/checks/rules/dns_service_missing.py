@@ -12,6 +12,7 @@ from netsleuth.facts.kube_dns import (
     dns_workload,
 )
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -68,8 +69,18 @@ def dns_service_missing(model: ClusterModel) -> Iterator[Finding]:
         message="No kube-dns Service in kube-system: pods using ClusterFirst DNS have no nameserver that answers.",
         evidence=evidence,
         confirm=(
-            "kubectl get svc -n kube-system -l k8s-app=kube-dns",
-            "kubectl run dnstest --rm -it --image=busybox:1.36 --restart=Never -- nslookup kubernetes.default",
+            kubectl("get", "svc", "-n", "kube-system", "-l", "k8s-app=kube-dns"),
+            kubectl(
+                "run",
+                "dnstest",
+                "--rm",
+                "-it",
+                "--image=busybox:1.36",
+                "--restart=Never",
+                "--",
+                "nslookup",
+                "kubernetes.default",
+            ),
         ),
         fix=Fix(
             text="Recreate the kube-dns Service on the kubelet clusterDNS IP, selecting k8s-app=kube-dns, "

@@ -10,6 +10,7 @@ from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.facts.kube_dns import pod_resolver
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 # A URL whose host is a single label: http://payments:8080/x, grpc://cart
@@ -104,7 +105,7 @@ def short_name_other_namespace(model: ClusterModel, config: ScanConfig) -> Itera
                 *(Evidence(f"Service/{ns}/{name}", "exists", "yes") for ns in namespaces[:2]),
                 Evidence(f"Namespace/{pod.namespace}", f"Service {name}", "absent"),
             ],
-            confirm=(f"kubectl exec -n {pod.namespace} {pod.name} -- nslookup {name}",),
+            confirm=(kubectl("exec", "-n", pod.namespace, pod.name, "--", "nslookup", name),),
             fix=Fix(
                 text=f"Call {fqdn} (or {fqdn}.svc.{config.cluster_domain}.) instead of {name}."
             ),

@@ -10,6 +10,7 @@ from netsleuth.facts.kube_dns import nodelocal_daemonset, pod_resolver
 from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Snippet, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Node, Pod
 
@@ -125,12 +126,29 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
                 ),
             ],
             confirm=(
-                f"kubectl debug node/{node.name} -it --image=busybox:1.36 -- cat /proc/net/stat/nf_conntrack",
+                kubectl(
+                    "debug",
+                    f"node/{node.name}",
+                    "-it",
+                    "--image=busybox:1.36",
+                    "--",
+                    "cat",
+                    "/proc/net/stat/nf_conntrack",
+                ),
             ),
             fix=Fix(
                 text="Add single-request-reopen to dnsConfig.options, install NodeLocal DNSCache, "
                 "or upgrade node kernels to 5.0+.",
-                patch="spec:\n  template:\n    spec:\n      dnsConfig:\n        options:\n"
-                "        - name: single-request-reopen",
+                snippet=Snippet(
+                    {
+                        "spec": {
+                            "template": {
+                                "spec": {
+                                    "dnsConfig": {"options": [{"name": "single-request-reopen"}]}
+                                }
+                            }
+                        }
+                    }
+                ),
             ),
         )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod
 
@@ -123,8 +124,24 @@ def slice_readiness_mismatch(model: ClusterModel) -> Iterator[Finding]:
             + ".",
             evidence=[e for _, e in problems[:5]],
             confirm=(
-                f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o wide",
-                "kubectl -n kube-system logs -l component=kube-controller-manager --tail=100",
+                kubectl(
+                    "get",
+                    "endpointslices",
+                    "-n",
+                    svc.namespace,
+                    "-l",
+                    f"kubernetes.io/service-name={svc.name}",
+                    "-o",
+                    "wide",
+                ),
+                kubectl(
+                    "-n",
+                    "kube-system",
+                    "logs",
+                    "-l",
+                    "component=kube-controller-manager",
+                    "--tail=100",
+                ),
             ),
             fix=Fix(
                 text="Check the EndpointSlice controller (kube-controller-manager) or whatever writes these "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Route, find_condition
 
@@ -125,8 +126,16 @@ def gw_backend_unresolved(model: ClusterModel) -> Iterator[Finding]:
             + "; ".join(dict.fromkeys(problems)),
             evidence=evidence,
             confirm=(
-                f"kubectl get {route.kind.lower()} -n {rns} {route.meta.name} -o jsonpath='{{.status.parents[*].conditions}}'",
-                f"kubectl get svc -n {rns}",
+                kubectl(
+                    "get",
+                    route.kind.lower(),
+                    "-n",
+                    rns,
+                    route.meta.name,
+                    "-o",
+                    "jsonpath={.status.parents[*].conditions}",
+                ),
+                kubectl("get", "svc", "-n", rns),
             ),
             fix=Fix(
                 text="Reference existing Services by their Service port; add a ReferenceGrant in the Service's "

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.model.cluster import ClusterModel, SourceKind
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import find_condition
 
@@ -86,8 +87,8 @@ def gw_gateway_not_ready(model: ClusterModel) -> Iterator[Finding]:
             message=f"Gateway {ns}/{gw.meta.name} is not serving: {problem}",
             evidence=evidence,
             confirm=(
-                "kubectl get gatewayclass",
-                f"kubectl describe gateway -n {ns} {gw.meta.name}",
+                kubectl("get", "gatewayclass"),
+                kubectl("describe", "gateway", "-n", ns, gw.meta.name),
             ),
             fix=Fix(
                 text="Use an existing, accepted GatewayClass or install its controller; fix the listener errors "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Gateway, ParentRef, Route, find_condition
 
@@ -105,7 +106,7 @@ def gw_route_parent_not_accepted(model: ClusterModel) -> Iterator[Finding]:
                         message=f"{kind} {rns}/{route.meta.name} is not attached to Service {ns}/{pr.name}: "
                         f"Service {ns}/{pr.name} does not exist",
                         evidence=[Evidence(obj, field, f"Service {ns}/{pr.name}")],
-                        confirm=(f"kubectl get svc -n {ns} {pr.name}",),
+                        confirm=(kubectl("get", "svc", "-n", ns, pr.name),),
                         fix=Fix(
                             text="Point the parentRef at an existing Service (mesh routes) or a Gateway."
                         ),
@@ -153,8 +154,16 @@ def gw_route_parent_not_accepted(model: ClusterModel) -> Iterator[Finding]:
                 message=f"{kind} {rns}/{route.meta.name} is not attached to Gateway {ns}/{pr.name}: {problem}",
                 evidence=evidence,
                 confirm=(
-                    f"kubectl get {kind.lower()} -n {rns} {route.meta.name} -o jsonpath='{{.status.parents}}'",
-                    f"kubectl describe gateway -n {ns} {pr.name}",
+                    kubectl(
+                        "get",
+                        kind.lower(),
+                        "-n",
+                        rns,
+                        route.meta.name,
+                        "-o",
+                        "jsonpath={.status.parents}",
+                    ),
+                    kubectl("describe", "gateway", "-n", ns, pr.name),
                 ),
                 fix=Fix(
                     text="Point spec.parentRefs at an existing Gateway listener that admits this namespace "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import covers, ingress_backends
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -58,8 +59,8 @@ def ing_backend_missing(model: ClusterModel) -> Iterator[Finding]:
                 continue
             svc = model.service(ing.namespace, b.service_name)
             confirm = (
-                f"kubectl describe ingress -n {ing.namespace} {ing.name}",
-                f"kubectl get svc -n {ing.namespace} {b.service_name} -o yaml",
+                kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
+                kubectl("get", "svc", "-n", ing.namespace, b.service_name, "-o", "yaml"),
             )
             if svc is None:
                 if not covers(model, "Service", ing.namespace):

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import ingress_backends
 from netsleuth.model.cluster import ClusterModel, SourceKind
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -102,9 +103,16 @@ def ing_backend_no_endpoints(model: ClusterModel) -> Iterator[Finding]:
                     ev,
                 ],
                 confirm=(
-                    f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={name}",
-                    f"kubectl get pods -n {svc.namespace} -l {sel} -o wide",
-                    f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+                    kubectl(
+                        "get",
+                        "endpointslices",
+                        "-n",
+                        svc.namespace,
+                        "-l",
+                        f"kubernetes.io/service-name={name}",
+                    ),
+                    kubectl("get", "pods", "-n", svc.namespace, "-l", sel, "-o", "wide"),
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
                 ),
                 fix=Fix(
                     text=f"Make the pods behind {svc.namespace}/{name} Ready (readiness probe, crash, image) or fix "

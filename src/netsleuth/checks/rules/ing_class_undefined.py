@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl, merge_patch
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -74,14 +75,16 @@ def ing_class_undefined(model: ClusterModel) -> Iterator[Finding]:
                     Evidence("IngressClass", "names", known),
                 ],
                 confirm=(
-                    "kubectl get ingressclass",
-                    f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+                    kubectl("get", "ingressclass"),
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
                 ),
                 fix=Fix(
                     text=f"Set spec.ingressClassName to an existing class ({known}) or create the {name!r} IngressClass.",
-                    patch=(
-                        f"kubectl -n {ing.namespace} patch ingress {ing.name} --type merge "
-                        f'-p \'{{"spec":{{"ingressClassName":"{sorted(classes)[0]}"}}}}\''
+                    command=merge_patch(
+                        "ingress",
+                        ing.namespace,
+                        ing.name,
+                        {"spec": {"ingressClassName": sorted(classes)[0]}},
                     )
                     if classes
                     else None,
@@ -101,17 +104,28 @@ def ing_class_undefined(model: ClusterModel) -> Iterator[Finding]:
                     Evidence("IngressClass", "is-default-class", "none"),
                 ],
                 confirm=(
-                    "kubectl get ingressclass -o custom-columns=NAME:.metadata.name,"
-                    "DEFAULT:.metadata.annotations.ingressclass\\.kubernetes\\.io/is-default-class",
-                    f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+                    kubectl(
+                        "get",
+                        "ingressclass",
+                        "-o",
+                        "custom-columns=NAME:.metadata.name,DEFAULT:.metadata.annotations.ingressclass.kubernetes.io/is-default-class",
+                    ),
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
                 ),
                 fix=Fix(
                     text="Set spec.ingressClassName, or mark one IngressClass as the default.",
-                    patch=(
-                        f"kubectl -n {ing.namespace} patch ingress {ing.name} --type merge "
-                        f'-p \'{{"spec":{{"ingressClassName":"{sorted(classes)[0]}"}}}}\''
+                    command=merge_patch(
+                        "ingress",
+                        ing.namespace,
+                        ing.name,
+                        {"spec": {"ingressClassName": sorted(classes)[0]}},
                     )
                     if classes
-                    else "kubectl annotate ingressclass <class> ingressclass.kubernetes.io/is-default-class=true",
+                    else kubectl(
+                        "annotate",
+                        "ingressclass",
+                        "<class>",
+                        "ingressclass.kubernetes.io/is-default-class=true",
+                    ),
                 ),
             )

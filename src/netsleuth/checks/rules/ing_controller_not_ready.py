@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import controller_pods
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta, Pod
 
@@ -82,9 +83,9 @@ def ing_controller_not_ready(model: ClusterModel) -> Iterator[Finding]:
                 + (" — north-south traffic through it fails" if ready == 0 else ""),
                 evidence=states,
                 confirm=(
-                    f"kubectl get pods -n {ns} -o wide | grep {name}",
-                    f"kubectl describe pod -n {ns} {not_ready[0].name}",
-                    f"kubectl logs -n {ns} {not_ready[0].name} --tail=50",
+                    kubectl("get", "pods", "-n", ns, "-o", "wide").pipe("grep", name),
+                    kubectl("describe", "pod", "-n", ns, not_ready[0].name),
+                    kubectl("logs", "-n", ns, not_ready[0].name, "--tail=50"),
                 ),
                 fix=Fix(
                     text=f"Read the events and logs of {ns}/{not_ready[0].name} and fix the cause (configuration "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import ingress_backends, ingress_controller
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import ServicePort
 
@@ -99,12 +100,28 @@ def ing_grpc_backend_protocol(model: ClusterModel) -> Iterator[Finding]:
                     ),
                 ],
                 confirm=(
-                    f"kubectl get ingress -n {ing.namespace} {ing.name} -o jsonpath='{{.metadata.annotations}}'",
-                    f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+                    kubectl(
+                        "get",
+                        "ingress",
+                        "-n",
+                        ing.namespace,
+                        ing.name,
+                        "-o",
+                        "jsonpath={.metadata.annotations}",
+                    ),
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
                 ),
                 fix=Fix(
                     text="Annotate the Ingress so ingress-nginx speaks gRPC (HTTP/2) to the backend.",
-                    patch=f"kubectl -n {ing.namespace} annotate ingress {ing.name} {ANNOTATION}=GRPC --overwrite",
+                    command=kubectl(
+                        "-n",
+                        ing.namespace,
+                        "annotate",
+                        "ingress",
+                        ing.name,
+                        f"{ANNOTATION}=GRPC",
+                        "--overwrite",
+                    ),
                 ),
             )
             break

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import ingress_backends
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Ingress
 
@@ -96,8 +97,8 @@ def ing_host_path_conflict(model: ClusterModel) -> Iterator[Finding]:
                     ),
                 ],
                 confirm=(
-                    f"kubectl get ingress -A -o wide | grep '{host}'",
-                    f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+                    kubectl("get", "ingress", "-A", "-o", "wide").pipe("grep", host),
+                    kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
                 ),
                 fix=Fix(
                     text="Give each Ingress its own host or path, or merge them into one Ingress."

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -64,8 +65,8 @@ def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
             field = f"spec.tls[{i}].secretName"
             hosts = ", ".join(tls.hosts) or "(all hosts)"
             confirm = (
-                f"kubectl get secret -n {ing.namespace} {name}",
-                f"kubectl describe ingress -n {ing.namespace} {ing.name}",
+                kubectl("get", "secret", "-n", ing.namespace, name),
+                kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
             )
             if here:
                 if here[0] not in ("kubernetes.io/tls", "Opaque"):

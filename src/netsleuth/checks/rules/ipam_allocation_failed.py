@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ipam_events import is_ip_allocation_failure
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Event, Meta
 
@@ -90,11 +91,14 @@ def ipam_allocation_failed(model: ClusterModel) -> Iterator[Finding]:
                 for e in events[:5]
             ],
             confirm=(
-                'kubectl get events -A | grep -Ei "no IP addresses|failed to allocate|InsufficientFreeAddresses|'
-                'failed to assign an IP"',
-                f"kubectl get node {name} -o jsonpath='{{.spec.podCIDRs}}'"
+                kubectl("get", "events", "-A").pipe(
+                    "grep",
+                    "-Ei",
+                    "no IP addresses|failed to allocate|InsufficientFreeAddresses|failed to assign an IP",
+                ),
+                kubectl("get", "node", name, "-o", "jsonpath={.spec.podCIDRs}")
                 if kind == "Node"
-                else f"kubectl describe {kind.lower()} -n {ns} {name}",
+                else kubectl("describe", kind.lower(), "-n", ns or "default", name),
             ),
             fix=Fix(
                 text="Add addresses where the pod is scheduled: a larger node podCIDR or fewer maxPods, "

@@ -17,6 +17,7 @@ from netsleuth.facts.cluster_cidrs import (
     service_cidrs,
 )
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -94,7 +95,7 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                 meta=meta,
                 message=f"node {node} podCIDR {r.cidr} overlaps the Service CIDR {svc_desc}",
                 evidence=[_ev(r), *(_ev(s) for s in hit)],
-                confirm=(f"kubectl get node {node} -o jsonpath='{{.spec.podCIDRs}}'",),
+                confirm=(kubectl("get", "node", node, "-o", "jsonpath={.spec.podCIDRs}"),),
                 fix=Fix(
                     text="Use a pod CIDR (--cluster-cidr) disjoint from the Service CIDR "
                     "(--service-cluster-ip-range); the nodes must be re-registered to get new podCIDRs."
@@ -126,8 +127,8 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                         ),
                     ],
                     confirm=(
-                        f"kubectl get node {node} -o jsonpath='{{.spec.podCIDRs}}'",
-                        "kubectl get svc -A -o wide",
+                        kubectl("get", "node", node, "-o", "jsonpath={.spec.podCIDRs}"),
+                        kubectl("get", "svc", "-A", "-o", "wide"),
                     ),
                     fix=Fix(text="Use a pod CIDR disjoint from the Service CIDR."),
                 )
@@ -155,7 +156,12 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                 "both hand out the same pod IPs",
                 evidence=[_ev(r1), _ev(r2)],
                 confirm=(
-                    "kubectl get nodes -o custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs",
+                    kubectl(
+                        "get",
+                        "nodes",
+                        "-o",
+                        "custom-columns=NAME:.metadata.name,PODCIDRS:.spec.podCIDRs",
+                    ),
                 ),
                 fix=Fix(
                     text=f"Drain and delete node {n2}, then let it re-register so the "
@@ -184,7 +190,7 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                         Evidence(f"Node/{name}", "status.addresses", f"{a.type} {a.address}"),
                         *(_ev(r) for r in hit),
                     ],
-                    confirm=(f"kubectl get node {name} -o wide",),
+                    confirm=(kubectl("get", "node", name, "-o", "wide"),),
                     fix=Fix(text="Keep node subnets disjoint from the pod and Service CIDRs."),
                 )
                 break
@@ -201,7 +207,9 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                     message=f"the cluster pod CIDR {p.cidr} overlaps the Service CIDR {s.cidr}",
                     evidence=[_ev(p), _ev(s)],
                     confirm=(
-                        "kubectl cluster-info dump | grep -E 'cluster-cidr|service-cluster-ip-range'",
+                        kubectl("cluster-info", "dump").pipe(
+                            "grep", "-E", "cluster-cidr|service-cluster-ip-range"
+                        ),
                     ),
                     fix=Fix(text="Choose disjoint pod and Service CIDRs."),
                 )
@@ -228,8 +236,10 @@ def ipam_cidr_overlap(model: ClusterModel, config: ScanConfig) -> Iterator[Findi
                     *(_ev(r) for r in hits[:5]),
                 ],
                 confirm=(
-                    "ip route get <address in the range>   # from a node",
-                    "kubectl exec <pod> -- traceroute <address in the range>",
+                    cmd("ip", "route", "get", "<address", "in", "the", "range>").note(
+                        "from a node"
+                    ),
+                    kubectl("exec", "<pod>", "--", "traceroute", "<address", "in", "the", "range>"),
                 ),
                 fix=Fix(
                     text="Renumber the external range (VPN pool, peered VPC) or the cluster's "

@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.cluster_cidrs import node_pod_cidrs, usable_addresses
 from netsleuth.facts.cni_detect import uses_node_pod_cidr
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Glob, cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 THRESHOLD = 0.90
@@ -80,8 +81,18 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
                 Evidence("CNI", "ipam", why),
             ],
             confirm=(
-                f"kubectl get pods -A -o wide --field-selector spec.nodeName={node_name} | grep -v Completed | wc -l",
-                "ls /var/lib/cni/networks/*/ | wc -l   # on the node",
+                kubectl(
+                    "get",
+                    "pods",
+                    "-A",
+                    "-o",
+                    "wide",
+                    "--field-selector",
+                    f"spec.nodeName={node_name}",
+                )
+                .pipe("grep", "-v", "Completed")
+                .pipe("wc", "-l"),
+                cmd("ls", Glob("/var/lib/cni/networks/*/")).pipe("wc", "-l").note("on the node"),
             ),
             fix=Fix(
                 text=f"Lower maxPods on {node_name} below {usable}, move load to other nodes, or allocate "

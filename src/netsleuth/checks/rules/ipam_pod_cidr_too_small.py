@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.cluster_cidrs import node_pod_cidrs, usable_addresses
 from netsleuth.facts.cni_detect import uses_node_pod_cidr
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -71,7 +72,13 @@ def ipam_pod_cidr_too_small(model: ClusterModel) -> Iterator[Finding]:
                 Evidence("CNI", "ipam", why),
             ],
             confirm=(
-                f"kubectl get node {node_name} -o jsonpath='{{.spec.podCIDR}} {{.status.capacity.pods}}'",
+                kubectl(
+                    "get",
+                    "node",
+                    node_name,
+                    "-o",
+                    "jsonpath={.spec.podCIDR} {.status.capacity.pods}",
+                ),
             ),
             fix=Fix(
                 text=f"Set the kubelet's maxPods on {node_name} to at most {usable}, or allocate larger "

@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_modes
 from netsleuth.facts.kube_proxy_rules import proxied_services
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -81,12 +82,16 @@ def kpx_iptables_scale(model: ClusterModel) -> Iterator[Finding]:
         "rewrites every Service's chains and can take 30 s or more",
         evidence=evidence,
         confirm=(
-            "kubectl get svc -A --no-headers | wc -l",
-            "curl -s localhost:10249/metrics | grep sync_proxy_rules_duration_seconds   # on a node",
+            kubectl("get", "svc", "-A", "--no-headers").pipe("wc", "-l"),
+            cmd("curl", "-s", "localhost:10249/metrics")
+            .pipe("grep", "sync_proxy_rules_duration_seconds")
+            .note("on a node"),
         ),
         fix=Fix(
             text="Switch kube-proxy to nftables (1.33+) or ipvs mode, then restart kube-proxy on every node "
             "and clean the old rules; meanwhile raise iptables.minSyncPeriod.",
-            patch='kubectl -n kube-system edit configmap kube-proxy   # set mode: "nftables" (or "ipvs") in config.conf',
+            command=kubectl("-n", "kube-system", "edit", "configmap", "kube-proxy").note(
+                'set mode: "nftables" (or "ipvs") in config.conf'
+            ),
         ),
     )

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_modes
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -105,13 +106,41 @@ def kpx_mixed_modes(model: ClusterModel) -> Iterator[Finding]:
             message=f"node {node} runs kube-proxy in {info.mode.value} mode but {why}",
             evidence=ev,
             confirm=(
-                "kubectl -n kube-system get cm kube-proxy -o jsonpath='{.data.config\\.conf}' | grep mode",
-                f"curl -s localhost:10249/proxyMode   # on {node}",
-                f"kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide --field-selector spec.nodeName={node}",
+                kubectl(
+                    "-n",
+                    "kube-system",
+                    "get",
+                    "cm",
+                    "kube-proxy",
+                    "-o",
+                    "jsonpath={.data.config\\.conf}",
+                ).pipe("grep", "mode"),
+                cmd("curl", "-s", "localhost:10249/proxyMode").note(f"on {node}"),
+                kubectl(
+                    "-n",
+                    "kube-system",
+                    "get",
+                    "pods",
+                    "-l",
+                    "k8s-app=kube-proxy",
+                    "-o",
+                    "wide",
+                    "--field-selector",
+                    f"spec.nodeName={node}",
+                ),
             ),
             fix=Fix(
                 text=f"Restart kube-proxy on {node} so it picks up the {expected.value} mode, and clean the "
                 f"{info.mode.value} rules it leaves (kube-proxy --cleanup, or reboot the node).",
-                patch=f"kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName={node}",
+                command=kubectl(
+                    "-n",
+                    "kube-system",
+                    "delete",
+                    "pod",
+                    "-l",
+                    "k8s-app=kube-proxy",
+                    "--field-selector",
+                    f"spec.nodeName={node}",
+                ),
             ),
         )

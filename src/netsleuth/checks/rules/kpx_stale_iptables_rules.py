@@ -13,6 +13,7 @@ from netsleuth.facts.kube_proxy_rules import (
     proxied_services,
 )
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -147,13 +148,42 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
                 + "; ".join(problems),
                 evidence=evidence,
                 confirm=(
-                    f"iptables-save -t nat | grep {grep}   # on {node}",
-                    f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o wide",
-                    f"kubectl -n kube-system get pods -l k8s-app=kube-proxy -o wide --field-selector spec.nodeName={node}",
+                    cmd("iptables-save", "-t", "nat").pipe("grep", grep).note(f"on {node}"),
+                    kubectl(
+                        "get",
+                        "endpointslices",
+                        "-n",
+                        svc.namespace,
+                        "-l",
+                        f"kubernetes.io/service-name={svc.name}",
+                        "-o",
+                        "wide",
+                    ),
+                    kubectl(
+                        "-n",
+                        "kube-system",
+                        "get",
+                        "pods",
+                        "-l",
+                        "k8s-app=kube-proxy",
+                        "-o",
+                        "wide",
+                        "--field-selector",
+                        f"spec.nodeName={node}",
+                    ),
                 ),
                 fix=Fix(
                     text=f"Restart kube-proxy on {node} and read its log for the failed sync.",
-                    patch=f"kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName={node}",
+                    command=kubectl(
+                        "-n",
+                        "kube-system",
+                        "delete",
+                        "pod",
+                        "-l",
+                        "k8s-app=kube-proxy",
+                        "--field-selector",
+                        f"spec.nodeName={node}",
+                    ),
                 ),
             )
         # chains for ClusterIPs no Service holds (the Service was deleted)
@@ -181,11 +211,20 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
                     )
                 ],
                 confirm=(
-                    f"iptables-save -t nat | grep {rule.chain}   # on {node}",
-                    f"kubectl get svc -n {ns} {name}",
+                    cmd("iptables-save", "-t", "nat").pipe("grep", rule.chain).note(f"on {node}"),
+                    kubectl("get", "svc", "-n", ns, name),
                 ),
                 fix=Fix(
                     text=f"Restart kube-proxy on {node}; it removes chains of deleted Services on its next full sync.",
-                    patch=f"kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName={node}",
+                    command=kubectl(
+                        "-n",
+                        "kube-system",
+                        "delete",
+                        "pod",
+                        "-l",
+                        "k8s-app=kube-proxy",
+                        "--field-selector",
+                        f"spec.nodeName={node}",
+                    ),
                 ),
             )

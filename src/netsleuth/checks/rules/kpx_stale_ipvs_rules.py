@@ -14,6 +14,7 @@ from netsleuth.facts.kube_proxy_rules import (
     proxied_services,
 )
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -116,11 +117,34 @@ def kpx_stale_ipvs_rules(model: ClusterModel) -> Iterator[Finding]:
                 + "; ".join(problems),
                 evidence=evidence,
                 confirm=(
-                    f"ipvsadm -Ln {flag} {first_vs or svc.cluster_ip + ':' + str(svc.ports[0].port)}   # on {node}",
-                    f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o wide",
+                    cmd(
+                        "ipvsadm",
+                        "-Ln",
+                        flag,
+                        first_vs or svc.cluster_ip + ":" + str(svc.ports[0].port),
+                    ).note(f"on {node}"),
+                    kubectl(
+                        "get",
+                        "endpointslices",
+                        "-n",
+                        svc.namespace,
+                        "-l",
+                        f"kubernetes.io/service-name={svc.name}",
+                        "-o",
+                        "wide",
+                    ),
                 ),
                 fix=Fix(
                     text=f"Restart kube-proxy on {node} and read its log for the failed sync.",
-                    patch=f"kubectl -n kube-system delete pod -l k8s-app=kube-proxy --field-selector spec.nodeName={node}",
+                    command=kubectl(
+                        "-n",
+                        "kube-system",
+                        "delete",
+                        "pod",
+                        "-l",
+                        "k8s-app=kube-proxy",
+                        "--field-selector",
+                        f"spec.nodeName={node}",
+                    ),
                 ),
             )

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.model.cluster import ClusterModel, SourceKind
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 # Pods that provision LoadBalancer addresses, by label.
@@ -145,9 +146,11 @@ def lb_service_pending(model: ClusterModel) -> Iterator[Finding]:
             message=f"LoadBalancer Service {svc.namespace}/{svc.name} has no external address: {why}",
             evidence=evidence,
             confirm=(
-                f"kubectl get svc -n {svc.namespace} {svc.name}",
-                f"kubectl describe svc -n {svc.namespace} {svc.name}",
-                'kubectl get pods -A | grep -Ei "metallb|load-balancer|cloud-controller|kube-vip|svclb"',
+                kubectl("get", "svc", "-n", svc.namespace, svc.name),
+                kubectl("describe", "svc", "-n", svc.namespace, svc.name),
+                kubectl("get", "pods", "-A").pipe(
+                    "grep", "-Ei", "metallb|load-balancer|cloud-controller|kube-vip|svclb"
+                ),
             ),
             fix=Fix(text=fix),
         )

@@ -8,6 +8,7 @@ from typing import Any
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
 from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import CustomObject
 
@@ -155,7 +156,10 @@ def mesh_host_matches_no_service(model: ClusterModel, config: ScanConfig) -> Ite
                 + (f" (= {fqdn})" if host.rstrip(".") != fqdn else "")
                 + f", but namespace {tns} has no Service {name}: {effect}",
                 evidence=[Evidence(f"{obj.kind}/{ns}/{obj.meta.name}", field, host)],
-                confirm=(f"istioctl analyze -n {ns}", f"kubectl get svc -n {tns} {name}"),
+                confirm=(
+                    cmd("istioctl", "analyze", "-n", ns),
+                    kubectl("get", "svc", "-n", tns, name),
+                ),
                 fix=Fix(
                     text=f"Set {field} to an existing Service's FQDN (name.{tns}.svc.{domain}) or create Service {tns}/{name}."
                 ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, has_sidecar, injection
 from netsleuth.model.cluster import ClusterModel, WorkloadRef
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta, Pod
 
@@ -76,9 +77,9 @@ def mesh_sidecar_missing(model: ClusterModel) -> Iterator[Finding]:
         )
         containers = ", ".join(c.name for c in pod.spec.containers)
         restart = (
-            f"kubectl -n {ref.namespace} rollout restart {ref.kind.lower()}/{ref.name}"
+            kubectl("-n", ref.namespace, "rollout", "restart", f"{ref.kind.lower()}/{ref.name}")
             if ref.kind in ("Deployment", "StatefulSet", "DaemonSet")
-            else f"kubectl -n {ref.namespace} delete pod {pod.name}"
+            else kubectl("-n", ref.namespace, "delete", "pod", pod.name)
         )
         yield finding(
             "MESH901",
@@ -92,13 +93,21 @@ def mesh_sidecar_missing(model: ClusterModel) -> Iterator[Finding]:
                 Evidence(f"Pod/{pod.namespace}/{pod.name}", "spec.containers[*].name", containers),
             ],
             confirm=(
-                f"kubectl get pod -n {pod.namespace} {pod.name} -o jsonpath='{{.spec.containers[*].name}}'",
-                f"istioctl x check-inject -n {pod.namespace} {pod.name}",
-                "kubectl get mutatingwebhookconfiguration | grep istio",
+                kubectl(
+                    "get",
+                    "pod",
+                    "-n",
+                    pod.namespace,
+                    pod.name,
+                    "-o",
+                    "jsonpath={.spec.containers[*].name}",
+                ),
+                cmd("istioctl", "x", "check-inject", "-n", pod.namespace, pod.name),
+                kubectl("get", "mutatingwebhookconfiguration").pipe("grep", "istio"),
             ),
             fix=Fix(
                 text="Recreate the pods so the injector adds the sidecar; if it still does not, check istiod and "
                 "its mutating webhook.",
-                patch=restart,
+                command=restart,
             ),
         )

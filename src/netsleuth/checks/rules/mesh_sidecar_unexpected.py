@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, has_sidecar, injection
 from netsleuth.model.cluster import ClusterModel, WorkloadRef
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta, Pod
 
@@ -81,13 +82,23 @@ def mesh_sidecar_unexpected(model: ClusterModel) -> Iterator[Finding]:
                 ),
             ],
             confirm=(
-                f"kubectl get pod -n {pod.namespace} {pod.name} -o jsonpath='{{.spec.containers[*].name}}'",
-                f"kubectl get ns {pod.namespace} --show-labels",
+                kubectl(
+                    "get",
+                    "pod",
+                    "-n",
+                    pod.namespace,
+                    pod.name,
+                    "-o",
+                    "jsonpath={.spec.containers[*].name}",
+                ),
+                kubectl("get", "ns", pod.namespace, "--show-labels"),
             ),
             fix=Fix(
                 text="Restart the workload to finish the opt-out (or drop the opt-out).",
-                patch=(
-                    f"kubectl -n {ref.namespace} rollout restart {ref.kind.lower()}/{ref.name}"
+                command=(
+                    kubectl(
+                        "-n", ref.namespace, "rollout", "restart", f"{ref.kind.lower()}/{ref.name}"
+                    )
                     if ref.kind in ("Deployment", "StatefulSet", "DaemonSet")
                     else None
                 ),

@@ -9,6 +9,7 @@ from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.ingress_refs import controller_pods, ingress_backends
 from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, effective_mtls, in_mesh
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl, merge_patch
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod, Service
 
@@ -186,10 +187,10 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
             seen.setdefault(who, ev)
         names = list(seen)
         pa_ns = pa.meta.namespace or "default"
-        client_arg = (
-            f"-n {first_client.namespace} {first_client.name}"
+        client_args = (
+            ("-n", first_client.namespace, first_client.name)
             if first_client
-            else "-n <client-ns> <client-pod>"
+            else ("-n", "<client-ns>", "<client-pod>")
         )
         scope = "mesh-wide" if pa_ns == "istio-system" and pa_ns != svc.namespace else f"in {pa_ns}"
         yield finding(
@@ -206,14 +207,26 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
                 *list(seen.values())[:5],
             ],
             confirm=(
-                "kubectl get peerauthentication -A",
-                f"kubectl exec {client_arg} -- curl -sv http://{svc.name}.{svc.namespace}:"
-                f"{svc.ports[0].port if svc.ports else 80}/",
-                f"istioctl x describe pod -n {servers[0].namespace} {servers[0].name}",
+                kubectl("get", "peerauthentication", "-A"),
+                kubectl(
+                    "exec",
+                    *client_args,
+                    "--",
+                    "curl",
+                    "-sv",
+                    f"http://{svc.name}.{svc.namespace}:{svc.ports[0].port if svc.ports else 80}/",
+                ),
+                cmd(
+                    "istioctl", "x", "describe", "pod", "-n", servers[0].namespace, servers[0].name
+                ),
             ),
             fix=Fix(
                 text="Inject the clients' namespaces and restart them, or set the server to PERMISSIVE while they migrate.",
-                patch=f"kubectl -n {pa_ns} patch peerauthentication {pa.meta.name} --type merge "
-                '-p \'{"spec":{"mtls":{"mode":"PERMISSIVE"}}}\'',
+                command=merge_patch(
+                    "peerauthentication",
+                    pa_ns,
+                    pa.meta.name,
+                    {"spec": {"mtls": {"mode": "PERMISSIVE"}}},
+                ),
             ),
         )

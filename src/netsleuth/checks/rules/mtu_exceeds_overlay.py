@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.overlay_mtu import node_mtus, overhead
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta, Pod
 
@@ -83,7 +84,7 @@ def mtu_exceeds_overlay(model: ClusterModel) -> Iterator[Finding]:
         meta = node.meta if node is not None else Meta(name=nm.node)
         ov = overhead(nm.encapsulation or "none", nm.ipv6)
         src, dst = ping_targets(model, nm.node)
-        src_arg = f"-n {src.namespace} {src.name}" if src else "<pod-on-" + nm.node + ">"
+        src_args = ("-n", src.namespace, src.name) if src else (f"<pod-on-{nm.node}>",)
         dst_ip = dst.ip if dst and dst.ip else "<pod-ip-on-another-node>"
         yield finding(
             "MTU501",
@@ -95,7 +96,9 @@ def mtu_exceeds_overlay(model: ClusterModel) -> Iterator[Finding]:
             f"{nm.underlay_mtu} − {ov} ({nm.encapsulation}); packets over {eff} bytes are dropped",
             evidence=[
                 Evidence(
-                    f"Node/{nm.node}", f"ip -d link {nm.underlay_device} mtu", str(nm.underlay_mtu)
+                    f"Node/{nm.node}",
+                    f"ip -d link {nm.underlay_device} mtu",
+                    str(nm.underlay_mtu),
                 ),
                 Evidence(
                     f"Node/{nm.node}",
@@ -105,9 +108,13 @@ def mtu_exceeds_overlay(model: ClusterModel) -> Iterator[Finding]:
                 *(Evidence(f"Node/{nm.node}", f.where, str(f.value)) for f in too_big),
             ],
             confirm=(
-                f"kubectl exec {src_arg} -- ping -c 3 -M do -s {eff - 28} {dst_ip}   # fits",
-                f"kubectl exec {src_arg} -- ping -c 3 -M do -s {worst - 28} {dst_ip}   # lost if the MTU is wrong",
-                "ip -d link show   # on the node",
+                kubectl(
+                    "exec", *src_args, "--", "ping", "-c", "3", "-M", "do", "-s", eff - 28, dst_ip
+                ).note("fits"),
+                kubectl(
+                    "exec", *src_args, "--", "ping", "-c", "3", "-M", "do", "-s", worst - 28, dst_ip
+                ).note("lost if the MTU is wrong"),
+                cmd("ip", "-d", "link", "show").note("on the node"),
             ),
             fix=Fix(
                 text=f"Set the CNI MTU to {eff} (or raise {nm.underlay_device} to at least {worst + ov} on every "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, register
 from netsleuth.facts.overlay_mtu import OVERHEAD, node_mtus, overhead
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Glob, cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Meta
 
@@ -86,7 +87,9 @@ def mtu_mixed_across_nodes(model: ClusterModel) -> Iterator[Finding]:
             f"{', '.join(b.node for b in victims[:5])} (uplink MTU {smallest}) carries at most {eff} with {encap}",
             evidence=[
                 Evidence(
-                    f"Node/{a.node}", f"ip -d link {a.underlay_device} mtu", str(a.underlay_mtu)
+                    f"Node/{a.node}",
+                    f"ip -d link {a.underlay_device} mtu",
+                    str(a.underlay_mtu),
                 ),
                 *[
                     Evidence(f"Node/{a.node}", f.where, str(f.value))
@@ -95,14 +98,28 @@ def mtu_mixed_across_nodes(model: ClusterModel) -> Iterator[Finding]:
                 ][:1],
                 *(
                     Evidence(
-                        f"Node/{b.node}", f"ip -d link {b.underlay_device} mtu", str(b.underlay_mtu)
+                        f"Node/{b.node}",
+                        f"ip -d link {b.underlay_device} mtu",
+                        str(b.underlay_mtu),
                     )
                     for b in victims[:5]
                 ),
             ],
             confirm=(
-                f"kubectl exec <pod-on-{a.node}> -- ping -c 3 -M do -s {p - 28} <pod-ip-on-{victims[0].node}>",
-                "ip link show   # on both nodes",
+                kubectl(
+                    "exec",
+                    f"<pod-on-{a.node}>",
+                    "--",
+                    "ping",
+                    "-c",
+                    "3",
+                    "-M",
+                    "do",
+                    "-s",
+                    p - 28,
+                    f"<pod-ip-on-{victims[0].node}>",
+                ),
+                cmd("ip", "link", "show").note("on both nodes"),
             ),
             fix=Fix(
                 text=f"Pin the CNI MTU to {eff} cluster-wide, or give every node the same uplink MTU."
@@ -145,8 +162,10 @@ def mtu_mixed_across_nodes(model: ClusterModel) -> Iterator[Finding]:
                     ),
                 ],
                 confirm=(
-                    f"ip -d link show   # on {n.node} and {peers[0]}: compare the pod veth MTUs",
-                    "cat /etc/cni/net.d/*.conflist   # on both nodes",
+                    cmd("ip", "-d", "link", "show").note(
+                        f"on {n.node} and {peers[0]}: compare the pod veth MTUs"
+                    ),
+                    cmd("cat", Glob("/etc/cni/net.d/*.conflist")).note("on both nodes"),
                 ),
                 fix=Fix(
                     text=f"Make {n.node}'s CNI configuration match the other nodes (MTU {usual} if that fits the "
@@ -183,7 +202,11 @@ def mtu_mixed_across_nodes(model: ClusterModel) -> Iterator[Finding]:
                             for m in lows[:3]
                         ),
                     ],
-                    confirm=(f"ip link show {n.underlay_device}   # on {n.node} and {lows[0]}",),
+                    confirm=(
+                        cmd("ip", "link", "show", n.underlay_device).note(
+                            f"on {n.node} and {lows[0]}"
+                        ),
+                    ),
                     fix=Fix(
                         text="Use one uplink MTU on every node, or pin the CNI MTU to the smallest uplink minus the overhead."
                     ),

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.policy_facts import DNS_EGRESS_PATCH, dns_egress_gaps
+from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET, dns_egress_gaps
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -80,10 +81,18 @@ def default_deny_egress_without_dns(model: ClusterModel) -> Iterator[Finding]:
                 for p in gap.policies[:3]
             ],
             confirm=(
-                f"kubectl exec -n {gap.namespace} {pods[0].name} -- nslookup kubernetes.default",
+                kubectl(
+                    "exec",
+                    "-n",
+                    gap.namespace,
+                    pods[0].name,
+                    "--",
+                    "nslookup",
+                    "kubernetes.default",
+                ),
             ),
             fix=Fix(
                 text=f"Add an egress rule to {pol.name} allowing UDP and TCP 53 to the kube-dns pods.",
-                patch=DNS_EGRESS_PATCH,
+                snippet=DNS_EGRESS_SNIPPET,
             ),
         )

@@ -5,8 +5,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.policy_facts import DNS_EGRESS_PATCH, describe_rule, dns_egress_gaps
+from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET, describe_rule, dns_egress_gaps
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -99,12 +100,20 @@ def dns_allow_misses_coredns(model: ClusterModel) -> Iterator[Finding]:
                 ),
             ],
             confirm=(
-                "kubectl get ns kube-system --show-labels",
-                f"kubectl exec -n {gap.namespace} {pods[0].name} -- nslookup kubernetes.default",
+                kubectl("get", "ns", "kube-system", "--show-labels"),
+                kubectl(
+                    "exec",
+                    "-n",
+                    gap.namespace,
+                    pods[0].name,
+                    "--",
+                    "nslookup",
+                    "kubernetes.default",
+                ),
             ),
             fix=Fix(
                 text="Select CoreDNS with namespaceSelector kubernetes.io/metadata.name=kube-system and "
                 "podSelector k8s-app=kube-dns in one peer, and allow its port for UDP and TCP.",
-                patch=DNS_EGRESS_PATCH,
+                snippet=DNS_EGRESS_SNIPPET,
             ),
         )

@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
 from netsleuth.facts.policy_facts import service_clients
 from netsleuth.facts.service_backends import selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod, Service
 from netsleuth.policy import (
@@ -202,11 +203,22 @@ def isolation_flip(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]
                     ),
                 ],
                 confirm=(
-                    f"kubectl get networkpolicy -n {pol.namespace} {pol.name} -o yaml",
+                    kubectl("get", "networkpolicy", "-n", pol.namespace, pol.name, "-o", "yaml"),
                     (
-                        f"kubectl exec -n {obj.split('/')[1]} {obj.split('/')[2]} -- wget -qO- -T 3 http://{name}.{ns}:{svc.ports[0].port}"
+                        kubectl(
+                            "exec",
+                            "-n",
+                            obj.split("/")[1],
+                            obj.split("/")[2],
+                            "--",
+                            "wget",
+                            "-qO-",
+                            "-T",
+                            "3",
+                            f"http://{name}.{ns}:{svc.ports[0].port}",
+                        )
                         if obj.startswith("Pod/")
-                        else f"kubectl get ingress -A | grep {name}"
+                        else kubectl("get", "ingress", "-A").pipe("grep", name)
                     ),
                 ),
                 fix=Fix(

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import Pod
 from netsleuth.policy import Direction, PodEndpoint, evaluate_direction, policies_selecting
@@ -145,7 +146,10 @@ def mesh_sidecar_ports_blocked(model: ClusterModel) -> Iterator[Finding]:
                         d.reason or str(d.decided_by),
                     ),
                 ],
-                confirm=("istioctl proxy-status", f"kubectl get networkpolicy -n {pod.namespace}"),
+                confirm=(
+                    cmd("istioctl", "proxy-status"),
+                    kubectl("get", "networkpolicy", "-n", pod.namespace),
+                ),
                 fix=Fix(
                     text="Allow egress to istiod (istio-system, app=istiod) on TCP 15012 and ingress from "
                     "the monitoring namespace on TCP 15090."

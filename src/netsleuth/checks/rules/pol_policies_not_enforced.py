@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.cni_detect import detect_cni
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 # CNIs (as detect_cni names them) that do not implement NetworkPolicy on their own.
@@ -78,7 +79,11 @@ def policies_not_enforced(model: ClusterModel) -> Iterator[Finding]:
             Evidence(ref("DaemonSet", ds.meta), "detected CNI", f"flannel ({flannel.evidence})"),
             Evidence("NetworkPolicy", "count (cluster-wide)", str(len(model.network_policies))),
         ],
-        confirm=("kubectl get ds -A | grep -Ei 'flannel|calico|cilium|antrea|weave|kube-router'",),
+        confirm=(
+            kubectl("get", "ds", "-A").pipe(
+                "grep", "-Ei", "flannel|calico|cilium|antrea|weave|kube-router"
+            ),
+        ),
         fix=Fix(
             text="Add a policy engine (Canal, or move to Calico/Cilium) and test the policies before relying on them."
         ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.policy_facts import describe_rule
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import PolicyPeer, PolicyPort, PolicyRule
 from netsleuth.policy.semantics import normalise_protocol
@@ -119,7 +120,9 @@ def redundant_rule(model: ClusterModel) -> Iterator[Finding]:
                             ),
                         ],
                         confirm=(
-                            f"kubectl get networkpolicy {pol.name} -n {pol.namespace} -o yaml",
+                            kubectl(
+                                "get", "networkpolicy", pol.name, "-n", pol.namespace, "-o", "yaml"
+                            ),
                         ),
                         fix=Fix(
                             text=f"Delete {direction} rule #{i + 1}, or narrow rule #{j + 1} if the narrow rule "

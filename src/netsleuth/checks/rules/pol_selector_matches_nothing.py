@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.policy_facts import DNS_PORTS
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import NetworkPolicy, PolicyRule
 from netsleuth.model.selectors import LabelSelector, Operator
@@ -141,8 +142,8 @@ def selector_matches_nothing(model: ClusterModel) -> Iterator[Finding]:
             + ".",
             evidence=[e for _, e in problems[:5]],
             confirm=(
-                "kubectl get ns --show-labels",
-                f"kubectl get pods -n {pol.namespace} --show-labels",
+                kubectl("get", "ns", "--show-labels"),
+                kubectl("get", "pods", "-n", pol.namespace, "--show-labels"),
             ),
             fix=Fix(
                 text="Select namespaces by kubernetes.io/metadata.name (or label them) and make pod selectors "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import declared_port, selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import json_patch, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 from netsleuth.model.objects import NetworkPolicy, Pod
 from netsleuth.policy import Direction, policies_selecting, port_entry_set, resolve_named_port
@@ -116,12 +117,30 @@ def service_port_not_target_port(model: ClusterModel) -> Iterator[Finding]:
                         ),
                     ],
                     confirm=(
-                        f"kubectl get svc {svc.name} -n {svc.namespace} -o jsonpath='{{.spec.ports}}'",
+                        kubectl(
+                            "get",
+                            "svc",
+                            svc.name,
+                            "-n",
+                            svc.namespace,
+                            "-o",
+                            "jsonpath={.spec.ports}",
+                        ),
                     ),
                     fix=Fix(
                         text=f"Allow port {target} (the targetPort) in {pol.name}, or the container port's name.",
-                        patch=f"kubectl -n {pol.namespace} patch networkpolicy {pol.name} --type=json -p "
-                        f'\'[{{"op":"replace","path":"/spec/ingress/{ri}/ports/{pi}/port","value":{target}}}]\'',
+                        command=json_patch(
+                            "networkpolicy",
+                            pol.namespace,
+                            pol.name,
+                            [
+                                {
+                                    "op": "replace",
+                                    "path": f"/spec/ingress/{ri}/ports/{pi}/port",
+                                    "value": target,
+                                }
+                            ],
+                        ),
                     ),
                 )
                 break

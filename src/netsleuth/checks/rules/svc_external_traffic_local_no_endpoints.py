@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import endpoint_nodes
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -88,7 +89,16 @@ def external_traffic_local_no_endpoints(model: ClusterModel) -> Iterator[Finding
                 ),
             ],
             confirm=(
-                f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o wide",
+                kubectl(
+                    "get",
+                    "endpointslices",
+                    "-n",
+                    svc.namespace,
+                    "-l",
+                    f"kubernetes.io/service-name={svc.name}",
+                    "-o",
+                    "wide",
+                ),
             ),
             fix=Fix(
                 text="Use externalTrafficPolicy: Cluster unless the client IP is needed, or run endpoints on "

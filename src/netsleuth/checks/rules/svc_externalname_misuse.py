@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -77,8 +78,17 @@ def externalname_misuse(model: ClusterModel, config: ScanConfig) -> Iterator[Fin
                 evidence=ev,
                 fix=fix_ip,
                 confirm=(
-                    f"kubectl run dnstest --rm -it --image=busybox:1.36 --restart=Never -- nslookup "
-                    f"{svc.name}.{svc.namespace}.svc.{domain}",
+                    kubectl(
+                        "run",
+                        "dnstest",
+                        "--rm",
+                        "-it",
+                        "--image=busybox:1.36",
+                        "--restart=Never",
+                        "--",
+                        "nslookup",
+                        f"{svc.name}.{svc.namespace}.svc.{domain}",
+                    ),
                 ),
             )
             continue
@@ -98,7 +108,9 @@ def externalname_misuse(model: ClusterModel, config: ScanConfig) -> Iterator[Fin
                     text=f"Call {target} directly, or use a selector Service in this namespace."
                 ),
                 confirm=(
-                    f"kubectl get svc -n {parts[1] if len(parts) > 1 else svc.namespace} {parts[0]}",
+                    kubectl(
+                        "get", "svc", "-n", parts[1] if len(parts) > 1 else svc.namespace, parts[0]
+                    ),
                 ),
             )
             continue
@@ -124,5 +136,5 @@ def externalname_misuse(model: ClusterModel, config: ScanConfig) -> Iterator[Fin
                     ),
                 ],
                 fix=Fix(text="Remove them and use the external service's real port in clients."),
-                confirm=(f"kubectl get svc -n {svc.namespace} {svc.name} -o yaml",),
+                confirm=(kubectl("get", "svc", "-n", svc.namespace, svc.name, "-o", "yaml"),),
             )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import endpoint_nodes
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl, merge_patch
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -75,11 +76,21 @@ def internal_traffic_local_no_endpoints(model: ClusterModel) -> Iterator[Finding
                 ),
             ],
             confirm=(
-                f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o wide",
+                kubectl(
+                    "get",
+                    "endpointslices",
+                    "-n",
+                    svc.namespace,
+                    "-l",
+                    f"kubernetes.io/service-name={svc.name}",
+                    "-o",
+                    "wide",
+                ),
             ),
             fix=Fix(
                 text="Run a backend on every node with clients (DaemonSet) or set internalTrafficPolicy: Cluster.",
-                patch=f"kubectl -n {svc.namespace} patch svc {svc.name} -p "
-                '\'{"spec":{"internalTrafficPolicy":"Cluster"}}\'',
+                command=merge_patch(
+                    "svc", svc.namespace, svc.name, {"spec": {"internalTrafficPolicy": "Cluster"}}
+                ),
             ),
         )

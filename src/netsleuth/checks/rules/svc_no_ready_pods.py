@@ -8,6 +8,7 @@ from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.kube_dns import dns_service
 from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -70,8 +71,8 @@ def no_ready_pods(model: ClusterModel) -> Iterator[Finding]:
                 Evidence(ref("Pod", p.meta), "status.conditions[Ready]", "False") for p in pods[:3]
             ],
             confirm=(
-                f"kubectl get pods -n {svc.namespace} -l {sel_text} -o wide",
-                f"kubectl describe pod -n {svc.namespace} {pods[0].name}",
+                kubectl("get", "pods", "-n", svc.namespace, "-l", sel_text, "-o", "wide"),
+                kubectl("describe", "pod", "-n", svc.namespace, pods[0].name),
             ),
             fix=Fix(
                 text="Fix what keeps the pods from being Ready (readiness probe, crash loop, scheduling)."

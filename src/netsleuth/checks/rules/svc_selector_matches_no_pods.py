@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -79,8 +80,15 @@ def selector_matches_no_pods(model: ClusterModel) -> Iterator[Finding]:
             f"these labels: it has no endpoints{hint}.",
             evidence=evidence,
             confirm=(
-                f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name}",
-                f"kubectl get pods -n {svc.namespace} -l {sel_text}",
+                kubectl(
+                    "get",
+                    "endpointslices",
+                    "-n",
+                    svc.namespace,
+                    "-l",
+                    f"kubernetes.io/service-name={svc.name}",
+                ),
+                kubectl("get", "pods", "-n", svc.namespace, "-l", sel_text),
             ),
             fix=Fix(text="Make the Service selector match the pod template labels."),
         )

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
 from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -79,7 +80,9 @@ def session_affinity_churn(model: ClusterModel, config: ScanConfig) -> Iterator[
                     ref("Pod", p.meta), "status.containerStatuses[*].restartCount", str(restarts)
                 ),
             ],
-            confirm=(f"kubectl get pods -n {svc.namespace} -o wide | grep {p.name}",),
+            confirm=(
+                kubectl("get", "pods", "-n", svc.namespace, "-o", "wide").pipe("grep", p.name),
+            ),
             fix=Fix(
                 text="Fix the restarts; keep session state outside the pods and drop ClientIP affinity."
             ),

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -76,7 +77,16 @@ def target_port_name_undeclared(model: ClusterModel) -> Iterator[Finding]:
                     ),
                 ],
                 confirm=(
-                    f"kubectl get endpointslices -n {svc.namespace} -l kubernetes.io/service-name={svc.name} -o yaml",
+                    kubectl(
+                        "get",
+                        "endpointslices",
+                        "-n",
+                        svc.namespace,
+                        "-l",
+                        f"kubernetes.io/service-name={svc.name}",
+                        "-o",
+                        "yaml",
+                    ),
                 ),
                 fix=Fix(
                     text=f"Name the container port {target!r} in the pod template, or set targetPort to the "

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import declared_port, selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -77,7 +78,16 @@ def target_port_number_undeclared(model: ClusterModel) -> Iterator[Finding]:
                     ),
                 ],
                 confirm=(
-                    f"kubectl exec -n {svc.namespace} {missing[0].name} -- sh -c 'ss -ltn || netstat -ltn'",
+                    kubectl(
+                        "exec",
+                        "-n",
+                        svc.namespace,
+                        missing[0].name,
+                        "--",
+                        "sh",
+                        "-c",
+                        "ss -ltn || netstat -ltn",
+                    ),
                 ),
                 fix=Fix(
                     text="Point targetPort at the port the app listens on and declare it in the pod template."

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, ref, register
 from netsleuth.facts.service_backends import declared_port, selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 
@@ -79,7 +80,15 @@ def target_port_protocol_mismatch(model: ClusterModel) -> Iterator[Finding]:
                         ),
                     ],
                     confirm=(
-                        f"kubectl get svc {svc.name} -n {svc.namespace} -o jsonpath='{{.spec.ports}}'",
+                        kubectl(
+                            "get",
+                            "svc",
+                            svc.name,
+                            "-n",
+                            svc.namespace,
+                            "-o",
+                            "jsonpath={.spec.ports}",
+                        ),
                     ),
                     fix=Fix(
                         text=f"Set the Service port protocol to {other.protocol}, or add a port for each protocol."
