@@ -1,4 +1,4 @@
-"""Shared fixtures: repository paths, the external corpora, golden files."""
+"""Shared fixtures: repository paths, the reference corpora (tests/data/corpus), golden files."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from hypothesis import HealthCheck, settings
 
+from corpus.paths import CORPUS
+
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "tests" / "scenarios"
 GOLDEN = ROOT / "tests" / "golden"
-CORPUS = (ROOT / ".." / "shared" / "corpus").resolve()
 
 settings.register_profile(
     "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
@@ -38,9 +39,7 @@ def update_goldens(request: pytest.FixtureRequest) -> bool:
 
 @pytest.fixture
 def corpus_dir() -> Path:
-    """``../shared/corpus`` beside the repo; tests skip with a message when it is absent."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"corpus not found at {CORPUS} (expected ../shared/corpus beside the repo)")
+    """The reference corpora copied into ``tests/data/corpus/`` (never ``../shared``)."""
     return CORPUS
 
 

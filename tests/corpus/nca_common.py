@@ -27,6 +27,7 @@ from typing import Any
 
 import yaml
 
+from corpus.paths import CORPUS
 from netsleuth.model.cluster import ClusterModel, build_model
 from netsleuth.model.intervals import IntervalSet
 from netsleuth.model.objects import (
@@ -64,19 +65,12 @@ PeerKey = str | IPPeer
 Triple = tuple[PeerKey, PeerKey, ConnKey]
 
 
-def corpus_root() -> Path | None:
-    root = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / SUITE).resolve()
-    return root if (root / "queries.jsonl").is_file() else None
-
-
-def absent_message() -> str:
-    return f"corpus {SUITE} not found beside the repo (../shared/corpus/{SUITE})"
+def corpus_root() -> Path:
+    return CORPUS / SUITE
 
 
 def nca_queries() -> list[dict[str, Any]]:
     root = corpus_root()
-    if root is None:
-        return []
     return [json.loads(line) for line in (root / "queries.jsonl").read_text().splitlines()]
 
 

@@ -13,34 +13,22 @@ from __future__ import annotations
 
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from corpus.paths import CORPUS
 from netsleuth.model.cluster import ClusterModel, ModelObject, build_model
 from netsleuth.model.objects import Meta, Namespace, Pod
 from netsleuth.policy import PodEndpoint, evaluate, explain_text
 from netsleuth.sources.load import decode_all
 from netsleuth.sources.manifests import ManifestSource
 
-CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").resolve()
 DEMO = CORPUS / "anp-conformance" / "extras" / "policy-assistant-demos" / "walkthrough"
 ROW = re.compile(r"^\| (\S+) -> (\S+):(\d+) \((TCP|UDP|SCTP)\)\s*\| (Allowed|Denied|)\s*\|")
 
 
 def _rows() -> list[Any]:
-    if not DEMO.is_dir():
-        return [
-            pytest.param(
-                None,
-                None,
-                None,
-                None,
-                None,
-                marks=pytest.mark.skip(reason=f"corpus not found at {DEMO}"),
-            )
-        ]
     seen: dict[str, Any] = {}
     last = ""
     for line in (DEMO / "README.md").read_text().splitlines():

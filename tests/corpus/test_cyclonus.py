@@ -17,18 +17,17 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from corpus.paths import CORPUS
 from netsleuth.model.cluster import ClusterModel, ModelObject, build_model
 from netsleuth.model.objects import Container, ContainerPort, Meta, Namespace, Pod, PodSpec
 from netsleuth.policy import Endpoint, IPEndpoint, PodEndpoint, evaluate, explain_text
 from netsleuth.sources.load import decode_all
 from netsleuth.sources.manifests import ManifestSource
 
-CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").resolve()
 CYC = CORPUS / "cyclonus"
 TABLES = ("ingress", "egress", "combined")
 
@@ -79,10 +78,6 @@ def _probe_model() -> ClusterModel:
 
 
 def _cells() -> list[Any]:
-    if not CYC.is_dir():
-        return [
-            pytest.param(None, None, marks=pytest.mark.skip(reason=f"corpus not found at {CYC}"))
-        ]
     data = json.loads((CYC / "expected_probe_simple_example.json").read_text())
     return [pytest.param(p["probe"], p, id=p["probe"]) for p in data["probes"]]
 
@@ -124,12 +119,6 @@ def test_cyclonus_probe_tables(probe_name: str, probe: dict[str, Any]) -> None:
 
 
 def _traffic_cases() -> list[Any]:
-    if not CYC.is_dir():
-        return [
-            pytest.param(
-                None, None, None, marks=pytest.mark.skip(reason=f"corpus not found at {CYC}")
-            )
-        ]
     traffic = json.loads((CYC / "examples" / "traffic.json").read_text())
     text = (CYC / "examples" / "cyclonus-output" / "analyze-query-traffic.txt").read_text()
     answers = [m == "TRUE" for m in re.findall(r"IS ALLOWED\? \|\s+(TRUE|FALSE)", text)]

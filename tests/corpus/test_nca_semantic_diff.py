@@ -40,7 +40,6 @@ from corpus.nca_common import (
     PodConnections,
     Scheme,
     Triple,
-    absent_message,
     corpus_root,
     dialects,
     expand_fw_rules,
@@ -115,8 +114,6 @@ def _selected(q: dict[str, Any]) -> bool:
 
 def _count_cases() -> list[Any]:
     root = corpus_root()
-    if root is None:
-        return [pytest.param(None, id="corpus-absent")]
     seen = set()
     out = []
     for q in nca_queries():
@@ -131,8 +128,6 @@ def _count_cases() -> list[Any]:
 
 def _output_cases() -> list[Any]:
     root = corpus_root()
-    if root is None:
-        return [pytest.param(None, id="corpus-absent")]
     out = []
     for q in nca_queries():
         fmt = (q.get("output_configuration") or {}).get("outputFormat") or "txt"
@@ -148,8 +143,6 @@ def _pairs(configs: list[str]) -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize("case", _count_cases())
 def test_nca_semantic_diff_count(case: Any) -> None:
-    if case is None:
-        pytest.skip(absent_message())
     root, q = case
 
     def count(nca_host: bool) -> tuple[int, str]:
@@ -227,8 +220,6 @@ def _category(header: str) -> tuple[str, str | None]:
 
 @pytest.mark.parametrize("case", _output_cases())
 def test_nca_semantic_diff_output(case: Any) -> None:
-    if case is None:
-        pytest.skip(absent_message())
     root, q, fmt = case
     path = root / q["expected_output"]
     pairs = _pairs(q["configs"])
@@ -294,8 +285,6 @@ def _compare(
 def test_pod_level_folds_to_the_connection_list() -> None:
     """Our pod-level view (used above) is the workload connection list unfolded."""
     root = corpus_root()
-    if root is None:
-        pytest.skip(absent_message())
     rel = "tests/k8s_testcases/example_policies/tests-different-topologies/"
     scheme = rel + "semanticDiff-different-topologies-scheme.yaml"
     for ref in ("config_a", "config_b_with_ipBlock"):

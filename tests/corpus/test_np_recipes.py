@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
+from corpus.paths import CORPUS
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.policy import (
     Endpoint,
@@ -32,17 +33,10 @@ from netsleuth.policy import (
 )
 from netsleuth.sources.load import load_offline
 
-CORPUS = (Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus").resolve()
 RECIPES = CORPUS / "np-recipes"
 
 
 def _probes() -> list[Any]:
-    if not RECIPES.is_dir():
-        return [
-            pytest.param(
-                None, None, marks=pytest.mark.skip(reason=f"corpus not found at {RECIPES}")
-            )
-        ]
     out = []
     for exp in sorted([*RECIPES.glob("*/expected.yaml"), *RECIPES.glob("*/*/expected.yaml")]):
         doc = yaml.safe_load(exp.read_text())

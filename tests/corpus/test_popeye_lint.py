@@ -1,4 +1,4 @@
-"""popeye's network lint fixtures (``../shared/corpus/popeye-lint``) against ``netsleuth scan``.
+"""popeye's network lint fixtures (``tests/data/corpus/popeye-lint``) against ``netsleuth scan``.
 
 For each case the cluster is exactly the union of the case's input files. Every
 expected popeye issue is classified below:
@@ -23,6 +23,7 @@ from pathlib import Path
 
 import pytest
 
+from corpus.paths import CORPUS
 from netsleuth.checks.base import REGISTRY, load_all, run_checks
 from netsleuth.model.findings import Finding
 from netsleuth.sources.load import load_offline
@@ -246,14 +247,7 @@ def _subject_matches(f: Finding, linter: str, obj: str) -> bool:
     return f.subject.kind == linter and f.subject.name == name and (f.subject.namespace or "") == ns
 
 
-CASES_FILE = (
-    Path(__file__).resolve().parents[2] / ".." / "shared" / "corpus" / "popeye-lint" / "cases.json"
-)
-CASE_IDS = (
-    [c["id"] for c in json.loads(CASES_FILE.read_text())]
-    if CASES_FILE.exists()
-    else ["corpus-absent"]
-)
+CASE_IDS = [c["id"] for c in _cases(CORPUS)]
 
 
 @pytest.mark.parametrize("case_id", CASE_IDS)
