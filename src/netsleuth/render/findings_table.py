@@ -79,11 +79,17 @@ def render_findings(
     counts = {s: sum(1 for f in findings if f.severity is s) for s in Severity}
     summary = (
         f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: {counts[Severity.ERROR]} error, "
-        f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info; "
-        f"{len(result.checks_run)} checks run, {len(result.skipped)} skipped"
+        f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info"
     )
+    # No count of the checks run: it grows with every check added to netsleuth, and
+    # says nothing about this cluster. What was not checked here, and why, is listed.
+    tail = []
+    if result.skipped:
+        tail.append(f"{len(result.skipped)} checks skipped (data absent)")
     if result.errors:
-        summary += f", {len(result.errors)} failed"
+        tail.append(f"{len(result.errors)} failed")
+    if tail:
+        summary += "; " + ", ".join(tail)
     console.print(summary)
     if show_skipped and (result.skipped or result.errors):
         console.print("Skipped checks:")
