@@ -10,6 +10,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from observed import with_observed
 
 from netsleuth.checks.base import ScanConfig, load_all, skip_reason
 from netsleuth.model.cluster import SourceInfo, SourceKind
@@ -28,13 +29,14 @@ def run_fixture(rule_id: str, which: str) -> list[Finding]:
     path = FIXTURES / rule_id / which
     model = load_offline([str(path)])
     check = load_all()[rule_id]
-    reason = skip_reason(check, model)
-    assert reason is None, f"{rule_id} {which} fixture does not exercise the check: {reason}"
     cfg_file = path / "scan-config.json"
     config = None
     if cfg_file.exists():
         raw = json.loads(cfg_file.read_text())
         config = ScanConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in raw.items()})
+    config = with_observed(path, model, config)
+    reason = skip_reason(check, model, config)
+    assert reason is None, f"{rule_id} {which} fixture does not exercise the check: {reason}"
     return list(check.execute(model, config))
 
 

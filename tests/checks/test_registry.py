@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 
 import pytest
+from observed import with_observed
 
 from netsleuth.checks.base import DOC_SECTIONS, REGISTRY, Check, ScanConfig, load_all, run_checks
 from netsleuth.model.findings import Confidence, Layer, Severity
@@ -76,7 +77,8 @@ def _scan(rule_id: str, which: str) -> tuple[list[tuple[str, Severity]], list[st
             "netsleuth.sources.node_artifacts", reason="node artifact loader not available yet"
         )
     model = load_offline([str(folder)])
-    result = run_checks(model, CHECKS.values(), _load_config(folder))
+    config = with_observed(folder, model, _load_config(folder))
+    result = run_checks(model, CHECKS.values(), config)
     assert not result.errors, f"checks raised on {rule_id}/{which}: {result.errors}"
     for f in result.findings:
         if f.rule_id == rule_id:

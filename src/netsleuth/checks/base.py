@@ -46,6 +46,8 @@ Helpers for check authors:
 The runner skips a check, recording a :class:`Skipped` value with the
 reason, when the data it needs is missing (kind absent from the input),
 forbidden (RBAC) or when node artifacts are needed and none were given.
+Checks of observed data (``Needs(observed="flows"|"metrics")``) run only
+when the config carries that data, and are left out otherwise.
 A check that does not apply yields nothing; it never reports "passed".
 A check that raises is recorded in ``ScanResult.errors`` and the scan goes on.
 """
@@ -57,12 +59,15 @@ import pkgutil
 import textwrap
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
 from netsleuth.model.commands import Command
 from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
 from netsleuth.model.objects import Meta
+
+if TYPE_CHECKING:
+    from netsleuth.flows import FlowSummary
 
 DOC_SECTIONS = (
     "What it checks",
@@ -85,6 +90,8 @@ class ScanConfig:
     cluster_domain: str = "cluster.local"
     restart_threshold: int = 5
     """Container restarts from which a pod counts as churning / crash-looping."""
+    flows: FlowSummary | None = None
+    """Observed Hubble flows, summarised (``netsleuth flows``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -95,13 +102,17 @@ class Needs:
     ``require_present`` they must also be present in the input.
     ``any_kinds``: at least one must be present. ``node_artifacts``: the
     node files the check reads (``iptables``, ``links``, ``conntrack``…),
-    at least one node must have each.
+    at least one node must have each. ``observed``: the observed data the
+    check reads (``flows`` or ``metrics``).
     """
 
     kinds: tuple[str, ...] = ()
     any_kinds: tuple[str, ...] = ()
     require_present: bool = False
     node_artifacts: tuple[str, ...] = ()
+    observed: str | None = None
+    """``flows`` or ``metrics``: the check reads observed traffic or signals
+    (:attr:`ScanConfig.flows` / :attr:`ScanConfig.metrics`) and is skipped without them."""
 
 
 CheckFn = Callable[..., Iterator[Finding]]
@@ -287,7 +298,22 @@ def ref(kind: str, meta: Meta) -> str:
 # --------------------------------------------------------------------------- runner
 
 
-def skip_reason(check: Check, model: ClusterModel) -> str | None:
+OBSERVED_MISSING = {
+    "flows": "no Hubble flows given (netsleuth flows FILE)",
+}
+
+
+def observed_available(check: Check, config: ScanConfig | None) -> bool:
+    """Whether the observed data the check reads (if any) was given."""
+    kind = check.needs.observed
+    if kind is None:
+        return True
+    return config is not None and getattr(config, kind, None) is not None
+
+
+def skip_reason(check: Check, model: ClusterModel, config: ScanConfig | None = None) -> str | None:
+    if not observed_available(check, config):
+        return OBSERVED_MISSING.get(check.needs.observed or "", "observed data not given")
     for kind in check.needs.kinds:
         res = resource_of(kind)
         if model.is_forbidden(res):
@@ -331,7 +357,9 @@ def run_checks(
     draws a progress bar with it on a terminal).
     """
     cfg = config if config is not None else ScanConfig()
-    todo = list(checks)
+    # Checks of observed data (flows, metrics) belong to the commands that were given
+    # that data (`netsleuth flows`, `scan --prometheus`); a manifest scan leaves them out.
+    todo = [c for c in checks if observed_available(c, cfg)]
     findings: list[Finding] = []
     skipped: list[Skipped] = []
     errors: list[Skipped] = []
@@ -339,7 +367,7 @@ def run_checks(
     for i, c in enumerate(todo):
         if progress is not None:
             progress(c, i, len(todo))
-        reason = skip_reason(c, model)
+        reason = skip_reason(c, model, cfg)
         if reason is not None:
             skipped.append(Skipped(c.id, reason))
             continue

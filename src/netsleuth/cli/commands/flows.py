@@ -1,0 +1,130 @@
+"""``netsleuth flows FILE…``: explain what Hubble observed against the cluster model."""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from netsleuth.cli.common import (
+    AllNamespacesOpt,
+    ContextOpt,
+    FileOpt,
+    KubeconfigOpt,
+    NamespaceOpt,
+    input_options,
+    load_model,
+    problems_json,
+    progress_enabled,
+)
+from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.findings import Severity
+from netsleuth.render.console import stdout_console
+from netsleuth.render.jsonout import dumps_json
+
+if TYPE_CHECKING:
+    from netsleuth.flows import FlowSummary
+
+
+class FlowsFormat(enum.StrEnum):
+    TABLE = "table"
+    JSON = "json"
+    SARIF = "sarif"
+
+
+def summarize_files(
+    model: ClusterModel, paths: list[str], *, window: float, progress: bool
+) -> FlowSummary:
+    """Stream ``paths`` into a :class:`~netsleuth.flows.FlowSummary` (a counter on a terminal)."""
+    from netsleuth.flows import summarize
+    from netsleuth.sources.hubble import read_flows
+
+    records = read_flows(paths)
+    if not progress:
+        return summarize(model, records, window=window, files=tuple(paths))
+    from rich.console import Console
+    from rich.progress import Progress, SpinnerColumn, TextColumn
+
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        console=Console(stderr=True),
+        transient=True,
+    ) as prog:
+        task = prog.add_task("reading flows…", total=None)
+
+        def on_count(n: int) -> None:
+            prog.update(task, description=f"read {n:,} flows")
+
+        return summarize(model, records, window=window, files=tuple(paths), progress=on_count)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("flows")
+    def flows_cmd(
+        flow_files: Annotated[
+            list[str],
+            typer.Argument(
+                help="`hubble observe -o json|compact` output or the flow exporter's file "
+                "('-' for stdin; .gz read as gzip).",
+            ),
+        ],
+        files: FileOpt = None,
+        kubeconfig: KubeconfigOpt = None,
+        context: ContextOpt = None,
+        namespace: NamespaceOpt = None,
+        all_namespaces: AllNamespacesOpt = False,
+        window: Annotated[
+            float,
+            typer.Option(
+                "--window",
+                min=0.0,
+                help="Seconds within which a forwarded retry makes a drop transient.",
+            ),
+        ] = 10.0,
+        min_severity: Annotated[
+            Severity, typer.Option("--min-severity", help="Hide findings below this severity.")
+        ] = Severity.INFO,
+        output: Annotated[
+            FlowsFormat, typer.Option("-o", "--output", help="table, json or sarif.")
+        ] = FlowsFormat.TABLE,
+    ) -> None:
+        """Explain Hubble flows: drops by reason and layer, each policy drop by the engine,
+        transient drops, and connections forwarded that the policies deny."""
+        from netsleuth.checks.base import ScanConfig, load_all, run_checks
+
+        if "-" in flow_files and "-" in (files or []):
+            raise typer.BadParameter("stdin can feed either the flows or -f, not both")
+        opts = input_options(
+            files, kubeconfig, context, namespace, all_namespaces, quiet=output != FlowsFormat.TABLE
+        )
+        model = load_model(opts)
+        summary = summarize_files(
+            model, flow_files, window=window, progress=progress_enabled(opts.quiet)
+        )
+        checks = [c for c in load_all().values() if c.needs.observed == "flows"]
+        result = run_checks(model, checks, ScanConfig(flows=summary))
+        shown = [
+            f
+            for f in result.findings
+            if f.severity.rank >= min_severity.rank
+            and (opts.namespace is None or f.subject.namespace in (None, opts.namespace))
+        ]
+        problems = problems_json((*model.problems, *summary.problems))
+        if output == FlowsFormat.JSON:
+            from netsleuth.render.findings_json import findings_document
+
+            doc = findings_document(result, shown, problems)
+            doc["flows"] = summary.counts.as_dict()
+            doc["lost_events"] = summary.lost_events
+            doc["notes"] = list(summary.notes)
+            typer.echo(dumps_json(doc), nl=False)
+        elif output == FlowsFormat.SARIF:
+            from netsleuth.render.sarif import sarif_document
+
+            typer.echo(dumps_json(sarif_document(result, shown, checks)), nl=False)
+        else:
+            from netsleuth.render.flows_table import render_flows
+
+            render_flows(summary, result, shown, stdout_console())

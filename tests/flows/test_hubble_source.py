@@ -1,0 +1,130 @@
+"""The Hubble reader: JSON (wrapper, bare, exporter lines), compact text, bad lines."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+from netsleuth.model.flows import DROP_REASON_BY_NAME, DROP_REASONS, Flow, LostEvents
+from netsleuth.model.problems import LoadProblem
+from netsleuth.sources.hubble import read_flows
+
+DATA = Path(__file__).parents[1] / "data" / "flows"
+
+
+def _flows(path: Path) -> list[Flow]:
+    return [r for r in read_flows([str(path)]) if isinstance(r, Flow)]
+
+
+def test_drop_reason_numbers_match_flow_proto() -> None:
+    # flow.proto DropReason: the values operators grep for.
+    assert DROP_REASON_BY_NAME["POLICY_DENIED"] == 133
+    assert DROP_REASON_BY_NAME["INVALID_SOURCE_IP"] == 132
+    assert DROP_REASON_BY_NAME["UNSUPPORTED_L3_PROTOCOL"] == 139
+    assert DROP_REASON_BY_NAME["STALE_OR_UNROUTABLE_IP"] == 151
+    assert DROP_REASON_BY_NAME["CT_MAP_INSERTION_FAILED"] == 155
+    assert DROP_REASON_BY_NAME["FIB_LOOKUP_FAILED"] == 169
+    assert DROP_REASON_BY_NAME["POLICY_DENY"] == 181
+    assert DROP_REASON_BY_NAME["AUTH_REQUIRED"] == 189
+    assert DROP_REASON_BY_NAME["TTL_EXCEEDED"] == 196
+    assert 159 not in DROP_REASONS  # never assigned upstream
+    assert len(set(DROP_REASON_BY_NAME)) == len(DROP_REASONS)
+
+
+def test_wrapper_lines_parse_every_field() -> None:
+    records = list(read_flows([str(DATA / "hubble-observe.json")]))
+    flows = [r for r in records if isinstance(r, Flow)]
+    lost = [r for r in records if isinstance(r, LostEvents)]
+    assert len(flows) == 29
+    assert not [r for r in records if isinstance(r, LoadProblem)]  # node_status is passed over
+    assert [(x.source, x.count, x.node) for x in lost] == [("HUBBLE_RING_BUFFER", 12, "worker-1")]
+    drop = next(f for f in flows if f.verdict == "DROPPED")
+    assert drop.drop_reason == "POLICY_DENIED"
+    assert (drop.src.namespace, drop.src.pod_name, drop.src.ip, drop.src.port) == (
+        "reports",
+        "report-job-8dp5nr684f-pp558",
+        "10.244.1.3",
+        51734,
+    )
+    assert (drop.dst.ip, drop.dst.port, drop.protocol) == ("10.244.2.2", 8080, "TCP")
+    assert drop.src.workload == "report-job" and drop.src.workload_kind == "Deployment"
+    assert "k8s:app=report-job" in drop.src.labels and drop.src.identity == 33187
+    assert drop.direction == "INGRESS" and drop.node == "worker-2"
+    assert drop.is_reply is False and drop.tcp_flags == ("SYN",)
+    assert drop.flow_type == "L3_L4" and drop.event_type == 1
+    assert drop.time_text == "2026-11-20T09:14:02.000700417Z"
+    reply = next(f for f in flows if f.is_reply)
+    assert reply.tcp_flags == ("SYN", "ACK") and not reply.is_new_connection
+    world = next(f for f in flows if f.src.reserved == "world")
+    assert world.src.pod_name == "" and world.src.identity == 2
+    assert sum(f.verdict == "REDIRECTED" for f in flows) == 1
+
+
+def test_bare_flows_and_compact_lines_give_the_same_flows() -> None:
+    wrapped = _flows(DATA / "hubble-observe.json")
+    bare = _flows(DATA / "hubble-flows-bare.json")
+    assert [(f.verdict, f.drop_reason, f.src.ip, f.dst.port) for f in bare] == [
+        (f.verdict, f.drop_reason, f.src.ip, f.dst.port) for f in wrapped
+    ]
+    compact = _flows(DATA / "hubble-observe-compact.txt")
+    assert len(compact) == len(wrapped)
+    for c, w in zip(compact, wrapped, strict=True):
+        assert (c.verdict, c.drop_reason, c.protocol) == (w.verdict, w.drop_reason, w.protocol)
+        assert (c.src.pod_name, c.dst.pod_name) == (w.src.pod_name, w.dst.pod_name)
+        assert (c.src.port, c.dst.port) == (w.src.port, w.dst.port)
+        # compact hides the IP of named pods; the arrow still tells replies
+        assert c.is_reply == w.is_reply
+    fib = next(f for f in compact if f.drop_reason == "FIB_LOOKUP_FAILED")
+    assert fib.dst.names == ("api.partner.example",)
+    assert compact[0].time_text == "Nov 20 09:14:00.100"
+
+
+def test_compact_variants(tmp_path: Path) -> None:
+    f = tmp_path / "c.txt"
+    f.write_text(
+        # --print-node-name, a policy-verdict line, an IPv6 peer, a reply arrow, a newer
+        # description for code 136, a world identity
+        "Jun  2 11:14:46.041 [kind-worker]: default/xwing:38694 (ID:52474) -> "
+        "default/deathstar-6fb5694d48-5hmds:80 (ID:6790) policy-verdict:none INGRESS DENIED "
+        "(TCP Flags: SYN)\n"
+        "Jun  2 11:14:47.000: [fd00::1]:443 (world) <> default/web-1:8080 (ID:7) "
+        "Fragmentation needed DROPPED (TCP Flags: ACK)\n"
+        "Jun  2 11:14:48.000: default/web-1:8080 (ID:7) <- default/api-2:5432 (ID:9) "
+        "to-endpoint FORWARDED (TCP Flags: SYN, ACK)\n"
+    )
+    a, b, c = _flows(f)
+    assert (a.node, a.verdict, a.drop_reason, a.direction) == (
+        "kind-worker",
+        "DROPPED",
+        "POLICY_DENIED",
+        "INGRESS",
+    )
+    assert (b.src.ip, b.src.port, b.src.reserved, b.is_reply) == ("fd00::1", 443, "world", None)
+    assert b.drop_reason == "CT_MISSING_TCP_ACK_FLAG"
+    # '<-' prints the reply destination first: the sender is on the right
+    assert (c.src.pod_name, c.dst.pod_name, c.is_reply) == ("api-2", "web-1", True)
+    assert c.observation_point == "TO_ENDPOINT"
+
+
+def test_bad_lines_are_problems_and_the_rest_is_read(tmp_path: Path) -> None:
+    good = (DATA / "hubble-observe.json").read_text().splitlines()[1]
+    f = tmp_path / "mixed.json"
+    lines = [good, "{not json", "[1, 2]", '{"hello": 1}', "random text", "", good]
+    lines += ["garbage"] * 12
+    f.write_text("\n".join(lines) + "\n")
+    records = list(read_flows([str(f)]))
+    flows = [r for r in records if isinstance(r, Flow)]
+    problems = [r for r in records if isinstance(r, LoadProblem)]
+    assert len(flows) == 2
+    assert problems[0].origin.file == str(f) and problems[0].origin.line == 2
+    assert "not valid JSON" in problems[0].message
+    assert "not a Hubble flow" in problems[2].message
+    assert problems[3].origin.line == 5
+    # ten problems per file, then one count
+    assert len(problems) == 11 and "6 more unreadable lines" in problems[-1].message
+
+
+def test_gzip_input(tmp_path: Path) -> None:
+    f = tmp_path / "flows.json.gz"
+    f.write_bytes(gzip.compress((DATA / "hubble-observe.json").read_bytes()))
+    assert len(_flows(f)) == 29
