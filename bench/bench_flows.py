@@ -102,7 +102,8 @@ def main(argv: list[str]) -> None:
     )
     print(f"model load: {load} s")
     print(
-        f"stream + analysis: {stream} s for {int(total):,} flows ({rate:,.0f} flows/s), {int(dropped):,} dropped"
+        f"stream + analysis: {stream} s wall, {cpu} s CPU for {int(total):,} flows "
+        f"({rate:,.0f} flows/s), {int(dropped):,} dropped"
     )
     print(f"flow checks: {checks} s, {findings} findings")
     print(f"peak RSS: {rss} MB")

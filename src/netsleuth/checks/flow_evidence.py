@@ -1,16 +1,17 @@
 """What the flow checks (POL309, POL310, CNI411) share: endpoints, evidence, commands.
 
-Every command is built from argument lists and shell-quoted; every name
-comes from the flows or the model and is treated as untrusted text.
+Every command is a :class:`~netsleuth.model.commands.Command` value built
+from argument lists; every name comes from the flows or the model and is
+untrusted text.
 """
 
 from __future__ import annotations
 
-import shlex
 from collections.abc import Sequence
 
 from netsleuth.flows import DropGroup, ForwardedGroup, Side
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Command, cmd
 from netsleuth.model.findings import Evidence
 from netsleuth.model.objects import Pod
 from netsleuth.policy import Decision, Endpoint, IPEndpoint, PodEndpoint, evaluate
@@ -20,10 +21,6 @@ L4 = ("TCP", "UDP", "SCTP")
 _CONTROLLER_LABELS = frozenset(
     {"pod-template-hash", "controller-revision-hash", "pod-template-generation"}
 )
-
-
-def cmd(*args: str) -> str:
-    return " ".join(shlex.quote(a) for a in args)
 
 
 def endpoint(side: Side | None, ips: Sequence[str]) -> Endpoint | None:
@@ -76,7 +73,7 @@ def flow_evidence(group: DropGroup | ForwardedGroup, what: str) -> list[Evidence
     return ev
 
 
-def hubble_cmd(group: DropGroup | ForwardedGroup, verdict: str) -> str:
+def hubble_cmd(group: DropGroup | ForwardedGroup, verdict: str) -> Command:
     args = ["hubble", "observe", "--verdict", verdict]
     for flag, side in (("--from-pod", group.src), ("--to-pod", group.dst)):
         if side is not None and side.pod is not None:
@@ -93,7 +90,7 @@ def hubble_cmd(group: DropGroup | ForwardedGroup, verdict: str) -> str:
     return cmd(*args)
 
 
-def explain_cmd(group: DropGroup | ForwardedGroup) -> str | None:
+def explain_cmd(group: DropGroup | ForwardedGroup) -> Command | None:
     src, dst = group.src, group.dst
     if src is None or dst is None or dst.pod is None:
         return None

@@ -5,10 +5,11 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, confidence_for, register
-from netsleuth.checks.flow_evidence import cmd, flow_evidence, hubble_cmd, ports_text, when_text
+from netsleuth.checks.flow_evidence import flow_evidence, hubble_cmd, ports_text, when_text
 from netsleuth.flows import DropGroup, drop_layer, drop_meaning
 from netsleuth.flows.reasons import is_policy_reason
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Command, kubectl
 from netsleuth.model.findings import Finding, Fix, Layer, Severity, Subject
 
 # What a person changes, per reason: the node, the CNI's configuration, or the client.
@@ -120,19 +121,35 @@ def observed_datapath_drops(model: ClusterModel, config: ScanConfig) -> Iterator
                 f" The same pair and port was forwarded within {summary.window:g} s afterwards: "
                 "it came and went."
             )
-        confirm = [hubble_cmd(group, "DROPPED")]
+        confirm: list[Command] = [hubble_cmd(group, "DROPPED")]
         node = next(iter(group.nodes), None)
         if group.reason in _NODE and node and group.dst_ips:
             confirm.append(
-                cmd("kubectl", "debug", f"node/{node}", "-it", "--image=nicolaka/netshoot", "--")
-                + " "
-                + cmd("ip", "route", "get", group.dst_ips[0])
+                kubectl(
+                    "debug",
+                    f"node/{node}",
+                    "-it",
+                    "--image=nicolaka/netshoot",
+                    "--",
+                    "ip",
+                    "route",
+                    "get",
+                    group.dst_ips[0],
+                )
             )
         else:
             confirm.append(
-                cmd("kubectl", "-n", "kube-system", "exec", "ds/cilium", "--")
-                + " "
-                + cmd("cilium-dbg", "monitor", "--type", "drop")
+                kubectl(
+                    "-n",
+                    "kube-system",
+                    "exec",
+                    "ds/cilium",
+                    "--",
+                    "cilium-dbg",
+                    "monitor",
+                    "--type",
+                    "drop",
+                )
             )
         yield Finding(
             rule_id="CNI411",

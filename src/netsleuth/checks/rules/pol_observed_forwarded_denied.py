@@ -6,7 +6,6 @@ from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, confidence_for, register
 from netsleuth.checks.flow_evidence import (
-    cmd,
     decisions,
     explain_cmd,
     flow_evidence,
@@ -16,6 +15,7 @@ from netsleuth.checks.flow_evidence import (
 )
 from netsleuth.checks.rules.pol_observed_policy_drops import _deciding_policy, _origin
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Command, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity, Subject
 from netsleuth.policy import direction_lines
 
@@ -88,12 +88,12 @@ def observed_forwarded_denied(model: ClusterModel, config: ScanConfig) -> Iterat
             + "; ".join(direction_lines(side, indent=""))
             + ". The CNI does not enforce them there, or the live policies differ from the input."
         )
-        confirm = [hubble_cmd(group, "FORWARDED")]
+        confirm: list[Command] = [hubble_cmd(group, "FORWARDED")]
         ex = explain_cmd(group)
         if ex:
             confirm.append(ex)
         if group.dst.namespace:
-            confirm.append(cmd("kubectl", "get", "networkpolicy", "-n", group.dst.namespace))
+            confirm.append(kubectl("get", "networkpolicy", "-n", group.dst.namespace))
         origin_file, origin_line = _origin(model, subject)
         yield Finding(
             rule_id="POL310",

@@ -4,11 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import yaml
-
 from netsleuth.checks.base import Needs, ScanConfig, confidence_for, register
 from netsleuth.checks.flow_evidence import (
-    cmd,
     decisions,
     explain_cmd,
     flow_evidence,
@@ -20,6 +17,7 @@ from netsleuth.checks.flow_evidence import (
 from netsleuth.flows import DropGroup
 from netsleuth.flows.reasons import drop_meaning, is_policy_reason
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.commands import Command, Snippet, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity, Subject
 from netsleuth.model.objects import Pod
 from netsleuth.policy import Decision, DirectionDecision, PolicyRef, direction_lines
@@ -36,7 +34,7 @@ def _deciding_policy(d: DirectionDecision) -> PolicyRef | None:
     return d.selecting[0] if d.selecting else None
 
 
-def _allow_rule(direction: str, here: Pod, peer: Pod, protocol: str, port: int) -> str:
+def _allow_rule(direction: str, here: Pod, peer: Pod, protocol: str, port: int) -> Snippet:
     """A NetworkPolicy admitting exactly ``peer`` on ``protocol/port`` for ``here``."""
     peer_sel = {
         "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": peer.namespace}},
@@ -61,7 +59,7 @@ def _allow_rule(direction: str, here: Pod, peer: Pod, protocol: str, port: int) 
         },
         "spec": spec,
     }
-    return yaml.safe_dump(doc, sort_keys=False)
+    return Snippet(doc)
 
 
 def _denying_side(group: DropGroup, dec: Decision) -> DirectionDecision | None:
@@ -129,7 +127,7 @@ def observed_policy_drops(model: ClusterModel, config: ScanConfig) -> Iterator[F
         where = f"{src.display} -> {dst.display} on {ports_text(group)}"
         count = f"{group.count} flow{'s' if group.count != 1 else ''}"
         evidence = flow_evidence(group, f"verdict=DROPPED drop_reason_desc={group.reason}")
-        confirm = [hubble_cmd(group, "DROPPED")]
+        confirm: list[Command] = [hubble_cmd(group, "DROPPED")]
         ex = explain_cmd(group)
         if ex:
             confirm.append(ex)
@@ -212,7 +210,7 @@ def observed_policy_drops(model: ClusterModel, config: ScanConfig) -> Iterator[F
                 f"{'destination' if d.direction == 'Ingress' else 'source'}; the patch is a new "
                 "policy beside it). If it should not, the policy is doing its job: stop the "
                 "client from calling.",
-                patch=patch,
+                snippet=patch,
             )
         elif allowed_ports:
             severity = Severity.ERROR
@@ -233,7 +231,7 @@ def observed_policy_drops(model: ClusterModel, config: ScanConfig) -> Iterator[F
                 "ciliumnetworkpolicy -A` and `kubectl get ciliumclusterwidenetworkpolicy`; "
                 "re-run with a fresh dump, then fix the policy that denies it."
             )
-            confirm.append(cmd("kubectl", "get", "ciliumnetworkpolicy", "-A"))
+            confirm.append(kubectl("get", "ciliumnetworkpolicy", "-A"))
         else:
             not_model = [s.display for s in (src, dst) if not s.in_model]
             message = (
