@@ -17,6 +17,8 @@ here even if a dump contains it.
 
 from __future__ import annotations
 
+import functools
+import reprlib
 from collections.abc import Callable
 from typing import Any
 
@@ -73,6 +75,8 @@ from netsleuth.model.objects import (
 from netsleuth.model.objects import Condition as Cond
 from netsleuth.model.problems import Level, LoadProblem, Origin
 from netsleuth.model.selectors import LabelSelector, Operator, Requirement
+from netsleuth.model.untrusted import visible
+from netsleuth.model.validation import label_problems, labels_valid, name_problem, namespace_problem
 from netsleuth.sources.base import RawObject
 from netsleuth.sources.decode_fast import FAST, Bail
 from netsleuth.sources.decode_fast import meta as fast_meta
@@ -107,13 +111,10 @@ class _Ctx:
         self.problems: list[LoadProblem] = []
 
     def bad(self, field: str, value: Any, expected: str, level: Level = Level.WARNING) -> None:
-        shown = repr(value)
-        if len(shown) > 60:
-            shown = shown[:57] + "..."
         self.problems.append(
             LoadProblem(
                 level=level,
-                message=f"field {field}: expected {expected}, got {shown}",
+                message=f"field {field}: expected {expected}, got {shown(value)}",
                 origin=self.origin,
                 object=self.label,
                 skipped=f"field {field}",
@@ -1150,6 +1151,65 @@ def _custom(raw: dict[str, Any], meta: Meta, ctx: _Ctx) -> CustomObject:
     )
 
 
+@functools.lru_cache(maxsize=4096)
+def _namespace_valid(namespace: str) -> bool:
+    return namespace_problem(namespace) is None
+
+
+def _names_valid(kind: str, meta: Meta) -> bool:
+    """Name, namespace and labels as the API server accepts them (the fast path's check)."""
+    return (
+        name_problem(kind, meta.name) is None
+        and (meta.namespace is None or _namespace_valid(meta.namespace))
+        and labels_valid(meta.labels)
+    )
+
+
+def _flag_suspicious(kind: str, meta: Meta, ctx: _Ctx) -> None:
+    """Names and labels the API server would reject: kept, but flagged as suspicious input.
+
+    Such an object cannot have come from a cluster; its text is shown
+    escaped and quoted in every printed command.
+    """
+
+    def flag(field: str, value: str, why: str) -> None:
+        ctx.problems.append(
+            LoadProblem(
+                level=Level.WARNING,
+                message=f"suspicious input: {field} {shown(value)} {why}; the API server would "
+                "reject it (shown escaped, quoted in commands)",
+                origin=ctx.origin,
+                object=ctx.label,
+            )
+        )
+
+    why = name_problem(kind, meta.name)
+    if why is not None:
+        flag("metadata.name", meta.name, why)
+    if meta.namespace is not None and not _namespace_valid(meta.namespace):
+        flag("metadata.namespace", meta.namespace, namespace_problem(meta.namespace) or "")
+    for key, why in label_problems(meta.labels)[:5]:
+        flag(f"metadata.labels[{shown(key)}]", meta.labels[key], why)
+
+
+def shown(value: Any, limit: int = 60) -> str:
+    """A bounded, escaped rendering of untrusted input for a message.
+
+    ``repr`` of a decoded alias bomb or a megabyte string costs memory and
+    time before it is cut; :mod:`reprlib` stops early.
+    """
+    if isinstance(value, str):
+        text = value if len(value) <= limit else value[: limit - 3] + "..."
+        return repr(text)
+    r = reprlib.Repr()
+    r.maxstring = limit
+    r.maxother = limit
+    r.maxlevel = 3
+    r.maxdict = r.maxlist = 6
+    text = r.repr(value)
+    return visible(text if len(text) <= limit else text[: limit - 3] + "...")
+
+
 def decode(raw: RawObject) -> tuple[ModelObject | None, list[LoadProblem]]:
     """Decode one raw object. Returns ``(None, problems)`` when it cannot be used at all."""
     data = raw.data
@@ -1199,13 +1259,15 @@ def decode(raw: RawObject) -> tuple[ModelObject | None, list[LoadProblem]]:
                 from dataclasses import replace
 
                 fmeta = replace(fmeta, namespace="default")
-            return fast(data, fmeta), []
+            if _names_valid(kind, fmeta):
+                return fast(data, fmeta), []
         except (Bail, TypeError, ValueError, KeyError, AttributeError):
             pass  # not the plain shape: the tolerant decoder decides (and reports)
     ns = md.get("namespace") if isinstance(md, dict) else None
     label = f"{kind}/{ns}/{name}" if ns else f"{kind}/{name}"
     ctx = _Ctx(label, origin)
     meta = _meta(data, origin, ctx)
+    _flag_suspicious(kind, meta, ctx)
     if meta.namespace is None and kind not in CLUSTER_SCOPED and (group, kind) in DECODERS:
         # kubectl applies namespaced objects without a namespace to "default".
         from dataclasses import replace
