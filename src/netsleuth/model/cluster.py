@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import enum
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -289,34 +289,165 @@ ModelObject = (
 )
 
 
-def _derive_pods(workloads: Iterable[Workload], existing: set[tuple[str, str]]) -> Iterator[Pod]:
-    """Pods implied by workload templates, for manifest-only input.
+def _template_pod(w: Workload) -> Pod:
+    """The pod a workload's template implies, named ``<workload>-derived``."""
+    assert w.template is not None
+    return Pod(
+        meta=Meta(
+            name=f"{w.name}-derived",
+            namespace=w.namespace,
+            labels=dict(w.template.labels),
+            annotations=dict(w.template.annotations),
+            owner_refs=(OwnerRef(kind=w.kind, name=w.name, controller=True),),
+            origin=w.meta.origin,
+            derived=True,
+        ),
+        spec=w.template.spec,
+        phase="Pending",
+    )
 
-    One pod per workload that has a template (the replica count changes
-    nothing for connectivity), named ``<workload>-derived``. Pods of
-    ReplicaSets owned by a Deployment in the input are not derived twice.
+
+class _Owners:
+    """Walks ``ownerReferences`` to the top-level workload present in the input.
+
+    - The reference with ``controller: true`` is followed (the only one when
+      there is one), through every workload kind present in the input.
+    - A reference without ``kind`` (hand-written or truncated manifests) is
+      matched by name against the workloads of the namespace.
+    - Two naming conventions bridge an object missing from the middle of the
+      chain, only when the top object is in the input: a ReplicaSet is named
+      ``<deployment>-<pod-template-hash>`` and its pods carry that hash label
+      (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pod-template-hash-label);
+      a CronJob's Jobs are named ``<cronjob>-<scheduled time in minutes>``
+      (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#job-creation).
+    - A mirror (static) pod is owned by its Node: it is its own top.
     """
+
+    def __init__(self, workloads: Mapping[tuple[str, str, str], Workload]) -> None:
+        self.by_key = workloads
+        self.by_name: dict[tuple[str, str], list[Workload]] = defaultdict(list)
+        for w in workloads.values():
+            self.by_name[(w.namespace, w.name)].append(w)
+        self._top: dict[tuple[str, str, str], WorkloadRef] = {}
+
+    def _kind_of(self, ns: str, name: str) -> str | None:
+        ws = self.by_name.get((ns, name), ())
+        for kind in WORKLOAD_KINDS:
+            if any(w.kind == kind for w in ws):
+                return kind
+        return ws[0].kind if ws else None
+
+    def _bridge(self, kind: str, ns: str, name: str, labels: Mapping[str, str]) -> str | None:
+        """The Deployment/CronJob an absent ReplicaSet/Job belongs to, by naming convention."""
+        if kind == "ReplicaSet":
+            h = labels.get("pod-template-hash")
+            if h and name.endswith("-" + h):
+                dep = self.by_key.get(("Deployment", ns, name[: -len(h) - 1]))
+                if dep is not None and (dep.selector is None or dep.selector.matches(labels)):
+                    return dep.name
+        if kind == "Job":
+            base, _, stamp = name.rpartition("-")
+            if base and stamp.isdigit() and ("CronJob", ns, base) in self.by_key:
+                return base
+        return None
+
+    def top(self, kind: str, ns: str, name: str, depth: int = 0) -> WorkloadRef:
+        key = (kind, ns, name)
+        cached = self._top.get(key)
+        if cached is not None:
+            return cached
+        ref = WorkloadRef(kind, ns, name)
+        w = self.by_key.get(key)
+        if w is not None and depth < 8:
+            o = _controller(w.meta.owner_refs)
+            if o is not None:
+                okind = o.kind or self._kind_of(ns, o.name)
+                if okind is not None and (okind, ns, o.name) in self.by_key:
+                    ref = self.top(okind, ns, o.name, depth + 1)
+        self._top[key] = ref
+        return ref
+
+    def of_pod(self, pod: Pod) -> WorkloadRef | None:
+        ctrl = _controller(pod.meta.owner_refs)
+        if ctrl is None or ctrl.kind == "Node":  # static (mirror) pods are owned by their Node
+            return None
+        ns = pod.namespace
+        kind = ctrl.kind or self._kind_of(ns, ctrl.name)
+        if kind is None:
+            # No kind and no workload of that name: still group the pods by their owner.
+            h = pod.labels.get("pod-template-hash")
+            kind = "ReplicaSet" if h and ctrl.name.endswith("-" + h) else "Owner"
+        if (kind, ns, ctrl.name) not in self.by_key:
+            bridged = self._bridge(kind, ns, ctrl.name, pod.labels)
+            if bridged is not None:
+                return self.top("Deployment" if kind == "ReplicaSet" else "CronJob", ns, bridged)
+        return self.top(kind, ns, ctrl.name)
+
+
+def _controller(refs: tuple[OwnerRef, ...]) -> OwnerRef | None:
+    """The managing owner: the reference with ``controller: true``, else a lone reference."""
+    if not refs:
+        return None
+    ctrl = next((o for o in refs if o.controller), None)
+    if ctrl is not None:
+        return ctrl
+    return refs[0]
+
+
+def _derive(
+    workloads: list[Workload],
+    pods: list[Pod],
+    owners: _Owners,
+    owner_of_pod: dict[tuple[str, str], WorkloadRef],
+    problems: list[LoadProblem],
+) -> list[Pod]:
+    """Template pods for the top-level workloads the input shows no pod of.
+
+    One pod per workload (the replica count changes nothing for connectivity),
+    marked ``derived``. When the input has real pods too (a dump plus a few
+    manifests, or manifests plus a Helm test pod), each workload stood for by
+    its template gets a note, so no workload changes representation silently.
+    A workload scaled to zero (``spec.replicas: 0``) has no pod and gets a
+    note instead; CronJobs have none until they fire.
+    """
+    mixed = bool(pods)
+    with_pods = set(owner_of_pod.values())
+    existing = {p.key for p in pods}
+    out: list[Pod] = []
     for w in workloads:
         if w.template is None or w.kind == "CronJob":
             continue
-        if any(o.controller and o.kind in WORKLOAD_KINDS for o in w.meta.owner_refs):
+        ref = owners.top(w.kind, w.namespace, w.name)
+        if ref != WorkloadRef(w.kind, w.namespace, w.name) or ref in with_pods:
+            continue  # part of another workload present in the input, or has real pods
+        label = f"{w.kind}/{w.namespace}/{w.name}"
+        if w.replicas == 0:
+            problems.append(
+                LoadProblem(
+                    level=Level.WARNING,
+                    message="scaled to zero (spec.replicas: 0): no pod stands for it",
+                    origin=w.meta.origin,
+                    object=label,
+                )
+            )
             continue
-        name = f"{w.name}-derived"
-        if (w.namespace, name) in existing:
+        pod = _template_pod(w)
+        if pod.key in existing:
             continue
-        yield Pod(
-            meta=Meta(
-                name=name,
-                namespace=w.namespace,
-                labels=dict(w.template.labels),
-                annotations=dict(w.template.annotations),
-                owner_refs=(OwnerRef(kind=w.kind, name=w.name, controller=True),),
-                origin=w.meta.origin,
-                derived=True,
-            ),
-            spec=w.template.spec,
-            phase="Pending",
-        )
+        out.append(pod)
+        if mixed:
+            problems.append(
+                LoadProblem(
+                    level=Level.WARNING,
+                    message=(
+                        "none of its pods is in the input (which holds other pods): its pod "
+                        f"template stands for them, as pod {pod.name} (derived, no IP)"
+                    ),
+                    origin=w.meta.origin,
+                    object=label,
+                )
+            )
+    return out
 
 
 def _endpoints_to_slice(ep: Endpoints) -> EndpointSlice:
@@ -366,9 +497,10 @@ def build_model(
 ) -> ClusterModel:
     """Build the frozen model and its indexes.
 
-    ``derive_pods``: derive pods from workload templates. ``None`` (the
-    default) derives them only when the input holds workloads but no pods
-    at all, i.e. a directory of manifests rather than a cluster dump.
+    ``derive_pods``: derive pods from workload templates for the top-level
+    workloads the input shows no pod of (see :func:`_derive`). ``None`` (the
+    default) does so for files, and for a live cluster only when it listed no
+    pod at all (pods forbidden); ``False`` never.
     """
     buckets: dict[type, list[object]] = defaultdict(list)
     probs = list(problems)
@@ -408,12 +540,27 @@ def build_model(
     endpoints = dedup(bucket(Endpoints))
     policies = dedup(bucket(NetworkPolicy))
 
+    # ---- owners: walk ownerReferences to the top-level workload present in the input
+    workload_by_key = {w.key: w for w in workloads}
+    owners = _Owners(workload_by_key)
+    owner_of_pod: dict[tuple[str, str], WorkloadRef] = {}
+    for p in pods:
+        ref = owners.of_pod(p)
+        if ref is not None:
+            owner_of_pod[p.key] = ref
+
     if derive_pods is None:
-        derive_pods = not pods and any(w.template is not None for w in workloads)
+        # A live cluster's pod list is the truth (a workload without pods has none),
+        # unless pods could not be listed; files may hold any mix.
+        derive_pods = source.kind is not SourceKind.LIVE or not pods
     if derive_pods:
-        existing = {p.key for p in pods}
-        pods.extend(_derive_pods(workloads, existing))
-        if any(p.meta.derived for p in pods):
+        derived = _derive(workloads, pods, owners, owner_of_pod, probs)
+        for p in derived:
+            ref = owners.of_pod(p)
+            if ref is not None:
+                owner_of_pod[p.key] = ref
+        pods.extend(derived)
+        if derived:
             kinds.add("Pod")
 
     # ---- pod indexes
@@ -442,36 +589,6 @@ def build_model(
                 kidx[v] = [p]
             else:
                 lst.append(p)
-
-    # ---- owners: walk ownerReferences to the top-level workload present in the input
-    workload_by_key = {w.key: w for w in workloads}
-    owner_of_pod: dict[tuple[str, str], WorkloadRef] = {}
-    top_cache: dict[tuple[str, str, str], WorkloadRef] = {}
-
-    def top_of(kind: str, ns: str, name: str, depth: int = 0) -> WorkloadRef:
-        key = (kind, ns, name)
-        cached = top_cache.get(key)
-        if cached is not None:
-            return cached
-        ref = WorkloadRef(kind, ns, name)
-        w = workload_by_key.get(key)
-        if w is not None and depth < 8:
-            for o in w.meta.owner_refs:
-                if o.controller or len(w.meta.owner_refs) == 1:
-                    if (o.kind, ns, o.name) in workload_by_key:
-                        ref = top_of(o.kind, ns, o.name, depth + 1)
-                    break
-        top_cache[key] = ref
-        return ref
-
-    for p in pods:
-        refs = p.meta.owner_refs
-        if not refs:
-            continue
-        ctrl = next((o for o in refs if o.controller), refs[0])
-        if ctrl.kind == "Node":  # static (mirror) pods are owned by their Node
-            continue
-        owner_of_pod[p.key] = top_of(ctrl.kind, p.namespace, ctrl.name)
 
     # ---- services and slices
     service_by_key = {s.key: s for s in services}

@@ -238,12 +238,25 @@ def _meta(raw: dict[str, Any], origin: Origin, ctx: _Ctx) -> Meta:
     md = ctx.d(raw, "metadata", "metadata")
     owners = []
     for n, o in enumerate(ctx.lst(md, "ownerReferences", "metadata.ownerReferences")):
-        if not isinstance(o, dict) or not o.get("kind") or not o.get("name"):
+        if not isinstance(o, dict) or not o.get("name"):
             ctx.bad(f"metadata.ownerReferences[{n}]", o, "an owner reference with kind and name")
             continue
+        if not o.get("kind"):
+            # Kept: the model groups the object under the owner of that name.
+            ctx.problems.append(
+                LoadProblem(
+                    level=Level.WARNING,
+                    message=(
+                        f"field metadata.ownerReferences[{n}]: no kind; the owner is matched "
+                        f"by name ({str(o['name'])!r})"
+                    ),
+                    origin=ctx.origin,
+                    object=ctx.label,
+                )
+            )
         owners.append(
             OwnerRef(
-                kind=str(o["kind"]),
+                kind=str(o.get("kind") or ""),
                 name=str(o["name"]),
                 api_version=str(o.get("apiVersion", "")),
                 uid=str(o.get("uid", "")),

@@ -152,9 +152,10 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         if not hosts:
             continue
         kind, wmeta = workload_subject(model, pod)
-        if (kind, wmeta.namespace, wmeta.name) in seen:
+        subject = (kind, wmeta.namespace, wmeta.name)
+        if subject != key and subject in seen:
             continue  # two ReplicaSets of one Deployment
-        seen.add((kind, wmeta.namespace, wmeta.name))
+        seen.add(subject)
         per = res.queries_for(hosts[0])
         shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
         yield finding(

@@ -102,9 +102,10 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
             continue  # system add-ons are the provider's to configure
         seen.add(key)
         kind, wmeta = workload_subject(model, pod)
-        if (kind, wmeta.namespace, wmeta.name) in seen:
+        subject = (kind, wmeta.namespace, wmeta.name)
+        if subject != key and subject in seen:
             continue  # two ReplicaSets of one Deployment
-        seen.add((kind, wmeta.namespace, wmeta.name))
+        seen.add(subject)
         node = old_nodes.get(pod.node_name or "") or next(iter(old_nodes.values()))
         yield finding(
             "DNS114",
