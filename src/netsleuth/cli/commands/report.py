@@ -1,0 +1,128 @@
+"""``netsleuth report``: one self-contained HTML page with the scan, the map and traces."""
+
+from __future__ import annotations
+
+import shlex
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from netsleuth.cli.common import (
+    AllNamespacesOpt,
+    ContextOpt,
+    FileOpt,
+    HostNetworkOpt,
+    KubeconfigOpt,
+    NamespaceOpt,
+    input_options,
+    load_model,
+    progress_enabled,
+)
+from netsleuth.errors import QueryError
+from netsleuth.policy.host_network import HostNetworkMode
+
+
+def source_text(files: tuple[str, ...], context: str | None) -> str:
+    if files:
+        return "files: " + ", ".join(files)
+    return "live cluster" + (f" (context {context})" if context else " (current context)")
+
+
+def write_output(html: str, output: str) -> None:
+    """``-`` writes to stdout, anything else is a file path."""
+    if output == "-":
+        sys.stdout.write(html)
+        return
+    path = Path(output)
+    if path.is_dir():
+        raise QueryError(
+            f"-o {output}: is a directory", tip="give a file name, e.g. -o report.html"
+        )
+    try:
+        path.write_text(html, encoding="utf-8")
+    except OSError as exc:
+        raise QueryError(f"cannot write {output}: {exc.strerror}") from exc
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report_cmd(
+        files: FileOpt = None,
+        kubeconfig: KubeconfigOpt = None,
+        context: ContextOpt = None,
+        namespace: NamespaceOpt = None,
+        all_namespaces: AllNamespacesOpt = False,
+        trace_dsts: Annotated[
+            list[str] | None,
+            typer.Argument(
+                metavar="",
+                help="The DST of each --trace (click reads `--trace SRC DST` as an option and an "
+                "argument; they are paired in order).",
+                show_default=False,
+                hidden=True,
+            ),
+        ] = None,
+        trace_srcs: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--trace",
+                metavar="SRC DST",
+                help="Also trace SRC to DST (as `netsleuth trace`; DST may be NAME:PORT). Repeatable.",
+            ),
+        ] = None,
+        aggregate_above: Annotated[
+            int,
+            typer.Option(
+                "--aggregate-above",
+                min=0,
+                help="Above this many workloads the map starts with namespaces collapsed.",
+            ),
+        ] = 300,
+        host_network: HostNetworkOpt = HostNetworkMode.NODE,
+        output: Annotated[
+            str, typer.Option("-o", "--output", help="The HTML file to write ('-': stdout).")
+        ] = "report.html",
+    ) -> None:
+        """Write an HTML report: summary, service map, findings, traces (one self-contained file)."""
+        from netsleuth.checks.base import load_all, run_checks
+        from netsleuth.policy.coverage import unreadable_policies
+        from netsleuth.policy.host_network import policy_view
+        from netsleuth.render.html.compose import trace_request
+        from netsleuth.render.html.report import ReportInput, render_report
+
+        srcs, dsts = list(trace_srcs or ()), list(trace_dsts or ())
+        if len(srcs) != len(dsts):
+            raise QueryError(
+                "each --trace takes two values: SRC and DST",
+                tip="e.g. --trace shop/storefront shop/cart:8080 --trace legacy/cron payments/api",
+            )
+        opts = input_options(files, kubeconfig, context, namespace, all_namespaces)
+        model = load_model(opts)
+        result = run_checks(model, load_all().values())
+        findings = [
+            f
+            for f in result.findings
+            if opts.namespace is None
+            or f.subject.namespace is None
+            or f.subject.namespace == opts.namespace
+        ]
+        requests = [trace_request(model, src, dst) for src, dst in zip(srcs, dsts, strict=True)]
+        html = render_report(
+            ReportInput(
+                title="netsleuth report",
+                command=shlex.join(["netsleuth", *sys.argv[1:]]),
+                source=source_text(opts.files, context),
+                model=policy_view(model, host_network),
+                scan=result,
+                findings=findings,
+                traces=requests,
+                problems=model.problems,
+                unreadable_policies=unreadable_policies(model),
+                aggregate_above=aggregate_above,
+            )
+        )
+        write_output(html, output)
+        if output != "-" and progress_enabled(False):
+            typer.echo(f"wrote {output} ({len(html.encode()):,} bytes)", err=True)
