@@ -24,6 +24,7 @@
   function copyText(text, button) {
     function done(ok) {
       button.textContent = ok ? "Copied" : "Select and copy";
+      button.setAttribute("data-copied", ok ? "ok" : "failed");
       setTimeout(function () { button.textContent = "Copy"; }, 1500);
     }
     var fallback = function () {
