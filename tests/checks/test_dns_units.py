@@ -11,7 +11,7 @@ from netsleuth.checks.rules.dns_corefile_unusual_upstream import is_usual_upstre
 from netsleuth.checks.rules.dns_ndots_external_names import external_hostnames
 from netsleuth.facts.kube_dns import parse_corefile, pod_resolver
 from netsleuth.facts.quantity import parse_quantity
-from netsleuth.model.cluster import build_model
+from netsleuth.model.cluster import ClusterModel, build_model
 from netsleuth.model.findings import Confidence, Severity
 from netsleuth.model.node_artifacts import NodeArtifacts, ResolvConf
 from netsleuth.model.objects import ConfigMap, DNSConfig, Meta, Pod, PodSpec
@@ -52,25 +52,27 @@ corp.example.com:53 {
         (5, "api.stripe.com.", 2),  # trailing dot: absolute, asked once (A + AAAA)
         (2, "api.stripe.com", 2),  # 2 dots >= ndots 2: tried as is first
         (5, "a.b.c.d.e.example.com", 2),  # 6 dots >= 5
+        (99, "a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.example.com", 2),  # glibc caps ndots at 15
     ],
 )
 def test_query_amplification(ndots: int, name: str, queries: int) -> None:
     cfg = DNSConfig(options=(("ndots", str(ndots)),)) if ndots != 5 else None
     pod = Pod(meta=Meta(name="p", namespace="shop"), spec=PodSpec(dns_config=cfg))
-    res = pod_resolver(pod)
+    res = pod_resolver(ClusterModel(), pod)
     assert res is not None
     assert res.search == ("shop.svc.cluster.local", "svc.cluster.local", "cluster.local")
     assert res.queries_for(name) == queries
 
 
 def test_resolver_depends_on_dns_policy() -> None:
-    assert pod_resolver(Pod(meta=Meta(name="p"), spec=PodSpec(dns_policy="Default"))) is None
+    model = ClusterModel()
+    assert pod_resolver(model, Pod(meta=Meta(name="p"), spec=PodSpec(dns_policy="Default"))) is None
     # ClusterFirst on hostNetwork falls back to the node's resolver
-    assert pod_resolver(Pod(meta=Meta(name="p"), spec=PodSpec(host_network=True))) is None
+    assert pod_resolver(model, Pod(meta=Meta(name="p"), spec=PodSpec(host_network=True))) is None
     hn = Pod(
         meta=Meta(name="p"), spec=PodSpec(host_network=True, dns_policy="ClusterFirstWithHostNet")
     )
-    assert pod_resolver(hn) is not None
+    assert pod_resolver(model, hn) is not None
 
 
 def test_external_hostnames() -> None:

@@ -28,7 +28,8 @@ from typing import Any
 import yaml
 
 from corpus.paths import CORPUS
-from netsleuth.model.cluster import ClusterModel, build_model
+from netsleuth.model.cluster import ClusterModel, all_objects, build_model
+from netsleuth.model.cluster_dns import KUBE_DNS_LABELS, has_kube_dns, with_kube_dns
 from netsleuth.model.intervals import IntervalSet
 from netsleuth.model.objects import (
     CustomObject,
@@ -40,12 +41,6 @@ from netsleuth.model.objects import (
     Workload,
 )
 from netsleuth.policy.host_network import HostNetworkMode, policy_view
-from netsleuth.policy.kube_dns import (
-    KUBE_DNS_LABELS,
-    has_kube_dns,
-    model_objects,
-    with_kube_dns,
-)
 from netsleuth.policy.matrix import EXTERNAL, PSEUDO, PolicyMatrix, iter_pairs, pod_units
 from netsleuth.sources.load import load_offline
 
@@ -107,7 +102,7 @@ def _objects(paths: list[str], keep: Any = None) -> tuple[list[Any], list[Any]]:
     if not paths:
         return [], []
     model = load_offline(paths)
-    objs = [o for o in model_objects(model) if keep is None or keep(o)]
+    objs = [o for o in all_objects(model) if keep is None or keep(o)]
     return objs, list(model.problems)
 
 
@@ -389,7 +384,7 @@ def nca_livesim(model: ClusterModel) -> ClusterModel:
     """NCA's kube-dns "livesim" (docs/SimulatingLiveClusterMissingResources.md): when
     policies point at ``k8s-app: kube-dns`` and the input has no such pod, NCA adds a
     simulated ``kube-system/kube-dns-livesim`` pod. netsleuth derives the same for DNS
-    questions (:func:`netsleuth.policy.kube_dns.with_kube_dns`, pod ``coredns-derived``);
+    questions (:func:`netsleuth.model.cluster_dns.with_kube_dns`, pod ``coredns-derived``);
     its connection list shows only the input, so the tests add it in that situation."""
     if has_kube_dns(model) or not refers_to_kube_dns(model):
         return model

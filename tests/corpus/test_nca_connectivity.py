@@ -18,7 +18,7 @@ Differences of model, normalised before comparing:
 - kube-dns "livesim": when policies point at ``k8s-app: kube-dns`` and the
   input has no such pod, NCA adds a simulated ``kube-system/kube-dns-livesim``
   pod (docs/SimulatingLiveClusterMissingResources.md). netsleuth derives the
-  same thing for DNS questions (:func:`netsleuth.policy.kube_dns.with_kube_dns`,
+  same thing for DNS questions (:func:`netsleuth.model.cluster_dns.with_kube_dns`,
   pod ``coredns-derived``); the connection list shows only the input, so the
   test adds the derived kube-dns in exactly that situation and names it as
   NCA does.
@@ -57,8 +57,8 @@ from corpus.nca_common import (
     without_host_network,
 )
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import has_kube_dns
 from netsleuth.policy.connlist import connectivity
-from netsleuth.policy.kube_dns import has_kube_dns
 
 LIVESIM_DNS = "kube-system/kube-dns-livesim[Pod]"
 DERIVED_DNS = "kube-system/coredns-derived[Pod]"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from netsleuth.facts.dns_resolution import resolve, resolver_config
 from netsleuth.sources.load import load_offline
-from netsleuth.trace.dns import resolve, resolver_config
 
 CLUSTER = """\
 apiVersion: v1

@@ -1,8 +1,7 @@
-"""Finding the cluster DNS (CoreDNS / kube-dns) in the model, and reading its Corefile.
-
-The kube-dns Service is ``kube-system/kube-dns`` on kubeadm, EKS, GKE and
-AKS (CoreDNS kept the name for compatibility); some distributions name it
-``coredns``. Its pods carry ``k8s-app=kube-dns``.
+"""Facts about the cluster DNS: its Service, pods and Deployment (identified in
+:mod:`netsleuth.model.cluster_dns`, one rule for every layer), its Corefile,
+NodeLocal DNSCache, and the resolver each pod gets
+(:mod:`netsleuth.facts.dns_resolution`).
 """
 
 from __future__ import annotations
@@ -10,41 +9,42 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from netsleuth.facts.dns_resolution import ResolverConfig, resolver_config
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.objects import ConfigMap, Container, Meta, Pod, Service, Workload
+from netsleuth.model.cluster_dns import (
+    DNS_NAMESPACE,
+    DNS_POD_LABEL,
+    DNS_SERVICE_NAMES,
+    DNS_WORKLOAD_NAMES,
+    dns_pods,
+    dns_service,
+    dns_service_ip,
+    dns_workload,
+)
+from netsleuth.model.objects import ConfigMap, Container, Meta, Pod, Workload
 
-DNS_NAMESPACE = "kube-system"
-DNS_SERVICE_NAMES = ("kube-dns", "coredns", "rke2-coredns-rke2-coredns")
-DNS_WORKLOAD_NAMES = ("coredns", "kube-dns", "rke2-coredns-rke2-coredns")
-DNS_POD_LABEL = ("k8s-app", "kube-dns")
+__all__ = [
+    "DNS_NAMESPACE",
+    "DNS_POD_LABEL",
+    "DNS_SERVICE_NAMES",
+    "DNS_WORKLOAD_NAMES",
+    "NODELOCAL_NAMES",
+    "Corefile",
+    "Directive",
+    "ResolverConfig",
+    "cluster_has_system_view",
+    "coredns_containers",
+    "corefile",
+    "dns_pods",
+    "dns_service",
+    "dns_service_ip",
+    "dns_workload",
+    "nodelocal_daemonset",
+    "parse_corefile",
+    "pod_resolver",
+]
+
 NODELOCAL_NAMES = ("node-local-dns", "nodelocaldns")
-
-
-def dns_service(model: ClusterModel) -> Service | None:
-    for name in DNS_SERVICE_NAMES:
-        svc = model.service(DNS_NAMESPACE, name)
-        if svc is not None:
-            return svc
-    for svc in model.services:
-        if (
-            svc.namespace == DNS_NAMESPACE
-            and (svc.selector or {}).get(DNS_POD_LABEL[0]) == DNS_POD_LABEL[1]
-        ):
-            return svc
-    return None
-
-
-def dns_workload(model: ClusterModel) -> Workload | None:
-    for name in DNS_WORKLOAD_NAMES:
-        w = model.workload("Deployment", DNS_NAMESPACE, name)
-        if w is not None:
-            return w
-    return None
-
-
-def dns_pods(model: ClusterModel) -> list[Pod]:
-    k, v = DNS_POD_LABEL
-    return list(model.label_index.get(DNS_NAMESPACE, {}).get(k, {}).get(v, ()))
 
 
 def nodelocal_daemonset(model: ClusterModel) -> Workload | None:
@@ -153,54 +153,11 @@ def coredns_containers(model: ClusterModel) -> tuple[str, Meta, list[Container]]
     return None
 
 
-@dataclass(frozen=True, slots=True)
-class PodResolver:
-    """The resolv.conf kubelet writes for a pod with cluster DNS."""
-
-    search: tuple[str, ...]
-    ndots: int
-    options: tuple[tuple[str, str | None], ...]
-
-    def has_option(self, name: str) -> bool:
-        return any(k == name for k, _ in self.options)
-
-    def queries_for(self, name: str) -> int:
-        """DNS queries one lookup of ``name`` costs when it does not resolve in the cluster.
-
-        glibc tries each search domain before the name itself when the name has
-        fewer dots than ``ndots``; A and AAAA are asked for each candidate.
-        """
-        if name.endswith(".") or name.count(".") >= self.ndots:
-            return 2
-        return (len(self.search) + 1) * 2
-
-
-def pod_resolver(pod: Pod, cluster_domain: str = "cluster.local") -> PodResolver | None:
-    """The resolver config of a pod whose DNS goes to the cluster DNS, else ``None``.
-
-    ``ClusterFirst`` (the default) and ``ClusterFirstWithHostNet`` on a
-    host-network pod use cluster DNS with the search list
-    ``<ns>.svc.<domain> svc.<domain> <domain>`` plus the node's search domains
-    (not visible here) and ``ndots:5``; ``dnsConfig`` adds searches and
-    overrides options. ``ClusterFirst`` on a host-network pod falls back to
-    ``Default`` (the node's resolv.conf).
-    https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-s-dns-policy
-    """
-    policy = pod.spec.dns_policy or "ClusterFirst"
-    if policy == "ClusterFirst" and pod.spec.host_network:
-        return None
-    if policy not in ("ClusterFirst", "ClusterFirstWithHostNet"):
-        return None
-    ns = pod.namespace
-    search = [f"{ns}.svc.{cluster_domain}", f"svc.{cluster_domain}", cluster_domain]
-    options: list[tuple[str, str | None]] = [("ndots", "5")]
-    cfg = pod.spec.dns_config
-    if cfg is not None:
-        search += [s for s in cfg.searches if s not in search]
-        for k, v in cfg.options:
-            options = [o for o in options if o[0] != k] + [(k, v)]
-    ndots = 5
-    for k, v in options:
-        if k == "ndots" and v is not None and v.isdigit():
-            ndots = min(int(v), 15)
-    return PodResolver(tuple(search), ndots, tuple(options))
+def pod_resolver(
+    model: ClusterModel, pod: Pod, cluster_domain: str = "cluster.local"
+) -> ResolverConfig | None:
+    """The resolver of a pod whose queries go to the cluster DNS, else ``None``
+    (``Default``/``None`` policies, and ``ClusterFirst`` on a host-network pod, which
+    falls back to the node's resolv.conf). The same resolver the trace simulates."""
+    cfg = resolver_config(model, pod, cluster_domain)
+    return cfg if cfg.cluster_dns else None

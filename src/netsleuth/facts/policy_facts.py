@@ -5,7 +5,7 @@ exists is inferred from the input, never guessed:
 
 - DNS: every pod with cluster DNS (``ClusterFirst``) sends queries to the
   CoreDNS pods (derived ones when the input has none, see
-  :func:`netsleuth.policy.with_kube_dns`).
+  :func:`netsleuth.model.cluster_dns.with_kube_dns`).
 - Service clients: pods whose env values, args or command name a Service
   (``http://cart.shop.svc.cluster.local:8080``, ``cart.shop:8080``, or a
   bare ``cart`` URL host in the same namespace); one pod per workload is read.
@@ -19,18 +19,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import dns_pods, with_kube_dns
 from netsleuth.model.commands import Snippet
 from netsleuth.model.objects import NetworkPolicy, Pod, PolicyPeer, PolicyRule
 from netsleuth.policy import (
     Direction,
     PodEndpoint,
     evaluate_direction,
-    has_kube_dns,
     policies_selecting,
-    with_kube_dns,
 )
 
-KUBE_DNS_NAMESPACE = "kube-system"
 DNS_PORTS = (53, 5353)
 
 _URL_HOST = re.compile(r"[a-zA-Z][a-zA-Z0-9+.-]*://(?:[^@/\s]*@)?([A-Za-z0-9.-]+)")
@@ -39,9 +37,8 @@ _HOST_PORT = re.compile(r"^(?:--?[A-Za-z0-9-]+=)?([a-z0-9][a-z0-9.-]*):(\d{1,5})
 
 def dns_model(model: ClusterModel) -> tuple[ClusterModel, list[Pod]]:
     """The model with a derived kube-dns when the input has none, and the CoreDNS pods in it."""
-    m = model if has_kube_dns(model) else with_kube_dns(model)
-    pods = list(m.label_index.get(KUBE_DNS_NAMESPACE, {}).get("k8s-app", {}).get("kube-dns", ()))
-    return m, pods
+    m = with_kube_dns(model)
+    return m, dns_pods(m)
 
 
 def dns_container_port(pod: Pod, protocol: str) -> int:

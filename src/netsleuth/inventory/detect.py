@@ -9,6 +9,7 @@ from __future__ import annotations
 from netsleuth.facts.cni_detect import detect_cni as _detect_cni
 from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode, node_proxy_modes
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import dns_workload
 
 
 def detect_cni(model: ClusterModel) -> list[str]:
@@ -40,8 +41,7 @@ def detect_kube_proxy_mode(model: ClusterModel) -> tuple[str | None, str | None]
 
 def coredns_replicas(model: ClusterModel) -> str | None:
     """``ready/desired`` of the CoreDNS (or kube-dns) Deployment in kube-system."""
-    for name in ("coredns", "kube-dns"):
-        w = model.workload("Deployment", "kube-system", name)
-        if w is not None:
-            return f"{w.ready_replicas}/{w.replicas}" if w.has_status else f"?/{w.replicas}"
-    return None
+    w = dns_workload(model)
+    if w is None:
+        return None
+    return f"{w.ready_replicas}/{w.replicas}" if w.has_status else f"?/{w.replicas}"

@@ -488,6 +488,31 @@ def _endpoints_to_slice(ep: Endpoints) -> EndpointSlice:
     )
 
 
+def all_objects(model: ClusterModel) -> list[ModelObject]:
+    """Every object of ``model`` (derived pods included), for rebuilding it with changes."""
+    objs: list[ModelObject] = []
+    objs.extend(model.namespaces.values())
+    objs.extend(model.nodes.values())
+    objs.extend(model.pods)
+    objs.extend(model.workloads)
+    objs.extend(model.services)
+    objs.extend(model.endpoint_slices)
+    objs.extend(model.endpoints)
+    objs.extend(model.network_policies)
+    objs.extend(model.ingresses)
+    objs.extend(model.ingress_classes)
+    objs.extend(model.gateway_classes)
+    objs.extend(model.gateways)
+    objs.extend(model.routes)
+    objs.extend(model.config_maps)
+    objs.extend(model.secrets)
+    objs.extend(model.events)
+    objs.extend(model.custom)
+    objs.extend(model.unknown)
+    objs.extend(model.node_artifacts.values())
+    return objs
+
+
 def build_model(
     objects: Iterable[ModelObject],
     problems: Iterable[LoadProblem] = (),

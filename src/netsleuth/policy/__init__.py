@@ -60,6 +60,7 @@ ipBlock on pod IPs) and the tier order are documented in
 
 from __future__ import annotations
 
+from netsleuth.model.cluster_dns import has_kube_dns, with_kube_dns
 from netsleuth.policy.anp import AdminPolicies, AdminPolicy, admin_policies
 from netsleuth.policy.decision import (
     DecidedBy,
@@ -78,7 +79,6 @@ from netsleuth.policy.decision import (
     endpoint_pod,
 )
 from netsleuth.policy.ingress_controller import ingress_controller_endpoints
-from netsleuth.policy.kube_dns import has_kube_dns, with_kube_dns
 from netsleuth.policy.provenance import describe_port_sets, direction_lines, explain_text
 from netsleuth.policy.reference import (
     admin_peer_mismatch,

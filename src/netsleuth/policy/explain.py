@@ -12,9 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import has_kube_dns, with_kube_dns
 from netsleuth.policy.coverage import unreadable_policies
 from netsleuth.policy.decision import Decision, Endpoint, PortsDecision
-from netsleuth.policy.kube_dns import has_kube_dns, with_kube_dns
 from netsleuth.policy.reference import evaluate, evaluate_ports
 
 

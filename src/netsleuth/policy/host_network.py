@@ -14,9 +14,8 @@ from __future__ import annotations
 import dataclasses
 from enum import StrEnum
 
-from netsleuth.model.cluster import ClusterModel, build_model
+from netsleuth.model.cluster import ClusterModel, all_objects, build_model
 from netsleuth.model.objects import Pod
-from netsleuth.policy.kube_dns import model_objects
 
 
 class HostNetworkMode(StrEnum):
@@ -43,5 +42,5 @@ def policy_view(model: ClusterModel, mode: HostNetworkMode = HostNetworkMode.NOD
     """
     if mode is HostNetworkMode.NODE or not any(p.host_network for p in model.pods):
         return model
-    objs = [_as_pod(o) if isinstance(o, Pod) else o for o in model_objects(model)]
+    objs = [_as_pod(o) if isinstance(o, Pod) else o for o in all_objects(model)]
     return build_model(objs, model.problems, source=model.source, derive_pods=False)

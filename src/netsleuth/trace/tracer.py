@@ -22,12 +22,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netsleuth.errors import QueryError
+from netsleuth.facts import dns_resolution as dnssim
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
 from netsleuth.model.commands import Snippet, cmd, kubectl, merge_patch, sh_c
 from netsleuth.model.findings import Fix, Layer, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
-from netsleuth.policy import has_kube_dns, with_kube_dns
-from netsleuth.trace import dns as dnssim
 from netsleuth.trace.evidence import ev, exec_in, pod_ref, selector_text, slices_cmd, svc_ref
 from netsleuth.trace.query import Target, parse_target
 from netsleuth.trace.result import Hop, TraceQuery, TraceResult
@@ -359,7 +359,7 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
 def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
     """kube-dns Service present with ready CoreDNS endpoints, and DNS egress allowed."""
     model = w.model
-    svc = model.service("kube-system", "kube-dns") or model.service("kube-system", "coredns")
+    svc = dns_service(model)
     if svc is None:
         if not model.has_kind("Service"):
             return None
@@ -374,15 +374,11 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
         w.add(hop)
         return hop
     ready = model.ready_endpoints(svc)
-    dns_pods = (
-        [p for p in model.pods_matching("kube-system", svc.selector or {})] if svc.selector else []
-    )
+    servers = dns_pods(model)
     if not ready and model.slices_for(svc):
-        reasons = sorted({_pod_not_ready_reason(model, p) for p in dns_pods}) or ["no CoreDNS pods"]
+        reasons = sorted({_pod_not_ready_reason(model, p) for p in servers}) or ["no CoreDNS pods"]
         evidence = [ev(svc_ref(svc), "endpoints.ready", "0")]
-        evidence += [
-            ev(pod_ref(p), "status", _pod_not_ready_reason(model, p)) for p in dns_pods[:4]
-        ]
+        evidence += [ev(pod_ref(p), "status", _pod_not_ready_reason(model, p)) for p in servers[:4]]
         hop = Hop(
             layer=Layer.DNS,
             status=Verdict.BROKEN,
@@ -409,11 +405,11 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
         w.add(hop)
         return hop
     # Policy: UDP and TCP 53 to the CoreDNS pods (post-DNAT target ports).
-    if not dns_pods:
+    if not servers:
         return None
     from netsleuth.trace.policy_hops import dns_egress_verdict
 
-    blocked = dns_egress_verdict(model, pod, dns_pods, svc)
+    blocked = dns_egress_verdict(model, pod, servers, svc)
     if blocked is None:
         return None
     hop = Hop(

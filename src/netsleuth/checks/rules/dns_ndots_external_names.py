@@ -141,7 +141,7 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         if key in seen:
             continue
         seen.add(key)
-        res = pod_resolver(pod, config.cluster_domain)
+        res = pod_resolver(model, pod, config.cluster_domain)
         if res is None or res.ndots < 5:
             continue
         hosts = [

@@ -68,7 +68,7 @@ def short_name_other_namespace(model: ClusterModel, config: ScanConfig) -> Itera
         if key in seen:
             continue
         seen.add(key)
-        if pod_resolver(pod, config.cluster_domain) is None:
+        if pod_resolver(model, pod, config.cluster_domain) is None:
             continue
         hits: list[tuple[str, str, str]] = []
         for c in pod.spec.containers:

@@ -91,7 +91,7 @@ def single_request_reopen_missing(model: ClusterModel, config: ScanConfig) -> It
             continue
         if pod.node_name is not None and pod.node_name not in old_nodes:
             continue
-        res = pod_resolver(pod, config.cluster_domain)
+        res = pod_resolver(model, pod, config.cluster_domain)
         if (
             res is None
             or any(res.has_option(o) for o in _OPTIONS_THAT_AVOID_RACE)

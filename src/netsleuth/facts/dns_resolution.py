@@ -30,9 +30,13 @@ import re
 from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import dns_service_ip
+from netsleuth.model.numbers import parse_int
 from netsleuth.model.objects import Pod, Service
 
 DEFAULT_NDOTS = 5
+MAX_NDOTS = 15
+"""glibc caps ``ndots`` at 15 (``RES_MAXNDOTS``)."""
 CLUSTER_DOMAIN = "cluster.local"
 
 
@@ -49,6 +53,19 @@ class ResolverConfig:
 
     def has_option(self, name: str) -> bool:
         return any(k == name for k, _ in self.options)
+
+    @property
+    def cluster_dns(self) -> bool:
+        """Queries go to the cluster DNS (``ClusterFirst``, or ``ClusterFirstWithHostNet``)."""
+        return self.effective_policy == "ClusterFirst"
+
+    def queries_for(self, name: str) -> int:
+        """DNS queries one lookup of ``name`` costs when no search candidate answers
+        (a name outside the cluster): every search domain, then the name itself
+        (or the name first, when it has at least ``ndots`` dots), A and AAAA each."""
+        if name.endswith(".") or name.count(".") >= self.ndots:
+            return 2
+        return (len(self.search) + 1) * 2
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -77,12 +94,16 @@ class Resolution:
         return self.answer is not None and self.answer.kind != "nxdomain"
 
 
-def kube_dns_ip(model: ClusterModel) -> str | None:
-    svc = model.service("kube-system", "kube-dns") or model.service("kube-system", "coredns")
-    return svc.cluster_ip if svc is not None and svc.cluster_ip not in (None, "None") else None
-
-
 def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN) -> ResolverConfig:
+    """The resolv.conf the kubelet writes for ``pod``: nameservers, search list, ndots.
+
+    ``ClusterFirst`` (and ``ClusterFirstWithHostNet``) pods get the cluster DNS
+    ClusterIP, ``<ns>.svc.<domain> svc.<domain> <domain>`` plus the node's own
+    search domains (from the node's resolv.conf when the input has it) and
+    ``ndots:5``; ``dnsConfig`` appends nameservers and searches and overrides
+    options.
+    https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-s-dns-policy
+    """
     declared = pod.spec.dns_policy or "ClusterFirst"
     effective = declared
     note = None
@@ -101,7 +122,7 @@ def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN)
     if pod.spec.node_name and pod.spec.node_name in model.node_artifacts:
         node_conf = model.node_artifacts[pod.spec.node_name].resolv_conf
     if effective == "ClusterFirst":
-        ip = kube_dns_ip(model)
+        ip = dns_service_ip(model)
         nameservers.append(ip or "<kube-dns ClusterIP>")
         search += [f"{pod.namespace}.svc.{domain}", f"svc.{domain}", domain]
         if node_conf is not None:
@@ -120,11 +141,9 @@ def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN)
         search += [s for s in dc.searches if s not in search]
         for k, v in dc.options:
             options[k] = v
-    ndots_raw = options.get("ndots")
-    try:
-        ndots = int(ndots_raw) if ndots_raw is not None else 1
-    except ValueError:
-        ndots = DEFAULT_NDOTS if effective == "ClusterFirst" else 1
+    default_ndots = DEFAULT_NDOTS if effective == "ClusterFirst" else 1
+    parsed = parse_int(options.get("ndots"))
+    ndots = default_ndots if parsed is None else min(parsed, MAX_NDOTS)
     return ResolverConfig(
         policy=declared,
         effective_policy=effective,
