@@ -96,6 +96,12 @@ def _values(pod: Pod) -> list[str]:
     return vals
 
 
+def _node_resolv_known(model: ClusterModel, pod: Pod) -> bool:
+    """The node's resolv.conf is in the input, so its search domains are in the list."""
+    art = model.node_artifacts.get(pod.node_name or "")
+    return art is not None and art.resolv_conf is not None
+
+
 @register(
     id="DNS113", layer=Layer.DNS, severity=Severity.INFO, needs=Needs(kinds=("Pod",)), config=True
 )
@@ -171,7 +177,8 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
                 Evidence(
                     f"Pod/{pod.namespace}/{pod.name}",
                     "resolv.conf search",
-                    " ".join(res.search) + " (+ node search domains)",
+                    " ".join(res.search)
+                    + ("" if _node_resolv_known(model, pod) else " (+ node search domains)"),
                 ),
                 Evidence(
                     f"Pod/{pod.namespace}/{pod.name}", "resolv.conf options", f"ndots:{res.ndots}"
