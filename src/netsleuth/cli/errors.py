@@ -33,7 +33,10 @@ EXIT_SOURCE = 6
 
 
 def _err(text: str) -> None:
-    sys.stderr.write(text + "\n")
+    """One message to stderr; names in it come from the input, so invisible characters are escaped."""
+    from netsleuth.model.untrusted import visible
+
+    sys.stderr.write("\n".join(visible(line) for line in text.split("\n")) + "\n")
 
 
 def exit_code_for(exc: BaseException) -> int:

@@ -10,7 +10,10 @@ from rich.console import Console
 from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
+from netsleuth.model.untrusted import visible
 from netsleuth.policy.connlist import Connection
+from netsleuth.render.cells import csv_cells, md_row
+from netsleuth.render.console import cells, plain
 from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
@@ -26,9 +29,9 @@ def render_table(
     for col in ("src", "dst", "conn"):
         table.add_column(col)
     for c in conns:
-        table.add_row(c.src.describe(), c.dst.describe(), c.conn_text())
+        table.add_row(*cells(c.src.describe(), c.dst.describe(), c.conn_text()))
     console.print(table)
-    console.print(f"{len(conns)} allowed connection(s)")
+    console.print(plain(f"{len(conns)} allowed connection(s)"))
     render_problems(problems, console)
 
 
@@ -56,18 +59,18 @@ def render_csv(conns: Sequence[Connection]) -> str:
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["src", "dst", "conn"])
     for c in conns:
-        w.writerow([c.src.describe(), c.dst.describe(), c.conn_text()])
+        w.writerow(csv_cells(c.src.describe(), c.dst.describe(), c.conn_text()))
     return buf.getvalue()
 
 
 def render_md(conns: Sequence[Connection]) -> str:
     lines = ["| src | dst | conn |", "|---|---|---|"]
-    lines += [f"| {c.src.describe()} | {c.dst.describe()} | {c.conn_text()} |" for c in conns]
+    lines += [md_row(c.src.describe(), c.dst.describe(), c.conn_text()) for c in conns]
     return "\n".join(lines) + "\n"
 
 
 def _q(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    return '"' + visible(text).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def render_dot(conns: Sequence[Connection]) -> str:

@@ -5,7 +5,10 @@ from __future__ import annotations
 from rich.console import Console
 from rich.table import Table
 
+from netsleuth.model.untrusted import visible
 from netsleuth.policy.diff import DiffReport, Explained
+from netsleuth.render.cells import md_row
+from netsleuth.render.console import cells, plain
 from netsleuth.render.jsonout import dumps_json
 
 
@@ -41,25 +44,25 @@ def render_table(report: DiffReport, console: Console) -> None:
     for col in ("diff", "src", "dst", "before", "after"):
         table.add_column(col)
     for r in _rows(report):
-        table.add_row(*r)
+        table.add_row(*cells(*r))
     console.print(table)
-    console.print(_summary(report))
+    console.print(plain(_summary(report)))
     if report.lost:
         console.print()
-        console.print("Why the lost connections are denied now:")
+        console.print(plain("Why the lost connections are denied now:"))
         for e in report.lost:
             for line in _why(e):
-                console.print(line, markup=False)
+                console.print(plain(line))
 
 
 def render_md(report: DiffReport) -> str:
     lines = ["| diff | src | dst | before | after |", "|---|---|---|---|---|"]
-    lines += [f"| {' | '.join(r)} |" for r in _rows(report)]
+    lines += [md_row(*r) for r in _rows(report)]
     lines += ["", _summary(report)]
     if report.lost:
         lines += ["", "### Why the lost connections are denied now", ""]
         for e in report.lost:
-            lines += ["```", *_why(e), "```"]
+            lines += ["```", *(visible(w).replace("```", "\\`\\`\\`") for w in _why(e)), "```"]
     return "\n".join(lines) + "\n"
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.model.intervals import IntervalSet
@@ -11,7 +10,7 @@ from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.decision import DirectionPorts
 from netsleuth.policy.explain import ExplainReport
 from netsleuth.policy.provenance import explain_text
-from netsleuth.render.console import status_mark
+from netsleuth.render.console import cells, plain, status_mark
 
 
 def _ports_cell(s: IntervalSet) -> str:
@@ -46,14 +45,14 @@ def render_explain(
     """Print ``report`` to ``console``."""
     out = console.print
     for note in report.notes:
-        out(escape(f"note: {note}"))
+        out(plain(f"note: {note}"))
     if report.decision is not None:
         d = report.decision
         lines = explain_text(d)
         mark = status_mark(_mark_status(report))
-        out(escape(f"{mark} {lines[0]}"))
+        out(plain(f"{mark} {lines[0]}"))
         for line in lines[1:]:
-            out(escape(line))
+            out(plain(line))
     else:
         pd = report.ports
         assert pd is not None
@@ -61,7 +60,7 @@ def render_explain(
         verdict = "some ports allowed" if report.allowed else "nothing allowed"
         if report.unreadable:
             verdict += " by the policies read (unknown)"
-        out(escape(f"{mark} {pd.src.describe()} -> {pd.dst.describe()}, every port: {verdict}"))
+        out(plain(f"{mark} {pd.src.describe()} -> {pd.dst.describe()}, every port: {verdict}"))
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
         table.add_column("DIRECTION")
         table.add_column("DECIDED BY")
@@ -69,26 +68,28 @@ def render_explain(
             table.add_column(proto)
         for side in (pd.egress, pd.ingress):
             table.add_row(
-                side.direction.lower(),
-                ", ".join(side.decided_by),
-                *(_ports_cell(side.allowed[p]) for p in pd.combined),
+                *cells(
+                    side.direction.lower(),
+                    ", ".join(side.decided_by),
+                    *(_ports_cell(side.allowed[p]) for p in pd.combined),
+                )
             )
-        table.add_row("combined", "", *(_ports_cell(s) for s in pd.combined.values()))
+        table.add_row(*cells("combined", "", *(_ports_cell(s) for s in pd.combined.values())))
         out(table)
         for side in (pd.egress, pd.ingress):
             for line in _direction_block(side):
-                out(escape(line))
+                out(plain(line))
         if pd.unresolved_named_ports:
             out(
-                escape(
+                plain(
                     "named ports the destination does not define (they allow nothing): "
                     + ", ".join(pd.unresolved_named_ports)
                 )
             )
     if problems:
-        out(f"{len(problems)} input problem(s):")
+        out(plain(f"{len(problems)} input problem(s):"))
         for p in problems:
             where = p.origin.file or ""
             if p.origin.document is not None:
                 where += f" doc {p.origin.document}"
-            out(escape(f"  {p.level}: {p.message}" + (f" ({where})" if where else "")))
+            out(plain(f"  {p.level}: {p.message}" + (f" ({where})" if where else "")))

@@ -9,6 +9,7 @@ from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.exposure import Exposure, ports_text
+from netsleuth.render.console import cells, plain
 from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
@@ -33,18 +34,22 @@ def render_table(
         n = len(r.from_namespaces)
         ns_text = "nobody" if not n else f"{n} workload(s): {ports_text(r.namespace_ports)}"
         table.add_row(
-            r.peer.describe(),
-            ns_text,
-            ports_text(r.outside_ports),
-            "yes" if r.ingress_protected else "NO",
-            "yes" if r.egress_protected else "NO",
+            *cells(
+                r.peer.describe(),
+                ns_text,
+                ports_text(r.outside_ports),
+                "yes" if r.ingress_protected else "NO",
+                "yes" if r.egress_protected else "NO",
+            )
         )
     console.print(table)
     open_in = [r for r in rows if not r.ingress_protected]
     open_out = [r for r in rows if not r.egress_protected]
     console.print(
-        f"{len(rows)} workload(s); {len(open_in)} without ingress protection, "
-        f"{len(open_out)} without egress protection"
+        plain(
+            f"{len(rows)} workload(s); {len(open_in)} without ingress protection, "
+            f"{len(open_out)} without egress protection"
+        )
     )
     render_problems(problems, console)
 

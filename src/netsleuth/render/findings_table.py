@@ -18,7 +18,8 @@ from rich.text import Text
 
 from netsleuth.checks.base import ScanResult
 from netsleuth.model.findings import Finding, Severity
-from netsleuth.render.console import status_style
+from netsleuth.model.untrusted import visible
+from netsleuth.render.console import plain, status_style
 
 _HEADINGS = {Severity.ERROR: "ERRORS", Severity.WARNING: "WARNINGS", Severity.INFO: "INFO"}
 
@@ -34,7 +35,18 @@ def _body_lines(f: Finding) -> list[tuple[str, str, str]]:
 
 
 def _print_wrapped(console: Console, indent: int, label: str, style: str, text: str) -> None:
-    """Wrap by hand so continuation lines keep the indent and no line carries trailing spaces."""
+    """Wrap by hand so continuation lines keep the indent and no line carries trailing spaces.
+
+    ``text`` is untrusted (names from the input): shown escaped, never parsed as markup.
+    Commands (``confirm:``) are never wrapped: a line break in one would break the paste.
+    """
+    text = visible(text)
+    if label == "confirm: ":
+        line = Text(" " * indent)
+        line.append(label, style=style)
+        line.append(text)
+        console.print(line, soft_wrap=True)
+        return
     width = max(20, console.width - indent)
     chunks = textwrap.wrap(
         label + text, width=width, break_long_words=True, break_on_hyphens=False
@@ -54,7 +66,7 @@ def render_findings(
 ) -> None:
     """Print ``findings`` (already filtered) grouped by severity and layer, then the run summary."""
     if not findings:
-        console.print("No findings.")
+        console.print(plain("No findings."))
     ordered = sorted(
         findings, key=lambda f: (-f.severity.rank, str(f.layer), f.rule_id, f.subject.ref())
     )
@@ -67,11 +79,11 @@ def render_findings(
             for f in group:
                 head = Text("    ")
                 head.append(f.rule_id, style=status_style(str(f.severity)))
-                head.append(f"  {f.subject.ref()}")
+                head.append(f"  {visible(f.subject.ref())}")
                 head.append(f"  [{f.confidence}]", style="dim")
                 if f.origin_file:
                     where = f.origin_file + (f":{f.origin_line}" if f.origin_line else "")
-                    head.append(f"  {where}", style="dim")
+                    head.append(f"  {visible(where)}", style="dim")
                 console.print(head, soft_wrap=True)
                 for label, style, text in _body_lines(f):
                     _print_wrapped(console, 6, label, style, text)
@@ -90,11 +102,11 @@ def render_findings(
         tail.append(f"{len(result.errors)} failed")
     if tail:
         summary += "; " + ", ".join(tail)
-    console.print(summary)
+    console.print(plain(summary))
     if show_skipped and (result.skipped or result.errors):
-        console.print("Skipped checks:")
+        console.print(plain("Skipped checks:"))
         for s in (*result.skipped, *result.errors):
-            console.print(f"  {s.check_id}: {s.reason}", overflow="fold")
+            console.print(plain(f"  {s.check_id}: {s.reason}"), overflow="fold")
 
 
 def render_scan(result: ScanResult, model: object, console: Console) -> None:

@@ -9,6 +9,7 @@ from rich.console import Console
 from netsleuth.checks.base import ScanResult
 from netsleuth.flows import FlowSummary
 from netsleuth.model.findings import Finding
+from netsleuth.render.console import plain
 from netsleuth.render.findings_table import render_findings
 
 
@@ -17,24 +18,29 @@ def render_flows(
 ) -> None:
     c = summary.counts
     console.print(
-        f"{c.total:,} flows: {c.forwarded:,} forwarded, {c.dropped:,} dropped, "
-        f"{c.redirected:,} redirected to the L7 proxy, {c.other:,} other",
+        plain(
+            f"{c.total:,} flows: {c.forwarded:,} forwarded, {c.dropped:,} dropped, "
+            f"{c.redirected:,} redirected to the L7 proxy, {c.other:,} other"
+        ),
         soft_wrap=True,
     )
     if summary.lost_events:
         console.print(
-            f"Hubble lost {summary.lost_events:,} events (lost_events): counts are a lower bound",
+            plain(
+                f"Hubble lost {summary.lost_events:,} events (lost_events): counts are a lower bound"
+            ),
             soft_wrap=True,
         )
     for note in summary.notes:
-        console.print(f"note: {note}", soft_wrap=True)
+        console.print(plain(f"note: {note}"), soft_wrap=True)
     if summary.problems:
         first = summary.problems[0]
         console.print(
-            f"{len(summary.problems)} unreadable line(s) skipped; first: "
-            f"{first.origin.describe()}: {first.message}",
+            plain(
+                f"{len(summary.problems)} unreadable line(s) skipped; first: "
+                f"{first.origin.describe()}: {first.message}"
+            ),
             soft_wrap=True,
-            markup=False,
         )
     console.print()
     render_findings(result, findings, console, show_skipped=False)

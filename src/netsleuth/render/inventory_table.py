@@ -6,29 +6,29 @@ from rich.console import Console
 from rich.table import Table
 
 from netsleuth.inventory import Inventory
+from netsleuth.render.console import cells, styled
 from netsleuth.render.problems_table import render_problems
 
 
 def render_inventory(inv: Inventory, console: Console) -> None:
-    console.print(f"[bold]Source[/bold]  {inv.source}")
+    console.print(styled(("Source", "bold"), f"  {inv.source}"))
     cni = ", ".join(inv.cni) if inv.cni else "not visible in the input"
     mode = inv.kube_proxy_mode or "not visible in the input"
     if inv.kube_proxy_mode and inv.kube_proxy_mode_source:
         mode += f"  (from {inv.kube_proxy_mode_source})"
-    console.print(f"[bold]CNI[/bold]     {cni}")
-    console.print(f"[bold]kube-proxy[/bold] {mode}")
-    console.print(
-        f"[bold]CoreDNS[/bold] {inv.coredns_replicas + ' ready' if inv.coredns_replicas else 'not found'}"
-    )
+    console.print(styled(("CNI", "bold"), f"     {cni}"))
+    console.print(styled(("kube-proxy", "bold"), f" {mode}"))
+    coredns = inv.coredns_replicas + " ready" if inv.coredns_replicas else "not found"
+    console.print(styled(("CoreDNS", "bold"), f" {coredns}"))
     console.print()
 
     kinds = Table(title="Objects by kind", title_justify="left", show_edge=False)
     kinds.add_column("Kind")
     kinds.add_column("Count", justify="right")
     for kind, n in inv.counts_by_kind.items():
-        kinds.add_row(kind, str(n))
+        kinds.add_row(*cells(kind, str(n)))
     for kind, n in inv.derived.items():
-        kinds.add_row(f"{kind} (derived)", str(n))
+        kinds.add_row(*cells(f"{kind} (derived)", str(n)))
     console.print(kinds)
     console.print()
 
@@ -46,7 +46,7 @@ def render_inventory(inv: Inventory, console: Console) -> None:
         ns_table.add_column("Other", justify="right")
         for ns, counts in inv.counts_by_namespace.items():
             other = sum(v for k, v in counts.items() if k not in shown)
-            ns_table.add_row(ns, *[str(counts.get(k, 0)) for k in shown], str(other))
+            ns_table.add_row(*cells(ns, *[str(counts.get(k, 0)) for k in shown], str(other)))
         console.print(ns_table)
         console.print()
 
@@ -57,23 +57,27 @@ def render_inventory(inv: Inventory, console: Console) -> None:
         for row in inv.nodes:
             pods = f"{row.pods}/{row.max_pods}" if row.max_pods else str(row.pods)
             nodes.add_row(
-                row.name,
-                row.ready,
-                ",".join(row.pod_cidrs) or "-",
-                row.internal_ip or "-",
-                row.kubelet_version or "-",
-                pods,
+                *cells(
+                    row.name,
+                    row.ready,
+                    ",".join(row.pod_cidrs) or "-",
+                    row.internal_ip or "-",
+                    row.kubelet_version or "-",
+                    pods,
+                )
             )
         console.print(nodes)
         console.print()
 
     if inv.unknown_kinds:
         console.print(
-            "[bold]Kept but not analysed[/bold]: "
-            + ", ".join(f"{k} ×{n}" for k, n in inv.unknown_kinds.items())
+            styled(
+                ("Kept but not analysed", "bold"),
+                ": " + ", ".join(f"{k} ×{n}" for k, n in inv.unknown_kinds.items()),
+            )
         )
     if inv.forbidden:
-        console.print("[bold red]Forbidden[/bold red]: " + ", ".join(inv.forbidden))
+        console.print(styled(("Forbidden", "bold red"), ": " + ", ".join(inv.forbidden)))
     if inv.failed:
-        console.print("[bold red]Failed[/bold red]: " + ", ".join(inv.failed))
+        console.print(styled(("Failed", "bold red"), ": " + ", ".join(inv.failed)))
     render_problems(inv.problems, console)

@@ -67,6 +67,55 @@ def _deployment(ns: str, name: str, labels: dict[str, str]) -> dict[str, Any]:
     }
 
 
+def _workload(ns: str, name: str, labels: dict[str, str], ip: str) -> list[dict[str, Any]]:
+    """A Deployment with its ReplicaSet and one Running pod on worker-1 (as kubectl get -A shows them)."""
+    deploy = _deployment(ns, name, labels)
+    rs_name = f"{name}-5d8f7c9b6"
+    owner = {"apiVersion": "apps/v1", "controller": True, "blockOwnerDeletion": True}
+    rs = {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": {
+            "name": rs_name,
+            "namespace": ns,
+            "labels": {**labels, "pod-template-hash": "5d8f7c9b6"},
+            "ownerReferences": [
+                {**owner, "kind": "Deployment", "name": name, "uid": f"uid-d-{ip}"}
+            ],
+        },
+        "spec": {
+            "replicas": 1,
+            "selector": {"matchLabels": {**labels, "pod-template-hash": "5d8f7c9b6"}},
+            "template": deploy["spec"]["template"],
+        },
+        "status": {"replicas": 1, "readyReplicas": 1, "availableReplicas": 1},
+    }
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {
+            "name": f"{rs_name}-x7k2p",
+            "namespace": ns,
+            "labels": {**labels, "pod-template-hash": "5d8f7c9b6"},
+            "ownerReferences": [
+                {**owner, "kind": "ReplicaSet", "name": rs_name, "uid": f"uid-r-{ip}"}
+            ],
+        },
+        "spec": {"nodeName": "worker-1", **deploy["spec"]["template"]["spec"]},
+        "status": {
+            "phase": "Running",
+            "podIP": ip,
+            "podIPs": [{"ip": ip}],
+            "hostIP": "192.168.10.11",
+            "conditions": [{"type": "Ready", "status": "True"}],
+            "containerStatuses": [
+                {"name": "app", "ready": True, "restartCount": 0, "state": {"running": {}}}
+            ],
+        },
+    }
+    return [deploy, rs, pod]
+
+
 def build() -> dict[str, Any]:
     doc = yaml.safe_load(BASE.read_text())
     items = [_walk(o) for o in doc["items"]]
@@ -139,10 +188,10 @@ def build() -> dict[str, Any]:
             "kind": "Namespace",
             "metadata": {"name": ESC_NS, "labels": {"kubernetes.io/metadata.name": ESC_NS}},
         },
-        _deployment(ESC_NS, "tool", {"app": "tool"}),
-        _deployment("checkout", MARKUP_DEPLOY, {"app": "markup"}),
-        _deployment("checkout", CSV_DEPLOY, {"app": "csv"}),
-        _deployment("checkout", MD_DEPLOY, {"app": "md"}),
+        *_workload(ESC_NS, "tool", {"app": "tool"}, "10.244.1.201"),
+        *_workload("checkout", MARKUP_DEPLOY, {"app": "markup"}, "10.244.1.202"),
+        *_workload("checkout", CSV_DEPLOY, {"app": "csv"}, "10.244.1.203"),
+        *_workload("checkout", MD_DEPLOY, {"app": "md"}, "10.244.1.204"),
     ]
     return {"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}
 
