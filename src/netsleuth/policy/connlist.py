@@ -33,7 +33,11 @@ from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.intervals import PORT_MAX, PORT_MIN, IntervalSet, format_ip, parse_ip
 from netsleuth.model.objects import Pod
 from netsleuth.policy.decision import Endpoint, IngressControllerEndpoint, IPEndpoint, PodEndpoint
-from netsleuth.policy.ingress_controller import ingress_controller_endpoints
+from netsleuth.policy.ingress_controller import (
+    backend_targets,
+    has_frontends,
+    ingress_controller_endpoints,
+)
 from netsleuth.policy.matrix import (
     EXTERNAL,
     HOST,
@@ -43,7 +47,7 @@ from netsleuth.policy.matrix import (
     Unit,
     external_ranges,
 )
-from netsleuth.policy.semantics import PROTOCOLS, normalise_protocol, resolve_named_port
+from netsleuth.policy.semantics import PROTOCOLS, normalise_protocol
 
 ALL = PORT_MAX - PORT_MIN + 1
 PSEUDO_NAME = "ingress-controller"
@@ -198,7 +202,7 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
         peers.append(Peer("ip_range", None, label))
         units.append(Unit(("ip", label), EXTERNAL, ips=(ip,)))
         owner.append(len(peers) - 1)
-    if model.ingresses and isinstance(
+    if has_frontends(model) and isinstance(
         ingress_controller_endpoints(model)[0], IngressControllerEndpoint
     ):
         peers.append(Peer("pseudo", None, PSEUDO_NAME))
@@ -240,33 +244,11 @@ def workload_matrix(model: ClusterModel) -> WorkloadMatrix:
 
 
 def _ingress_backend_targets(model: ClusterModel) -> Iterator[tuple[Peer, str, int]]:
-    """(workload, protocol, target port) for every pod an Ingress backend sends to.
-
-    hostNetwork pods are skipped: the pseudo-peer reaches only policy-governed pods.
-    """
-    for ing in model.ingresses:
-        backends = [p.backend for r in ing.rules for p in r.paths]
-        if ing.default_backend is not None:
-            backends.append(ing.default_backend)
-        for b in backends:
-            svc = model.service(ing.namespace, b.service_name) if b.service_name else None
-            if svc is None or not svc.selector:
-                continue
-            ref = b.port_number if b.port_number is not None else b.port_name
-            sp = svc.port_by_name_or_number(ref) if ref is not None else None
-            if sp is None:
-                continue
-            proto = normalise_protocol(sp.protocol)
-            if proto not in PROTOCOLS:
-                continue
-            target = sp.effective_target_port
-            for pod in model.pods_matching(svc.namespace, svc.selector):
-                if pod.host_network:
-                    continue
-                num = target if isinstance(target, int) else resolve_named_port(pod, target, proto)
-                if num is not None:
-                    owner = model.owner(pod)
-                    yield Peer(owner.kind, owner.namespace, owner.name), proto, num
+    """(workload, protocol, target port) for every pod an Ingress, Gateway API route or
+    OpenShift Route sends to (:func:`~netsleuth.policy.ingress_controller.backend_targets`)."""
+    for _, pod, proto, num in backend_targets(model):
+        owner = model.owner(pod)
+        yield Peer(owner.kind, owner.namespace, owner.name), proto, num
 
 
 def _ingress_backends(model: ClusterModel, wm: WorkloadMatrix) -> dict[int, int]:

@@ -97,6 +97,7 @@ CUSTOM_KINDS: dict[str, set[str]] = {
     },
     "security.istio.io": {"PeerAuthentication", "AuthorizationPolicy"},
     "gateway.networking.k8s.io": {"ReferenceGrant"},
+    "route.openshift.io": {"Route"},
 }
 
 

@@ -186,6 +186,7 @@ FAMILY = {
     "policy.networking.k8s.io": "AdminNetworkPolicy",
     "networking.istio.io": "Istio",
     "security.istio.io": "Istio",
+    "route.openshift.io": "OpenShift Route",
 }
 """How the "not served" warning names the checks it skips."""
 
@@ -243,6 +244,7 @@ RESOURCES: tuple[ResourceSpec, ...] = (
     _spec("gateway.networking.k8s.io", ("v1", "v1beta1"), "gateways", "Gateway", GATEWAY),
     _spec("gateway.networking.k8s.io", ("v1", "v1beta1"), "httproutes", "HTTPRoute", GATEWAY),
     _spec("gateway.networking.k8s.io", ("v1", "v1alpha2"), "grpcroutes", "GRPCRoute", GATEWAY),
+    _spec("route.openshift.io", V1, "routes", "Route", ("ingress-controller pseudo-peer",)),
     _spec("cilium.io", ("v2",), "ciliumnetworkpolicies", "CiliumNetworkPolicy", POLICY),
     _spec(
         "cilium.io",
