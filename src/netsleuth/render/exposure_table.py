@@ -8,7 +8,7 @@ from rich.console import Console
 from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
-from netsleuth.policy.exposure import Exposure, ports_text
+from netsleuth.policy.exposure import Exposure, PotentialDirection, ports_text
 from netsleuth.render.console import cells, plain
 from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.problems_table import render_problems, render_unreadable_policies
@@ -35,11 +35,11 @@ def render_table(
         ns_text = "nobody" if not n else f"{n} workload(s): {ports_text(r.namespace_ports)}"
         table.add_row(
             *cells(
-                r.peer.describe(),
+                r.peer.describe() + (" (hostNetwork)" if r.host_network else ""),
                 ns_text,
                 ports_text(r.outside_ports),
-                "yes" if r.ingress_protected else "NO",
-                "yes" if r.egress_protected else "NO",
+                _protection(r.ingress),
+                _protection(r.egress),
             )
         )
     console.print(table)
@@ -51,7 +51,43 @@ def render_table(
             f"{len(open_out)} without egress protection"
         )
     )
+    console.print()
+    console.print("Potential exposure: what each workload's policies admit, by selector")
+    pot = Table(show_edge=False)
+    for col in ("workload", "direction", "admitted peer", "ports", "by"):
+        pot.add_column(col)
+    notes: list[str] = []
+    for r in rows:
+        for word, d in (("ingress", r.ingress), ("egress", r.egress)):
+            if not d.admitted:
+                pot.add_row(*cells(r.peer.describe(), word, "nobody", "-", _by(d)))
+            for a in d.admitted:
+                pot.add_row(
+                    *cells(
+                        r.peer.describe(),
+                        word,
+                        a.peer.describe(),
+                        a.ports_text(),
+                        ", ".join(a.policies) or ("not isolated" if not d.isolated else "-"),
+                    )
+                )
+            notes += [f"{r.peer.describe()} {word}: {n}" for n in d.notes]
+    console.print(pot)
+    for n in dict.fromkeys(notes):
+        console.print(plain(f"  note: {n}"))
     render_problems(problems, console)
+
+
+def _protection(d: PotentialDirection) -> str:
+    if d.protected:
+        return "yes"
+    if d.isolated:
+        return "NO (admits everything)"
+    return "NO"
+
+
+def _by(d: PotentialDirection) -> str:
+    return "isolated, no rule admits any peer" if d.isolated else "-"
 
 
 def render_json(
