@@ -204,7 +204,16 @@ spec:
 """
     (tmp_path / "in.yaml").write_text(doc)
     r = subprocess.run(
-        [sys.executable, "-m", "netsleuth.cli.__main__", "exposure", "-f", str(tmp_path), "-o", "json"],
+        [
+            sys.executable,
+            "-m",
+            "netsleuth.cli.__main__",
+            "exposure",
+            "-f",
+            str(tmp_path),
+            "-o",
+            "json",
+        ],
         capture_output=True,
         text=True,
     )
