@@ -71,10 +71,10 @@ def render_table(
                         ", ".join(a.policies) or ("not isolated" if not d.isolated else "-"),
                     )
                 )
-            notes += [f"{r.peer.describe()} {word}: {n}" for n in d.notes]
+            notes += [f"{r.peer.describe()} {word}: {note}" for note in d.notes]
     console.print(pot)
-    for n in dict.fromkeys(notes):
-        console.print(plain(f"  note: {n}"))
+    for note in dict.fromkeys(notes):
+        console.print(plain(f"  note: {note}"))
     render_problems(problems, console)
 
 
