@@ -125,14 +125,20 @@ class PodMtuFact:
 
 
 def pod_mtu_facts(
-    art: NodeArtifacts, tunnel_devices: Iterable[str], *, count_veths: bool = True
+    art: NodeArtifacts,
+    tunnel_devices: Iterable[str],
+    *,
+    count_veths: bool = True,
+    underlay: str | None = None,
 ) -> list[PodMtuFact]:
     """MTUs this node's own files show for the pod path.
 
     Host-side veth ends (``veth*``, ``cali*``, ``lxc*``) carry the pod
     interface's MTU; a tunnel device's MTU caps what the overlay sends.
     ``count_veths=False`` for Cilium, which leaves pod interfaces at the
-    device MTU and lowers the MTU on the pod's routes instead.
+    device MTU and lowers the MTU on the pod's routes instead. ``underlay``
+    is the node's uplink, never a pod veth even when it is a veth itself (a
+    kind node's ``eth0``, a netsleuth lab node's).
     """
     facts: list[PodMtuFact] = []
     for conf in art.cni_configs or ():
@@ -141,7 +147,7 @@ def pod_mtu_facts(
     tunnels = set(tunnel_devices)
     veth_mtus: dict[int, str] = {}
     for link in art.links or ():
-        if link.mtu is None:
+        if link.mtu is None or link.name == underlay:
             continue
         if link.name in tunnels:
             facts.append(
@@ -234,6 +240,7 @@ def _node_mtus(model: ClusterModel) -> list[NodeMtu]:
             art,
             [t[0] for t in tunnels if not t[0].startswith(_DEVICE_MTU_UNRELIABLE)],
             count_veths=not cilium,
+            underlay=up.name,
         )
         if cni is not None and cni.configured_mtu and cni.mtu_source:
             value, where = cni.configured_mtu, cni.mtu_source
