@@ -15,8 +15,8 @@ from netsleuth.sources.node_artifacts import (
     parse_proc_nf_conntrack,
     parse_resolv_conf,
     parse_sysctl,
-    read_node_bundle,
 )
+from netsleuth.sources.node_bundle import read_node_bundle
 
 DATA = Path(__file__).parent / "data"
 
@@ -121,4 +121,6 @@ def test_bundle(tmp_path: Path) -> None:
         and art.cni_configs[0].mtu == 1450
         and art.cni_configs[0].plugin_types == ("flannel", "portmap")
     )
-    assert [p.message for p in problems] == ["unknown node artifact file; ignored"]
+    assert [p.message for p in problems] == [
+        "this section is not a node capture netsleuth recognises (first line 'x')"
+    ]

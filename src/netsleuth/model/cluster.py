@@ -27,6 +27,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from netsleuth.model.logs import ContainerLog
 from netsleuth.model.node_artifacts import NodeArtifacts
 from netsleuth.model.objects import (
     ConfigMap,
@@ -147,6 +148,8 @@ class ClusterModel:
     custom: tuple[CustomObject, ...] = ()
     unknown: tuple[UnknownObject, ...] = ()
     node_artifacts: Mapping[str, NodeArtifacts] = field(default_factory=dict)
+    container_logs: tuple[ContainerLog, ...] = ()
+    """Container logs from a ``kubectl cluster-info dump`` (or a bundle), with their events."""
     problems: tuple[LoadProblem, ...] = ()
     source: SourceInfo = SourceInfo()
 
@@ -286,6 +289,7 @@ ModelObject = (
     | CustomObject
     | UnknownObject
     | NodeArtifacts
+    | ContainerLog
 )
 
 
@@ -657,6 +661,7 @@ def build_model(
         custom=tuple(bucket(CustomObject)),
         unknown=tuple(bucket(UnknownObject)),
         node_artifacts=artifacts,
+        container_logs=tuple(bucket(ContainerLog)),
         problems=tuple(probs),
         source=source,
         pods_by_namespace={k: tuple(v) for k, v in by_ns.items()},

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from netsleuth.model.cluster import SourceInfo
+from netsleuth.model.logs import ContainerLog
 from netsleuth.model.node_artifacts import NodeArtifacts
 from netsleuth.model.problems import LoadProblem, Origin
 
@@ -23,8 +24,9 @@ class RawObject:
     origin: Origin = field(default_factory=Origin)
 
 
-Collected = RawObject | LoadProblem | NodeArtifacts
-"""Node artifacts are parsed text, not API objects, so they arrive already typed."""
+Collected = RawObject | LoadProblem | NodeArtifacts | ContainerLog
+"""Node artifacts and container logs are parsed text, not API objects, so they arrive
+already typed."""
 
 
 class Source(Protocol):

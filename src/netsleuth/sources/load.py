@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from netsleuth.model.cluster import ClusterModel, ModelObject, SourceInfo, build_model
+from netsleuth.model.logs import ContainerLog
 from netsleuth.model.node_artifacts import NodeArtifacts
 from netsleuth.model.problems import LoadProblem
 from netsleuth.sources.base import Collected, RawObject, Source
@@ -25,7 +26,7 @@ def decode_all(collected: Iterable[Collected]) -> tuple[list[ModelObject], list[
                 append(obj)
             if probs:
                 problems.extend(probs)
-        elif isinstance(item, NodeArtifacts):
+        elif isinstance(item, NodeArtifacts | ContainerLog):
             append(item)
         else:
             problems.append(item)

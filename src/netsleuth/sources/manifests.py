@@ -5,13 +5,17 @@ Accepted shapes (the lightkube loader's rules, plus kubectl's outputs):
 - a single object, ``kubectl get -o yaml|json`` output;
 - ``List`` / ``*List`` objects, nested lists flattened;
 - multi-document YAML, with empty documents skipped;
-- directories, recursively (``.yaml``, ``.yml``, ``.json``); a ``nodes/``
-  folder inside holds node artifacts (see :mod:`netsleuth.sources.node_artifacts`);
+- directories, recursively (``.yaml``, ``.yml``, ``.json``);
   ``scenario.yaml`` / ``faults.yaml`` (netsleuth's scenario descriptors) are skipped;
+- node evidence (:mod:`netsleuth.sources.node_bundle`): the files under a
+  ``nodes/<node>/`` folder, under a folder named after a Node of the input
+  (anywhere below a ``-f`` path), or given as ``-f node=<node>:<path>``, are
+  recognised by their content whatever their names;
 - ``kubectl cluster-info dump`` output: the ``--output-directory`` layout
-  (``nodes.json``, ``<namespace>/pods.json``, ``<namespace>/*/logs.txt``…)
+  (``nodes.json``, ``<namespace>/pods.json``, ``<namespace>/<pod>/logs.txt``…)
   and the single stream on stdout (concatenated JSON documents with log
-  sections between them).
+  sections between them); the container logs become
+  :class:`~netsleuth.model.logs.ContainerLog` evidence.
 
 Every document gets an :class:`Origin` (file, 0-based document index, 1-based
 line). A document that does not parse is reported with that origin and
@@ -32,6 +36,7 @@ import yaml
 
 from netsleuth.errors import SourceError
 from netsleuth.model.cluster import SourceInfo, SourceKind
+from netsleuth.model.logs import ContainerLog
 from netsleuth.model.problems import Level, LoadProblem, Origin
 from netsleuth.sources.base import Collected, RawObject
 
@@ -45,7 +50,8 @@ MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
 # ``scenario.yaml``, the demo's ``faults.yaml``): not manifests, skipped in directory walks.
 DESCRIPTOR_FILES = frozenset({"scenario.yaml", "faults.yaml"})
 _DOC_SEP = re.compile(r"^---(?:\s|$)", re.MULTILINE)
-_LOG_NOISE = re.compile(r"^==== (START|END) logs for container", re.MULTILINE)
+_LOG_MARK = b"==== START logs for container"
+_NODE_SPEC = re.compile(r"^node=([^:/\s]+):(.+)$")
 
 
 def _flatten(data: Any, origin: Origin, item_lines: list[int] | None = None) -> Iterator[Collected]:
@@ -328,6 +334,15 @@ def read_file(path: Path) -> Iterator[Collected]:
             skipped="file",
         )
         return
+    if _LOG_MARK in raw:
+        # `kubectl cluster-info dump` on stdout: JSON documents with container logs between.
+        from netsleuth.sources.logs import blank_container_logs
+
+        text, logs = blank_container_logs(raw.decode("utf-8", errors="replace"), file)
+        yield from logs
+        if text.lstrip()[:1] in ("{", "["):
+            yield from iter_json_documents(text, file)
+        return
     if path.suffix == ".json" or raw.lstrip()[:1] in (b"{", b"["):
         yield from iter_json_documents(raw, file)
         return
@@ -344,6 +359,65 @@ def read_file(path: Path) -> Iterator[Collected]:
     yield from iter_yaml_documents(text, file)
 
 
+def _is_object(item: Collected) -> bool:
+    return isinstance(item, RawObject) and isinstance(item.data.get("kind"), str)
+
+
+def _held_back(items: Iterator[Collected], pending: list[Collected]) -> Iterator[Collected]:
+    """Stream a file's objects, but hold back what comes before its first Kubernetes object
+    (problems, and values without a ``kind``): a file that holds none may be a node capture
+    (``ip -j link``, a CNI ``.json``) and its problems are then not manifest problems.
+    ``pending`` keeps them for the caller."""
+    seen_object = False
+    for item in items:
+        if seen_object:
+            yield item
+        elif _is_object(item):
+            seen_object = True
+            yield from pending
+            pending.clear()
+            yield item
+        else:
+            pending.append(item)
+
+
+class _Counter:
+    """Counts the objects (not problems) that pass through."""
+
+    def __init__(self) -> None:
+        self.objects = 0
+
+    def count(self, items: Iterator[Collected]) -> Iterator[Collected]:
+        for item in items:
+            if _is_object(item):
+                self.objects += 1
+            yield item
+
+
+def _node_spec(p: str) -> tuple[str, Path] | None:
+    """``node=<name>:<path>`` (when no file is literally named so)."""
+    m = _NODE_SPEC.match(p)
+    if m is None or Path(p).exists():
+        return None
+    return m.group(1), Path(m.group(2))
+
+
+def _container_logs_file(path: Path) -> Iterator[ContainerLog]:
+    """The container logs of a ``cluster-info dump --output-directory`` ``logs.txt``."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096)
+        if _LOG_MARK not in head:
+            return
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return
+    from netsleuth.sources.logs import blank_container_logs
+
+    _, logs = blank_container_logs(text, str(path))
+    yield from logs
+
+
 class ManifestSource:
     """Files and directories given with ``-f``; ``-`` reads standard input."""
 
@@ -356,6 +430,29 @@ class ManifestSource:
         return SourceInfo(kind=SourceKind.OFFLINE, paths=tuple(self.paths))
 
     def collect(self) -> Iterator[Collected]:
+        from netsleuth.sources.node_bundle import NodeEvidence, node_files
+
+        node_names: set[str] = set()
+        # Files that are not manifests (or manifests that held no object): node evidence when
+        # a folder above them (below the -f root) is named after a Node. (root, file, problems)
+        candidates: list[tuple[Path, Path, list[Collected]]] = []
+        evidence: dict[str, NodeEvidence] = {}
+
+        def node_of(name: str, origin: str) -> NodeEvidence:
+            ev = evidence.get(name)
+            if ev is None:
+                ev = evidence[name] = NodeEvidence(name, origin)
+            return ev
+
+        def watch(items: Iterator[Collected]) -> Iterator[Collected]:
+            for item in items:
+                if isinstance(item, RawObject) and item.data.get("kind") == "Node":
+                    name = (item.data.get("metadata") or {}).get("name")
+                    if isinstance(name, str):
+                        node_names.add(name)
+                yield item
+
+        explicit: list[tuple[str, Path]] = []
         for p in self.paths:
             if p == "-":
                 text = (
@@ -363,10 +460,24 @@ class ManifestSource:
                     if self._stdin_text is not None
                     else __import__("sys").stdin.read()
                 )
+                if "==== START logs for container" in text:
+                    from netsleuth.sources.logs import blank_container_logs
+
+                    text, logs = blank_container_logs(text, "<stdin>")
+                    yield from logs
                 if text.lstrip()[:1] in ("{", "["):
-                    yield from iter_json_documents(text, "<stdin>")
+                    yield from watch(iter_json_documents(text, "<stdin>"))
                 else:
-                    yield from iter_yaml_documents(text, "<stdin>")
+                    yield from watch(iter_yaml_documents(text, "<stdin>"))
+                continue
+            spec = _node_spec(p)
+            if spec is not None:
+                if not spec[1].exists():
+                    raise SourceError(
+                        f"no such file or directory: {spec[1]} (in -f {p})",
+                        tip="-f node=<node name>:<file or directory of that node's captures>",
+                    )
+                explicit.append(spec)
                 continue
             path = Path(p)
             if not path.exists():
@@ -374,19 +485,73 @@ class ManifestSource:
                     f"no such file or directory: {p}", tip="Check the path given with -f."
                 )
             if path.is_file():
-                yield from read_file(path)
+                pending: list[Collected] = []
+                got = _Counter()
+                yield from watch(got.count(_held_back(read_file(path), pending)))
+                if not got.objects:
+                    # no Kubernetes object in it: a node capture if a folder above is a Node's
+                    candidates.append((path.parent, path, pending))
                 continue
             for root, dirs, files in os.walk(path):
                 dirs.sort()
                 rootp = Path(root)
                 if "nodes" in dirs:
-                    from netsleuth.sources.node_artifacts import collect_nodes_dir
-
                     dirs.remove("nodes")
-                    yield from collect_nodes_dir(rootp / "nodes")
+                    for d in sorted((rootp / "nodes").iterdir()):
+                        if d.is_dir():
+                            ev = node_of(d.name, str(d))
+                            for f in node_files(d):
+                                ev.add_path(f, str(f), short=str(f.relative_to(d)))
                 # Skip hidden folders (.git) and tool folders.
                 dirs[:] = [d for d in dirs if not d.startswith(".") and not d.startswith("_")]
                 for name in sorted(files):
                     fp = rootp / name
+                    if name.startswith("."):
+                        continue
                     if fp.suffix in MANIFEST_SUFFIXES and name not in DESCRIPTOR_FILES:
-                        yield from read_file(fp)
+                        pending = []
+                        got = _Counter()
+                        yield from watch(got.count(_held_back(read_file(fp), pending)))
+                        if not got.objects:
+                            candidates.append((path, fp, pending))
+                    elif name not in DESCRIPTOR_FILES:
+                        candidates.append((path, fp, []))
+        for top, fp, pending in candidates:
+            node = _owning_node(top, fp, node_names)
+            if node is not None:
+                folder = _node_folder(top, fp, node)
+                node_of(node, str(folder)).add_path(fp, str(fp), short=str(fp.relative_to(folder)))
+                continue
+            yield from pending
+            if not pending and fp.suffix in (".txt", ".log"):
+                yield from _container_logs_file(fp)
+        for node, target in explicit:
+            ev = node_of(node, str(target))
+            base = target if target.is_dir() else target.parent
+            for f in node_files(target):
+                ev.add_path(f, str(f), short=str(f.relative_to(base)))
+        for ev in evidence.values():
+            art, problems = ev.build()
+            yield from problems
+            yield art
+
+
+def _owning_node(root: Path, file: Path, nodes: set[str]) -> str | None:
+    """The Node a file belongs to: the nearest folder above it, up to and including the
+    ``-f`` root, that is named after a Node of the input."""
+    if not nodes:
+        return None
+    d = file.parent
+    while True:
+        if d.name in nodes:
+            return d.name
+        if d == root or d == d.parent or root not in d.parents:
+            return None
+        d = d.parent
+
+
+def _node_folder(root: Path, file: Path, node: str) -> Path:
+    d = file.parent
+    while d.name != node and d != d.parent:
+        d = d.parent
+    return d
