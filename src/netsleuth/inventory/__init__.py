@@ -26,6 +26,17 @@ class NodeRow:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class NodeEvidenceRow:
+    """One output recognised in a node's files (``inventory -o json``: ``node_evidence``)."""
+
+    node: str
+    file: str
+    line: int
+    kind: str
+    """The evidence kind, lower-case with dashes (``iptables-save``, ``ip-route``…)."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Inventory:
     source: str
     counts_by_kind: dict[str, int]
@@ -40,6 +51,7 @@ class Inventory:
     forbidden: tuple[str, ...]
     failed: tuple[str, ...]
     problems: tuple[LoadProblem, ...]
+    node_evidence: tuple[NodeEvidenceRow, ...] = ()
 
 
 def _kind_of(obj: object) -> str:
@@ -87,6 +99,13 @@ def build_inventory(model: ClusterModel, namespace: str | None = None) -> Invent
                 by_ns.setdefault(ns, Counter())[kind] += 1
     if model.node_artifacts:
         by_kind["NodeArtifacts"] = len(model.node_artifacts)
+    if model.container_logs:
+        by_kind["ContainerLog"] = len(model.container_logs)
+    evidence = tuple(
+        NodeEvidenceRow(node=e.node, file=e.file, line=e.line, kind=str(e.kind))
+        for _, art in sorted(model.node_artifacts.items())
+        for e in art.evidence
+    )
     unknown = Counter(
         f"{u.api_version}/{u.kind}" if u.api_version else u.kind for u in model.unknown
     )
@@ -131,4 +150,5 @@ def build_inventory(model: ClusterModel, namespace: str | None = None) -> Invent
         forbidden=src.forbidden,
         failed=src.failed,
         problems=model.problems,
+        node_evidence=evidence,
     )

@@ -69,6 +69,19 @@ def render_inventory(inv: Inventory, console: Console) -> None:
         console.print(nodes)
         console.print()
 
+    if inv.node_evidence:
+        ev = Table(title="Node evidence", title_justify="left", show_edge=False)
+        for col in ("Node", "Recognised", "Where"):
+            ev.add_column(col)
+        by_node: dict[str, list[tuple[str, str]]] = {}
+        for e in inv.node_evidence:
+            by_node.setdefault(e.node, []).append((e.kind, f"{e.file}:{e.line}"))
+        for node, found in by_node.items():
+            for i, (kind, where) in enumerate(found):
+                ev.add_row(*cells(node if i == 0 else "", kind, where))
+        console.print(ev)
+        console.print()
+
     if inv.unknown_kinds:
         console.print(
             styled(
