@@ -61,6 +61,9 @@ class LoadProblem:
     object: str | None = None
     skipped: str | None = None
     affects: tuple[str, ...] = ()
+    key: tuple[str, str | None, str] | None = None
+    """``(kind, namespace, name)`` of the object as values, set when the object was
+    dropped, so that analyses know what is missing (``policy.coverage``)."""
 
     def describe(self) -> str:
         where = self.origin.describe()

@@ -28,7 +28,8 @@ class ExplainReport:
     decision: Decision | None = None
     ports: PortsDecision | None = None
     unreadable: tuple[str, ...] = ()
-    """Policy resources the source could not list: the verdict is then unknown."""
+    """Policy resources the source could not list, and invalid policies left out that
+    could change this verdict: the verdict is then unknown."""
 
     @property
     def allowed(self) -> bool:
@@ -64,13 +65,19 @@ def explain(
     notes: tuple[str, ...] = (),
 ) -> ExplainReport:
     """Evaluate ``src -> dst`` on ``protocol/port``, or on every port when ``port`` is None."""
-    unreadable = unreadable_policies(model)
+    unreadable = unreadable_policies(model, (_namespace(src), _namespace(dst)))
     if port is not None:
         d = evaluate(model, src, dst, protocol or "TCP", port)
         return ExplainReport(src, dst, notes, decision=d, unreadable=unreadable)
     return ExplainReport(
         src, dst, notes, ports=evaluate_ports(model, src, dst), unreadable=unreadable
     )
+
+
+def _namespace(ep: Endpoint) -> str | None:
+    """The namespace whose policies decide for ``ep`` (``None`` for addresses and the pseudo-peer)."""
+    pod = getattr(ep, "pod", None)
+    return pod.namespace if pod is not None else None
 
 
 def model_for_explain(model: ClusterModel) -> tuple[ClusterModel, tuple[str, ...]]:

@@ -23,8 +23,11 @@ def render_table(
     problems: Sequence[LoadProblem],
     console: Console,
     unreadable: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> None:
     render_unreadable_policies(unreadable, console)
+    for note in notes:
+        console.print(plain(f"? {note}"))
     table = Table(show_edge=False)
     for col in ("src", "dst", "conn"):
         table.add_column(col)
@@ -36,12 +39,16 @@ def render_table(
 
 
 def render_json(
-    conns: Sequence[Connection], problems: list[dict[str, object]], unreadable: Sequence[str] = ()
+    conns: Sequence[Connection],
+    problems: list[dict[str, object]],
+    unreadable: Sequence[str] = (),
+    notes: Sequence[str] = (),
 ) -> str:
     """``{"connections": [{"src", "dst", "conn"}], "problems": [...]}``.
 
-    When policy kinds could not be read, ``unreadable_policy_resources`` lists
-    them: the connections are then what the policies that were read allow.
+    ``notes`` says which connections are held back as unknown (an invalid
+    policy was left out). When policy kinds could not be read,
+    ``unreadable_policy_resources`` lists them: the connections are then what the policies that were read allow.
     """
     doc: dict[str, object] = {
         "connections": [
@@ -51,6 +58,8 @@ def render_json(
     }
     if unreadable:
         doc["unreadable_policy_resources"] = list(unreadable)
+    if notes:
+        doc["notes"] = list(notes)
     return dumps_json(doc)
 
 

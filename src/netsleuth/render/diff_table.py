@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from rich.console import Console
 from rich.table import Table
 
+from netsleuth.model.problems import LoadProblem
 from netsleuth.model.untrusted import visible
 from netsleuth.policy.diff import DiffReport, Explained
-from netsleuth.render.cells import md_row
+from netsleuth.render.cells import md_cell, md_row
 from netsleuth.render.console import cells, plain
 from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.problems_table import render_problems
 
 
 def _rows(report: DiffReport) -> list[tuple[str, str, str, str, str]]:
@@ -39,7 +43,14 @@ def _why(e: Explained) -> list[str]:
     return out
 
 
-def render_table(report: DiffReport, console: Console) -> None:
+def render_table(
+    report: DiffReport,
+    console: Console,
+    problems: Sequence[LoadProblem] = (),
+    notes: Sequence[str] = (),
+) -> None:
+    for note in notes:
+        console.print(plain(f"? {note}"))
     table = Table(show_edge=False)
     for col in ("diff", "src", "dst", "before", "after"):
         table.add_column(col)
@@ -53,16 +64,25 @@ def render_table(report: DiffReport, console: Console) -> None:
         for e in report.lost:
             for line in _why(e):
                 console.print(plain(line))
+    render_problems(problems, console)
 
 
-def render_md(report: DiffReport) -> str:
-    lines = ["| diff | src | dst | before | after |", "|---|---|---|---|---|"]
+def render_md(
+    report: DiffReport, problems: Sequence[LoadProblem] = (), notes: Sequence[str] = ()
+) -> str:
+    lines = [f"> {md_cell(n)}" for n in notes]
+    if notes:
+        lines.append("")
+    lines += ["| diff | src | dst | before | after |", "|---|---|---|---|---|"]
     lines += [md_row(*r) for r in _rows(report)]
     lines += ["", _summary(report)]
     if report.lost:
         lines += ["", "### Why the lost connections are denied now", ""]
         for e in report.lost:
             lines += ["```", *(visible(w).replace("```", "\\`\\`\\`") for w in _why(e)), "```"]
+    if problems:
+        lines += ["", f"### Input problems ({len(problems)})", ""]
+        lines += [f"- {md_cell(p.describe())}" for p in problems]
     return "\n".join(lines) + "\n"
 
 
@@ -87,10 +107,13 @@ def _explained_json(e: Explained) -> dict[str, object]:
     }
 
 
-def render_json(report: DiffReport, problems: list[dict[str, object]]) -> str:
+def render_json(
+    report: DiffReport, problems: list[dict[str, object]], notes: Sequence[str] = ()
+) -> str:
     d = report.diff
     return dumps_json(
         {
+            **({"notes": list(notes)} if notes else {}),
             "lost": [_explained_json(e) for e in report.lost],
             "gained": [
                 {"src": c.src.json(), "dst": c.dst.json(), "conn": c.conn_json()} for c in d.gained

@@ -80,6 +80,7 @@ from netsleuth.model.validation import label_problems, labels_valid, name_proble
 from netsleuth.sources.base import RawObject
 from netsleuth.sources.decode_fast import FAST, Bail
 from netsleuth.sources.decode_fast import meta as fast_meta
+from netsleuth.sources.policy_validation import network_policy_errors
 
 PROTOCOLS = ("TCP", "UDP", "SCTP")
 
@@ -784,7 +785,7 @@ def _policy_peer(p: Any, ctx: _Ctx, f: str) -> PolicyPeer | None:
         ctx.bad(f, p, "a peer", Level.DEGRADED)
         return None
     ipb = None
-    if "ipBlock" in p:
+    if p.get("ipBlock") is not None:
         ib = ctx.d(p, "ipBlock", f + ".ipBlock")
         cidr = ctx.s(ib, "cidr", f + ".ipBlock.cidr")
         try:
@@ -802,12 +803,14 @@ def _policy_peer(p: Any, ctx: _Ctx, f: str) -> PolicyPeer | None:
             except ValueError:
                 ctx.bad(f"{f}.ipBlock.except[{m}]", ex, "a CIDR", Level.DEGRADED)
         ipb = IPBlock(cidr=cidr, except_=tuple(excepts))
+    # A null selector is an absent one (a nil pointer in the API types): {namespaceSelector: null}
+    # limits peers to the policy's own namespace, it does not select every namespace.
     return PolicyPeer(
         pod_selector=selector(p["podSelector"], ctx, f + ".podSelector")
-        if "podSelector" in p
+        if p.get("podSelector") is not None
         else None,
         namespace_selector=selector(p["namespaceSelector"], ctx, f + ".namespaceSelector")
-        if "namespaceSelector" in p
+        if p.get("namespaceSelector") is not None
         else None,
         ip_block=ipb,
     )
@@ -1224,6 +1227,36 @@ def shown(value: Any, limit: int = 60) -> str:
     return visible(text if len(text) <= limit else text[: limit - 3] + "...")
 
 
+def _invalid_policy(
+    data: dict[str, Any], kind: str, name: str, origin: Origin
+) -> LoadProblem | None:
+    """A problem dropping a NetworkPolicy the API server would reject (``None`` when it is valid).
+
+    Reading such a policy tolerantly fails open (a malformed selector read as
+    "all pods", a bad port as "all ports"); dropped, its namespace's policy
+    verdicts become unknown (``policy.coverage``).
+    """
+    errs = network_policy_errors(data)
+    if not errs:
+        return None
+    md: dict[str, Any] = data["metadata"] if isinstance(data.get("metadata"), dict) else {}
+    ns = md.get("namespace") if isinstance(md.get("namespace"), str) else None
+    ns = ns or "default"
+    shown_errs = "; ".join(f"{f}: {why}" for f, why in errs[:3])
+    if len(errs) > 3:
+        shown_errs += f"; and {len(errs) - 3} more"
+    return LoadProblem(
+        level=Level.DEGRADED,
+        message=f"invalid {kind}, the API server would reject it: {shown_errs}; left out, so "
+        f"policy verdicts for pods of namespace {ns} are unknown",
+        origin=origin,
+        object=f"{kind}/{ns}/{name}",
+        skipped="object",
+        affects=("policy engine", "connectivity", "explain", "diff", "trace policy hops"),
+        key=(kind, ns, name),
+    )
+
+
 def decode(raw: RawObject) -> tuple[ModelObject | None, list[LoadProblem]]:
     """Decode one raw object. Returns ``(None, problems)`` when it cannot be used at all."""
     data = raw.data
@@ -1263,6 +1296,10 @@ def decode(raw: RawObject) -> tuple[ModelObject | None, list[LoadProblem]]:
             )
         ]
     group = api_version.split("/", 1)[0] if "/" in api_version else ""
+    if kind == "NetworkPolicy" and group in ("networking.k8s.io", "extensions"):
+        invalid = _invalid_policy(data, kind, name, origin)
+        if invalid is not None:
+            return None, [invalid]
     fast = FAST.get((group, kind))
     if fast is not None:
         # Well-formed objects of the numerous kinds take the strict fast path; anything

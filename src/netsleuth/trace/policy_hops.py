@@ -28,7 +28,7 @@ from netsleuth.policy import (
     ingress_controller_endpoints,
     resolve_named_port,
 )
-from netsleuth.policy.coverage import unreadable_policies
+from netsleuth.policy.coverage import POLICY_RESOURCES, invalid_policies, unreadable_policies
 from netsleuth.trace.evidence import ev, exec_in
 from netsleuth.trace.result import Hop
 
@@ -36,13 +36,30 @@ EXTERNAL_PROBE_IP = "203.0.113.10"
 """A documentation address (RFC 5737 TEST-NET-3) standing for "somewhere outside"."""
 
 
-def _unknown_policy_hop(layer: Layer, unreadable: tuple[str, ...], what: str) -> Hop:
-    names = ", ".join(unreadable)
+def unknown_policy_hop(
+    model: ClusterModel, layer: Layer, unreadable: tuple[str, ...], what: str
+) -> Hop:
+    """A policy hop whose verdict is unknown: a policy resource unread, or an invalid policy left out."""
+    listed = [u for u in unreadable if u in POLICY_RESOURCES]
+    reasons = []
+    confirm: list[Command] = []
+    if listed:
+        reasons.append(f"{', '.join(listed)} could not be listed (forbidden or failed)")
+        confirm.append(kubectl("auth", "can-i", "list", listed[0], "--all-namespaces"))
+    for p in invalid_policies(model):
+        if p.describe() in unreadable:
+            reasons.append(p.describe())
+            if p.namespace is not None:
+                confirm.append(
+                    kubectl("get", "networkpolicy", "-n", p.namespace, p.name, "-o", "yaml")
+                )
+            else:
+                confirm.append(kubectl("get", p.kind.lower(), p.name, "-o", "yaml"))
     return Hop(
         layer=layer,
         status=Verdict.UNKNOWN,
-        summary=f"{what}: unknown, {names} could not be listed (forbidden or failed)",
-        confirm=(kubectl("auth", "can-i", "list", unreadable[0], "--all-namespaces"),),
+        summary=f"{what}: unknown, {'; '.join(reasons)}",
+        confirm=tuple(confirm[:3]),
     )
 
 
@@ -155,13 +172,13 @@ def policy_hops(
     service: Service | None = None,
     service_port: int | None = None,
 ) -> list[Hop]:
-    unreadable = unreadable_policies(model)
+    unreadable = unreadable_policies(model, (src.namespace, *(b.namespace for b in backends)))
     if unreadable and any(b.name in ports for b in backends):
         return [
-            _unknown_policy_hop(
-                Layer.POLICY_EGRESS, unreadable, f"{src.namespace}/{src.name} egress"
+            unknown_policy_hop(
+                model, Layer.POLICY_EGRESS, unreadable, f"{src.namespace}/{src.name} egress"
             ),
-            _unknown_policy_hop(Layer.POLICY_INGRESS, unreadable, "backend ingress"),
+            unknown_policy_hop(model, Layer.POLICY_INGRESS, unreadable, "backend ingress"),
         ]
     decisions: list[tuple[Pod, Decision]] = []
     for b in backends:
@@ -325,10 +342,10 @@ def external_egress_hop(
     except ValueError:
         ip, known = EXTERNAL_PROBE_IP, False
     probe_port = port or 443
-    unreadable = unreadable_policies(model)
+    unreadable = unreadable_policies(model, (src.namespace,))
     if unreadable:
-        return _unknown_policy_hop(
-            Layer.POLICY_EGRESS, unreadable, f"egress to {target}:{probe_port}"
+        return unknown_policy_hop(
+            model, Layer.POLICY_EGRESS, unreadable, f"egress to {target}:{probe_port}"
         )
     d = evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
     where = target if known else f"{target} (checked with a public address, {EXTERNAL_PROBE_IP})"
@@ -369,9 +386,15 @@ def _ingress_hop_from(
     protocol: str,
     label: str,
 ) -> Hop:
-    unreadable = unreadable_policies(model)
+    unreadable = unreadable_policies(
+        model,
+        (
+            *(b.namespace for b in backends),
+            *(getattr(getattr(s, "pod", None), "namespace", None) for s in sources),
+        ),
+    )
     if unreadable and any(b.name in ports for b in backends):
-        return _unknown_policy_hop(Layer.POLICY_INGRESS, unreadable, f"ingress from {label}")
+        return unknown_policy_hop(model, Layer.POLICY_INGRESS, unreadable, f"ingress from {label}")
     results = []
     for b in backends:
         port = ports.get(b.name)

@@ -407,8 +407,25 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
     # Policy: UDP and TCP 53 to the CoreDNS pods (post-DNAT target ports).
     if not servers:
         return None
-    from netsleuth.trace.policy_hops import dns_egress_verdict
+    from netsleuth.policy.coverage import POLICY_RESOURCES, unreadable_policies
+    from netsleuth.trace.policy_hops import dns_egress_verdict, unknown_policy_hop
 
+    invalid = tuple(
+        u
+        for u in unreadable_policies(model, (pod.namespace, *(s.namespace for s in servers)))
+        if u not in POLICY_RESOURCES
+    )
+    if invalid:
+        # A left-out invalid policy may deny (or allow) DNS: neither answer holds.
+        w.add(
+            unknown_policy_hop(
+                model,
+                Layer.POLICY_EGRESS,
+                invalid,
+                f"DNS from {pod.namespace}/{pod.name} to CoreDNS",
+            )
+        )
+        return None
     blocked = dns_egress_verdict(model, pod, servers, svc)
     if blocked is None:
         return None

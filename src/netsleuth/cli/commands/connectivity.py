@@ -18,7 +18,7 @@ from netsleuth.cli.common import (
     problems_json,
 )
 from netsleuth.errors import QueryError
-from netsleuth.policy.coverage import unreadable_policies
+from netsleuth.policy.coverage import known_connections, unreadable_policies
 from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 
@@ -94,9 +94,14 @@ def register(app: typer.Typer) -> None:
         conns = connectivity(model, focus=focus, port=probe)
         if opts.namespace:
             conns = [c for c in conns if opts.namespace in (c.src.namespace, c.dst.namespace)]
+        # never list as allowed what a left-out (invalid) policy could deny
+        conns, held = known_connections(model, conns)
+        notes = (held,) if held else ()
         if output == OutputFormat.JSON:
             typer.echo(
-                r.render_json(conns, problems_json(model.problems), unreadable_policies(model)),
+                r.render_json(
+                    conns, problems_json(model.problems), unreadable_policies(model), notes
+                ),
                 nl=False,
             )
         elif output == OutputFormat.CSV:
@@ -106,4 +111,6 @@ def register(app: typer.Typer) -> None:
         elif output == OutputFormat.DOT:
             typer.echo(r.render_dot(conns), nl=False)
         else:
-            r.render_table(conns, model.problems, stdout_console(), unreadable_policies(model))
+            r.render_table(
+                conns, model.problems, stdout_console(), unreadable_policies(model), notes
+            )

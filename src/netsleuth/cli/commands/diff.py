@@ -1,4 +1,8 @@
-"""``netsleuth diff BEFORE AFTER``: connections lost, gained and changed. Exit 3 when any is lost."""
+"""``netsleuth diff BEFORE AFTER``: connections lost, gained and changed.
+
+Exit 3 when any is lost; exit 2 when a side holds a policy the API server
+would reject (it is left out and the changes it could explain are unknown).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,15 @@ from typing import Annotated
 import typer
 
 from netsleuth.cli.common import HostNetworkOpt, problems_json
-from netsleuth.cli.errors import EXIT_DIFF_LOST
+from netsleuth.cli.errors import EXIT_DIFF_LOST, EXIT_USAGE
 from netsleuth.errors import ForbiddenError, QueryError, SourceError
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.policy.coverage import POLICY_RESOURCES
+from netsleuth.policy.coverage import (
+    POLICY_RESOURCES,
+    known_diff,
+    unreadable_note,
+    unreadable_policies,
+)
 from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 
@@ -25,6 +34,10 @@ def _load_side(side: str, kubeconfig: str | None, context: str | None) -> Cluste
         _require_policies(model)
         return model
     return load_offline([side])
+
+
+def _invalid_only(unreadable: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(u for u in unreadable if u not in POLICY_RESOURCES)
 
 
 def _require_policies(model: ClusterModel) -> None:
@@ -73,14 +86,27 @@ def register(app: typer.Typer) -> None:
             raise QueryError("diff supports -o table, json, sarif or md")
         a = policy_view(_load_side(before, kubeconfig, context), host_network)
         b = policy_view(_load_side(after, kubeconfig, context), host_network)
-        report = diff_models(a, b)
+        # Changes an invalid (left-out) policy on either side could explain are unknown:
+        # not reported as lost or gained, and the run fails with exit 2.
+        report = known_diff(a, b, diff_models(a, b))
+        notes = tuple(
+            f"{side}: {unreadable_note(u)}"
+            for side, u in (
+                ("before", _invalid_only(unreadable_policies(a))),
+                ("after", _invalid_only(unreadable_policies(b))),
+            )
+            if u
+        )
+        problems = a.problems + b.problems
         if output == OutputFormat.JSON:
-            typer.echo(r.render_json(report, problems_json(a.problems + b.problems)), nl=False)
+            typer.echo(r.render_json(report, problems_json(problems), notes), nl=False)
         elif output == OutputFormat.SARIF:
             typer.echo(render_sarif(report), nl=False)
         elif output == OutputFormat.MD:
-            typer.echo(r.render_md(report), nl=False)
+            typer.echo(r.render_md(report, problems, notes), nl=False)
         else:
-            r.render_table(report, stdout_console())
+            r.render_table(report, stdout_console(), problems, notes)
         if report.diff.lost:
             raise typer.Exit(EXIT_DIFF_LOST)
+        if notes:
+            raise typer.Exit(EXIT_USAGE)

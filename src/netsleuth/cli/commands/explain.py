@@ -162,13 +162,15 @@ def build_report(
 ) -> ExplainReport:
     """Resolve SRC/DST and evaluate (library entry point of the command)."""
     model, dns_notes = model_for_explain(model)
-    unreadable = unreadable_policies(model)
-    if unreadable:
-        dns_notes = (unreadable_note(unreadable), *dns_notes)
     src, notes, _ = resolve_endpoint(model, src_text, role="source", external_ip=external_ip)
     dst, dst_notes, svc = resolve_endpoint(
         model, dst_text, role="destination", external_ip=external_ip
     )
+    unreadable = unreadable_policies(
+        model, tuple(getattr(getattr(e, "pod", None), "namespace", None) for e in (src, dst))
+    )
+    if unreadable:
+        dns_notes = (unreadable_note(unreadable), *dns_notes)
     notes += dst_notes
     if port is None:
         return explain(model, src, dst, notes=(*dns_notes, *notes))

@@ -18,7 +18,7 @@ from netsleuth.cli.common import (
     problems_json,
 )
 from netsleuth.errors import QueryError
-from netsleuth.policy.coverage import unreadable_policies
+from netsleuth.policy.coverage import unknown_namespaces, unreadable_policies
 from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.render.console import OutputFormat, stdout_console
 
@@ -53,6 +53,10 @@ def register(app: typer.Typer) -> None:
         )
         model = policy_view(load_model(opts), host_network)
         rows = [x for x in exposure(model) if opts.namespace in (None, x.namespace)]
+        gaps = unknown_namespaces(model)
+        if gaps is None or gaps:
+            # a left-out (invalid) policy could change what reaches these workloads
+            rows = [] if gaps is None else [x for x in rows if x.namespace not in gaps]
         if output == OutputFormat.JSON:
             typer.echo(
                 r.render_json(rows, problems_json(model.problems), unreadable_policies(model)),
