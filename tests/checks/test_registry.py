@@ -26,7 +26,9 @@ STRICT_PREFIXES = ("DNS", "SVC", "POL")
 PREFIX_LAYERS: dict[str, set[Layer]] = {
     "DNS": {Layer.DNS},
     "SVC": {Layer.SERVICE, Layer.ENDPOINTS, Layer.TARGET_PORT},
-    "POL": {Layer.POLICY_EGRESS, Layer.POLICY_INGRESS},
+    # POL308 (policies present, CNI does not enforce them) is filed under the CNI: that is
+    # the object to change. IDs are never reused, so the prefix stays.
+    "POL": {Layer.POLICY_EGRESS, Layer.POLICY_INGRESS, Layer.CNI},
     "CNI": {Layer.CNI, Layer.IPAM, Layer.NODE},
     "MTU": {Layer.MTU, Layer.OVERLAY},
     "KPX": {Layer.KUBE_PROXY},

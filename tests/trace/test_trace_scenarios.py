@@ -60,19 +60,24 @@ def test_scenario_trace(
     )
     want = str(expected.get("verdict", "ok"))
     assert str(result.verdict) == want, _explain(result)
-    if want == "broken":
-        first = result.first_broken
-        assert first is not None
-        layers = {str(h.layer) for h in result.hops if h.status is Verdict.BROKEN}
+    if want in ("broken", "warning"):
+        status = Verdict.BROKEN if want == "broken" else Verdict.WARNING
+        flagged = [h for h in result.hops if h.status is status]
+        assert flagged, _explain(result)
+        layers = {str(h.layer) for h in flagged}
         assert str(expected["broken_layer"]) in layers, _explain(result)
+        # Every broken or degraded hop names the object a person changes.
+        for h in result.hops:
+            if h.status in (Verdict.BROKEN, Verdict.WARNING):
+                assert h.change is not None, f"{h.layer} names no object to change\n{_explain(result)}"
         culprit = expected.get("culprit")
         if culprit:
-            named = {
-                e.object for h in result.hops if h.status is Verdict.BROKEN for e in h.evidence
-            }
-            named |= _owners(model, named)
-            assert _refs_match(str(culprit), named), (
-                f"culprit {culprit} not in evidence {sorted(named)}\n{_explain(result)}"
+            # Named first: the first flagged hop's object to change is the culprit (a symptom hop
+            # names its root cause's object), not merely somewhere in the evidence.
+            first = flagged[0]
+            assert first.change is not None and first.change.ref() == culprit, (
+                f"first {want} hop names {first.change.ref() if first.change else None}, "
+                f"expected {culprit}\n{_explain(result)}"
             )
     console, buf = capture_console(120)
     render_trace(result, console)
@@ -81,26 +86,8 @@ def test_scenario_trace(
     golden(f"trace/{folder.name}.json", json.dumps(doc, indent=2, sort_keys=True) + "\n")
 
 
-def _owners(model: Any, refs: set[str]) -> set[str]:
-    """A pod named in the evidence also names its top-level workload."""
-    out = set()
-    for r in refs:
-        parts = r.split("/")
-        if parts[0] == "Pod" and len(parts) == 3:
-            pod = model.pod(parts[1], parts[2])
-            if pod is not None:
-                o = model.owner(pod)
-                out.add(f"{o.kind}/{o.namespace}/{o.name}")
-    return out
-
-
-def _refs_match(culprit: str, named: set[str]) -> bool:
-    # "Kind/ns/name", or "Kind/name" for cluster-scoped objects.
-    return culprit in named or any(
-        n.endswith("/" + culprit.split("/")[-1]) and n.split("/")[0] == culprit.split("/")[0]
-        for n in named
-    )
-
-
 def _explain(result: Any) -> str:
-    return "\n".join(f"{h.layer} {h.status}: {h.summary}" for h in result.hops)
+    return "\n".join(
+        f"{h.layer} {h.status}: {h.summary} [change: {h.change.ref() if h.change else None}]"
+        for h in result.hops
+    )

@@ -61,6 +61,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from netsleuth.facts.attribution import Culprit
 from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
 from netsleuth.model.commands import Command
 from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
@@ -264,10 +265,15 @@ def finding(
     confidence: Confidence | None = None,
     also: Iterable[Meta] = (),
     artifacts: bool = False,
+    layer: Layer | None = None,
 ) -> Finding:
     """A :class:`Finding` for a registered check about the object ``kind``/``meta``.
 
-    Layer and severity come from the registry (``severity`` overrides);
+    ``kind``/``meta`` name the object a person changes (see
+    :mod:`netsleuth.facts.attribution`), not the pod where the symptom shows.
+    Layer and severity come from the registry (``severity`` overrides;
+    ``layer`` files the finding under the layer of the object to change when
+    that differs per finding, e.g. a policy's direction);
     confidence from :func:`confidence_for` over ``meta`` and ``also``; the
     manifest file and line from ``meta.origin`` (offline input only).
     """
@@ -277,7 +283,7 @@ def finding(
     origin = meta.origin
     return Finding(
         rule_id=rule_id,
-        layer=check.layer,
+        layer=layer or check.layer,
         severity=severity or check.severity,
         confidence=confidence,
         subject=Subject(kind, meta.namespace, meta.name),
@@ -288,6 +294,13 @@ def finding(
         origin_file=None if origin.live else origin.file,
         origin_line=None if origin.live else origin.line,
     )
+
+
+def culprit_subject(culprit: Culprit) -> tuple[str, Meta]:
+    """``(kind, meta)`` for :func:`finding` from an attribution: the object's metadata when the
+    input holds it, else a bare one with its name (no manifest location)."""
+    meta = culprit.meta or Meta(name=culprit.name, namespace=culprit.namespace)
+    return culprit.kind, meta
 
 
 def ref(kind: str, meta: Meta) -> str:

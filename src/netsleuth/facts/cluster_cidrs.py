@@ -178,3 +178,47 @@ def usable_addresses(prefix_len: int, version: int = 4) -> int:
     """
     size = 1 << ((32 if version == 4 else 128) - prefix_len)
     return max(size - 2, 0) if version == 4 else size - 1
+
+
+def pod_addresses(network: IPNetwork) -> int:
+    """Addresses the IPAM plugin can hand to pods in a node podCIDR, net of what it reserves.
+
+    host-local (flannel, kindnet, the bridge plugin, Calico ``usePodCidr``,
+    Cilium ``ipam: kubernetes`` does the same for its router address) never
+    allocates the network address, the gateway (``.1`` by default, taken by
+    the node's bridge or router interface) or, for IPv4, the broadcast
+    address: a /24 holds 253 pods, a /26 61, a /28 13
+    (https://www.cni.dev/plugins/current/ipam/host-local/: ``rangeStart``
+    defaults to the first address after the network, ``rangeEnd`` to the last
+    before broadcast, and ``gateway`` to ``.1``, which the allocator skips).
+
+    >>> import ipaddress
+    >>> pod_addresses(ipaddress.ip_network("10.244.0.64/26"))
+    61
+    >>> pod_addresses(ipaddress.ip_network("10.244.1.0/24"))
+    253
+    """
+    size = network.num_addresses
+    reserved = 3 if network.version == 4 else 2
+    return max(size - reserved, 0)
+
+
+def reserved_addresses(network: IPNetwork) -> str:
+    """What :func:`pod_addresses` leaves out, in words (for messages)."""
+    return "network, gateway and broadcast" if network.version == 4 else "network and gateway"
+
+
+def prefix_for(pods: int, version: int = 4) -> int:
+    """The longest node-CIDR prefix whose range holds ``pods`` pod addresses (110 -> /25).
+
+    >>> prefix_for(110)
+    25
+    >>> prefix_for(250)
+    24
+    """
+    bits = 32 if version == 4 else 128
+    for prefix in range(bits, 0, -1):
+        size = 1 << (bits - prefix)
+        if size - (3 if version == 4 else 2) >= pods:
+            return prefix
+    return 0

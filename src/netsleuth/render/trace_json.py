@@ -24,6 +24,14 @@ def hop_json(hop: Hop) -> dict[str, Any]:
             if part is not None
         ),
         "root_cause": hop.root_cause,
+        "change": None
+        if hop.change is None
+        else {
+            "kind": hop.change.kind,
+            "namespace": hop.change.namespace,
+            "name": hop.change.name,
+            "field": hop.change_field or None,
+        },
         "detail": list(hop.detail),
     }
 

@@ -57,6 +57,9 @@ def _explain(hop: Hop, console: Console) -> None:
     console.print()
     title = f"{hop.layer}" + (" — root cause" if hop.root_cause else "")
     console.print(styled((title, "bold"), f": {hop.summary}"))
+    if hop.change is not None:
+        what = f"  ({hop.change_field})" if hop.change_field else ""
+        console.print(styled(("  Change", "bold"), f"  {hop.change.ref()}{what}"))
     for line in hop.detail:
         console.print(plain(f"  {line}"))
     if hop.evidence:

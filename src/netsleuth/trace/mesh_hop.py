@@ -13,6 +13,8 @@ client without a sidecar fails (connection reset)
 
 from __future__ import annotations
 
+from netsleuth.facts.attribution import workload_of
+from netsleuth.facts.fixes import join_mesh_fix, recreate_text, restart_command, template_path
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Fix, Layer, Verdict
@@ -86,6 +88,8 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
     missing = [p for p in (src, dst) if injection_expected(model, p) and not has_sidecar(p)]
     strict = strict_policy(model, dst)
     if strict is not None and dst_side and not src_side:
+        # The client is what joins the mesh; the server's STRICT policy stays as it is.
+        client, join_fix = join_mesh_fix(model, src)
         ref = f"PeerAuthentication/{strict.meta.namespace}/{strict.meta.name}"
         return Hop(
             layer=Layer.MESH,
@@ -97,15 +101,14 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
                 cmd("istioctl", "x", "describe", "pod", dst.name, "-n", dst.namespace),
                 kubectl("get", "peerauthentication", "-A"),
             ),
-            fix=Fix(
-                text=f"Inject a sidecar into the client (label namespace {src.namespace} "
-                "istio-injection=enabled and restart it), or set PERMISSIVE for this workload "
-                "during the migration.",
-                command=kubectl("label", "namespace", src.namespace, "istio-injection=enabled"),
-            ),
+            fix=join_fix,
+            change=client.subject(),
+            change_field=template_path(client),
         )
     if missing:
         p = missing[0]
+        owner = workload_of(model, p)
+        restart = restart_command(owner)
         return Hop(
             layer=Layer.MESH,
             status=Verdict.WARNING,
@@ -124,11 +127,11 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
                 ),
             ),
             fix=Fix(
-                text="Restart the workload so the injector adds the sidecar.",
-                command=kubectl(
-                    "-n", p.namespace, "rollout", "restart", "deploy/<owner", "of", f"{p.name}>"
-                ),
+                text=f"Recreate the pods of {owner.ref()} so the injector adds the sidecar."
+                + ("" if restart is not None else " " + recreate_text(owner)),
+                command=restart,
             ),
+            change=owner.subject(),
         )
     return Hop(
         layer=Layer.MESH,

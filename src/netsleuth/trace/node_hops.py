@@ -37,6 +37,7 @@ def _hop_from_finding(f: Finding, layer: Layer) -> Hop:
         confirm=f.confirm,
         fix=f.fix,
         detail=(f"from check {f.rule_id}",),
+        change=f.subject,
     )
 
 
@@ -237,7 +238,27 @@ def root_cause_hops_for_pods(model: ClusterModel, pods: list[Pod]) -> list[Hop]:
         o = model.owner(p)
         refs.add(f"{o.kind}/{o.namespace}/{o.name}")
     out = []
-    for f in findings_about(model, NODE_CNI_CHECKS, refs):
+    names = {(p.namespace, p.name) for p in pods}
+
+    def about_these_pods(f: Finding) -> bool:
+        # A finding whose evidence cites these pods or their events (CNI403, CNI407) explains
+        # them more directly than one about their node's capacity (CNI405, CNI406).
+        for e in f.evidence:
+            kind, _, rest = e.object.partition("/")
+            ns, _, name = rest.partition("/")
+            if kind == "Pod" and (ns, name) in names:
+                return True
+            if kind == "Event" and any(
+                ns == pns and name.startswith(pname + ".") for pns, pname in names
+            ):
+                return True
+        return False
+
+    found = sorted(
+        findings_about(model, NODE_CNI_CHECKS, refs),
+        key=lambda f: (not about_these_pods(f), -f.severity.rank),
+    )
+    for f in found:
         if f.severity is Severity.INFO:
             continue
         hop = _hop_from_finding(f, f.layer if f.layer in (Layer.CNI, Layer.IPAM) else Layer.CNI)
@@ -251,6 +272,7 @@ def root_cause_hops_for_pods(model: ClusterModel, pods: list[Pod]) -> list[Hop]:
                 fix=hop.fix,
                 detail=hop.detail,
                 root_cause=True,
+                change=hop.change,
             )
         )
     return out

@@ -11,13 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from netsleuth.facts.attribution import denying_policy, isolating_policy
 from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Command, Snippet, cmd, kubectl
-from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
+from netsleuth.model.findings import Evidence, Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Ingress, Pod, Service
 from netsleuth.policy import (
     Decision,
+    Direction,
     DirectionDecision,
     Endpoint,
     IPEndpoint,
@@ -97,6 +99,15 @@ def _policy_evidence(d: DirectionDecision) -> tuple[Evidence, ...]:
     return tuple(out)
 
 
+def _pref_subject(p: PolicyRef) -> Subject:
+    return Subject(p.kind, p.namespace, p.name)
+
+
+def deny_culprit(model: ClusterModel, pod: Pod | None, d: DirectionDecision) -> Subject | None:
+    c = denying_policy(model, pod, d)
+    return c.subject() if c is not None else None
+
+
 def _allowed_summary(d: DirectionDecision) -> str:
     if d.allowed_by:
         return "allowed by " + "; ".join(m.describe() for m in d.allowed_by[:2])
@@ -119,11 +130,19 @@ def _rule(peer_key: str, peer: dict[str, Any], protocol: str, port: int | None) 
 
 
 def _egress_fix(
-    src: Pod, dst: Pod | None, protocol: str, port: int | None, d: DirectionDecision
+    src: Pod,
+    dst: Pod | None,
+    protocol: str,
+    port: int | None,
+    d: DirectionDecision,
+    culprit: Subject | None = None,
 ) -> Fix:
-    pol = d.selecting[0] if d.selecting else None
     peer = _pod_peer(dst) if dst else {"ipBlock": {"cidr": "<address>/32"}}
-    name = f"{pol.namespace}/{pol.name}" if pol else f"a NetworkPolicy in {src.namespace}"
+    name = (
+        f"{culprit.namespace}/{culprit.name}"
+        if culprit is not None and culprit.kind == "NetworkPolicy"
+        else f"a NetworkPolicy in {src.namespace}"
+    )
     return Fix(
         text=f"Add an egress rule to {name} that allows this destination (peer and port in one rule).",
         snippet=Snippet({"egress": [_rule("to", peer, protocol, port)]}),
@@ -131,11 +150,19 @@ def _egress_fix(
 
 
 def _ingress_fix(
-    src: Pod | None, dst: Pod, protocol: str, port: int | None, d: DirectionDecision
+    src: Pod | None,
+    dst: Pod,
+    protocol: str,
+    port: int | None,
+    d: DirectionDecision,
+    culprit: Subject | None = None,
 ) -> Fix:
-    pol = d.selecting[0] if d.selecting else None
     peer = _pod_peer(src) if src is not None else {"ipBlock": {"cidr": "0.0.0.0/0"}}
-    name = f"{pol.namespace}/{pol.name}" if pol else f"a NetworkPolicy in {dst.namespace}"
+    name = (
+        f"{culprit.namespace}/{culprit.name}"
+        if culprit is not None and culprit.kind == "NetworkPolicy"
+        else f"a NetworkPolicy in {dst.namespace}"
+    )
     return Fix(
         text=f"Add an ingress rule to {name} that admits this client on the pod's port {port} "
         "(the targetPort, not the Service port).",
@@ -217,10 +244,11 @@ def policy_hops(
         summary = f"{who} denies {protocol}/{port}: {first.reason}"
         if allowed:
             summary = f"{len(denied)} of {len(side)} backends deny: " + summary
+        culprit = deny_culprit(model, src if direction == "egress" else first_b, first)
         fix = (
-            _egress_fix(src, first_b, protocol, port, first)
+            _egress_fix(src, first_b, protocol, port, first, culprit)
             if direction == "egress"
-            else _ingress_fix(src, first_b, protocol, port, first)
+            else _ingress_fix(src, first_b, protocol, port, first, culprit)
         )
         evidence = _policy_evidence(first)
         # The Service-port trap: the policy admits the Service port, not the pod port.
@@ -235,6 +263,7 @@ def policy_hops(
             ).ingress
             if again.allowed and again.allowed_by:
                 m = again.allowed_by[0]
+                culprit = _pref_subject(m.policy)
                 summary = (
                     f"{who} denies {protocol}/{port}: {m.policy.describe()} allows port {service_port} — the "
                     f"Service port — but policies see the pod port {port} after DNAT"
@@ -253,12 +282,27 @@ def policy_hops(
                     snippet=Snippet({"ports": [{"protocol": protocol, "port": port}]}),
                 )
         status = Verdict.BROKEN if not allowed else Verdict.WARNING
+        change_field = f"spec.{direction}"
         unenforced = _unenforcing_cni(model)
         if unenforced is not None:
             # The policy would deny, but this CNI ignores NetworkPolicy: traffic flows today,
-            # and the day an enforcing CNI is installed it breaks.
+            # and the day an enforcing CNI is installed it breaks. What to change is the CNI
+            # (or the policy, once it enforces): the hop is filed under cni.
             status = Verdict.WARNING
-            summary = f"{summary} — but {unenforced} does not enforce NetworkPolicy, so the traffic flows today"
+            summary = f"{summary} — but {unenforced[0]} does not enforce NetworkPolicy, so the traffic flows today"
+            layer = Layer.CNI
+            if unenforced[1] is not None:
+                denier = (
+                    f"{culprit.kind} {culprit.namespace}/{culprit.name}"
+                    if culprit
+                    else "the policies"
+                )
+                fix = Fix(
+                    text=f"Run a CNI that enforces NetworkPolicy in place of {unenforced[1].ref()} (Canal "
+                    "adds Calico's policy engine to Flannel; or Calico, Cilium). Once it enforces, this "
+                    f"connection is denied by {denier}: admit it there first if it is wanted."
+                )
+                culprit, change_field = unenforced[1], ""
         hops.append(
             Hop(
                 layer=layer,
@@ -268,6 +312,8 @@ def policy_hops(
                 confirm=confirm,
                 fix=fix,
                 detail=detail,
+                change=culprit,
+                change_field=change_field if culprit is not None else "",
             )
         )
     return hops
@@ -281,6 +327,7 @@ class Blocked:
     confirm: tuple[Command, ...]
     fix: Fix | None
     detail: tuple[str, ...]
+    culprit: Subject | None = None
 
 
 def dns_egress_verdict(
@@ -303,12 +350,18 @@ def dns_egress_verdict(
     dp, d, port = last
     side = d.egress if not d.egress.allowed else d.ingress
     layer = Layer.POLICY_EGRESS if side is d.egress else Layer.POLICY_INGRESS
+    culprit = _dns_culprit(model, pod if side is d.egress else dp, side)
     if side is d.egress:
         summary = (
             f"{pod.namespace}/{pod.name} egress to CoreDNS UDP/{port} is denied: {side.reason}"
         )
+        where = (
+            f"netpol {culprit.namespace}/{culprit.name}"
+            if culprit is not None
+            else "the egress policy"
+        )
         fix = Fix(
-            text="Allow DNS in the egress policy: one peer that combines the kube-system namespace (by its "
+            text=f"Allow DNS in {where}: one peer that combines the kube-system namespace (by its "
             "kubernetes.io/metadata.name label) and the CoreDNS pods, on UDP and TCP 53.",
             snippet=DNS_EGRESS_SNIPPET,
         )
@@ -327,7 +380,47 @@ def dns_egress_verdict(
         confirm=(exec_in(pod, cmd("nslookup", "kubernetes.default")), _nc(pod, dp.ip, port, "UDP")),
         fix=fix,
         detail=tuple(direction_lines(side)),
+        culprit=culprit,
     )
+
+
+def _dns_culprit(model: ClusterModel, pod: Pod, d: DirectionDecision) -> Subject | None:
+    """The policy to change so DNS flows: a rule that aims at DNS and misses is fixed where it
+    is; with no such rule, the policy whose policyTypes isolates the pods (a default-deny
+    covers every pod of the namespace, an allow rule there serves them all)."""
+    for tier in (d.admin, d.baseline):
+        if tier is not None and tier.action == "Deny" and tier.rule is not None:
+            return _pref_subject(tier.rule.policy)
+    aimed = [m for m in d.misses if m.policy.kind == "NetworkPolicy" and _aims_at_dns(model, m)]
+    if aimed:
+        return _pref_subject(aimed[0].policy)
+    pol = isolating_policy(model, pod, d.direction)
+    if pol is not None:
+        return Subject("NetworkPolicy", pol.namespace, pol.name)
+    return None
+
+
+def _aims_at_dns(model: ClusterModel, m: Any) -> bool:
+    """The missed rule is meant for DNS (a port 53/5353 or a kube-dns/kube-system peer)."""
+    pol = next(
+        (p for p in model.policies_in(m.policy.namespace or "") if p.name == m.policy.name),
+        None,
+    )
+    if pol is None:
+        return False
+    rules = pol.egress if m.direction is Direction.EGRESS else pol.ingress
+    if not 0 <= m.rule < len(rules):
+        return False
+    r = rules[m.rule]
+    if any(pp.port in (53, 5353, "dns", "dns-tcp") for pp in r.ports):
+        return True
+    for peer in r.peers:
+        for sel in (peer.namespace_selector, peer.pod_selector):
+            if sel is not None and any(
+                v in ("kube-system", "kube-dns", "coredns") for _, v in sel.labels
+            ):
+                return True
+    return False
 
 
 def external_egress_hop(
@@ -357,6 +450,24 @@ def external_egress_hop(
             summary=f"to {where}:{probe_port}: {_allowed_summary(d)}",
             detail=detail,
         )
+    culprit = deny_culprit(model, src, d)
+    if not known and _no_address_admitted(model, src, d):
+        # No egress rule of the isolating policies names an address (ipBlock) and no admin
+        # tier speaks for this pod: whatever the name resolves to outside the cluster, it
+        # is denied. The probe address does not matter, so it is not shown.
+        return Hop(
+            layer=Layer.POLICY_EGRESS,
+            status=Verdict.BROKEN,
+            summary=f"egress to {target}:{probe_port} denied: {src.namespace}/{src.name} is isolated for "
+            "egress and no egress rule of its policies admits any address outside the cluster "
+            "(no ipBlock)",
+            evidence=_policy_evidence(d),
+            detail=detail,
+            confirm=(exec_in(src, cmd("nslookup", target)), _nc(src, target, probe_port, protocol)),
+            fix=_egress_fix(src, None, protocol, probe_port, d, culprit),
+            change=culprit,
+            change_field="spec.egress" if culprit is not None else "",
+        )
     if not known:
         return Hop(
             layer=Layer.POLICY_EGRESS,
@@ -374,8 +485,28 @@ def external_egress_hop(
         evidence=_policy_evidence(d),
         detail=detail,
         confirm=(_nc(src, target, probe_port, protocol),),
-        fix=_egress_fix(src, None, protocol, probe_port, d),
+        fix=_egress_fix(src, None, protocol, probe_port, d, culprit),
+        change=culprit,
+        change_field="spec.egress" if culprit is not None else "",
     )
+
+
+def _no_address_admitted(model: ClusterModel, src: Pod, d: DirectionDecision) -> bool:
+    """The pod is isolated for egress by NetworkPolicies none of whose egress rules has an
+    ipBlock, and no AdminNetworkPolicy tier selects it: no external address is allowed."""
+    if not d.isolated or d.allowed:
+        return False
+    for tier in (d.admin, d.baseline):
+        if tier is not None and tier.subjects:
+            return False
+    for ref in d.selecting:
+        pol = next((p for p in model.policies_in(ref.namespace or "") if p.name == ref.name), None)
+        if pol is None:
+            return False
+        for rule in pol.egress:
+            if not rule.peers or any(peer.ip_block is not None for peer in rule.peers):
+                return False
+    return True
 
 
 def _ingress_hop_from(
@@ -465,10 +596,16 @@ NON_ENFORCING_CNIS = ("flannel",)
 """CNIs that implement no NetworkPolicy on their own (plain Flannel; Canal adds Calico's)."""
 
 
-def _unenforcing_cni(model: ClusterModel) -> str | None:
+def _unenforcing_cni(model: ClusterModel) -> tuple[str, Subject | None] | None:
+    """``(description, the CNI DaemonSet)`` when the cluster's CNI enforces no NetworkPolicy."""
+    from netsleuth.facts.attribution import cni_agent
     from netsleuth.trace.check_findings import cni_infos
 
     names = {c.name for c in cni_infos(model)}
     if names and names <= set(NON_ENFORCING_CNIS):
-        return "plain " + "/".join(sorted(names)).capitalize()
+        agent = cni_agent(model)
+        return (
+            "plain " + "/".join(sorted(names)).capitalize(),
+            agent.subject() if agent is not None else None,
+        )
     return None

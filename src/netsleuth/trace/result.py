@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from netsleuth.model.commands import Command
-from netsleuth.model.findings import Evidence, Fix, Layer, Verdict
+from netsleuth.model.findings import Evidence, Fix, Layer, Subject, Verdict
 from netsleuth.model.problems import LoadProblem
 
 
@@ -21,6 +21,12 @@ class Hop:
     """Extra lines for the table view (the resolver's attempts, policy provenance…)."""
     root_cause: bool = False
     """This hop names the object in another layer that broke an earlier hop."""
+    change: Subject | None = None
+    """The object a person changes to fix this hop (a Deployment, not its pod; the Service; the
+    CNI DaemonSet; the control-plane static pod carrying a flag), named first when the hop is
+    broken or degraded."""
+    change_field: str = ""
+    """What to change on it (``spec.selector``, ``--node-cidr-mask-size``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 
 from netsleuth.errors import QueryError
 from netsleuth.facts import dns_resolution as dnssim
+from netsleuth.facts.attribution import workload_of
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
 from netsleuth.model.commands import Snippet, cmd, kubectl, merge_patch, sh_c
-from netsleuth.model.findings import Fix, Layer, Verdict
+from netsleuth.model.findings import Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
 from netsleuth.trace.evidence import ev, exec_in, pod_ref, selector_text, slices_cmd, svc_ref
 from netsleuth.trace.query import Target, parse_target
@@ -219,7 +220,9 @@ def _result(
         path=path,
         notes=tuple(w.notes),
     )
-    return TraceResult(query=q, hops=tuple(w.hops), problems=model.problems)
+    from netsleuth.trace.attribution import attribute_hops
+
+    return TraceResult(query=q, hops=attribute_hops(model, w.hops), problems=model.problems)
 
 
 # --------------------------------------------------------------------------- dns
@@ -307,6 +310,8 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
                     evidence=tuple(evidence) + server_hop.evidence,
                     confirm=tuple(confirm),
                     fix=server_hop.fix if not server_hop.root_cause else None,
+                    change=server_hop.change,
+                    change_field=server_hop.change_field,
                 ),
             )
             if not server_hop.root_cause:
@@ -370,6 +375,7 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
             evidence=(ev("Service/kube-system/kube-dns", "metadata.name", "absent"),),
             confirm=(kubectl("-n", "kube-system", "get", "svc", "kube-dns"),),
             fix=Fix(text="Restore the kube-dns Service (ClusterIP = the kubelet's --cluster-dns)."),
+            change=Subject("Service", "kube-system", "kube-dns"),
         )
         w.add(hop)
         return hop
@@ -379,9 +385,11 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
         reasons = sorted({_pod_not_ready_reason(model, p) for p in servers}) or ["no CoreDNS pods"]
         evidence = [ev(svc_ref(svc), "endpoints.ready", "0")]
         evidence += [ev(pod_ref(p), "status", _pod_not_ready_reason(model, p)) for p in servers[:4]]
+        dns_owner = workload_of(model, servers[0]) if servers else None
         hop = Hop(
             layer=Layer.DNS,
             status=Verdict.BROKEN,
+            change=dns_owner.subject() if dns_owner is not None else None,
             summary="CoreDNS has no ready endpoints: " + "; ".join(reasons),
             evidence=tuple(evidence),
             confirm=(
@@ -438,6 +446,8 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
         confirm=blocked.confirm,
         fix=blocked.fix,
         detail=blocked.detail,
+        change=blocked.culprit,
+        change_field="spec.egress" if blocked.layer is Layer.POLICY_EGRESS else "spec.ingress",
     )
     w.add(hop)
     return hop
@@ -601,8 +611,10 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
             text, _near = _nearest_labels(model, svc.namespace, svc.selector or {})
             w.add(
                 Hop(
-                    layer=Layer.ENDPOINTS,
+                    layer=Layer.SERVICE,
                     status=Verdict.BROKEN,
+                    change=Subject("Service", svc.namespace, svc.name),
+                    change_field="spec.selector",
                     summary=f"selector {selector_text(svc.selector or {})} matches no pod: {text}",
                     evidence=(ev(sref, "spec.selector", selector_text(svc.selector or {})),),
                     confirm=(kubectl("get", "pods", "-n", svc.namespace, "--show-labels"),),
@@ -627,10 +639,13 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                 evidence.append(
                     ev(pod_ref(near[0]), "metadata.labels", selector_text(near[0].labels))
                 )
+            # The selector is a field of the Service: the fix goes there (layer service).
             w.add(
                 Hop(
-                    layer=Layer.ENDPOINTS,
+                    layer=Layer.SERVICE,
                     status=Verdict.BROKEN,
+                    change=Subject("Service", svc.namespace, svc.name),
+                    change_field="spec.selector",
                     summary=f"no endpoints: selector {selector_text(svc.selector)} matches no pod; {text}",
                     evidence=tuple(evidence),
                     confirm=(
@@ -662,10 +677,13 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
             return None
         reasons = [_pod_not_ready_reason(model, p) for p in selected[:5]]
         evidence += [ev(pod_ref(p), "status.conditions[Ready]", "False") for p in selected[:5]]
+        owner = workload_of(model, selected[0]) if selected else None
         w.add(
             Hop(
                 layer=Layer.ENDPOINTS,
                 status=Verdict.BROKEN,
+                change=owner.subject() if owner is not None else None,
+                change_field="spec.template (readiness)" if owner is not None else "",
                 summary=f"no ready endpoints: {len(selected)} pod(s) selected, none Ready: "
                 + "; ".join(reasons),
                 evidence=tuple(evidence),
@@ -723,10 +741,13 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
         local = [p for p in pods if p.node_name == src_node]
         if not local:
             nodes = sorted({p.node_name or "?" for p in pods})
+            # internalTrafficPolicy is a field of the Service: the fix (and the layer) is the Service's.
             w.add(
                 Hop(
-                    layer=Layer.ENDPOINTS,
+                    layer=Layer.SERVICE,
                     status=Verdict.BROKEN,
+                    change=Subject("Service", svc.namespace, svc.name),
+                    change_field="spec.internalTrafficPolicy",
                     summary=f"internalTrafficPolicy Local: no ready endpoint on the client's node {src_node} "
                     f"(ready endpoints are on {', '.join(nodes)}); kube-proxy drops the traffic",
                     evidence=(

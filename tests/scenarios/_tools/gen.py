@@ -429,10 +429,11 @@ def label_drift() -> None:
             "selector, so the EndpointSlice `payments-api-*` has `endpoints: null` and kube-proxy installs a "
             "REJECT rule (`has no endpoints`)."
         ),
-        cause="Label drift: the Service selector `app=payments-api` matches no pod; the pods carry `app=payments`.",
+        cause="Label drift: the Service selector `app=payments-api` matches no pod; the pods carry `app=payments`. "
+        "The selector is a field of the Service, so the fix (and the layer) is the Service's.",
         spec=spec_of(
             "service selector matches no pods (label drift)",
-            "endpoints",
+            "service",
             **PAY_TRACE,
             culprit="Service/payments/payments-api",
             checks=["SVC201"],
@@ -441,7 +442,7 @@ def label_drift() -> None:
             *dns_hops_ok(),
             ("service", "ok", "Service exists, port 8080 → targetPort `http`"),
             (
-                "endpoints",
+                "service",
                 "**broken**",
                 "selector `app=payments-api` matches no pod; nearest pods have `app=payments`; EndpointSlice has no endpoints",
             ),
@@ -474,10 +475,11 @@ def endpoints_other_node_local() -> None:
             "endpoints on worker-1 for this ClusterIP: there are none, so it DROPs the traffic "
             "(`nodes/worker-1/iptables-save.txt`: `payments/payments-api:http has no local endpoints -j DROP`)."
         ),
-        cause="internalTrafficPolicy Local on a Service whose endpoints are all on other nodes than the client.",
+        cause="internalTrafficPolicy Local on a Service whose endpoints are all on other nodes than the client "
+        "(a field of the Service: the fix and the layer are the Service's).",
         spec=spec_of(
             "internalTrafficPolicy Local, no local endpoint on the client node",
-            "endpoints",
+            "service",
             **PAY_TRACE,
             culprit="Service/payments/payments-api",
             checks=["SVC207"],
@@ -486,7 +488,7 @@ def endpoints_other_node_local() -> None:
             *dns_hops_ok(),
             ("service", "ok", "port 8080 → targetPort `http`"),
             (
-                "endpoints",
+                "service",
                 "**broken**",
                 "2 ready endpoints, both on worker-2; internalTrafficPolicy Local leaves none for a client on worker-1",
             ),
@@ -558,7 +560,6 @@ def pods_not_ready_readiness_probe() -> None:
             count=412,
             first="2026-11-22T09:32:40Z",
         )
-    culprit = sorted(p["metadata"]["name"] for p in pay)[0]
     write(
         "pods-not-ready-readiness-probe",
         c,
@@ -573,12 +574,13 @@ def pods_not_ready_readiness_probe() -> None:
             "statuscode: 503` (count 412). The EndpointSlice lists them with `ready: false, serving: false`, so "
             "there is no ready endpoint."
         ),
-        cause="No ready endpoints: the backend pods fail their readiness probe (503).",
+        cause="No ready endpoints: the backend pods fail their readiness probe (503). What to change is "
+        "the Deployment (or what its probe depends on), not the pods: the ReplicaSet would recreate them.",
         spec=spec_of(
             "pods Running but not Ready (readiness probe failing)",
             "endpoints",
             **PAY_TRACE,
-            culprit=f"Pod/payments/{culprit}",
+            culprit="Deployment/payments/payments-api",
             checks=["SVC202"],
         ),
         hops=[
@@ -627,8 +629,9 @@ def egress_deny_no_dns() -> None:
         cause="Default-deny egress without a DNS allow: DNS queries to kube-dns (10.96.0.10 → CoreDNS pods) are dropped.",
         spec=spec_of(
             "default-deny egress, no DNS allow",
-            "dns",
+            "policy-egress",
             **PAY_TRACE,
+            broken_layer="dns",
             culprit="NetworkPolicy/checkout/default-deny-egress",
             checks=["POL302"],
         ),
@@ -694,8 +697,9 @@ def dns_allow_wrong_ns_label() -> None:
         cause="The DNS allow's namespaceSelector uses `name: kube-system`, a label no namespace has; use `kubernetes.io/metadata.name`.",
         spec=spec_of(
             "allow-DNS namespaceSelector on a label kube-system lacks",
-            "dns",
+            "policy-egress",
             **PAY_TRACE,
+            broken_layer="dns",
             culprit="NetworkPolicy/checkout/allow-dns",
             checks=["POL303"],
         ),
@@ -772,8 +776,9 @@ def dns_allow_split_peers() -> None:
         ),
         spec=spec_of(
             "allow-DNS split into two peers; neither selects the CoreDNS pods",
-            "dns",
+            "policy-egress",
             **PAY_TRACE,
+            broken_layer="dns",
             culprit="NetworkPolicy/checkout/allow-dns",
             checks=["POL303"],
         ),
@@ -1953,14 +1958,16 @@ def mesh_strict_mtls_outside_client() -> None:
             "- VirtualService `payments/payments-api` has host `payment-api.payments.svc.cluster.local` "
             "(typo: no such Service); its retries/timeouts never apply."
         ),
-        cause="STRICT mTLS with a client outside the mesh (legacy/billing-cron has no sidecar); secondary: sidecar missing on one payments pod, VirtualService host matching no Service.",
+        cause="STRICT mTLS with a client outside the mesh (legacy/billing-cron has no sidecar); secondary: sidecar missing on one payments pod, VirtualService host matching no Service. "
+        "What to change is the client: inject Deployment legacy/billing-cron (its pod template label `sidecar.istio.io/inject: \"true\"`). "
+        "Relaxing `payments/default` to PERMISSIVE would admit every plaintext client of payments, so it is not the fix.",
         spec=spec_of(
             "STRICT mTLS with a client outside the mesh",
             "mesh",
             src="legacy/billing-cron",
             dst="payments/payments-api",
             port=8080,
-            culprit="PeerAuthentication/payments/default",
+            culprit="Deployment/legacy/billing-cron",
             checks=["MESH901", "MESH903", "MESH904"],
         ),
         hops=[
@@ -1975,7 +1982,7 @@ def mesh_strict_mtls_outside_client() -> None:
                 "payments/default PeerAuthentication STRICT; client legacy/billing-cron has no istio-proxy: plaintext is rejected by the sidecar of the injected pod",
             ),
         ],
-        fix="Inject the client (label namespace legacy `istio-injection=enabled` and restart), or set a PERMISSIVE PeerAuthentication for port 8080 during migration; restart the uninjected payments pod; fix the VirtualService host.",
+        fix="Inject the client workload only: `kubectl -n legacy patch deployment billing-cron --type merge -p '{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"sidecar.istio.io/inject\":\"true\"}}}}}'` (this rolls its pods); restart the uninjected payments pod (`kubectl -n payments rollout restart deployment/payments-api`); fix the VirtualService host. Setting `payments/default` to PERMISSIVE would admit every plaintext client: not a fix.",
     )
 
 
@@ -2215,14 +2222,16 @@ def pod_cidr_exhausted() -> None:
             f"({cidr[2]}–{cidr[-2]}); {len(pend)} invoice-renderer pods are Pending with Warning events "
             "`FailedCreatePodSandBox ... failed to allocate for range 0: no IP addresses available in range set`."
         ),
-        cause="Pod CIDR exhaustion: a /26 per node cannot hold the 110 pods the kubelet allows.",
+        cause="Pod CIDR exhaustion: a /26 per node cannot hold the 110 pods the kubelet allows. What to "
+        "change is kube-controller-manager's `--node-cidr-mask-size=26` (its static pod, and kubeadm-config's "
+        "`controllerManager.extraArgs`), and the nodes must be recreated: `spec.podCIDR` is immutable.",
         spec=spec_of(
             "node podCIDR exhausted (/26 with maxPods 110)",
             "ipam",
             src="checkout/checkout-web",
             dst="payments/invoice-renderer",
             port=8080,
-            culprit="Node/worker-1",
+            culprit="Pod/kube-system/kube-controller-manager-cp-1",
             checks=["CNI405", "CNI406", "CNI407"],
         ),
         hops=[
@@ -2240,7 +2249,7 @@ def pod_cidr_exhausted() -> None:
             ),
         ],
         fix="Allocate bigger node CIDRs (`--node-cidr-mask-size=24`, needs new nodes) or set the kubelet `maxPods` to what the CIDR holds (≤ 61) so the scheduler stops placing pods that cannot get an IP.",
-        notes="Only worker-1 runs workloads (cp-1 is tainted). The cp-1 podCIDR is 10.244.0.0/26 and holds the CoreDNS pods. The path breaks at the endpoints hop; `expected.broken_layer` is `ipam`, where the cause is, and a trace must show an ipam hop naming `Node/worker-1`.",
+        notes="Only worker-1 runs workloads (cp-1 is tainted). The cp-1 podCIDR is 10.244.0.0/26 and holds the CoreDNS pods. The path breaks at the endpoints hop; `expected.broken_layer` is `ipam`, where the cause is, and a trace must show an ipam hop naming the kube-controller-manager static pod whose flag cut the ranges (worker-1 in its evidence).",
     )
 
 
@@ -2281,12 +2290,13 @@ def kube_proxy_stale_rules() -> None:
             "kube-proxy on worker-1 stopped applying its rules (nothing in the API shows it: the pod is Running "
             "with no restart; its log would show `iptables-restore` failures, e.g. xtables lock contention)."
         ),
-        cause="Stale kube-proxy rules on worker-1: the dataplane does not match the EndpointSlice (old endpoint present, new endpoint missing).",
+        cause="Stale kube-proxy rules on worker-1: the dataplane does not match the EndpointSlice (old endpoint present, new endpoint missing). "
+        "What to change is kube-proxy on worker-1 (its DaemonSet's pod there: restart it), not the node.",
         spec=spec_of(
             "kube-proxy iptables rules stale on one node",
             "kube-proxy",
             **PAY_TRACE,
-            culprit="Node/worker-1",
+            culprit="DaemonSet/kube-system/kube-proxy",
             intended=["iptables-matches-slices:worker-1"],
             checks=["KPX603"],
         ),
@@ -2399,8 +2409,8 @@ def flannel_with_policies() -> None:
             dst="payments/payments-api",
             port=8080,
             verdict="warning",
-            broken_layer="policy-ingress",
-            culprit="NetworkPolicy/payments/default-deny",
+            broken_layer="cni",
+            culprit="DaemonSet/kube-flannel/kube-flannel-ds",
             checks=["POL308"],
         ),
         hops=[
@@ -2408,9 +2418,9 @@ def flannel_with_policies() -> None:
             ("service", "ok", ""),
             ("endpoints", "ok", "2 ready"),
             (
-                "policy-ingress",
+                "cni",
                 "warning",
-                "by the policies, payments/default-deny denies legacy/billing-cron; but plain Flannel does not enforce NetworkPolicy, so the traffic actually flows",
+                "by the policies, payments/default-deny denies legacy/billing-cron; but plain Flannel (DaemonSet kube-flannel/kube-flannel-ds) does not enforce NetworkPolicy, so the traffic actually flows",
             ),
         ],
         fix="Install a policy engine (Canal = Flannel + Calico policy, or migrate to Calico/Cilium), then re-test the policies.",

@@ -91,6 +91,8 @@ class Cluster:
         kube_proxy_mode: str = "iptables",
     ) -> None:
         self.name = name
+        self.pod_cidr_prefix = pod_cidr_prefix
+        self.max_pods = max_pods
         self.cni = cni
         self.kube_proxy_mode = kube_proxy_mode
         self.underlay_mtu = underlay_mtu
@@ -1030,14 +1032,22 @@ class Cluster:
             ds["status"]["numberUnavailable"] = n - ready
         return ds, pods
 
-    def static_pod(self, name: str, node: str, image: str, component: str, port: int) -> Obj:
+    def static_pod(
+        self,
+        name: str,
+        node: str,
+        image: str,
+        component: str,
+        port: int,
+        command: list[str] | None = None,
+    ) -> Obj:
         nodeobj = self.nodes[node]
         spec: Obj = {
             "containers": [
                 self.container(
                     name,
                     image,
-                    command=[name],
+                    command=command or [name],
                     resources={"requests": {"cpu": "250m" if name != "etcd" else "100m"}},
                     liveness={
                         "failureThreshold": 8,

@@ -9,6 +9,7 @@ from typing import Any
 
 from kube import (
     CLUSTER_CIDR,
+    SERVICE_CIDR,
     K8S_VERSION,
     T0,
     Cluster,
@@ -188,6 +189,166 @@ FLANNEL_CNI_CONF = """{
 """
 
 
+def etcd_command(node: str, ip: str) -> list[str]:
+    """etcd as kubeadm v1.30 runs it (/etc/kubernetes/manifests/etcd.yaml)."""
+    return [
+        "etcd",
+        f"--advertise-client-urls=https://{ip}:2379",
+        "--cert-file=/etc/kubernetes/pki/etcd/server.crt",
+        "--client-cert-auth=true",
+        "--data-dir=/var/lib/etcd",
+        "--experimental-initial-corrupt-check=true",
+        "--experimental-watch-progress-notify-interval=5s",
+        f"--initial-advertise-peer-urls=https://{ip}:2380",
+        f"--initial-cluster={node}=https://{ip}:2380",
+        "--key-file=/etc/kubernetes/pki/etcd/server.key",
+        f"--listen-client-urls=https://127.0.0.1:2379,https://{ip}:2379",
+        "--listen-metrics-urls=http://127.0.0.1:2381",
+        f"--listen-peer-urls=https://{ip}:2380",
+        f"--name={node}",
+        "--peer-cert-file=/etc/kubernetes/pki/etcd/peer.crt",
+        "--peer-client-cert-auth=true",
+        "--peer-key-file=/etc/kubernetes/pki/etcd/peer.key",
+        "--peer-trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt",
+        "--snapshot-count=10000",
+        "--trusted-ca-file=/etc/kubernetes/pki/etcd/ca.crt",
+    ]
+
+
+def apiserver_command(ip: str) -> list[str]:
+    """kube-apiserver as kubeadm v1.30 runs it."""
+    return [
+        "kube-apiserver",
+        f"--advertise-address={ip}",
+        "--allow-privileged=true",
+        "--authorization-mode=Node,RBAC",
+        "--client-ca-file=/etc/kubernetes/pki/ca.crt",
+        "--enable-admission-plugins=NodeRestriction",
+        "--enable-bootstrap-token-auth=true",
+        "--etcd-cafile=/etc/kubernetes/pki/etcd/ca.crt",
+        "--etcd-certfile=/etc/kubernetes/pki/apiserver-etcd-client.crt",
+        "--etcd-keyfile=/etc/kubernetes/pki/apiserver-etcd-client.key",
+        "--etcd-servers=https://127.0.0.1:2379",
+        "--kubelet-client-certificate=/etc/kubernetes/pki/apiserver-kubelet-client.crt",
+        "--kubelet-client-key=/etc/kubernetes/pki/apiserver-kubelet-client.key",
+        "--kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname",
+        "--proxy-client-cert-file=/etc/kubernetes/pki/front-proxy-client.crt",
+        "--proxy-client-key-file=/etc/kubernetes/pki/front-proxy-client.key",
+        "--requestheader-allowed-names=front-proxy-client",
+        "--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt",
+        "--requestheader-extra-headers-prefix=X-Remote-Extra-",
+        "--requestheader-group-headers=X-Remote-Group",
+        "--requestheader-username-headers=X-Remote-User",
+        "--secure-port=6443",
+        "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+        "--service-account-key-file=/etc/kubernetes/pki/sa.pub",
+        "--service-account-signing-key-file=/etc/kubernetes/pki/sa.key",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--tls-cert-file=/etc/kubernetes/pki/apiserver.crt",
+        "--tls-private-key-file=/etc/kubernetes/pki/apiserver.key",
+    ]
+
+
+def controller_manager_command(mask: int) -> list[str]:
+    """kube-controller-manager as kubeadm v1.30 runs it with ``networking.podSubnet`` set
+    (kubeadm adds --allocate-node-cidrs and --cluster-cidr then); ``--node-cidr-mask-size``
+    only when ClusterConfiguration's controllerManager.extraArgs sets it (default 24)."""
+    cmd = [
+        "kube-controller-manager",
+        "--allocate-node-cidrs=true",
+        "--authentication-kubeconfig=/etc/kubernetes/controller-manager.conf",
+        "--authorization-kubeconfig=/etc/kubernetes/controller-manager.conf",
+        "--bind-address=127.0.0.1",
+        "--client-ca-file=/etc/kubernetes/pki/ca.crt",
+        f"--cluster-cidr={CLUSTER_CIDR}",
+        "--cluster-name=kubernetes",
+        "--cluster-signing-cert-file=/etc/kubernetes/pki/ca.crt",
+        "--cluster-signing-key-file=/etc/kubernetes/pki/ca.key",
+        "--controllers=*,bootstrapsigner,tokencleaner",
+        "--kubeconfig=/etc/kubernetes/controller-manager.conf",
+        "--leader-elect=true",
+    ]
+    if mask != 24:
+        cmd.append(f"--node-cidr-mask-size={mask}")
+    return [
+        *cmd,
+        "--requestheader-client-ca-file=/etc/kubernetes/pki/front-proxy-ca.crt",
+        "--root-ca-file=/etc/kubernetes/pki/ca.crt",
+        "--service-account-private-key-file=/etc/kubernetes/pki/sa.key",
+        f"--service-cluster-ip-range={SERVICE_CIDR}",
+        "--use-service-account-credentials=true",
+    ]
+
+
+SCHEDULER_COMMAND = [
+    "kube-scheduler",
+    "--authentication-kubeconfig=/etc/kubernetes/scheduler.conf",
+    "--authorization-kubeconfig=/etc/kubernetes/scheduler.conf",
+    "--bind-address=127.0.0.1",
+    "--kubeconfig=/etc/kubernetes/scheduler.conf",
+    "--leader-elect=true",
+]
+
+
+def kubeadm_cluster_configuration(c: Cluster, ip: str) -> str:
+    extra = ""
+    if c.pod_cidr_prefix != 24:
+        extra = f'  extraArgs:\n    node-cidr-mask-size: "{c.pod_cidr_prefix}"\n'
+    return (
+        "apiServer:\n"
+        "  certSANs:\n"
+        f"  - {ip}\n"
+        "apiVersion: kubeadm.k8s.io/v1beta3\n"
+        "certificatesDir: /etc/kubernetes/pki\n"
+        "clusterName: kubernetes\n"
+        f"controlPlaneEndpoint: {ip}:6443\n"
+        "controllerManager: {}\n".replace(" {}", "" if extra else " {}")
+        + extra
+        + "dns: {}\n"
+        "etcd:\n"
+        "  local:\n"
+        "    dataDir: /var/lib/etcd\n"
+        "imageRepository: registry.k8s.io\n"
+        "kind: ClusterConfiguration\n"
+        f"kubernetesVersion: {K8S_VERSION}\n"
+        "networking:\n"
+        "  dnsDomain: cluster.local\n"
+        f"  podSubnet: {CLUSTER_CIDR}\n"
+        f"  serviceSubnet: {SERVICE_CIDR}\n"
+        "scheduler: {}\n"
+    )
+
+
+def kubelet_configuration(max_pods: int) -> str:
+    lines = [
+        "apiVersion: kubelet.config.k8s.io/v1beta1",
+        "authentication:",
+        "  anonymous:",
+        "    enabled: false",
+        "  webhook:",
+        "    cacheTTL: 0s",
+        "    enabled: true",
+        "  x509:",
+        "    clientCAFile: /etc/kubernetes/pki/ca.crt",
+        "authorization:",
+        "  mode: Webhook",
+        "cgroupDriver: systemd",
+        "clusterDNS:",
+        "- 10.96.0.10",
+        "clusterDomain: cluster.local",
+        "containerRuntimeEndpoint: unix:///var/run/containerd/containerd.sock",
+        "kind: KubeletConfiguration",
+    ]
+    if max_pods != 110:
+        lines.append(f"maxPods: {max_pods}")
+    lines += [
+        "resolvConf: /run/systemd/resolve/resolv.conf",
+        "rotateCertificates: true",
+        "staticPodPath: /etc/kubernetes/manifests",
+    ]
+    return "\n".join(lines) + "\n"
+
+
 def coredns_container(
     *,
     memory_limit: str = "256Mi",
@@ -252,13 +413,22 @@ def base(
     cp = next(iter(c.nodes))
     c.apiserver_ip = apiserver_ip or c.node_ip[cp]
     if static_pods and cp.startswith("cp"):
-        c.static_pod("etcd", cp, "registry.k8s.io/etcd:3.5.15-0", "etcd", 2381)
+        ip = c.node_ip[cp]
+        c.static_pod(
+            "etcd",
+            cp,
+            "registry.k8s.io/etcd:3.5.15-0",
+            "etcd",
+            2381,
+            command=etcd_command(cp, ip),
+        )
         c.static_pod(
             "kube-apiserver",
             cp,
             f"registry.k8s.io/kube-apiserver:{K8S_VERSION}",
             "kube-apiserver",
             6443,
+            command=apiserver_command(ip),
         )
         c.static_pod(
             "kube-controller-manager",
@@ -266,6 +436,7 @@ def base(
             f"registry.k8s.io/kube-controller-manager:{K8S_VERSION}",
             "kube-controller-manager",
             10257,
+            command=controller_manager_command(c.pod_cidr_prefix),
         )
         c.static_pod(
             "kube-scheduler",
@@ -273,6 +444,20 @@ def base(
             f"registry.k8s.io/kube-scheduler:{K8S_VERSION}",
             "kube-scheduler",
             10259,
+            command=SCHEDULER_COMMAND,
+        )
+        # kubeadm init writes these two ConfigMaps: the cluster configuration upgrades
+        # regenerate the static pods from, and the kubelet configuration every node joins with.
+        c.configmap(
+            "kubeadm-config",
+            "kube-system",
+            {"ClusterConfiguration": kubeadm_cluster_configuration(c, ip)},
+        )
+        c.configmap(
+            "kubelet-config",
+            "kube-system",
+            {"kubelet": kubelet_configuration(c.max_pods)},
+            created=T0,
         )
 
     # kubernetes Service: no selector; the apiserver keeps its slice.

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.base import Needs, culprit_subject, finding, register
+from netsleuth.facts.attribution import node_mask_setting, node_range_short
 from netsleuth.facts.ipam_events import is_ip_allocation_failure
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
@@ -80,13 +81,37 @@ def ipam_allocation_failed(model: ClusterModel) -> Iterator[Finding]:
         node_obj = model.nodes.get(name) if kind == "Node" else None
         meta = node_obj.meta if node_obj is not None else Meta(name=name, namespace=ns)
         where = f"node {name}" if kind == "Node" else f"{kind} {ns}/{name}"
+        subject_kind, subject_meta = kind, meta
+        cause = ""
+        lead: list[Evidence] = []
+        short = node_range_short(model, node_obj) if node_obj is not None else None
+        if short is not None:
+            # The node's range cannot hold the pods its kubelet admits: what ran out is what
+            # kube-controller-manager cut, so its --node-cidr-mask-size is what to change.
+            setting = node_mask_setting(model)
+            subject_kind, subject_meta = culprit_subject(setting.culprit)
+            cidr, usable = short
+            cause = (
+                f"; {setting.describe()} gave it {cidr} ({usable} pod addresses) while the "
+                f"kubelet admits {node_obj.capacity_pods if node_obj else '?'} pods"
+            )
+            lead = [
+                Evidence(
+                    setting.source,
+                    setting.source_field,
+                    setting.value or f"unset (default {setting.default})",
+                ),
+                Evidence(f"Node/{name}", "spec.podCIDRs", f"{cidr} ({usable} pod addresses)"),
+            ]
         yield finding(
             "CNI407",
             model,
-            kind=kind,
-            meta=meta,
-            message=f"IP allocation failed on {where} ({total} event(s), {len(objs)} object(s)): {last.message[:320]}",
-            evidence=[
+            kind=subject_kind,
+            meta=subject_meta,
+            message=f"IP allocation failed on {where} ({total} event(s), {len(objs)} object(s)){cause}: "
+            f"{last.message[:320]}",
+            evidence=lead
+            + [
                 Evidence(f"Event/{e.meta.namespace}/{e.meta.name}", "message", e.message)
                 for e in events[:5]
             ],

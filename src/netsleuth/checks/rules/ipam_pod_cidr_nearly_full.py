@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.cluster_cidrs import node_pod_cidrs, usable_addresses
+from netsleuth.facts.cluster_cidrs import node_pod_cidrs, pod_addresses, reserved_addresses
 from netsleuth.facts.cni_detect import uses_node_pod_cidr
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Glob, cmd, kubectl
@@ -26,7 +26,8 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
     What it checks:
         Where pod IPs come from the node podCIDR (see CNI405), the pods that
         hold an address on each node (with a pod IP, not hostNetwork, not
-        Succeeded or Failed) against the range's usable addresses; warns at
+        Succeeded or Failed) against the addresses the IPAM plugin can hand
+        out (the range net of network, gateway and broadcast); warns at
         90 %, errors at 100 %.
 
     Why it breaks traffic:
@@ -35,7 +36,7 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
         about IP ranges and keeps choosing the node.
 
     Example:
-        ``worker-1``: 58 pods in ``10.244.1.0/26`` (62 addresses), 94 %.
+        ``worker-1``: 58 pods in ``10.244.1.0/26`` (61 pod addresses), 95 %.
 
     Fix:
         Lower maxPods so the scheduler stops before the range is full, spread
@@ -64,7 +65,7 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
             and p.phase not in ("Succeeded", "Failed")
             and p.pod_ips  # a pod stuck without an address holds none
         ]
-        usable = usable_addresses(r.network.prefixlen)
+        usable = pod_addresses(r.network)
         if usable <= 0 or len(pods) < THRESHOLD * usable:
             continue
         pct = 100 * len(pods) / usable
@@ -74,7 +75,8 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
             kind="Node",
             meta=node.meta,
             severity=Severity.ERROR if len(pods) >= usable else None,
-            message=f"node {node_name} has {len(pods)} pods in podCIDR {r.cidr} ({usable} addresses, {pct:.0f} % used)",
+            message=f"node {node_name} has {len(pods)} pods in podCIDR {r.cidr} ({usable} pod addresses net of "
+            f"{reserved_addresses(r.network)}, {pct:.0f} % used)",
             evidence=[
                 Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
                 Evidence(f"Node/{node_name}", "pods with a pod IP", str(len(pods))),

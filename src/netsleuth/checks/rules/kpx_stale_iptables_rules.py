@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.base import Needs, culprit_subject, finding, register
+from netsleuth.facts.attribution import kube_proxy
 from netsleuth.facts.kube_proxy_mode import ProxyMode, node_proxy_mode
 from netsleuth.facts.kube_proxy_rules import (
     endpoints_vary_by_node,
@@ -15,7 +16,6 @@ from netsleuth.facts.kube_proxy_rules import (
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import Meta
 
 
 @register(
@@ -65,6 +65,8 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-iptables ;
         https://github.com/kubernetes/kubernetes/blob/master/pkg/proxy/iptables/proxier.go
     """
+    # kube-proxy on the node is what to restart: its DaemonSet is the object named.
+    proxy_kind, proxy_meta = culprit_subject(kube_proxy(model))
     services = [s for s in proxied_services(model) if not endpoints_vary_by_node(s)]
     for node, art in sorted(model.node_artifacts.items()):
         if art.iptables is None:
@@ -141,8 +143,9 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
             yield finding(
                 "KPX603",
                 model,
-                kind="Service",
-                meta=svc.meta,
+                kind=proxy_kind,
+                meta=proxy_meta,
+                also=(svc.meta,),
                 artifacts=True,
                 message=f"node {node}: kube-proxy rules for {svc.namespace}/{svc.name} are out of date: "
                 + "; ".join(problems),
@@ -198,8 +201,8 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
             yield finding(
                 "KPX603",
                 model,
-                kind="Service",
-                meta=Meta(name=name, namespace=ns),
+                kind=proxy_kind,
+                meta=proxy_meta,
                 artifacts=True,
                 message=f"node {node}: kube-proxy still has {rule.chain} for {key[0]}:{key[2]}/{key[1]} "
                 f"({rule.comment}) but no Service holds that ClusterIP",

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.base import Needs, culprit_subject, finding, register
+from netsleuth.facts.attribution import kube_proxy
 from netsleuth.facts.kube_proxy_mode import ProxyMode, node_proxy_mode
 from netsleuth.facts.kube_proxy_rules import (
     endpoints_vary_by_node,
@@ -56,6 +57,8 @@ def kpx_stale_ipvs_rules(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/reference/networking/virtual-ips/#proxy-mode-ipvs ;
         https://github.com/kubernetes/kubernetes/blob/master/pkg/proxy/ipvs/README.md
     """
+    # kube-proxy on the node is what to restart: its DaemonSet is the object named.
+    proxy_kind, proxy_meta = culprit_subject(kube_proxy(model))
     services = [s for s in proxied_services(model) if not endpoints_vary_by_node(s)]
     for node, art in sorted(model.node_artifacts.items()):
         if not art.ipvs:
@@ -110,8 +113,9 @@ def kpx_stale_ipvs_rules(model: ClusterModel) -> Iterator[Finding]:
             yield finding(
                 "KPX604",
                 model,
-                kind="Service",
-                meta=svc.meta,
+                kind=proxy_kind,
+                meta=proxy_meta,
+                also=(svc.meta,),
                 artifacts=True,
                 message=f"node {node}: IPVS rules for {svc.namespace}/{svc.name} are out of date: "
                 + "; ".join(problems),

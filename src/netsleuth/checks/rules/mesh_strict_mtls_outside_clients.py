@@ -5,12 +5,14 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.base import Needs, culprit_subject, finding, register
+from netsleuth.facts.attribution import workload_of
+from netsleuth.facts.fixes import join_mesh_fix
 from netsleuth.facts.ingress_refs import controller_pods, ingress_backends
 from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, effective_mtls, in_mesh
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import cmd, kubectl, merge_patch
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.model.commands import cmd, kubectl
+from netsleuth.model.findings import Evidence, Finding, Layer, Severity
 from netsleuth.model.objects import Pod, Service
 
 
@@ -67,10 +69,13 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
         (namespace not injected) calls ``http://orders.shop:8080``.
 
     Fix:
-        Bring the clients into the mesh (inject their namespace and
-        restart), or relax the server to PERMISSIVE — for the whole
-        namespace, or with ``portLevelMtls`` for the port they use — while
-        they migrate.
+        Bring each client workload into the mesh: label its pod template
+        ``sidecar.istio.io/inject: "true"`` (or remove its opt-out; or, when
+        its namespace already asks for injection, restart it). The finding
+        names the client workload, one finding per client. Relaxing the
+        server's PeerAuthentication to PERMISSIVE would admit every
+        plaintext client (mesh-wide for istio-system's policy), so it is not
+        offered.
 
     Confirm live:
         ``kubectl get peerauthentication -A``;
@@ -106,16 +111,15 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
         if mode.mode != "STRICT" or mode.source is None:
             continue
         pa = mode.source
-        clients: list[tuple[str, Evidence]] = []
-        first_client: Pod | None = None
+        clients: list[tuple[Pod, str, Evidence]] = []
         for p in outside:
             if p.key in {s.key for s in servers}:
                 continue
             why = _mentions(p, svc)
             if why:
-                first_client = first_client or p
                 clients.append(
                     (
+                        p,
                         f"pod {p.namespace}/{p.name}",
                         Evidence(
                             f"Pod/{p.namespace}/{p.name}",
@@ -133,6 +137,7 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
                 if pods:
                     clients.append(
                         (
+                            pods[0],
                             f"{cname} (Ingress {ing.namespace}/{ing.name})",
                             Evidence(
                                 f"Pod/{pods[0].namespace}/{pods[0].name}",
@@ -171,6 +176,7 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
                             continue
                         clients.append(
                             (
+                                p,
                                 f"pod {p.namespace}/{p.name} (admitted by NetworkPolicy {pol.namespace}/{pol.name})",
                                 Evidence(
                                     f"NetworkPolicy/{pol.namespace}/{pol.name}",
@@ -182,51 +188,65 @@ def mesh_strict_mtls_outside_clients(model: ClusterModel) -> Iterator[Finding]:
                         break
         if not clients:
             continue
-        seen: dict[str, Evidence] = {}
-        for who, ev in clients:
-            seen.setdefault(who, ev)
-        names = list(seen)
         pa_ns = pa.meta.namespace or "default"
-        client_args = (
-            ("-n", first_client.namespace, first_client.name)
-            if first_client
-            else ("-n", "<client-ns>", "<client-pod>")
-        )
         scope = "mesh-wide" if pa_ns == "istio-system" and pa_ns != svc.namespace else f"in {pa_ns}"
-        yield finding(
-            "MESH903",
-            model,
-            kind="Service",
-            meta=svc.meta,
-            message=f"Service {svc.namespace}/{svc.name} requires mTLS (PeerAuthentication {pa_ns}/{pa.meta.name} STRICT, "
-            f"{scope}) but is called from outside the mesh by {', '.join(names[:4])}"
-            + (f" and {len(names) - 4} more" if len(names) > 4 else "")
-            + ": those connections are reset",
-            evidence=[
-                Evidence(f"PeerAuthentication/{pa_ns}/{pa.meta.name}", "spec.mtls.mode", "STRICT"),
-                *list(seen.values())[:5],
-            ],
-            confirm=(
-                kubectl("get", "peerauthentication", "-A"),
-                kubectl(
-                    "exec",
-                    *client_args,
-                    "--",
-                    "curl",
-                    "-sv",
-                    f"http://{svc.name}.{svc.namespace}:{svc.ports[0].port if svc.ports else 80}/",
+        # One finding per client workload: bringing that client into the mesh is the fix that
+        # widens nothing (relaxing the server's PeerAuthentication would admit every plaintext
+        # client, mesh-wide when the policy is istio-system's).
+        by_owner: dict[str, list[tuple[Pod, str, Evidence]]] = {}
+        for c in clients:
+            by_owner.setdefault(workload_of(model, c[0]).ref(), []).append(c)
+        for rows in by_owner.values():
+            client = rows[0][0]
+            owner, fix = join_mesh_fix(model, client)
+            kind, meta = culprit_subject(owner)
+            seen: dict[str, Evidence] = {}
+            for _, who, ev in rows:
+                seen.setdefault(who, ev)
+            names = list(seen)
+            yield finding(
+                "MESH903",
+                model,
+                kind=kind,
+                meta=meta,
+                also=(svc.meta,),
+                message=f"{owner.ref()} is outside the mesh and calls Service {svc.namespace}/{svc.name}, "
+                f"which requires mTLS (PeerAuthentication {pa_ns}/{pa.meta.name} STRICT, {scope}): "
+                f"its connections are reset ({', '.join(names[:3])}"
+                + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+                + ")",
+                evidence=[
+                    *list(seen.values())[:4],
+                    Evidence(
+                        f"PeerAuthentication/{pa_ns}/{pa.meta.name}", "spec.mtls.mode", "STRICT"
+                    ),
+                    Evidence(
+                        f"Service/{svc.namespace}/{svc.name}",
+                        "pods",
+                        f"{len(servers)} with sidecar",
+                    ),
+                ],
+                confirm=(
+                    kubectl("get", "peerauthentication", "-A"),
+                    kubectl(
+                        "exec",
+                        "-n",
+                        client.namespace,
+                        client.name,
+                        "--",
+                        "curl",
+                        "-sv",
+                        f"http://{svc.name}.{svc.namespace}:{svc.ports[0].port if svc.ports else 80}/",
+                    ),
+                    cmd(
+                        "istioctl",
+                        "x",
+                        "describe",
+                        "pod",
+                        "-n",
+                        servers[0].namespace,
+                        servers[0].name,
+                    ),
                 ),
-                cmd(
-                    "istioctl", "x", "describe", "pod", "-n", servers[0].namespace, servers[0].name
-                ),
-            ),
-            fix=Fix(
-                text="Inject the clients' namespaces and restart them, or set the server to PERMISSIVE while they migrate.",
-                command=merge_patch(
-                    "peerauthentication",
-                    pa_ns,
-                    pa.meta.name,
-                    {"spec": {"mtls": {"mode": "PERMISSIVE"}}},
-                ),
-            ),
-        )
+                fix=fix,
+            )

@@ -5,10 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
+from netsleuth.facts.attribution import isolating_policy
 from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET, dns_egress_gaps
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.policy import Direction
 
 
 @register(
@@ -53,7 +55,9 @@ def default_deny_egress_without_dns(model: ClusterModel) -> Iterator[Finding]:
     for gap in dns_egress_gaps(model):
         if gap.attempts or gap.udp_allowed:
             continue
-        pol = gap.policies[0]
+        # Name the policy whose policyTypes took DNS away (a default-deny covers every pod of
+        # the namespace, so a DNS rule there serves them all), not the first one listed.
+        pol = isolating_policy(model, gap.pods[0], Direction.EGRESS) or gap.policies[0]
         names = ", ".join(p.name for p in gap.policies)
         pods = gap.pods
         shown = ", ".join(p.name for p in pods[:3]) + (

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
+from netsleuth.facts.attribution import Culprit, denying_policy
 from netsleuth.facts.policy_facts import service_clients
 from netsleuth.facts.service_backends import selected_pods, target_of
 from netsleuth.model.cluster import ClusterModel
@@ -124,6 +125,7 @@ def isolation_flip(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]
         dst = backends[0]
         denied: list[tuple[str, str, str, int, str, str]] = []
         side_policies: dict[str, tuple[str, ...]] = {}
+        side_culprit: dict[str, Culprit] = {}
         for client, why, port in consumers:
             ports = [sp.port for sp in svc.ports if port is None or sp.port == port] or [
                 sp.port for sp in svc.ports
@@ -153,6 +155,14 @@ def isolation_flip(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]
                 else:
                     continue
                 side_policies[side] = tuple(f"{p.namespace}/{p.name}" for p in pols)
+                if side not in side_culprit:
+                    c = denying_policy(
+                        model,
+                        dst if side == "ingress" else client.pod,  # type: ignore[union-attr]
+                        d.ingress if side == "ingress" else d.egress,
+                    )
+                    if c is not None and c.kind == "NetworkPolicy":
+                        side_culprit[side] = c
                 who = (
                     client.describe()
                     if not isinstance(client, IngressControllerEndpoint)
@@ -169,7 +179,12 @@ def isolation_flip(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]
             if not rows:
                 continue
             pol_names = side_policies[side]
-            pol_ns, pol_name = pol_names[0].split("/", 1)
+            culprit = side_culprit.get(side)
+            pol_ns, pol_name = (
+                (culprit.namespace or "", culprit.name)
+                if culprit is not None
+                else tuple(pol_names[0].split("/", 1))
+            )
             pol = next(p for p in model.policies_in(pol_ns) if p.name == pol_name)
             only = "the only policy" if len(pol_names) == 1 else f"one of {len(pol_names)} policies"
             _, who, why, number, proto, obj = rows[0]
@@ -182,6 +197,7 @@ def isolation_flip(model: ClusterModel, config: ScanConfig) -> Iterator[Finding]
                 kind="NetworkPolicy",
                 meta=pol.meta,
                 severity=Severity.WARNING,
+                layer=Layer.POLICY_INGRESS if side == "ingress" else Layer.POLICY_EGRESS,
                 message=f"{pol.namespace}/{pol.name} is {only} isolating {target_desc} for {side.capitalize()}, "
                 f"and it does not allow {who} to reach {ns}/{name} on {number}/{proto} ({why})"
                 + (f"; {len(rows) - 1} more client(s) cut off" if len(rows) > 1 else "")

@@ -20,7 +20,7 @@ ENFORCING = frozenset(
 
 @register(
     id="POL308",
-    layer=Layer.POLICY_INGRESS,
+    layer=Layer.CNI,
     severity=Severity.ERROR,
     needs=Needs(kinds=("NetworkPolicy", "DaemonSet"), require_present=True),
 )

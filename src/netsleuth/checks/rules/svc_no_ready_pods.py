@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, ref, register
+from netsleuth.checks.base import Needs, culprit_subject, finding, ref, register
+from netsleuth.facts.attribution import sandbox_blocker, workloads_of
 from netsleuth.facts.kube_dns import dns_service
 from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
@@ -59,22 +60,42 @@ def no_ready_pods(model: ClusterModel) -> Iterator[Finding]:
             waiting = next((cs.state_reason for cs in p.container_statuses if cs.state_reason), "")
             states.append(f"{p.name} {p.phase}{' ' + waiting if waiting else ''}")
         sel_text = ",".join(f"{k}={v}" for k, v in sorted((svc.selector or {}).items()))
+        # What to change: the pods' workload (its readiness probe, image, config), unless every
+        # pod is stuck without a sandbox, in which case the CNI or the IP range is to blame.
+        blockers = {b.ref(): b for p in pods if (b := sandbox_blocker(model, p)) is not None}
+        owners = workloads_of(model, pods)
+        if len(blockers) == 1 and all(sandbox_blocker(model, p) is not None for p in pods):
+            culprit = next(iter(blockers.values()))
+            because = f"; they have no sandbox: {culprit.ref()} is what to fix"
+        else:
+            culprit, because = owners[0], ""
+        kind, meta = culprit_subject(culprit)
         yield finding(
             "SVC202",
             model,
-            kind="Service",
-            meta=svc.meta,
+            kind=kind,
+            meta=meta,
+            layer=culprit.layer or Layer.ENDPOINTS,
             also=tuple(p.meta for p in pods),
-            message=f"Service {svc.namespace}/{svc.name} selects {len(pods)} pod(s) but none is Ready "
-            f"({'; '.join(states)}): no endpoint receives traffic.",
+            message=f"Service {svc.namespace}/{svc.name} selects {len(pods)} pod(s) of "
+            f"{', '.join(o.ref() for o in owners[:2])} but none is Ready "
+            f"({'; '.join(states)}): no endpoint receives traffic{because}.",
             evidence=[
-                Evidence(ref("Pod", p.meta), "status.conditions[Ready]", "False") for p in pods[:3]
+                Evidence(ref("Service", svc.meta), "spec.selector", sel_text),
+                *(
+                    Evidence(ref("Pod", p.meta), "status.conditions[Ready]", "False")
+                    for p in pods[:3]
+                ),
             ],
             confirm=(
                 kubectl("get", "pods", "-n", svc.namespace, "-l", sel_text, "-o", "wide"),
                 kubectl("describe", "pod", "-n", svc.namespace, pods[0].name),
             ),
             fix=Fix(
-                text="Fix what keeps the pods from being Ready (readiness probe, crash loop, scheduling)."
+                text=f"Fix {culprit.ref()}: the pods get no sandbox until it is fixed "
+                "(see the CNI/IPAM finding for it); the kubelet retries them."
+                if because
+                else f"Fix what keeps the pods of {culprit.ref()} from being Ready (readiness probe, "
+                "crash loop, scheduling) in its pod template."
             ),
         )

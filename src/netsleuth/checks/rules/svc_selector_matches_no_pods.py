@@ -13,7 +13,7 @@ from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
 
 @register(
     id="SVC201",
-    layer=Layer.ENDPOINTS,
+    layer=Layer.SERVICE,
     severity=Severity.ERROR,
     needs=Needs(kinds=("Service", "Pod")),
 )
