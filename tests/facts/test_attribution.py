@@ -41,7 +41,12 @@ def model() -> ClusterModel:
         ("shop", "cart-6d8f7b9c4d-x7k2p", "Deployment/shop/cart", False),
         ("shop", "report-28391040-7xk2d", "CronJob/shop/report", True),
         # a static pod is its own object (its manifest lives on the node)
-        ("kube-system", "kube-controller-manager-cp-1", "Pod/kube-system/kube-controller-manager-cp-1", True),
+        (
+            "kube-system",
+            "kube-controller-manager-cp-1",
+            "Pod/kube-system/kube-controller-manager-cp-1",
+            True,
+        ),
     ],
 )
 def test_workload_of(model: ClusterModel, ns: str, pod: str, culprit: str, present: bool) -> None:
@@ -119,7 +124,9 @@ def _scenario_cases() -> list[object]:
         spec = yaml.safe_load(spec_file.read_text()) or {}
         culprit = (spec.get("expected") or {}).get("culprit")
         if culprit and (spec.get("scan") or {}).get("expect_rules"):
-            out.append(pytest.param(spec_file.parent, culprit, spec["layer"], id=spec_file.parent.name))
+            out.append(
+                pytest.param(spec_file.parent, culprit, spec["layer"], id=spec_file.parent.name)
+            )
     return out
 
 

@@ -69,7 +69,9 @@ def test_scenario_trace(
         # Every broken or degraded hop names the object a person changes.
         for h in result.hops:
             if h.status in (Verdict.BROKEN, Verdict.WARNING):
-                assert h.change is not None, f"{h.layer} names no object to change\n{_explain(result)}"
+                assert h.change is not None, (
+                    f"{h.layer} names no object to change\n{_explain(result)}"
+                )
         culprit = expected.get("culprit")
         if culprit:
             # Named first: the first flagged hop's object to change is the culprit (a symptom hop

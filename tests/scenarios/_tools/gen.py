@@ -1959,7 +1959,7 @@ def mesh_strict_mtls_outside_client() -> None:
             "(typo: no such Service); its retries/timeouts never apply."
         ),
         cause="STRICT mTLS with a client outside the mesh (legacy/billing-cron has no sidecar); secondary: sidecar missing on one payments pod, VirtualService host matching no Service. "
-        "What to change is the client: inject Deployment legacy/billing-cron (its pod template label `sidecar.istio.io/inject: \"true\"`). "
+        'What to change is the client: inject Deployment legacy/billing-cron (its pod template label `sidecar.istio.io/inject: "true"`). '
         "Relaxing `payments/default` to PERMISSIVE would admit every plaintext client of payments, so it is not the fix.",
         spec=spec_of(
             "STRICT mTLS with a client outside the mesh",
@@ -1982,7 +1982,7 @@ def mesh_strict_mtls_outside_client() -> None:
                 "payments/default PeerAuthentication STRICT; client legacy/billing-cron has no istio-proxy: plaintext is rejected by the sidecar of the injected pod",
             ),
         ],
-        fix="Inject the client workload only: `kubectl -n legacy patch deployment billing-cron --type merge -p '{\"spec\":{\"template\":{\"metadata\":{\"labels\":{\"sidecar.istio.io/inject\":\"true\"}}}}}'` (this rolls its pods); restart the uninjected payments pod (`kubectl -n payments rollout restart deployment/payments-api`); fix the VirtualService host. Setting `payments/default` to PERMISSIVE would admit every plaintext client: not a fix.",
+        fix='Inject the client workload only: `kubectl -n legacy patch deployment billing-cron --type merge -p \'{"spec":{"template":{"metadata":{"labels":{"sidecar.istio.io/inject":"true"}}}}}\'` (this rolls its pods); restart the uninjected payments pod (`kubectl -n payments rollout restart deployment/payments-api`); fix the VirtualService host. Setting `payments/default` to PERMISSIVE would admit every plaintext client: not a fix.',
     )
 
 

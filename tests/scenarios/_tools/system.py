@@ -9,8 +9,8 @@ from typing import Any
 
 from kube import (
     CLUSTER_CIDR,
-    SERVICE_CIDR,
     K8S_VERSION,
+    SERVICE_CIDR,
     T0,
     Cluster,
     Obj,
