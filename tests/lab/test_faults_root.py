@@ -143,7 +143,8 @@ def test_no_endpoints(lab: str, model, tmp_path: Path) -> None:  # type: ignore[
     cap = _capture(model, lab, tmp_path)
     assert (cap / "lab-faults.yaml").exists()
     assert "SVC201" in _scan(cap)
-    assert _trace(cap).get("endpoints") == "broken"
+    # a selector matching no pod is a fault of the Service (the object to change): filed under service
+    assert _trace(cap).get("service") == "broken"
 
 
 def test_dns_policy(lab: str, model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
