@@ -48,7 +48,19 @@ the shapes a real server returns, not what netsleuth happens to send:
   before the close frame. What runs is :attr:`FakeApiServer.exec_handler`
   (:func:`subprocess_exec` runs the command for real, e.g. in a network namespace);
 - ``pods/log`` as ``text/plain`` with ``container`` (required when the Pod has
-  several), ``tailLines``, ``timestamps``, ``limitBytes`` and ``previous``.
+  several), ``tailLines``, ``timestamps``, ``limitBytes`` and ``previous``;
+- ``pods/ephemeralcontainers``: ``GET``, and ``PATCH`` (strategic-merge or
+  JSON-merge, merged by name as the real server does) that may only add
+  containers (changing or removing one is 422, as the API forbids); the
+  kubelet starts an added container in a Running pod by running its
+  ``command + args`` through :attr:`FakeApiServer.exec_handler`, its output
+  becomes the container's log and its exit code the ``terminated`` state in
+  ``status.ephemeralContainerStatuses`` (an unpullable image waits in
+  ErrImagePull);
+- a DaemonSet controller: a Pod per Node for every DaemonSet (named
+  ``<ds>-<5 chars>``, the template's labels, a controller ownerReference,
+  ``spec.nodeName`` set), and the garbage collector: Pods whose DaemonSet is
+  gone are deleted.
 
 Listing in a namespace that does not exist returns an empty list, as the
 real server does. Objects come from a directory of YAML manifests.
@@ -395,6 +407,7 @@ class FakeApiServer:
         self.store: dict[tuple[str, str], list[dict[str, Any]]] = {}
         self._pod_clock: dict[str, float] = {}  # uid -> monotonic creation time
         self._pod_deleted: dict[str, float] = {}  # uid -> monotonic deletion time
+        self._controlled_ds: set[str] = set()  # uids of DaemonSets created through the API
         self._httpd: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
         if self.objects_dir is not None:
@@ -457,6 +470,9 @@ class FakeApiServer:
             def do_DELETE(self) -> None:
                 api._handle(self, "DELETE")
 
+            def do_PATCH(self) -> None:
+                api._handle(self, "PATCH")
+
             def _not_allowed(self) -> None:
                 api._send(
                     self,
@@ -468,7 +484,7 @@ class FakeApiServer:
                     ),
                 )
 
-            do_PUT = do_PATCH = _not_allowed
+            do_PUT = _not_allowed
 
             def log_message(self, format: str, *args: Any) -> None:
                 pass
@@ -603,6 +619,8 @@ class FakeApiServer:
             if name is None:
                 return self._delete_collection(req, res, namespace)
             return self._delete(req, res, namespace, name)
+        if req.method == "PATCH":
+            return 405, _method_not_allowed(), {}
         return self._serve(req, res, namespace, name)
 
     @staticmethod
@@ -1083,6 +1101,8 @@ class FakeApiServer:
             self.store.setdefault((res.group, res.plural), []).append(obj)
             if res.kind == "Pod":
                 self._pod_clock[meta["uid"]] = time.monotonic()
+            if res.kind == "DaemonSet":
+                self._controlled_ds.add(meta["uid"])
             return 201, json.loads(json.dumps(obj)), {}
 
     def _find(self, res: ApiResource, namespace: str | None, name: str) -> dict[str, Any] | None:
@@ -1197,6 +1217,7 @@ class FakeApiServer:
 
     def _kubelet(self) -> None:
         """Under the lock: advance the Pods this fake kubelet runs (no threads, lazily)."""
+        self._daemonsets()
         now = time.monotonic()
         pods = self.store.get(("", "pods"), [])
         for pod in list(pods):
@@ -1273,6 +1294,8 @@ class FakeApiServer:
         assert req.user is not None
         if sub == "status" and req.method == "GET":
             return self._serve(req, res, namespace, name)
+        if res.kind == "Pod" and sub == "ephemeralcontainers":
+            return self._ephemeral(req, res, namespace, name)
         if res.kind != "Pod" or sub not in ("exec", "log"):
             return 405, _method_not_allowed(), {}
         verb = "get" if sub == "log" else "create"
@@ -1290,6 +1313,9 @@ class FakeApiServer:
             )
         q = {k: v[-1] for k, v in req.query.items()}
         containers = [c.get("name") for c in (pod.get("spec") or {}).get("containers") or []]
+        ephemeral = [
+            c.get("name") for c in (pod.get("spec") or {}).get("ephemeralContainers") or []
+        ]
         container = q.get("container") or ""
         if not container:
             if len(containers) != 1:
@@ -1304,7 +1330,7 @@ class FakeApiServer:
                     {},
                 )
             container = str(containers[0])
-        if container not in containers:
+        if container not in containers and container not in ephemeral:
             return (
                 400,
                 status(400, "BadRequest", f"container {container} is not valid for pod {name}"),
@@ -1379,6 +1405,220 @@ class FakeApiServer:
         )
         return 101, _Upgrade(self, req, call, chosen, flags), {}
 
+    def _ephemeral(
+        self, req: Request, res: ApiResource, namespace: str | None, name: str
+    ) -> tuple[int, Any, dict[str, str]]:
+        """``pods/ephemeralcontainers``: GET, or PATCH that adds containers (merged by name)."""
+        assert req.user is not None
+        if req.method == "GET":
+            return self._serve(req, res, namespace, name)
+        if req.method != "PATCH":
+            return 405, _method_not_allowed(), {}
+        denied = self._verb_forbidden(
+            req.user, res, "patch", namespace, name, "ephemeralcontainers"
+        )
+        if denied is not None:
+            return 403, denied, {}
+        ctype = req.headers.get("content-type", "").split(";")[0].strip()
+        if ctype not in ("application/strategic-merge-patch+json", "application/merge-patch+json"):
+            return (
+                415,
+                status(
+                    415,
+                    "UnsupportedMediaType",
+                    f"the body of the request was in an unknown format - accepted media types include: application/strategic-merge-patch+json, application/merge-patch+json; got {ctype}",
+                ),
+                {},
+            )
+        try:
+            patch = json.loads(req.body or b"null")
+            added = patch["spec"]["ephemeralContainers"]
+            assert isinstance(added, list)
+        except (ValueError, KeyError, TypeError, AssertionError):
+            return 400, status(400, "BadRequest", "the patch must set spec.ephemeralContainers"), {}
+        with self._lock:
+            pod = self._find(res, namespace, name)
+            if pod is None:
+                return (
+                    404,
+                    status(
+                        404, "NotFound", f'pods "{name}" not found', {"name": name, "kind": "pods"}
+                    ),
+                    {},
+                )
+            spec = pod.setdefault("spec", {})
+            current = {c.get("name"): c for c in spec.get("ephemeralContainers") or []}
+            taken = {c.get("name") for c in spec.get("containers") or []}
+            invalid: list[tuple[str, str]] = []
+            new: list[dict[str, Any]] = []
+            for i, c in enumerate(added):
+                cname = c.get("name") if isinstance(c, dict) else None
+                where = f"spec.ephemeralContainers[{i}]"
+                if not cname or not c.get("image"):
+                    invalid.append((where, "Required value: name and image"))
+                elif cname in taken:
+                    invalid.append((f"{where}.name", f'Duplicate value: "{cname}"'))
+                elif cname in current and current[cname] != c:
+                    invalid.append(
+                        (where, "Forbidden: existing ephemeral containers may not be changed")
+                    )
+                elif cname not in current:
+                    new.append(c)
+            if ctype == "application/merge-patch+json":
+                # a JSON merge patch replaces the list: leaving one out removes it
+                kept = {c.get("name") for c in added if isinstance(c, dict)}
+                if any(n not in kept for n in current):
+                    invalid.append(
+                        (
+                            "spec.ephemeralContainers",
+                            "Forbidden: existing ephemeral containers may not be removed",
+                        )
+                    )
+            if invalid:
+                msg = ", ".join(f"{f}: {m}" for f, m in invalid)
+                return (
+                    422,
+                    status(
+                        422,
+                        "Invalid",
+                        f'Pod "{name}" is invalid: {msg}',
+                        {"name": name, "kind": "Pod"},
+                    ),
+                    {},
+                )
+            spec["ephemeralContainers"] = [*current.values(), *new]
+            st = pod.setdefault("status", {})
+            statuses = st.setdefault("ephemeralContainerStatuses", [])
+            running = st.get("phase") == "Running"
+            for c in new:
+                cs: dict[str, Any] = {
+                    "name": c["name"],
+                    "image": c["image"],
+                    "imageID": "",
+                    "ready": False,
+                    "restartCount": 0,
+                }
+                if c.get("image") in self.unpullable_images:
+                    cs["state"] = {
+                        "waiting": {
+                            "reason": "ErrImagePull",
+                            "message": f'failed to pull and unpack image "{c.get("image")}"',
+                        }
+                    }
+                elif not running:
+                    cs["state"] = {"waiting": {"reason": "PodInitializing"}}
+                else:
+                    cs["state"] = {"running": {"startedAt": _now()}}
+                    threading.Thread(
+                        target=self._run_ephemeral,
+                        args=(json.loads(json.dumps(pod)), c, cs),
+                        daemon=True,
+                    ).start()
+                statuses.append(cs)
+            self._rv += 1
+            pod["metadata"]["resourceVersion"] = str(self._rv)
+            return 200, json.loads(json.dumps(pod)), {}
+
+    def _run_ephemeral(self, pod: dict[str, Any], c: dict[str, Any], cs: dict[str, Any]) -> None:
+        """The kubelet running one ephemeral container: output to its log, then terminated."""
+        out: list[bytes] = []
+        call = ExecCall(
+            pod=pod,
+            container=c["name"],
+            command=[*(c.get("command") or []), *(c.get("args") or [])],
+            tty=False,
+            stdin=None,
+            write_stdout=out.append,
+            write_stderr=out.append,
+        )
+        try:
+            code = self.exec_handler(call)
+            reason = "Completed" if code == 0 else "Error"
+        except ExecFailed as exc:
+            out.append(str(exc).encode())
+            code, reason = 128, "StartError"
+        text = b"".join(out).decode(errors="replace")
+        meta = pod["metadata"]
+        with self._lock:
+            self.logs[(meta.get("namespace", ""), meta["name"], c["name"])] = [
+                (_now(), line) for line in text.splitlines()
+            ]
+            cs["state"] = {"terminated": {"exitCode": code, "reason": reason, "finishedAt": _now()}}
+            self._rv += 1
+
+    def _daemonsets(self) -> None:
+        """Under the lock: the DaemonSet controller for DaemonSets created through the API
+        (those loaded from the fixtures keep the pods the fixtures list), and the garbage
+        collector of the pods it made."""
+        sets = [
+            d
+            for d in self.store.get(("apps", "daemonsets"), [])
+            if d["metadata"].get("uid") in self._controlled_ds
+        ]
+        live = {d["metadata"].get("uid") for d in sets}
+        for pod in list(self.store.get(("", "pods"), [])):
+            owner = next(
+                (
+                    o.get("uid")
+                    for o in pod["metadata"].get("ownerReferences") or []
+                    if o.get("kind") == "DaemonSet"
+                ),
+                None,
+            )
+            if owner in self._controlled_ds and owner not in live:
+                self._mark_deleted(_POD_RESOURCE, pod, 0)
+        self._controlled_ds &= live | {
+            o.get("uid")
+            for p in self.store.get(("", "pods"), [])
+            for o in p["metadata"].get("ownerReferences") or []
+        }
+        nodes = [n["metadata"]["name"] for n in self.store.get(("", "nodes"), [])]
+        alphabet = "bcdfghjklmnpqrstvwxz2456789"
+        for ds in sets:
+            meta = ds["metadata"]
+            template = ((ds.get("spec") or {}).get("template")) or {}
+            have = {
+                (p.get("spec") or {}).get("nodeName")
+                for p in self.store.get(("", "pods"), [])
+                if any(
+                    o.get("uid") == meta.get("uid")
+                    for o in p["metadata"].get("ownerReferences") or []
+                )
+            }
+            for node in nodes:
+                if node in have:
+                    continue
+                self._rv += 1
+                spec = json.loads(json.dumps(template.get("spec") or {}))
+                spec["nodeName"] = node
+                spec.setdefault("dnsPolicy", "ClusterFirst")
+                suffix = "".join(random.choice(alphabet) for _ in range(5))
+                pod = {
+                    "apiVersion": "v1",
+                    "kind": "Pod",
+                    "metadata": {
+                        "name": f"{meta['name']}-{suffix}",
+                        "namespace": meta.get("namespace"),
+                        "labels": dict((template.get("metadata") or {}).get("labels") or {}),
+                        "ownerReferences": [
+                            {
+                                "apiVersion": "apps/v1",
+                                "kind": "DaemonSet",
+                                "name": meta["name"],
+                                "uid": meta.get("uid"),
+                                "controller": True,
+                            }
+                        ],
+                        "uid": f"00000000-0000-4000-8000-{self._rv:012d}",
+                        "resourceVersion": str(self._rv),
+                        "creationTimestamp": _now(),
+                    },
+                    "spec": spec,
+                    "status": {"phase": "Pending", "qosClass": "BestEffort"},
+                }
+                self.store.setdefault(("", "pods"), []).append(pod)
+                self._pod_clock[pod["metadata"]["uid"]] = time.monotonic()
+
     def _log(
         self, pod: dict[str, Any], container: str, q: dict[str, str]
     ) -> tuple[int, Any, dict[str, str]]:
@@ -1395,7 +1635,11 @@ class FakeApiServer:
                 {},
             )
         statuses = {
-            c.get("name"): c for c in (pod.get("status") or {}).get("containerStatuses") or []
+            c.get("name"): c
+            for c in [
+                *((pod.get("status") or {}).get("containerStatuses") or []),
+                *((pod.get("status") or {}).get("ephemeralContainerStatuses") or []),
+            ]
         }
         state = statuses.get(container, {}).get("state") or {}
         if "running" not in state and "terminated" not in state:
@@ -1422,6 +1666,9 @@ class FakeApiServer:
         if limit is not None:
             text = text.encode()[:limit].decode(errors="ignore")
         return 200, text, {}
+
+
+_POD_RESOURCE = ApiResource("", "v1", "pods", "Pod", True)
 
 
 def _method_not_allowed() -> dict[str, Any]:
