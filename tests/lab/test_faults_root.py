@@ -204,6 +204,8 @@ def test_no_route(lab: str, model, tmp_path: Path) -> None:  # type: ignore[no-u
     cap = _capture(model, lab, tmp_path)
     assert "10.244.2.0/24" not in (cap / "nodes" / "worker-1" / "ip-route.txt").read_text()
     assert "10.244.2.0/24" in (cap / "nodes" / "cp-1" / "ip-route.txt").read_text()
+    assert "CNI412" in _scan(cap)
+    assert _trace(cap).get("node") == "broken"
 
 
 def test_clear_restores(lab: str, model) -> None:  # type: ignore[no-untyped-def]

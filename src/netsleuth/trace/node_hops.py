@@ -15,7 +15,7 @@ from netsleuth.trace.result import Hop
 # The checks a trace reuses: only those about one node, one pod or CoreDNS, so the
 # first trace on a 150,000-pod cluster does not pay for cluster-wide scans
 # (CIDR overlaps, ndots audits) that cannot change its verdict.
-NODE_CNI_CHECKS = ("CNI401", "CNI402", "CNI403", "CNI405", "CNI406", "CNI407")
+NODE_CNI_CHECKS = ("CNI401", "CNI402", "CNI403", "CNI405", "CNI406", "CNI407", "CNI412")
 COREDNS_CHECKS = ("DNS102", "DNS103", "DNS104", "DNS105", "DNS106", "DNS107")
 
 ENCAP_OVERHEAD = {"vxlan": 50, "geneve": 50, "ipip": 20, "wireguard": 60, "none": 0}
