@@ -29,6 +29,9 @@ from netsleuth.sources.load import load_offline
 pytestmark = pytest.mark.root
 
 SCEN = SCENARIOS / "healthy-cross-node"
+# The scenario's manifests without its hand-written nodes/ folder: the capture is the
+# node evidence (node files of two sources for one node are merged).
+MANIFESTS = SCEN / "cluster.yaml"
 SRC, DST = "checkout/checkout-web", "payments/payments-api"
 
 
@@ -80,14 +83,15 @@ def _capture(model, lab: str, tmp_path: Path) -> Path:  # type: ignore[no-untype
 
 
 def _scan(cap: Path) -> set[str]:
-    r = CliRunner().invoke(app, ["scan", "-f", str(SCEN), "-f", str(cap), "-o", "json"])
+    r = CliRunner().invoke(app, ["scan", "-f", str(MANIFESTS), "-f", str(cap), "-o", "json"])
     assert r.exit_code == 0, r.output
     return {f["rule_id"] for f in json.loads(r.output)["findings"]}
 
 
 def _trace(cap: Path) -> dict[str, str]:
     r = CliRunner().invoke(
-        app, ["trace", SRC, DST, "--port", "8080", "-f", str(SCEN), "-f", str(cap), "-o", "json"]
+        app,
+        ["trace", SRC, DST, "--port", "8080", "-f", str(MANIFESTS), "-f", str(cap), "-o", "json"],
     )
     assert r.exit_code in (0, 5), r.output
     out: dict[str, str] = {}

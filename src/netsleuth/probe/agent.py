@@ -406,8 +406,12 @@ def _tcp_sized(ip: str, port: int, mtu: int, timeout: float) -> str:
         except OSError:
             return "no-connect"
         s.setblocking(False)
+        # whole segments only: a short tail segment would slip through a black hole
+        # and, reaching the peer, make it reset the connection
+        info = s.getsockopt(socket.IPPROTO_TCP, socket.TCP_INFO, 104)
+        seg = struct.unpack("I", info[16:20])[0] or mss
         try:
-            s.send(b"m" * (mss * 3))
+            s.send(b"m" * (seg * 3))
         except (BlockingIOError, ConnectionError):
             return "ok"
         deadline = time.monotonic() + timeout

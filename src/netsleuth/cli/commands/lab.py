@@ -222,7 +222,10 @@ def capture(
     state = running_lab(name)
     written = do_capture(raw_lab_model(name, files), state, out)
     typer.echo(f"lab {name}: wrote {len(written)} files under {out}")
-    typer.echo(f"  read them with: netsleuth scan -f {' -f '.join(state.paths)} -f {out}")
+    typer.echo(
+        f"  read them with: netsleuth scan -f CLUSTER-MANIFESTS -f {out}"
+        " (the manifests without a nodes/ folder of their own: this is the node evidence)"
+    )
 
 
 def register(app: typer.Typer) -> None:
