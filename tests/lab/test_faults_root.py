@@ -192,6 +192,8 @@ def test_dns_drop(lab: str, model, tmp_path: Path) -> None:  # type: ignore[no-u
     cap = _capture(model, lab, tmp_path)
     # the drop is in cp-1's iptables-save (where the CoreDNS pods run)
     assert "--dport 53" in (cap / "nodes" / "cp-1" / "iptables-save.txt").read_text()
+    assert "DNS116" in _scan(cap)
+    assert _trace(cap).get("dns") == "broken"
 
 
 def test_dns_slow(lab: str, model) -> None:  # type: ignore[no-untyped-def]
@@ -199,6 +201,12 @@ def test_dns_slow(lab: str, model) -> None:  # type: ignore[no-untyped-def]
     rep = probe_in_lab(model, lab, SRC, DST, port=8080, timeout=0.5, dns_timeout=1.2)
     dns = next(h for h in rep.hops if h.hop == "dns")
     assert dns.verdict is Verdict.WARNING and "slowly" in dns.observed
+
+
+def test_dns_slow_is_not_a_firewall_drop(lab: str, model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    # a rule that loses some packets (xt_recent) is not a blanket drop: DNS116 stays quiet
+    _inject(model, lab, "dns-slow")
+    assert "DNS116" not in _scan(_capture(model, lab, tmp_path))
 
 
 def test_no_route(lab: str, model, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster_dns import dns_pods
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Finding, Layer, Severity, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
@@ -100,6 +101,11 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
         )
     for f in cni_findings:
         yield _hop_from_finding(f, Layer.CNI if f.layer is Layer.CNI else f.layer)
+    # A node firewall dropping DNS, on the client's node or a CoreDNS pod's (DNS116).
+    dns_nodes = [src_node, *(p.node_name for p in dns_pods(model))]
+    dns_refs = [f"Node/{n}" for n in dict.fromkeys(dns_nodes) if n]
+    for f in findings_about(model, ("DNS116",), dns_refs):
+        yield _hop_from_finding(f, Layer.DNS)
     if not same:
         infos = cni_infos(model)
         # As primary_cni: prefer an overlay CNI over aws-node (the overlay decides the MTU).
