@@ -22,9 +22,10 @@ from pathlib import Path
 import orjson
 import pytest
 
-from netsleuth.cli.commands.explain import build_report
 from netsleuth.cli.errors import run_app
+from netsleuth.model.ports import parse_port
 from netsleuth.policy.connlist import connectivity
+from netsleuth.policy.explain import build_report
 from netsleuth.policy.host_network import HostNetworkMode, policy_view
 from netsleuth.sources.load import load_offline
 
@@ -119,7 +120,7 @@ def test_explain_and_cli_flag(
     cluster: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     args = ("web/client", "mon/node-exporter-x", "--port", "tcp/9100")
-    rep = build_report(load_offline([str(cluster)]), *args[:2], port="tcp/9100")
+    rep = build_report(load_offline([str(cluster)]), *args[:2], port=parse_port("tcp/9100"))
     assert rep.verdict == "allowed"
     for mode, verdict in (("node", "allowed"), ("pod", "denied")):
         capsys.readouterr()

@@ -60,52 +60,116 @@ ipBlock on pod IPs) and the tier order are documented in
 
 from __future__ import annotations
 
-from netsleuth.model.cluster_dns import has_kube_dns, with_kube_dns
-from netsleuth.policy.anp import AdminPolicies, AdminPolicy, admin_policies
-from netsleuth.policy.decision import (
-    DecidedBy,
-    Decision,
-    DirectionDecision,
-    DirectionPorts,
-    Endpoint,
-    IngressControllerEndpoint,
-    IPEndpoint,
-    PeerMiss,
-    PodEndpoint,
-    PolicyRef,
-    PortsDecision,
-    RuleMatch,
-    TierDecision,
-    endpoint_pod,
-)
-from netsleuth.policy.ingress_controller import ingress_controller_endpoints
-from netsleuth.policy.provenance import describe_port_sets, direction_lines, explain_text
-from netsleuth.policy.reference import (
-    admin_peer_mismatch,
-    admin_policies_selecting,
-    allowed_ports,
-    endpoint_for_ip,
-    endpoint_ips,
-    evaluate,
-    evaluate_direction,
-    evaluate_ports,
-    is_allowed,
-    np_peer_mismatch,
-    policies_selecting,
-    policy_ref,
-    policy_selects,
-    unresolved_named_ports,
-)
-from netsleuth.policy.semantics import (
-    PROTOCOLS,
-    Direction,
-    PortEntrySet,
-    ip_block_set,
-    port_entry_mismatch,
-    port_entry_set,
-    resolve_named_port,
-    selector_mismatch,
-)
+import importlib
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from netsleuth.model.cluster_dns import has_kube_dns, with_kube_dns
+    from netsleuth.policy.anp import AdminPolicies, AdminPolicy, admin_policies
+    from netsleuth.policy.decision import (
+        DecidedBy,
+        Decision,
+        DirectionDecision,
+        DirectionPorts,
+        Endpoint,
+        IngressControllerEndpoint,
+        IPEndpoint,
+        PeerMiss,
+        PodEndpoint,
+        PolicyRef,
+        PortsDecision,
+        RuleMatch,
+        TierDecision,
+        endpoint_pod,
+    )
+    from netsleuth.policy.ingress_controller import ingress_controller_endpoints
+    from netsleuth.policy.provenance import describe_port_sets, direction_lines, explain_text
+    from netsleuth.policy.reference import (
+        admin_peer_mismatch,
+        admin_policies_selecting,
+        allowed_ports,
+        endpoint_for_ip,
+        endpoint_ips,
+        evaluate,
+        evaluate_direction,
+        evaluate_ports,
+        is_allowed,
+        np_peer_mismatch,
+        policies_selecting,
+        policy_ref,
+        policy_selects,
+        unresolved_named_ports,
+    )
+    from netsleuth.policy.semantics import (
+        PROTOCOLS,
+        Direction,
+        PortEntrySet,
+        ip_block_set,
+        port_entry_mismatch,
+        port_entry_set,
+        resolve_named_port,
+        selector_mismatch,
+    )
+
+# Imported on first use (PEP 562): ``import netsleuth.policy.host_network`` or the
+# CLI's option types must not load the engines.
+_HOME = {
+    "has_kube_dns": "netsleuth.model.cluster_dns",
+    "with_kube_dns": "netsleuth.model.cluster_dns",
+    "AdminPolicies": "netsleuth.policy.anp",
+    "AdminPolicy": "netsleuth.policy.anp",
+    "admin_policies": "netsleuth.policy.anp",
+    "DecidedBy": "netsleuth.policy.decision",
+    "Decision": "netsleuth.policy.decision",
+    "DirectionDecision": "netsleuth.policy.decision",
+    "DirectionPorts": "netsleuth.policy.decision",
+    "Endpoint": "netsleuth.policy.decision",
+    "IngressControllerEndpoint": "netsleuth.policy.decision",
+    "IPEndpoint": "netsleuth.policy.decision",
+    "PeerMiss": "netsleuth.policy.decision",
+    "PodEndpoint": "netsleuth.policy.decision",
+    "PolicyRef": "netsleuth.policy.decision",
+    "PortsDecision": "netsleuth.policy.decision",
+    "RuleMatch": "netsleuth.policy.decision",
+    "TierDecision": "netsleuth.policy.decision",
+    "endpoint_pod": "netsleuth.policy.decision",
+    "ingress_controller_endpoints": "netsleuth.policy.ingress_controller",
+    "describe_port_sets": "netsleuth.policy.provenance",
+    "direction_lines": "netsleuth.policy.provenance",
+    "explain_text": "netsleuth.policy.provenance",
+    "admin_peer_mismatch": "netsleuth.policy.reference",
+    "admin_policies_selecting": "netsleuth.policy.reference",
+    "allowed_ports": "netsleuth.policy.reference",
+    "endpoint_for_ip": "netsleuth.policy.reference",
+    "endpoint_ips": "netsleuth.policy.reference",
+    "evaluate": "netsleuth.policy.reference",
+    "evaluate_direction": "netsleuth.policy.reference",
+    "evaluate_ports": "netsleuth.policy.reference",
+    "is_allowed": "netsleuth.policy.reference",
+    "np_peer_mismatch": "netsleuth.policy.reference",
+    "policies_selecting": "netsleuth.policy.reference",
+    "policy_ref": "netsleuth.policy.reference",
+    "policy_selects": "netsleuth.policy.reference",
+    "unresolved_named_ports": "netsleuth.policy.reference",
+    "PROTOCOLS": "netsleuth.policy.semantics",
+    "Direction": "netsleuth.policy.semantics",
+    "PortEntrySet": "netsleuth.policy.semantics",
+    "ip_block_set": "netsleuth.policy.semantics",
+    "port_entry_mismatch": "netsleuth.policy.semantics",
+    "port_entry_set": "netsleuth.policy.semantics",
+    "resolve_named_port": "netsleuth.policy.semantics",
+    "selector_mismatch": "netsleuth.policy.semantics",
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOME.get(name)
+    if home is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(home), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
     "PROTOCOLS",

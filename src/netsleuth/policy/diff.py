@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.intervals import format_ip
 from netsleuth.model.objects import NetworkPolicy
-from netsleuth.model.problems import Origin
+from netsleuth.model.problems import LoadProblem, Origin
 from netsleuth.policy.connlist import (
     ConnDiff,
     Connection,
@@ -61,6 +61,8 @@ class DiffReport:
     lost: tuple[Explained, ...]
     changed: tuple[Explained, ...]
     policy_changes: tuple[PolicyChange, ...]
+    problems: tuple[LoadProblem, ...] = ()
+    """Load problems of both sides (renderers list them)."""
 
 
 def policy_changes(before: ClusterModel, after: ClusterModel) -> tuple[PolicyChange, ...]:
@@ -138,4 +140,5 @@ def diff_models(before: ClusterModel, after: ClusterModel) -> DiffReport:
         lost=tuple(explain(c, None) for c in d.lost),
         changed=tuple(explain(x, y) for x, y in d.changed),
         policy_changes=changes,
+        problems=before.problems + after.problems,
     )

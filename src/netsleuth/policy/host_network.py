@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import dataclasses
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from netsleuth.model.cluster import ClusterModel, all_objects, build_model
-from netsleuth.model.objects import Pod
+if TYPE_CHECKING:  # the CLI imports HostNetworkMode at start: keep this module light
+    from netsleuth.model.cluster import ClusterModel
+    from netsleuth.model.objects import Pod
 
 
 class HostNetworkMode(StrEnum):
@@ -40,6 +42,9 @@ def policy_view(model: ClusterModel, mode: HostNetworkMode = HostNetworkMode.NOD
     Only the policy commands use this view; the tracer keeps the real flags
     (a hostNetwork pod's packets still leave from the node).
     """
+    from netsleuth.model.cluster import all_objects, build_model
+    from netsleuth.model.objects import Pod
+
     if mode is HostNetworkMode.NODE or not any(p.host_network for p in model.pods):
         return model
     objs = [_as_pod(o) if isinstance(o, Pod) else o for o in all_objects(model)]

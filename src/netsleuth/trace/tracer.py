@@ -29,8 +29,8 @@ from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, wit
 from netsleuth.model.commands import Snippet, cmd, kubectl, merge_patch, sh_c
 from netsleuth.model.findings import Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
+from netsleuth.model.targets import Target, parse_target
 from netsleuth.trace.evidence import ev, exec_in, pod_ref, selector_text, slices_cmd, svc_ref
-from netsleuth.trace.query import Target, parse_target
 from netsleuth.trace.result import Hop, TraceQuery, TraceResult
 
 MAX_BACKENDS = 25
@@ -57,13 +57,18 @@ def trace(
     port: int | str | None = None,
     protocol: str = "TCP",
     domain: str = dnssim.CLUSTER_DOMAIN,
+    namespace: str | None = None,
 ) -> TraceResult:
-    """Trace ``src`` → ``dst``. Raises :class:`QueryError` when either cannot be resolved."""
+    """Trace ``src`` → ``dst``. Raises :class:`QueryError` when either cannot be resolved.
+
+    ``namespace`` is the default namespace of bare names (``-n``), see
+    :func:`netsleuth.model.targets.qualify`.
+    """
     protocol = protocol.upper()
     if protocol not in ("TCP", "UDP", "SCTP"):
         raise QueryError(f"unknown protocol {protocol}", tip="Use tcp, udp or sctp.")
-    s = parse_target(model, src, role="src")
-    d = parse_target(model, dst, role="dst")
+    s = parse_target(model, src, role="src", namespace=namespace)
+    d = parse_target(model, dst, role="dst", namespace=namespace)
     if port is None:
         port = d.port
     w = _Walk(model=model, protocol=protocol)

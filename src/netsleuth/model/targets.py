@@ -1,4 +1,4 @@
-"""Parse the SRC and DST of ``trace`` into cluster objects.
+"""The one parser of SRC and DST (``trace``, ``explain``, ``report --trace``) into cluster objects.
 
 Forms: ``ns/pod``, ``ns/workload``, ``kind/ns/name``, ``ns/service``, a DNS
 name as the app would use it (``backend``, ``backend.payments``,
@@ -7,6 +7,11 @@ a trailing dot), an IP, ``external`` (SRC only), and a URL (DST, for
 north-south traffic). When ``ns/name`` names both a Service and a
 workload, DST means the Service and SRC means the workload: that is how
 people ask the question ("why can't checkout reach payments?").
+
+With a default namespace (``-n shop``, as kubectl reads it), a bare name is
+``shop/name`` and ``kind/name`` is ``kind/shop/name``. A bare DST that names
+nothing in that namespace is still a DNS name (``api.stripe.com``, or a short
+name the app resolves from its own namespace).
 """
 
 from __future__ import annotations
@@ -119,9 +124,43 @@ def close_matches(model: ClusterModel, text: str) -> list[str]:
     return difflib.get_close_matches(text, sorted(set(names)), n=3, cutoff=0.6)
 
 
-def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
-    """Resolve ``text`` as SRC (``role="src"``) or DST (``role="dst"``)."""
+def _exists_in(model: ClusterModel, ns: str, name: str) -> bool:
+    return (
+        model.service(ns, name) is not None
+        or model.pod(ns, name) is not None
+        or _find_workload(model, ns, name) is not None
+    )
+
+
+def qualify(model: ClusterModel, text: str, namespace: str | None, *, role: str) -> str:
+    """``text`` with the default namespace applied to a bare name or ``kind/name``.
+
+    >>> qualify(ClusterModel(), "deploy/web", "shop", role="src")
+    'deploy/shop/web'
+    """
     raw = text.strip()
+    if namespace is None or not raw or raw == "external" or "://" in raw:
+        return raw
+    host, port = _split_port(raw)
+    parts = host.split("/")
+    suffix = f":{port}" if port is not None else ""
+    if len(parts) == 2 and parts[0].lower() in KIND_ALIASES:
+        return f"{parts[0]}/{namespace}/{parts[1]}{suffix}"
+    if len(parts) != 1 or _is_ip(host):
+        return raw
+    if role == "src" or _exists_in(model, namespace, host):
+        return f"{namespace}/{host}{suffix}"
+    return raw
+
+
+def parse_target(
+    model: ClusterModel, text: str, *, role: str, namespace: str | None = None
+) -> Target:
+    """Resolve ``text`` as SRC (``role="src"``) or DST (``role="dst"``).
+
+    ``namespace``: the default namespace (``-n``) for bare names (see :func:`qualify`).
+    """
+    raw = qualify(model, text, namespace, role=role)
     if not raw:
         raise QueryError(f"empty {role}")
     if raw == "external":
@@ -201,7 +240,10 @@ def parse_target(model: ClusterModel, text: str, *, role: str) -> Target:
     if len(parts) == 1 and role == "dst":
         return Target(form="dns", text=raw, dns_name=host, port=port)
     if len(parts) == 1 and role == "src":
-        raise QueryError(f"source {raw!r}: give ns/name, kind/ns/name, an IP or 'external'")
+        raise QueryError(
+            f"source {raw!r}: give ns/name, kind/ns/name, an IP or 'external'",
+            tip=f"or give the namespace with -n: -n NAMESPACE {raw}",
+        )
     raise QueryError(f"cannot parse {raw!r}")
 
 
