@@ -26,7 +26,7 @@ def test_usage_errors_exit_2(tmp_path: Path) -> None:
     r = run("inventory", "--bogus")
     assert r.returncode == 2 and "No such option" in r.stderr
     r = run("inventory", "-f", str(tmp_path), "-o", "csv")
-    assert r.returncode == 2 and "table, json or yaml" in r.stderr
+    assert r.returncode == 2 and "'csv' is not one of 'table', 'json', 'yaml'" in r.stderr
 
 
 def test_query_error_exit_2_with_tip(tmp_path: Path) -> None:

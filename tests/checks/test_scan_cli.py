@@ -206,11 +206,21 @@ def test_write_docs(tmp_path: Path) -> None:
 
 
 def test_progress_bar_runs_the_same_checks() -> None:
-    from netsleuth.cli.commands.scan import scan_model
+    from netsleuth.checks.base import ScanConfig
+    from netsleuth.cli.commands.scan import scan_with_progress
+    from netsleuth.model.findings import Severity
 
     model = load_offline([str(FIXTURES / "SVC203" / "bad")])
-    quiet, _ = scan_model(model, select=("SVC",))
-    drawn, _ = scan_model(model, select=("SVC",), progress=True)
+    kw = dict(
+        select=("SVC",),
+        ignore=(),
+        config=ScanConfig(),
+        namespace=None,
+        min_severity=Severity.INFO,
+        docs_base_uri=None,
+    )
+    quiet = scan_with_progress(model, progress=False, **kw)  # type: ignore[arg-type]
+    drawn = scan_with_progress(model, progress=True, **kw)  # type: ignore[arg-type]
     assert quiet == drawn
 
 

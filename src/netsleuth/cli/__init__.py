@@ -2,11 +2,16 @@
 
 Each command lives in its own module in :mod:`netsleuth.cli.commands` and
 exposes ``register(app)``; every module there is imported automatically.
+Command modules import only light modules at the top (typer,
+:mod:`netsleuth.cli.common`) and the library inside the command function, so
+``netsleuth --help`` does not load the model, the engines or the Kubernetes
+client.
 """
 
 from __future__ import annotations
 
 import importlib
+import os
 import pkgutil
 import sys
 
@@ -19,7 +24,7 @@ app = typer.Typer(
     help="Diagnose Kubernetes networking: trace the packet path, scan for misconfigurations, "
     "and compute NetworkPolicy connectivity. Offline (-f files) or live (kubeconfig).",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
@@ -53,8 +58,21 @@ def _register_commands() -> None:
 _register_commands()
 
 
+def prog_name(argv0: str) -> str | None:
+    """The program name to print in usage lines, from how netsleuth was called.
+
+    kubectl runs a plugin ``kubectl-foo_bar`` for ``kubectl foo-bar``, so the
+    usage says ``kubectl netsleuth``. ``None`` lets click name it (it knows
+    ``python -m netsleuth``).
+    """
+    base = os.path.basename(argv0)
+    if base.startswith("kubectl-") and len(base) > len("kubectl-"):
+        return "kubectl " + base[len("kubectl-") :].replace("_", "-")
+    return None
+
+
 def main() -> None:
-    """Console entry point (``netsleuth`` and the kubectl plugin ``kubectl-netsleuth``)."""
+    """Console entry point (``netsleuth``, ``python -m netsleuth`` and ``kubectl-netsleuth``)."""
     from netsleuth.cli.errors import run_app
 
-    sys.exit(run_app(app))
+    sys.exit(run_app(app, prog_name(sys.argv[0])))

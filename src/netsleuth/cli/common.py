@@ -1,16 +1,32 @@
-"""Options shared by every command that reads a cluster, and model loading."""
+"""Options shared by the commands, model loading, and writing a result in the chosen format.
+
+Everything a command needs to parse its flags lives here, so every command
+spells them the same way: the input options (``-f``, ``--kubeconfig``,
+``--context``, ``-n``, ``-A``), ``-p/--port`` (one syntax,
+:mod:`netsleuth.model.ports`), and ``-o/--output``, whose choices are the
+formats registered for the command (:mod:`netsleuth.render.formats`).
+
+This module is imported when the CLI starts (every command module imports
+it), so it imports nothing heavy at module level: no model, no engine, no rich.
+"""
 
 from __future__ import annotations
 
+import enum
 import sys
 from dataclasses import dataclass, field
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.problems import LoadProblem
+from netsleuth.errors import QueryError
 from netsleuth.policy.host_network import HostNetworkMode
+from netsleuth.render.formats import FORMATS
+
+if TYPE_CHECKING:
+    from netsleuth.model.cluster import ClusterModel
+    from netsleuth.model.ports import PortSpec
+    from netsleuth.model.problems import LoadProblem
 
 FileOpt = Annotated[
     list[str] | None,
@@ -35,7 +51,12 @@ KubeconfigOpt = Annotated[
 ]
 ContextOpt = Annotated[str | None, typer.Option("--context", help="Kubeconfig context to use.")]
 NamespaceOpt = Annotated[
-    str | None, typer.Option("-n", "--namespace", help="Limit to this namespace.")
+    str | None,
+    typer.Option(
+        "-n",
+        "--namespace",
+        help="Limit to this namespace; bare names in SRC/DST are in it (web = NAMESPACE/web).",
+    ),
 ]
 AllNamespacesOpt = Annotated[
     bool, typer.Option("-A", "--all-namespaces", help="All namespaces (the default).")
@@ -81,8 +102,52 @@ def progress_enabled(quiet: bool) -> bool:
     return not quiet and sys.stderr.isatty()
 
 
+def warn(text: str) -> None:
+    """A warning on stderr (stdout carries only the result)."""
+    sys.stderr.write(f"warning: {text}\n")
+
+
 def load_model(opts: InputOptions) -> ClusterModel:
-    """Load the model from files or the live API, with progress on a terminal."""
+    """Load the model from files or the live API (progress on a terminal), then check ``-n``.
+
+    An input that holds nothing is a warning; a ``-n`` namespace the input
+    does not have is an error naming the namespaces it has.
+    """
+    model = _load(opts)
+    if not model.kinds_present and not model.node_artifacts:
+        where = ", ".join(opts.files) if opts.files else "the live cluster"
+        warn(f"nothing was loaded from {where}: every result below is empty")
+    elif opts.namespace is not None:
+        check_namespace(model, opts.namespace)
+    return model
+
+
+def namespaces_seen(model: ClusterModel) -> set[str]:
+    """Namespaces the input shows: Namespace objects and the namespaces of namespaced objects."""
+    seen = set(model.namespaces)
+    seen.update(model.pods_by_namespace)
+    seen.update(s.namespace for s in model.services)
+    seen.update(w.namespace for w in model.workloads)
+    seen.update(model.policies_by_namespace)
+    return seen
+
+
+def check_namespace(model: ClusterModel, namespace: str) -> None:
+    """``-n NS`` where the input has no NS is a typo until proven otherwise (exit 2)."""
+    seen = namespaces_seen(model)
+    if namespace in seen or not seen or model.is_forbidden("namespaces"):
+        return
+    import difflib
+
+    close = difflib.get_close_matches(namespace, sorted(seen), n=3, cutoff=0.6)
+    listed = ", ".join(sorted(seen)[:12]) + (" …" if len(seen) > 12 else "")
+    raise QueryError(
+        f"namespace {namespace!r} is not in the input",
+        tip=(f"Did you mean: {', '.join(close)}? " if close else "") + f"Namespaces: {listed}",
+    )
+
+
+def _load(opts: InputOptions) -> ClusterModel:
     from netsleuth import sources
 
     if opts.files:
@@ -118,16 +183,67 @@ def in_scope(opts: InputOptions, namespace: str | None) -> bool:
 
 
 def problems_json(problems: tuple[LoadProblem, ...] | list[LoadProblem]) -> list[dict[str, object]]:
-    return [
-        {
-            "level": str(p.level),
-            "message": p.message,
-            "file": p.origin.file,
-            "document": p.origin.document,
-            "line": p.origin.line,
-            "object": p.object,
-            "skipped": p.skipped,
-            "affects": list(p.affects),
-        }
-        for p in problems
-    ]
+    """Load problems as JSON objects (see :func:`netsleuth.render.jsonout.problems_json`)."""
+    from netsleuth.render.jsonout import problems_json as render
+
+    return render(problems)
+
+
+# --------------------------------------------------------------------------- -p/--port
+
+PortOpt = Annotated[
+    str | None,
+    typer.Option(
+        "-p",
+        "--port",
+        help="Destination port: 80, tcp/80, 80/tcp, udp/53, or a port name (http, udp/dns).",
+    ),
+]
+
+
+def port_spec(text: str | None) -> PortSpec | None:
+    """``-p`` text -> :class:`~netsleuth.model.ports.PortSpec` (a bad one is exit 2 with a tip)."""
+    if text is None:
+        return None
+    from netsleuth.model.ports import parse_port
+
+    return parse_port(text)
+
+
+# --------------------------------------------------------------------------- -o/--output
+
+
+def output_choices(command: str) -> type[enum.StrEnum]:
+    """The ``-o`` values of ``command`` as an Enum (Typer makes it a choice list in the help).
+
+    Built from the format registry when the command module is imported, so a
+    format registered in :mod:`netsleuth.render.formats` appears in ``-o`` by itself.
+    """
+    names = FORMATS.names(command)
+    if not names:
+        raise ValueError(f"no output format registered for {command!r}")
+    return enum.StrEnum(f"{command.title().replace('-', '')}Output", {n.upper(): n for n in names})  # type: ignore[return-value]
+
+
+def output_option(command: str) -> Any:
+    """``-o/--output`` for ``command``: lists what the command renders, and only that."""
+    return typer.Option("-o", "--output", help=f"Output format ({FORMATS.help(command)}).")
+
+
+def machine_output(command: str, fmt: str) -> bool:
+    """Whether ``fmt`` is a document for programs (no progress, nothing else on stdout)."""
+    return FORMATS.get(command, str(fmt)).machine
+
+
+def emit(command: str, fmt: str, report: object, *, verbose: bool = False) -> None:
+    """Write ``report`` to stdout with the renderer registered for ``command`` and ``fmt``."""
+    from netsleuth.cli.errors import PipeClosed
+    from netsleuth.render.output import Output
+
+    render = FORMATS.get(command, str(fmt)).load()
+    try:
+        render(report, Output.stdout(verbose=verbose))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # Typer would turn it into exit 1 (the internal-error code); see cli/errors.py.
+        raise PipeClosed from None

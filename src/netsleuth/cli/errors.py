@@ -1,35 +1,35 @@
 """The one place that turns exceptions into a message, a tip and an exit code.
 
-Exit codes (documented in the README):
-
-== =========================================================
-0  success
-1  internal error (a bug: please report it)
-2  usage or input error (bad flag, missing file, unknown object in a query)
-3  ``diff``: at least one connection is lost
-4  ``scan --fail-on``: a finding at or above the threshold
-5  ``trace``: the verdict is broken
-6  source unreachable or forbidden as a whole
-== =========================================================
+The exit codes are :class:`netsleuth.cli.exit_codes.ExitCode`; the README's
+table is generated from the same module (a test compares them).
 """
 
 from __future__ import annotations
 
+import os
 import sys
 import traceback
+from typing import Any
 
-import click
-import typer
-
+from netsleuth.cli.exit_codes import ExitCode
 from netsleuth.errors import ForbiddenError, InputError, NetsleuthError, QueryError, SourceError
 
-EXIT_OK = 0
-EXIT_INTERNAL = 1
-EXIT_USAGE = 2
-EXIT_DIFF_LOST = 3
-EXIT_FINDINGS = 4
-EXIT_TRACE_BROKEN = 5
-EXIT_SOURCE = 6
+# Kept for the commands that import them by these names.
+EXIT_OK = int(ExitCode.OK)
+EXIT_INTERNAL = int(ExitCode.INTERNAL)
+EXIT_USAGE = int(ExitCode.USAGE)
+EXIT_DIFF_LOST = int(ExitCode.DIFF_LOST)
+EXIT_FINDINGS = int(ExitCode.FINDINGS)
+EXIT_TRACE_BROKEN = int(ExitCode.TRACE_BROKEN)
+EXIT_SOURCE = int(ExitCode.SOURCE)
+
+
+class PipeClosed(Exception):
+    """The reader of stdout went away (``netsleuth … | head``).
+
+    Raised in place of :class:`BrokenPipeError`, which click/Typer catch and turn
+    into exit code 1.
+    """
 
 
 def _err(text: str) -> None:
@@ -41,12 +41,12 @@ def _err(text: str) -> None:
 
 def exit_code_for(exc: BaseException) -> int:
     if isinstance(exc, ForbiddenError | SourceError):
-        return EXIT_SOURCE
+        return ExitCode.SOURCE
     if isinstance(exc, InputError | QueryError):
-        return EXIT_USAGE
+        return ExitCode.USAGE
     if isinstance(exc, NetsleuthError):
-        return EXIT_USAGE
-    return EXIT_INTERNAL
+        return ExitCode.USAGE
+    return ExitCode.INTERNAL
 
 
 def report(exc: BaseException) -> int:
@@ -73,41 +73,49 @@ def report(exc: BaseException) -> int:
     return code
 
 
-def _click_exception_modules() -> tuple[object, ...]:
-    """click's exceptions, and the copy Typer vendors (typer 0.29+ ships its own click)."""
-    mods: list[object] = [click.exceptions]
-    try:
-        import typer._click.exceptions as vendored  # type: ignore[import-not-found, unused-ignore]
-
-        mods.append(vendored)
-    except ImportError:
-        pass
-    return tuple(mods)
-
-
-_CLICK = _click_exception_modules()
-
-
 def _is(exc: BaseException, name: str) -> bool:
-    return any(isinstance(exc, getattr(m, name)) for m in _CLICK if hasattr(m, name))
+    """``exc`` is click's ``name`` exception, from click or from the copy typer >= 0.29 vendors.
+
+    Matched by class name and module so that neither click nor typer is
+    imported to classify an exception.
+    """
+    return any(
+        cls.__name__ == name and cls.__module__.startswith(("click.", "typer._click."))
+        for cls in type(exc).__mro__
+    )
 
 
-def run_app(app: typer.Typer) -> int:
+def _stdout_gone() -> int:
+    """The reader closed stdout: point stdout at /dev/null so the interpreter's final flush
+    does not fail again, and exit as a process killed by SIGPIPE would (128 + 13)."""
     try:
-        result = app(standalone_mode=False)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+    return ExitCode.PIPE_CLOSED
+
+
+def run_app(app: Any, prog_name: str | None = None) -> int:
+    """Run the Typer ``app``; every outcome becomes an exit code here."""
+    try:
+        result = app(standalone_mode=False, prog_name=prog_name)
+        sys.stdout.flush()
     except KeyboardInterrupt:
         _err("Interrupted.")
-        return 130
-    except BrokenPipeError:
-        return EXIT_OK
+        return ExitCode.INTERRUPTED
+    except (BrokenPipeError, PipeClosed):
+        return _stdout_gone()
     except Exception as exc:
         if _is(exc, "Exit"):
             return int(getattr(exc, "exit_code", 0))
         if _is(exc, "Abort"):
             _err("Aborted.")
-            return 130
+            return ExitCode.INTERRUPTED
         if _is(exc, "ClickException"):
             exc.show()  # type: ignore[attr-defined]
-            return EXIT_USAGE
+            return ExitCode.USAGE
+        if isinstance(exc, OSError) and exc.errno == 32:  # EPIPE wrapped by a library
+            return _stdout_gone()
         return report(exc)
-    return int(result) if isinstance(result, int) else EXIT_OK
+    return int(result) if isinstance(result, int) else ExitCode.OK

@@ -63,6 +63,8 @@ class DiffReport:
     policy_changes: tuple[PolicyChange, ...]
     problems: tuple[LoadProblem, ...] = ()
     """Load problems of both sides (renderers list them)."""
+    notes: tuple[str, ...] = ()
+    """Why some changes are unknown (a side holds a policy the API server would reject)."""
 
 
 def policy_changes(before: ClusterModel, after: ClusterModel) -> tuple[PolicyChange, ...]:

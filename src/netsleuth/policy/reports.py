@@ -8,7 +8,7 @@ from netsleuth.model.cluster import ClusterModel, WorkloadRef
 from netsleuth.model.ports import PortSpec
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.connlist import Connection, Peer, connectivity
-from netsleuth.policy.coverage import unreadable_policies
+from netsleuth.policy.coverage import known_connections, unknown_namespaces, unreadable_policies
 from netsleuth.policy.exposure import Exposure, exposure
 from netsleuth.policy.semantics import resolve_named_port
 
@@ -19,6 +19,8 @@ class ConnectivityReport:
     problems: tuple[LoadProblem, ...] = ()
     unreadable: tuple[str, ...] = ()
     """Policy resources that could not be read: the list is what the others allow."""
+    notes: tuple[str, ...] = ()
+    """Which connections are held back as unknown (an invalid policy was left out)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,10 +74,18 @@ def connectivity_report(
         conns = kept
     if namespace is not None:
         conns = [c for c in conns if namespace in (c.src.namespace, c.dst.namespace)]
-    return ConnectivityReport(conns, model.problems, unreadable_policies(model))
+    # never list as allowed what a left-out (invalid) policy could deny
+    conns, held = known_connections(model, conns)
+    return ConnectivityReport(
+        conns, model.problems, unreadable_policies(model), (held,) if held else ()
+    )
 
 
 def exposure_report(model: ClusterModel, *, namespace: str | None = None) -> ExposureReport:
     """Per workload, what reaches it from other namespaces and from outside (``netsleuth exposure``)."""
     rows = [x for x in exposure(model) if namespace in (None, x.namespace)]
+    gaps = unknown_namespaces(model)
+    if gaps is None or gaps:
+        # a left-out (invalid) policy could change what reaches these workloads
+        rows = [] if gaps is None else [x for x in rows if x.namespace not in gaps]
     return ExposureReport(rows, model.problems, unreadable_policies(model))

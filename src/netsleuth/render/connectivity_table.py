@@ -12,9 +12,11 @@ from rich.table import Table
 from netsleuth.model.problems import LoadProblem
 from netsleuth.model.untrusted import visible
 from netsleuth.policy.connlist import Connection
+from netsleuth.policy.reports import ConnectivityReport
 from netsleuth.render.cells import csv_cells, md_row
-from netsleuth.render.console import cells, plain
-from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.console import cells, plain, print_table
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
 from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
 
@@ -30,10 +32,10 @@ def render_table(
         console.print(plain(f"? {note}"))
     table = Table(show_edge=False)
     for col in ("src", "dst", "conn"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold", no_wrap=col != "conn")
     for c in conns:
         table.add_row(*cells(c.src.describe(), c.dst.describe(), c.conn_text()))
-    console.print(table)
+    print_table(console, table)
     console.print(plain(f"{len(conns)} allowed connection(s)"))
     render_problems(problems, console)
 
@@ -98,3 +100,45 @@ def render_dot(conns: Sequence[Connection]) -> str:
         )
     lines.append("}")
     return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------- format registry
+
+
+def conn_table(report: ConnectivityReport, out: Output) -> None:
+    """Aligned columns, one connection per line (see :mod:`netsleuth.render.columns`)."""
+    from netsleuth.render.columns import write_columns
+
+    if report.unreadable:
+        render_unreadable_policies(report.unreadable, out.console())
+    for note in report.notes:
+        out.write(visible(f"? {note}") + "\n")
+    conns = report.connections
+    write_columns(
+        out,
+        ("src", "dst", "conn"),
+        [(visible(c.src.describe()), visible(c.dst.describe()), c.conn_text()) for c in conns],
+    )
+    out.write(f"{len(conns)} allowed connection(s)\n")
+    if report.problems:
+        render_problems(report.problems, out.console())
+
+
+def conn_json(report: ConnectivityReport, out: Output) -> None:
+    out.write(
+        render_json(
+            report.connections, problems_json(report.problems), report.unreadable, report.notes
+        )
+    )
+
+
+def conn_csv(report: ConnectivityReport, out: Output) -> None:
+    out.write(render_csv(report.connections))
+
+
+def conn_md(report: ConnectivityReport, out: Output) -> None:
+    out.write(render_md(report.connections))
+
+
+def conn_dot(report: ConnectivityReport, out: Output) -> None:
+    out.write(render_dot(report.connections))

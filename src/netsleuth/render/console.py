@@ -8,12 +8,15 @@ from __future__ import annotations
 
 import enum
 import io
-from typing import Any
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich.console import Console
 from rich.text import Text
 
 from netsleuth.model.untrusted import visible
+
+if TYPE_CHECKING:
+    from rich.table import Table
 
 
 class OutputFormat(enum.StrEnum):
@@ -76,32 +79,69 @@ def cells(*values: str) -> list[Text]:
     return [plain(v) for v in values]
 
 
-def stdout_console() -> Console:
-    """Stdout; when piped, 120 columns (or $COLUMNS) rather than rich's 80, so tables stay readable."""
-    import os
-    import sys
+class _StdoutConsole(SafeConsole):
+    """:class:`SafeConsole`, except that a closed pipe raises :class:`BrokenPipeError`.
 
-    width = None
-    if not sys.stdout.isatty():
-        cols = os.environ.get("COLUMNS", "")
-        width = int(cols) if cols.isdigit() else 120
-    return SafeConsole(highlight=False, soft_wrap=False, width=width)
+    rich's default turns it into ``SystemExit(1)``, the internal-error exit
+    code; the CLI maps a closed pipe to a quiet exit (see ``cli/errors.py``).
+    """
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        raise BrokenPipeError
 
 
-def capture_console(width: int = 120) -> tuple[Console, io.StringIO]:
-    """A fixed-width, colourless console writing to a string (for tests and goldens)."""
-    buf = io.StringIO()
-    console = SafeConsole(
-        file=buf,
+def make_console(stream: TextIO, *, width: int | None, colour: bool) -> Console:
+    """A safe console on ``stream`` (see :class:`SafeConsole`), in colour only when asked."""
+    return _StdoutConsole(
+        file=stream,
         width=width,
-        color_system=None,
-        force_terminal=False,
+        color_system="auto" if colour else None,
+        force_terminal=None if colour else False,
         highlight=False,
         soft_wrap=False,
         legacy_windows=False,
         emoji=False,
     )
-    return console, buf
+
+
+def stdout_console() -> Console:
+    """Stdout; when piped, 120 columns (or $COLUMNS) rather than rich's 80, so tables stay readable."""
+    from netsleuth.render.output import Output
+
+    return Output.stdout().console()
+
+
+def capture_console(width: int = 120) -> tuple[Console, io.StringIO]:
+    """A fixed-width, colourless console writing to a string (for tests and goldens)."""
+    buf = io.StringIO()
+    return make_console(buf, width=width, colour=False), buf
+
+
+def print_table(console: Console, table: Table) -> None:
+    """Print a rich table without ever cutting a cell.
+
+    On a terminal the table fits the terminal's width (rich folds cells).
+    Elsewhere (a pipe, a file, a golden test) the width grows, when it must,
+    to the table's minimum: every ``no_wrap`` column (identifiers) at its
+    widest cell and every other column at its longest word, so identifiers
+    stay whole and free text wraps by words within its cell.
+    """
+    from rich.measure import Measurement
+
+    width = console.width
+    if console.is_terminal:
+        console.print(table)
+        return
+    need = Measurement.get(console, console.options.update(width=1 << 16), table).minimum
+    if need <= width:
+        console.print(table)
+        return
+    console.width = need  # rich caps print(width=...) at the console's width
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = width
 
 
 def status_mark(status: str) -> str:

@@ -11,8 +11,9 @@ from netsleuth.model.problems import LoadProblem
 from netsleuth.model.untrusted import visible
 from netsleuth.policy.diff import DiffReport, Explained
 from netsleuth.render.cells import md_cell, md_row
-from netsleuth.render.console import cells, plain
-from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.console import cells, plain, print_table
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
 from netsleuth.render.problems_table import render_problems
 
 
@@ -53,10 +54,10 @@ def render_table(
         console.print(plain(f"? {note}"))
     table = Table(show_edge=False)
     for col in ("diff", "src", "dst", "before", "after"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold", no_wrap=col in ("src", "dst"))
     for r in _rows(report):
         table.add_row(*cells(*r))
-    console.print(table)
+    print_table(console, table)
     console.print(plain(_summary(report)))
     if report.lost:
         console.print()
@@ -122,3 +123,15 @@ def render_json(
             "problems": problems,
         }
     )
+
+
+def diff_table(report: DiffReport, out: Output) -> None:
+    render_table(report, out.console(), report.problems, report.notes)
+
+
+def diff_md(report: DiffReport, out: Output) -> None:
+    out.write(render_md(report, report.problems, report.notes))
+
+
+def diff_json(report: DiffReport, out: Output) -> None:
+    out.write(render_json(report, problems_json(report.problems), report.notes))

@@ -17,6 +17,8 @@ from netsleuth.policy.decision import (
 )
 from netsleuth.policy.explain import ExplainReport
 from netsleuth.policy.provenance import direction_lines, explain_text
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
 
 
 def endpoint_json(ep: Endpoint) -> dict[str, Any]:
@@ -128,3 +130,8 @@ def explain_document(report: ExplainReport, problems: list[dict[str, object]]) -
         )
     doc["problems"] = problems
     return doc
+
+
+def explain_json(report: ExplainReport, out: Output) -> None:
+    """``explain -o json``."""
+    out.write(dumps_json(explain_document(report, problems_json(report.problems))))

@@ -10,7 +10,8 @@ from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.decision import DirectionPorts
 from netsleuth.policy.explain import ExplainReport
 from netsleuth.policy.provenance import explain_text
-from netsleuth.render.console import cells, plain, status_mark
+from netsleuth.render.console import cells, plain, print_table, status_mark
+from netsleuth.render.output import Output
 
 
 def _ports_cell(s: IntervalSet) -> str:
@@ -62,10 +63,10 @@ def render_explain(
             verdict += " by the policies read (unknown)"
         out(plain(f"{mark} {pd.src.describe()} -> {pd.dst.describe()}, every port: {verdict}"))
         table = Table(show_edge=False, pad_edge=False, box=None, header_style="bold")
-        table.add_column("DIRECTION")
-        table.add_column("DECIDED BY")
+        table.add_column("DIRECTION", no_wrap=True)
+        table.add_column("DECIDED BY", overflow="fold")
         for proto in pd.combined:
-            table.add_column(proto)
+            table.add_column(proto, overflow="fold")
         for side in (pd.egress, pd.ingress):
             table.add_row(
                 *cells(
@@ -75,7 +76,7 @@ def render_explain(
                 )
             )
         table.add_row(*cells("combined", "", *(_ports_cell(s) for s in pd.combined.values())))
-        out(table)
+        print_table(console, table)
         for side in (pd.egress, pd.ingress):
             for line in _direction_block(side):
                 out(plain(line))
@@ -93,3 +94,8 @@ def render_explain(
             if p.origin.document is not None:
                 where += f" doc {p.origin.document}"
             out(plain(f"  {p.level}: {p.message}" + (f" ({where})" if where else "")))
+
+
+def explain_table(report: ExplainReport, out: Output) -> None:
+    """``explain -o table``."""
+    render_explain(report, out.console(), report.problems)

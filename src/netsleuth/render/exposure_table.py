@@ -9,8 +9,10 @@ from rich.table import Table
 
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.exposure import Exposure, PotentialDirection, ports_text
-from netsleuth.render.console import cells, plain
-from netsleuth.render.jsonout import dumps_json
+from netsleuth.policy.reports import ExposureReport
+from netsleuth.render.console import cells, plain, print_table
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
 from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
 
@@ -29,7 +31,7 @@ def render_table(
         "ingress protected",
         "egress protected",
     ):
-        table.add_column(col)
+        table.add_column(col, overflow="fold", no_wrap=col == "workload")
     for r in rows:
         n = len(r.from_namespaces)
         ns_text = "nobody" if not n else f"{n} workload(s): {ports_text(r.namespace_ports)}"
@@ -42,7 +44,7 @@ def render_table(
                 _protection(r.egress),
             )
         )
-    console.print(table)
+    print_table(console, table)
     open_in = [r for r in rows if not r.ingress_protected]
     open_out = [r for r in rows if not r.egress_protected]
     console.print(
@@ -55,7 +57,7 @@ def render_table(
     console.print("Potential exposure: what each workload's policies admit, by selector")
     pot = Table(show_edge=False)
     for col in ("workload", "direction", "admitted peer", "ports", "by"):
-        pot.add_column(col)
+        pot.add_column(col, overflow="fold", no_wrap=col == "workload")
     notes: list[str] = []
     for r in rows:
         for word, d in (("ingress", r.ingress), ("egress", r.egress)):
@@ -105,3 +107,11 @@ def render_json(
         # what the policies that were read allow: exposure may be smaller in truth
         doc["unreadable_policy_resources"] = list(unreadable)
     return dumps_json(doc)
+
+
+def exposure_table(report: ExposureReport, out: Output) -> None:
+    render_table(report.rows, report.problems, out.console(), report.unreadable)
+
+
+def exposure_json(report: ExposureReport, out: Output) -> None:
+    out.write(render_json(report.rows, problems_json(report.problems), report.unreadable))

@@ -21,7 +21,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from netsleuth.checks.base import ScanResult
+from netsleuth.checks.scan import ScanReport
 from netsleuth.model.findings import Finding
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
 
 
 def finding_json(f: Finding) -> dict[str, object]:
@@ -62,3 +65,11 @@ def findings_document(
         "skipped": skipped,
         "problems": problems,
     }
+
+
+def scan_json(report: ScanReport, out: Output) -> None:
+    """``scan -o json``."""
+    doc = findings_document(report.result, report.findings, problems_json(report.problems))
+    if report.empty_input:
+        doc["empty_input"] = True
+    out.write(dumps_json(doc))

@@ -17,9 +17,11 @@ from rich.console import Console
 from rich.text import Text
 
 from netsleuth.checks.base import ScanResult
+from netsleuth.checks.scan import ScanReport
 from netsleuth.model.findings import Finding, Severity
 from netsleuth.model.untrusted import visible
 from netsleuth.render.console import plain, status_style
+from netsleuth.render.output import Output
 
 _HEADINGS = {Severity.ERROR: "ERRORS", Severity.WARNING: "WARNINGS", Severity.INFO: "INFO"}
 
@@ -39,6 +41,7 @@ def _print_wrapped(console: Console, indent: int, label: str, style: str, text: 
 
     ``text`` is untrusted (names from the input): shown escaped, never parsed as markup.
     Commands (``confirm:``) are never wrapped: a line break in one would break the paste.
+    Words are never split: a long identifier runs past the width rather than being cut.
     """
     text = visible(text)
     if label == "confirm: ":
@@ -49,7 +52,7 @@ def _print_wrapped(console: Console, indent: int, label: str, style: str, text: 
         return
     width = max(20, console.width - indent)
     chunks = textwrap.wrap(
-        label + text, width=width, break_long_words=True, break_on_hyphens=False
+        label + text, width=width, break_long_words=False, break_on_hyphens=False
     ) or [""]
     for i, chunk in enumerate(chunks):
         line = Text(" " * indent)
@@ -116,3 +119,15 @@ def render_scan(result: ScanResult, model: object, console: Console) -> None:
     the findings carry everything the table prints.
     """
     render_findings(result, result.findings, console)
+
+
+def scan_table(report: ScanReport, out: Output) -> None:
+    """``scan -o table``."""
+    console = out.console()
+    render_findings(report.result, report.findings, console)
+    if report.problems:
+        console.print(
+            plain(
+                f"{len(report.problems)} input problem(s); see `netsleuth inventory` for details."
+            )
+        )

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from rich.console import Console
 
-from netsleuth.checks.base import ScanResult
+from netsleuth.checks.base import Check, ScanResult
 from netsleuth.flows import FlowSummary
 from netsleuth.model.findings import Finding
+from netsleuth.model.problems import LoadProblem
 from netsleuth.render.console import plain
 from netsleuth.render.findings_table import render_findings
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
+
+
+@dataclass(frozen=True, slots=True)
+class FlowsReport:
+    """What ``netsleuth flows`` renders: the summary and the flow checks' findings."""
+
+    summary: FlowSummary
+    result: ScanResult
+    findings: tuple[Finding, ...]
+    checks: tuple[Check, ...]
+    problems: tuple[LoadProblem, ...]
 
 
 def render_flows(
@@ -44,3 +59,23 @@ def render_flows(
         )
     console.print()
     render_findings(result, findings, console, show_skipped=False)
+
+
+def flows_table(report: FlowsReport, out: Output) -> None:
+    render_flows(report.summary, report.result, report.findings, out.console())
+
+
+def flows_json(report: FlowsReport, out: Output) -> None:
+    from netsleuth.render.findings_json import findings_document
+
+    doc = findings_document(report.result, report.findings, problems_json(report.problems))
+    doc["flows"] = report.summary.counts.as_dict()
+    doc["lost_events"] = report.summary.lost_events
+    doc["notes"] = list(report.summary.notes)
+    out.write(dumps_json(doc))
+
+
+def flows_sarif(report: FlowsReport, out: Output) -> None:
+    from netsleuth.render.sarif import sarif_document
+
+    out.write(dumps_json(sarif_document(report.result, report.findings, report.checks)))

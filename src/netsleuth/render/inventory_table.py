@@ -6,7 +6,8 @@ from rich.console import Console
 from rich.table import Table
 
 from netsleuth.inventory import Inventory
-from netsleuth.render.console import cells, styled
+from netsleuth.render.console import cells, print_table, styled
+from netsleuth.render.output import Output
 from netsleuth.render.problems_table import render_problems
 
 
@@ -23,13 +24,13 @@ def render_inventory(inv: Inventory, console: Console) -> None:
     console.print()
 
     kinds = Table(title="Objects by kind", title_justify="left", show_edge=False)
-    kinds.add_column("Kind")
-    kinds.add_column("Count", justify="right")
+    kinds.add_column("Kind", no_wrap=True, overflow="fold")
+    kinds.add_column("Count", justify="right", overflow="fold")
     for kind, n in inv.counts_by_kind.items():
         kinds.add_row(*cells(kind, str(n)))
     for kind, n in inv.derived.items():
         kinds.add_row(*cells(f"{kind} (derived)", str(n)))
-    console.print(kinds)
+    print_table(console, kinds)
     console.print()
 
     if inv.counts_by_namespace:
@@ -40,20 +41,24 @@ def render_inventory(inv: Inventory, console: Console) -> None:
             if k in all_kinds
         ]
         ns_table = Table(title="Objects by namespace", title_justify="left", show_edge=False)
-        ns_table.add_column("Namespace")
-        for k in shown:
-            ns_table.add_column(k, justify="right")
-        ns_table.add_column("Other", justify="right")
+        ns_table.add_column("Namespace", no_wrap=True, overflow="fold")
+        for k in (*shown, "Other"):  # headers are words too: fold, never cut
+            ns_table.add_column(k, justify="right", overflow="fold")
         for ns, counts in inv.counts_by_namespace.items():
             other = sum(v for k, v in counts.items() if k not in shown)
             ns_table.add_row(*cells(ns, *[str(counts.get(k, 0)) for k in shown], str(other)))
-        console.print(ns_table)
+        print_table(console, ns_table)
         console.print()
 
     if inv.nodes:
         nodes = Table(title="Nodes", title_justify="left", show_edge=False)
         for col in ("Node", "Ready", "PodCIDR", "InternalIP", "Kubelet", "Pods"):
-            nodes.add_column(col, justify="right" if col == "Pods" else "left")
+            nodes.add_column(
+                col,
+                justify="right" if col == "Pods" else "left",
+                no_wrap=col == "Node",
+                overflow="fold",
+            )
         for row in inv.nodes:
             pods = f"{row.pods}/{row.max_pods}" if row.max_pods else str(row.pods)
             nodes.add_row(
@@ -66,7 +71,7 @@ def render_inventory(inv: Inventory, console: Console) -> None:
                     pods,
                 )
             )
-        console.print(nodes)
+        print_table(console, nodes)
         console.print()
 
     if inv.node_evidence:
@@ -94,3 +99,7 @@ def render_inventory(inv: Inventory, console: Console) -> None:
     if inv.failed:
         console.print(styled(("Failed", "bold red"), ": " + ", ".join(inv.failed)))
     render_problems(inv.problems, console)
+
+
+def inventory_table(inv: Inventory, out: Output) -> None:
+    render_inventory(inv, out.console())

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import enum
-from typing import Any
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any
 
 import orjson
-import yaml
+
+if TYPE_CHECKING:
+    from netsleuth.model.problems import LoadProblem
 
 
 def to_jsonable(obj: Any) -> Any:
@@ -33,8 +36,27 @@ def dumps_json(obj: Any) -> str:
 
 
 def dumps_yaml(obj: Any) -> str:
+    import yaml
+
     return str(
         yaml.safe_dump(
             to_jsonable(obj), sort_keys=False, default_flow_style=False, allow_unicode=True
         )
     )
+
+
+def problems_json(problems: Iterable[LoadProblem]) -> list[dict[str, object]]:
+    """Load problems as the ``problems`` list of every JSON document."""
+    return [
+        {
+            "level": str(p.level),
+            "message": p.message,
+            "file": p.origin.file,
+            "document": p.origin.document,
+            "line": p.origin.line,
+            "object": p.object,
+            "skipped": p.skipped,
+            "affects": list(p.affects),
+        }
+        for p in problems
+    ]

@@ -18,7 +18,10 @@ from collections.abc import Iterable, Sequence
 from netsleuth import __url__, __version__
 from netsleuth.checks.base import Check, ScanResult
 from netsleuth.checks.docs import check_markdown
+from netsleuth.checks.scan import ScanReport
 from netsleuth.model.findings import Finding, Severity
+from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.output import Output
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
@@ -112,3 +115,11 @@ def sarif_document(
             }
         ],
     }
+
+
+def scan_sarif(report: ScanReport, out: Output) -> None:
+    """``scan -o sarif``."""
+    doc = sarif_document(
+        report.result, report.findings, report.checks, docs_base_uri=report.docs_base_uri
+    )
+    out.write(dumps_json(doc))

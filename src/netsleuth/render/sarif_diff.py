@@ -12,6 +12,7 @@ from __future__ import annotations
 from netsleuth import __url__, __version__
 from netsleuth.policy.diff import DiffReport, Explained
 from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.output import Output
 from netsleuth.render.sarif import SARIF_SCHEMA
 
 RULE_ID = "DIFF001"
@@ -98,3 +99,7 @@ def render_sarif(report: DiffReport) -> str:
         ],
     }
     return dumps_json(doc)
+
+
+def diff_sarif(report: DiffReport, out: Output) -> None:
+    out.write(render_sarif(report))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.output import Output
 from netsleuth.trace.result import Hop, TraceResult
 
 
@@ -53,3 +55,8 @@ def trace_document(result: TraceResult, problems: list[dict[str, Any]]) -> dict[
         "hops": [hop_json(h) for h in result.hops],
         "problems": problems,
     }
+
+
+def trace_json(result: TraceResult, out: Output) -> None:
+    """``trace -o json``."""
+    out.write(dumps_json(trace_document(result, problems_json(result.problems))))

@@ -12,7 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from netsleuth.model.findings import Verdict
-from netsleuth.render.console import plain, status_mark, status_style, styled
+from netsleuth.render.console import plain, print_table, status_mark, status_style, styled
+from netsleuth.render.output import Output
 from netsleuth.render.problems_table import render_problems
 from netsleuth.trace.result import Hop, TraceResult
 
@@ -34,14 +35,14 @@ def render_trace(result: TraceResult, console: Console) -> None:
     table.add_column("", width=1)
     table.add_column("Hop", no_wrap=True)
     table.add_column("Status", no_wrap=True)
-    table.add_column("What we found")
+    table.add_column("What we found", overflow="fold")
     for hop in result.hops:
         st = str(hop.status)
         label = str(hop.layer) + (" (cause)" if hop.root_cause else "")
         table.add_row(
             plain(status_mark(st)), plain(label), plain(st, status_style(st)), plain(hop.summary)
         )
-    console.print(table)
+    print_table(console, table)
     verdict = result.verdict
     console.print()
     console.print(styled(("Verdict:", "bold"), " ", (str(verdict), status_style(str(verdict)))))
@@ -77,3 +78,8 @@ def _explain(hop: Hop, console: Console) -> None:
         if hop.fix.snippet is not None:
             for line in str(hop.fix.snippet).split("\n"):
                 console.print(plain(f"    {line}"))
+
+
+def trace_table(result: TraceResult, out: Output) -> None:
+    """``trace -o table`` (the format registry's renderer)."""
+    render_trace(result, out.console())

@@ -636,9 +636,10 @@ class LiveSource:
                     client_configuration=cfg,
                     persist_config=False,  # a diagnostic tool never writes the user's kubeconfig
                 )
-            except (ConfigException, OSError, ValueError, TypeError) as exc:
+            except Exception as exc:  # the client's loader raises anything on a malformed file
                 raise SourceError(
-                    f"cannot load the kubeconfig: {exc}", tip=self._config_tip()
+                    f"cannot load the kubeconfig: {_kubeconfig_problem(exc)}",
+                    tip=self._config_tip(),
                 ) from exc
             self._context_used = self.context or self._current_context()
             self._in_cluster_used = False
@@ -666,6 +667,22 @@ class LiveSource:
         if self.context and names:
             return f"Context {self.context!r} is not in {where}; it has: {', '.join(names)}."
         return f"Check {where} (`kubectl config view`), or pass --kubeconfig / --context, or -f to read files."
+
+
+def _kubeconfig_problem(exc: Exception) -> str:
+    """One line saying what is wrong with a kubeconfig the client's loader refused."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is not None:  # yaml.MarkedYAMLError: the file is not YAML
+        problem = getattr(exc, "problem", None) or "not valid YAML"
+        return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    if isinstance(exc, ConfigException | OSError | ValueError):
+        text = str(exc)
+    else:  # KeyError, TypeError, AttributeError... from a file that is YAML but not a kubeconfig
+        text = (
+            f"it is not a kubeconfig (expected clusters, contexts and users): "
+            f"{type(exc).__name__}: {exc}"
+        )
+    return " ".join(text.split())
 
 
 class _Collector:

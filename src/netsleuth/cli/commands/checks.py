@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netsleuth.checks.base import load_all
+from netsleuth.cli.common import emit, output_choices, output_option
 from netsleuth.errors import QueryError
-from netsleuth.render.console import stdout_console
+
+if TYPE_CHECKING:
+    ChecksOutput = str
+else:
+    ChecksOutput = output_choices("checks")
 
 
 def register(app: typer.Typer) -> None:
@@ -23,8 +27,10 @@ def register(app: typer.Typer) -> None:
                 help="Write one Markdown page per check plus an index into this directory.",
             ),
         ] = None,
+        output: Annotated[ChecksOutput, output_option("checks")] = "table",
     ) -> None:
         """List the checks `netsleuth scan` runs (ID, layer, severity, summary), or show one."""
+        from netsleuth.checks.base import load_all
         from netsleuth.checks.docs import check_markdown
         from netsleuth.checks.docs import write_docs as write
 
@@ -41,11 +47,4 @@ def register(app: typer.Typer) -> None:
                 )
             typer.echo(check_markdown(check), nl=False)
             return
-        from rich.table import Table
-
-        table = Table(show_edge=False, box=None, pad_edge=False)
-        for col in ("ID", "Layer", "Severity", "Summary"):
-            table.add_column(col, overflow="fold", no_wrap=col != "Summary")
-        for c in registry.values():
-            table.add_row(c.id, str(c.layer), str(c.severity), c.summary)
-        stdout_console().print(table)
+        emit("checks", output, list(registry.values()))

@@ -7,18 +7,66 @@ in the demo's ``faults.yaml``.
 
 from __future__ import annotations
 
+import shlex
 from importlib import resources
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
-from netsleuth.render.console import OutputFormat, stdout_console
+from netsleuth.cli.common import emit, output_choices, output_option
+
+if TYPE_CHECKING:
+    from netsleuth.model.cluster import ClusterModel
+    from netsleuth.render.demo_table import DemoTrace
+
+    DemoOutput = str
+else:
+    DemoOutput = output_choices("demo")
 
 
 def demo_dir() -> Path:
     return Path(str(resources.files("netsleuth") / "data" / "demo"))
+
+
+def demo_faults(path: Path) -> list[dict[str, Any]]:
+    """The planted faults of the demo (``faults.yaml``)."""
+    import yaml
+
+    faults_file = path / "faults.yaml"
+    if not faults_file.exists():
+        return []
+    faults = yaml.safe_load(faults_file.read_text()) or []
+    return [f for f in faults if isinstance(f, dict)]
+
+
+def demo_traces(model: ClusterModel, faults: list[dict[str, Any]]) -> tuple[DemoTrace, ...]:
+    from netsleuth.errors import NetsleuthError
+    from netsleuth.render.demo_table import DemoTrace
+    from netsleuth.trace import trace
+
+    out = []
+    for fault in faults:
+        t = fault.get("trace")
+        if not isinstance(t, dict) or "src" not in t or "dst" not in t:
+            continue
+        argv = ["netsleuth", "trace", str(t["src"]), str(t["dst"])]
+        if t.get("port"):
+            argv += ["--port", str(t["port"])]
+        title = str(fault.get("id") or fault.get("title") or "")
+        try:
+            res = trace(
+                model,
+                str(t["src"]),
+                str(t["dst"]),
+                port=t.get("port"),
+                protocol=str(t.get("protocol", "TCP")),
+            )
+        except NetsleuthError as exc:
+            out.append(DemoTrace(shlex.join(argv), title, None, exc.message))
+            continue
+        out.append(DemoTrace(shlex.join(argv), title, res))
+    return tuple(out)
 
 
 def register(app: typer.Typer) -> None:
@@ -27,60 +75,25 @@ def register(app: typer.Typer) -> None:
         traces: Annotated[
             bool, typer.Option("--traces/--no-traces", help="Trace each planted fault.")
         ] = True,
-        output: Annotated[
-            OutputFormat, typer.Option("-o", "--output", help="table only.")
-        ] = OutputFormat.TABLE,
+        verbose: Annotated[
+            bool, typer.Option("-v", "--verbose", help="List every skipped check.")
+        ] = False,
+        output: Annotated[DemoOutput, output_option("demo")] = "table",
     ) -> None:
         """Diagnose the bundled example cluster (3 nodes, ~40 pods, planted faults)."""
-        from rich.rule import Rule
-
+        from netsleuth.checks.scan import scan
+        from netsleuth.errors import SourceError
         from netsleuth.inventory import build_inventory
-        from netsleuth.render.inventory_table import render_inventory
+        from netsleuth.render.demo_table import DemoReport
         from netsleuth.sources import load_offline
 
         path = demo_dir()
         if not path.is_dir():
-            raise typer.BadParameter(f"demo data missing at {path}")
-        console = stdout_console()
+            raise SourceError(f"demo data missing at {path}", tip="reinstall netsleuth")
         model = load_offline([str(path)])
-        console.print(Rule("What was loaded (netsleuth inventory)"))
-        render_inventory(build_inventory(model), console)
-
-        from netsleuth.checks.base import load_all, run_checks
-        from netsleuth.render.findings_table import render_scan
-
-        console.print(Rule("Misconfigurations (netsleuth scan)"))
-        result = run_checks(model, load_all().values())
-        render_scan(result, model, console)
-
-        faults_file = path / "faults.yaml"
-        if traces and faults_file.exists():
-            from netsleuth.errors import NetsleuthError
-            from netsleuth.render.trace_table import render_trace
-            from netsleuth.trace import trace
-
-            faults = yaml.safe_load(faults_file.read_text()) or []
-            for fault in faults:
-                t = fault.get("trace") if isinstance(fault, dict) else None
-                if not isinstance(t, dict) or "src" not in t or "dst" not in t:
-                    continue
-                title = fault.get("id") or fault.get("title") or ""
-                console.print(
-                    Rule(
-                        f"netsleuth trace {t['src']} {t['dst']}"
-                        + (f" --port {t['port']}" if t.get("port") else "")
-                        + (f"   [{title}]" if title else "")
-                    )
-                )
-                try:
-                    res = trace(
-                        model,
-                        str(t["src"]),
-                        str(t["dst"]),
-                        port=t.get("port"),
-                        protocol=str(t.get("protocol", "TCP")),
-                    )
-                except NetsleuthError as exc:
-                    console.print(f"could not trace: {exc.message}")
-                    continue
-                render_trace(res, console)
+        report = DemoReport(
+            inventory=build_inventory(model),
+            scan=scan(model),
+            traces=demo_traces(model, demo_faults(path)) if traces else (),
+        )
+        emit("demo", output, report, verbose=verbose)

@@ -6,24 +6,21 @@ would reject (it is left out and the changes it could explain are unknown).
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netsleuth.cli.common import HostNetworkOpt, problems_json
-from netsleuth.cli.errors import EXIT_DIFF_LOST, EXIT_USAGE
-from netsleuth.errors import ForbiddenError, QueryError, SourceError
-from netsleuth.model.cluster import ClusterModel
-from netsleuth.policy.coverage import (
-    POLICY_RESOURCES,
-    known_diff,
-    unreadable_note,
-    unreadable_policies,
-)
-from netsleuth.policy.host_network import HostNetworkMode, policy_view
-from netsleuth.render.console import OutputFormat, stdout_console
+from netsleuth.cli.common import HostNetworkOpt, emit, output_choices, output_option
+from netsleuth.cli.exit_codes import ExitCode
+from netsleuth.errors import ForbiddenError, SourceError
+from netsleuth.policy.host_network import HostNetworkMode
 
-FORMATS = (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.SARIF, OutputFormat.MD)
+if TYPE_CHECKING:
+    from netsleuth.model.cluster import ClusterModel
+
+    DiffOutput = str
+else:
+    DiffOutput = output_choices("diff")
 
 
 def _load_side(side: str, kubeconfig: str | None, context: str | None) -> ClusterModel:
@@ -37,11 +34,15 @@ def _load_side(side: str, kubeconfig: str | None, context: str | None) -> Cluste
 
 
 def _invalid_only(unreadable: tuple[str, ...]) -> tuple[str, ...]:
+    from netsleuth.policy.coverage import POLICY_RESOURCES
+
     return tuple(u for u in unreadable if u not in POLICY_RESOURCES)
 
 
 def _require_policies(model: ClusterModel) -> None:
     """A live side without its policies would diff as "every policy removed": refuse instead."""
+    from netsleuth.policy.coverage import POLICY_RESOURCES
+
     tip = "diff needs list on the policy resources; check with `kubectl auth can-i list networkpolicies -A`."
     for res in POLICY_RESOURCES:
         if res in model.source.forbidden:
@@ -69,26 +70,23 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--context", help="Context for a 'live' side.")
         ] = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
-        output: Annotated[
-            OutputFormat, typer.Option("-o", "--output", help="table, json, sarif or md.")
-        ] = OutputFormat.TABLE,
+        output: Annotated[DiffOutput, output_option("diff")] = "table",
     ) -> None:
         """Connections lost, gained and changed between two versions (exit code 3 when any is lost).
 
         Each lost connection is explained on the AFTER side by the reference
         evaluator, with the policy change (file and line) that removed it.
         """
-        from netsleuth.policy.diff import diff_models
-        from netsleuth.render import diff_table as r
-        from netsleuth.render.sarif_diff import render_sarif
+        from dataclasses import replace
 
-        if output not in FORMATS:
-            raise QueryError("diff supports -o table, json, sarif or md")
+        from netsleuth.policy.coverage import known_diff, unreadable_note, unreadable_policies
+        from netsleuth.policy.diff import diff_models
+        from netsleuth.policy.host_network import policy_view
+
         a = policy_view(_load_side(before, kubeconfig, context), host_network)
         b = policy_view(_load_side(after, kubeconfig, context), host_network)
         # Changes an invalid (left-out) policy on either side could explain are unknown:
         # not reported as lost or gained, and the run fails with exit 2.
-        report = known_diff(a, b, diff_models(a, b))
         notes = tuple(
             f"{side}: {unreadable_note(u)}"
             for side, u in (
@@ -97,16 +95,9 @@ def register(app: typer.Typer) -> None:
             )
             if u
         )
-        problems = a.problems + b.problems
-        if output == OutputFormat.JSON:
-            typer.echo(r.render_json(report, problems_json(problems), notes), nl=False)
-        elif output == OutputFormat.SARIF:
-            typer.echo(render_sarif(report), nl=False)
-        elif output == OutputFormat.MD:
-            typer.echo(r.render_md(report, problems, notes), nl=False)
-        else:
-            r.render_table(report, stdout_console(), problems, notes)
+        report = replace(known_diff(a, b, diff_models(a, b)), notes=notes)
+        emit("diff", output, report)
         if report.diff.lost:
-            raise typer.Exit(EXIT_DIFF_LOST)
+            raise typer.Exit(ExitCode.DIFF_LOST)
         if notes:
-            raise typer.Exit(EXIT_USAGE)
+            raise typer.Exit(ExitCode.USAGE)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -13,14 +13,19 @@ from netsleuth.cli.common import (
     HostNetworkOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    emit,
     input_options,
     load_model,
-    problems_json,
+    machine_output,
+    output_choices,
+    output_option,
 )
-from netsleuth.errors import QueryError
-from netsleuth.policy.coverage import unknown_namespaces, unreadable_policies
-from netsleuth.policy.host_network import HostNetworkMode, policy_view
-from netsleuth.render.console import OutputFormat, stdout_console
+from netsleuth.policy.host_network import HostNetworkMode
+
+if TYPE_CHECKING:
+    ExposureOutput = str
+else:
+    ExposureOutput = output_choices("exposure")
 
 
 def register(app: typer.Typer) -> None:
@@ -32,35 +37,20 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
-        output: Annotated[
-            OutputFormat, typer.Option("-o", "--output", help="table or json.")
-        ] = OutputFormat.TABLE,
+        output: Annotated[ExposureOutput, output_option("exposure")] = "table",
     ) -> None:
         """Per workload: who reaches it from other namespaces and from outside the cluster,
         and which directions no NetworkPolicy protects."""
-        from netsleuth.policy.exposure import exposure
-        from netsleuth.render import exposure_table as r
+        from netsleuth.policy.host_network import policy_view
+        from netsleuth.policy.reports import exposure_report
 
-        if output not in (OutputFormat.TABLE, OutputFormat.JSON):
-            raise QueryError("exposure supports -o table or json")
         opts = input_options(
             files,
             kubeconfig,
             context,
             namespace,
             all_namespaces,
-            quiet=output != OutputFormat.TABLE,
+            quiet=machine_output("exposure", output),
         )
         model = policy_view(load_model(opts), host_network)
-        rows = [x for x in exposure(model) if opts.namespace in (None, x.namespace)]
-        gaps = unknown_namespaces(model)
-        if gaps is None or gaps:
-            # a left-out (invalid) policy could change what reaches these workloads
-            rows = [] if gaps is None else [x for x in rows if x.namespace not in gaps]
-        if output == OutputFormat.JSON:
-            typer.echo(
-                r.render_json(rows, problems_json(model.problems), unreadable_policies(model)),
-                nl=False,
-            )
-        else:
-            r.render_table(rows, model.problems, stdout_console(), unreadable_policies(model))
+        emit("exposure", output, exposure_report(model, namespace=opts.namespace))

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,24 +12,23 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    emit,
     input_options,
     load_model,
-    problems_json,
+    machine_output,
+    output_choices,
+    output_option,
     progress_enabled,
 )
-from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Severity
-from netsleuth.render.console import stdout_console
-from netsleuth.render.jsonout import dumps_json
 
 if TYPE_CHECKING:
     from netsleuth.flows import FlowSummary
+    from netsleuth.model.cluster import ClusterModel
 
-
-class FlowsFormat(enum.StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
+    FlowsOutput = str
+else:
+    FlowsOutput = output_choices("flows")
 
 
 def summarize_files(
@@ -86,9 +84,7 @@ def register(app: typer.Typer) -> None:
         min_severity: Annotated[
             Severity, typer.Option("--min-severity", help="Hide findings below this severity.")
         ] = Severity.INFO,
-        output: Annotated[
-            FlowsFormat, typer.Option("-o", "--output", help="table, json or sarif.")
-        ] = FlowsFormat.TABLE,
+        output: Annotated[FlowsOutput, output_option("flows")] = "table",
     ) -> None:
         """Explain Hubble flows: drops by reason and layer, each policy drop by the engine,
         transient drops, and connections forwarded that the policies deny."""
@@ -97,7 +93,12 @@ def register(app: typer.Typer) -> None:
         if "-" in flow_files and "-" in (files or []):
             raise typer.BadParameter("stdin can feed either the flows or -f, not both")
         opts = input_options(
-            files, kubeconfig, context, namespace, all_namespaces, quiet=output != FlowsFormat.TABLE
+            files,
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+            quiet=machine_output("flows", output),
         )
         model = load_model(opts)
         summary = summarize_files(
@@ -111,20 +112,13 @@ def register(app: typer.Typer) -> None:
             if f.severity.rank >= min_severity.rank
             and (opts.namespace is None or f.subject.namespace in (None, opts.namespace))
         ]
-        problems = problems_json((*model.problems, *summary.problems))
-        if output == FlowsFormat.JSON:
-            from netsleuth.render.findings_json import findings_document
+        from netsleuth.render.flows_table import FlowsReport
 
-            doc = findings_document(result, shown, problems)
-            doc["flows"] = summary.counts.as_dict()
-            doc["lost_events"] = summary.lost_events
-            doc["notes"] = list(summary.notes)
-            typer.echo(dumps_json(doc), nl=False)
-        elif output == FlowsFormat.SARIF:
-            from netsleuth.render.sarif import sarif_document
-
-            typer.echo(dumps_json(sarif_document(result, shown, checks)), nl=False)
-        else:
-            from netsleuth.render.flows_table import render_flows
-
-            render_flows(summary, result, shown, stdout_console())
+        report = FlowsReport(
+            summary=summary,
+            result=result,
+            findings=tuple(shown),
+            checks=tuple(checks),
+            problems=(*model.problems, *summary.problems),
+        )
+        emit("flows", output, report)

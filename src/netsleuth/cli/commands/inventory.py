@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,20 +12,18 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    emit,
     input_options,
     load_model,
-    problems_json,
+    machine_output,
+    output_choices,
+    output_option,
 )
-from netsleuth.inventory import Inventory, build_inventory
-from netsleuth.render.console import OutputFormat, stdout_console
-from netsleuth.render.jsonout import dumps_json, dumps_yaml, to_jsonable
 
-
-def inventory_document(inv: Inventory) -> dict[str, object]:
-    doc = to_jsonable(inv)
-    assert isinstance(doc, dict)
-    doc["problems"] = problems_json(inv.problems)
-    return doc
+if TYPE_CHECKING:
+    InventoryOutput = str
+else:
+    InventoryOutput = output_choices("inventory")
 
 
 def register(app: typer.Typer) -> None:
@@ -36,28 +34,18 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
-        output: Annotated[
-            OutputFormat, typer.Option("-o", "--output", help="table, json or yaml.")
-        ] = OutputFormat.TABLE,
+        output: Annotated[InventoryOutput, output_option("inventory")] = "table",
     ) -> None:
         """Show what was loaded: counts by kind and namespace, nodes, CNI, kube-proxy mode, CoreDNS, problems."""
-        if output not in (OutputFormat.TABLE, OutputFormat.JSON, OutputFormat.YAML):
-            raise typer.BadParameter("inventory supports -o table, json or yaml")
+        from netsleuth.inventory import build_inventory
+
         opts = input_options(
             files,
             kubeconfig,
             context,
             namespace,
             all_namespaces,
-            quiet=output != OutputFormat.TABLE,
+            quiet=machine_output("inventory", output),
         )
         model = load_model(opts)
-        inv = build_inventory(model, opts.namespace)
-        if output == OutputFormat.JSON:
-            typer.echo(dumps_json(inventory_document(inv)), nl=False)
-        elif output == OutputFormat.YAML:
-            typer.echo(dumps_yaml(inventory_document(inv)), nl=False)
-        else:
-            from netsleuth.render.inventory_table import render_inventory
-
-            render_inventory(inv, stdout_console())
+        emit("inventory", output, build_inventory(model, opts.namespace))

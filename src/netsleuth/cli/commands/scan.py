@@ -4,35 +4,38 @@ from __future__ import annotations
 
 import enum
 import ipaddress
-from typing import Annotated
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netsleuth.checks.base import Check, ScanConfig, ScanResult, load_all, run_checks, select_checks
 from netsleuth.cli.common import (
     AllNamespacesOpt,
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
-    in_scope,
+    emit,
     input_options,
     load_model,
-    problems_json,
+    machine_output,
+    output_choices,
+    output_option,
     progress_enabled,
+    warn,
 )
-from netsleuth.cli.errors import EXIT_FINDINGS
+from netsleuth.cli.exit_codes import ExitCode
 from netsleuth.errors import QueryError
-from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.findings import Finding, Severity
-from netsleuth.render.console import stdout_console
-from netsleuth.render.jsonout import dumps_json
+from netsleuth.model.findings import Severity
 
+if TYPE_CHECKING:
+    from netsleuth.checks.base import Check, ScanConfig
+    from netsleuth.checks.scan import ScanReport
+    from netsleuth.model.cluster import ClusterModel
 
-class ScanFormat(enum.StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    SARIF = "sarif"
+    ScanOutput = str
+else:
+    ScanOutput = output_choices("scan")
 
 
 class FailOn(enum.StrEnum):
@@ -40,17 +43,12 @@ class FailOn(enum.StrEnum):
     ERROR = "error"
 
 
-def _split(values: list[str] | None) -> tuple[str, ...]:
-    out: list[str] = []
-    for v in values or ():
-        out.extend(p.strip() for p in v.split(",") if p.strip())
-    return tuple(out)
-
-
 def parse_extra_cidrs(value: str | None) -> tuple[str, ...]:
     """``--extra-cidrs 10.8.0.0/16,192.168.0.0/24`` -> canonical CIDR strings (bad ones are usage errors)."""
+    from netsleuth.checks.scan import split_ids
+
     cidrs: list[str] = []
-    for part in _split([value] if value else None):
+    for part in split_ids([value] if value else None):
         try:
             cidrs.append(str(ipaddress.ip_network(part, strict=False)))
         except ValueError as exc:
@@ -61,18 +59,34 @@ def parse_extra_cidrs(value: str | None) -> tuple[str, ...]:
     return tuple(cidrs)
 
 
-def scan_model(
+def scan_with_progress(
     model: ClusterModel,
     *,
-    select: tuple[str, ...] = (),
-    ignore: tuple[str, ...] = (),
-    config: ScanConfig | None = None,
-    progress: bool = False,
-) -> tuple[ScanResult, list[Check]]:
-    """Select and run checks; with ``progress`` a bar is drawn on stderr."""
-    checks = select_checks(load_all().values(), select, ignore)
+    select: tuple[str, ...],
+    ignore: tuple[str, ...],
+    config: ScanConfig,
+    namespace: str | None,
+    min_severity: Severity,
+    docs_base_uri: str | None,
+    progress: bool,
+) -> ScanReport:
+    """:func:`netsleuth.checks.scan.scan`, with a progress bar on stderr when asked."""
+    from netsleuth.checks.scan import scan
+
+    def run(on_check: Callable[[Check, int, int], None] | None) -> ScanReport:
+        return scan(
+            model,
+            select=select,
+            ignore=ignore,
+            config=config,
+            namespace=namespace,
+            min_severity=min_severity,
+            docs_base_uri=docs_base_uri,
+            progress=on_check,
+        )
+
     if not progress:
-        return run_checks(model, checks, config), checks
+        return run(None)
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
@@ -83,28 +97,17 @@ def scan_model(
         console=Console(stderr=True),
         transient=True,
     ) as prog:
-        task = prog.add_task("checks", total=len(checks))
+        task = prog.add_task("checks", total=None)
 
         def on_check(check: Check, index: int, total: int) -> None:
-            prog.update(task, completed=index, description=f"{check.id} {check.name}")
+            prog.update(task, total=total, completed=index, description=f"{check.id} {check.name}")
 
-        return run_checks(model, checks, config, progress=on_check), checks
-
-
-def visible_findings(
-    result: ScanResult, namespace: str | None, min_severity: Severity
-) -> list[Finding]:
-    return [
-        f
-        for f in result.findings
-        if (namespace is None or f.subject.namespace is None or f.subject.namespace == namespace)
-        and f.severity.rank >= min_severity.rank
-    ]
+        return run(on_check)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("scan")
-    def scan(
+    def scan_cmd(
         files: FileOpt = None,
         kubeconfig: KubeconfigOpt = None,
         context: ContextOpt = None,
@@ -126,7 +129,9 @@ def register(app: typer.Typer) -> None:
         fail_on: Annotated[
             FailOn | None,
             typer.Option(
-                "--fail-on", help="Exit 4 when a finding at or above this severity exists."
+                "--fail-on",
+                help="Exit 4 when a finding at or above this severity exists, "
+                "or when nothing was loaded to scan.",
             ),
         ] = None,
         extra_cidrs: Annotated[
@@ -147,53 +152,36 @@ def register(app: typer.Typer) -> None:
                 help="SARIF: base URL where docs/checks is published (sets each rule's helpUri).",
             ),
         ] = None,
-        output: Annotated[
-            ScanFormat, typer.Option("-o", "--output", help="table, json or sarif.")
-        ] = ScanFormat.TABLE,
+        verbose: Annotated[
+            bool, typer.Option("-v", "--verbose", help="List every skipped check with its reason.")
+        ] = False,
+        output: Annotated[ScanOutput, output_option("scan")] = "table",
     ) -> None:
         """Scan the cluster for network misconfigurations (see `netsleuth checks`)."""
+        from netsleuth.checks.base import ScanConfig, load_all
+        from netsleuth.checks.scan import choose_checks, split_ids
+
         cidrs = parse_extra_cidrs(extra_cidrs)
         svc_cidr = parse_extra_cidrs(service_cidr)[0] if service_cidr else None  # same validation
-        opts = input_options(
-            files, kubeconfig, context, namespace, all_namespaces, quiet=output != ScanFormat.TABLE
-        )
+        sel, ign = split_ids(select), split_ids(ignore)
+        choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
+        machine = machine_output("scan", output)
+        opts = input_options(files, kubeconfig, context, namespace, all_namespaces, quiet=machine)
         model = load_model(opts)
-        config = ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr)
-        result, checks = scan_model(
+        report = scan_with_progress(
             model,
-            select=_split(select),
-            ignore=_split(ignore),
-            config=config,
-            progress=output == ScanFormat.TABLE and progress_enabled(opts.quiet),
+            select=sel,
+            ignore=ign,
+            config=ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr),
+            namespace=opts.namespace,
+            min_severity=min_severity,
+            docs_base_uri=docs_url,
+            progress=not machine and progress_enabled(opts.quiet),
         )
-        shown = visible_findings(result, opts.namespace, min_severity)
-        if output == ScanFormat.JSON:
-            from netsleuth.render.findings_json import findings_document
-
-            typer.echo(
-                dumps_json(findings_document(result, shown, problems_json(model.problems))),
-                nl=False,
-            )
-        elif output == ScanFormat.SARIF:
-            from netsleuth.render.sarif import sarif_document
-
-            typer.echo(
-                dumps_json(sarif_document(result, shown, checks, docs_base_uri=docs_url)), nl=False
-            )
-        else:
-            from netsleuth.render.findings_table import render_findings
-
-            console = stdout_console()
-            render_findings(result, shown, console)
-            if model.problems:
-                console.print(
-                    f"{len(model.problems)} input problem(s); see `netsleuth inventory` for details."
-                )
+        emit("scan", output, report, verbose=verbose)
         if fail_on is not None:
-            threshold = Severity(fail_on.value).rank
-            if any(
-                f.severity.rank >= threshold
-                for f in result.findings
-                if in_scope(opts, f.subject.namespace)
-            ):
-                raise typer.Exit(EXIT_FINDINGS)
+            if report.empty_input:
+                warn("--fail-on: nothing was loaded, so nothing was checked; failing")
+                raise typer.Exit(ExitCode.FINDINGS)
+            if report.at_or_above(Severity(fail_on.value)):
+                raise typer.Exit(ExitCode.FINDINGS)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,66 +12,83 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    PortOpt,
+    emit,
     input_options,
     load_model,
-    problems_json,
+    machine_output,
+    output_choices,
+    output_option,
+    port_spec,
 )
-from netsleuth.cli.errors import EXIT_TRACE_BROKEN
-from netsleuth.model.findings import Verdict
-from netsleuth.render.console import OutputFormat, stdout_console
-from netsleuth.render.jsonout import dumps_json
+from netsleuth.cli.exit_codes import ExitCode
+
+if TYPE_CHECKING:
+    TraceOutput = str
+else:
+    TraceOutput = output_choices("trace")
 
 
 def register(app: typer.Typer) -> None:
     @app.command("trace")
     def trace_cmd(
         src: Annotated[
-            str, typer.Argument(help="ns/pod, ns/workload, kind/ns/name, an IP, or 'external'.")
+            str,
+            typer.Argument(
+                help="ns/pod, ns/workload, kind/ns/name, an IP, or 'external' "
+                "(a bare name is in the -n namespace)."
+            ),
         ],
         dst: Annotated[
             str,
             typer.Argument(
-                help="ns/service, ns/pod, a DNS name as the app uses it, an IP, or a URL; NAME:PORT allowed."
+                help="ns/service, ns/pod, a DNS name as the app uses it, an IP, or a URL; "
+                "NAME:PORT allowed (a bare name is in the -n namespace when it exists there)."
             ),
         ],
-        port: Annotated[
-            str | None, typer.Option("--port", "-p", help="Destination port (number or name).")
+        port: PortOpt = None,
+        protocol: Annotated[
+            str | None,
+            typer.Option("--protocol", help="tcp, udp or sctp (or write it in --port: udp/53)."),
         ] = None,
-        protocol: Annotated[str, typer.Option("--protocol", help="tcp, udp or sctp.")] = "tcp",
         files: FileOpt = None,
         kubeconfig: KubeconfigOpt = None,
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
-        output: Annotated[
-            OutputFormat, typer.Option("-o", "--output", help="table or json.")
-        ] = OutputFormat.TABLE,
+        output: Annotated[TraceOutput, output_option("trace")] = "table",
     ) -> int:
         """Follow the packet path from SRC to DST and name the first hop that breaks.
 
         Exit code 5 when the verdict is broken.
         """
+        from netsleuth.model.findings import Verdict
         from netsleuth.trace import trace
 
-        if output not in (OutputFormat.TABLE, OutputFormat.JSON):
-            raise typer.BadParameter("trace supports -o table or json")
+        spec = port_spec(port)
+        if spec is not None:
+            spec = spec.with_protocol(protocol)
+            proto = spec.protocol
+        else:
+            from netsleuth.model.ports import parse_protocol
+
+            proto = parse_protocol(protocol) if protocol is not None else "TCP"
         opts = input_options(
             files,
             kubeconfig,
             context,
             namespace,
             all_namespaces,
-            quiet=output != OutputFormat.TABLE,
+            quiet=machine_output("trace", output),
         )
         model = load_model(opts)
-        port_value: int | str | None = int(port) if port is not None and port.isdigit() else port
-        result = trace(model, src, dst, port=port_value, protocol=protocol)
-        if output == OutputFormat.JSON:
-            from netsleuth.render.trace_json import trace_document
-
-            typer.echo(dumps_json(trace_document(result, problems_json(result.problems))), nl=False)
-        else:
-            from netsleuth.render.trace_table import render_trace
-
-            render_trace(result, stdout_console())
-        return EXIT_TRACE_BROKEN if result.verdict is Verdict.BROKEN else 0
+        result = trace(
+            model,
+            src,
+            dst,
+            port=spec.port if spec is not None else None,
+            protocol=proto,
+            namespace=opts.namespace,
+        )
+        emit("trace", output, result)
+        return ExitCode.TRACE_BROKEN if result.verdict is Verdict.BROKEN else ExitCode.OK

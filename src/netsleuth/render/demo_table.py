@@ -1,0 +1,47 @@
+"""``netsleuth demo``: the inventory, the scan and a trace of each planted fault, for a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from netsleuth.checks.scan import ScanReport
+from netsleuth.inventory import Inventory
+from netsleuth.render.output import Output
+from netsleuth.trace.result import TraceResult
+
+
+@dataclass(frozen=True, slots=True)
+class DemoTrace:
+    command: str
+    """The ``netsleuth trace …`` command line that reproduces it."""
+    title: str
+    result: TraceResult | None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DemoReport:
+    inventory: Inventory
+    scan: ScanReport
+    traces: tuple[DemoTrace, ...]
+
+
+def demo_table(report: DemoReport, out: Output) -> None:
+    from rich.rule import Rule
+    from rich.text import Text
+
+    from netsleuth.render.findings_table import render_findings
+    from netsleuth.render.inventory_table import render_inventory
+    from netsleuth.render.trace_table import render_trace
+
+    console = out.console()
+    console.print(Rule("What was loaded (netsleuth inventory)"))
+    render_inventory(report.inventory, console)
+    console.print(Rule("Misconfigurations (netsleuth scan)"))
+    render_findings(report.scan.result, report.scan.findings, console)
+    for t in report.traces:
+        console.print(Rule(Text(t.command + (f"   [{t.title}]" if t.title else ""))))
+        if t.result is None:
+            console.print(f"could not trace: {t.error}", markup=False)
+            continue
+        render_trace(t.result, console)
