@@ -23,7 +23,8 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.INTERNAL: "internal error (a bug: please report it with the command you ran)",
     ExitCode.USAGE: "usage or input error: a bad flag or value, an unknown check ID, an object "
-    "a query names that is not in the input, input files that cannot be used",
+    "a query names that is not in the input, input files that cannot be used; `diff`: a side "
+    "holds a policy the API server would reject",
     ExitCode.DIFF_LOST: "`diff`: at least one connection is lost",
     ExitCode.FINDINGS: "`scan --fail-on`: a finding at or above the threshold, or nothing was "
     "loaded to scan",
