@@ -78,7 +78,8 @@ else:
     pairs = int(allowed.sum())
 t2 = time.perf_counter()
 # explain as the CLI runs it after load: resolve SRC/DST (workload names), evaluate, render.
-from netsleuth.cli.commands.explain import build_report
+from netsleuth.model.ports import parse_port
+from netsleuth.policy.explain import build_report
 from netsleuth.render.console import capture_console
 from netsleuth.render.explain_table import render_explain
 deps = [w for w in model.workloads if w.kind == "Deployment" and w.namespace != "kube-system"]
@@ -87,7 +88,7 @@ for k in range(21):
     a, b = deps[(k * 7919) % len(deps)], deps[(k * 104729 + 13) % len(deps)]
     port = "tcp/8080" if k % 2 else None
     t3 = time.perf_counter()
-    rep = build_report(model, f"deployment/{a.namespace}/{a.name}", f"deployment/{b.namespace}/{b.name}", port=port)
+    rep = build_report(model, f"deployment/{a.namespace}/{a.name}", f"deployment/{b.namespace}/{b.name}", port=parse_port(port) if port else None)
     console, _ = capture_console(120)
     render_explain(rep, console, [])
     times.append((time.perf_counter() - t3) * 1000)

@@ -149,7 +149,10 @@ def _examples() -> list[list[str]]:
             continue
         if not in_code or not line.startswith("netsleuth "):
             continue
-        argv = shlex.split(line.split(" > ")[0].split(" | ")[0], comments=True)
+        try:
+            argv = shlex.split(line.split(" > ")[0].split(" | ")[0], comments=True)
+        except ValueError:  # a continued line: not a whole command
+            continue
         files = [argv[i + 1] for i, a in enumerate(argv[:-1]) if a == "-f"]
         if not files or any(not (ROOT / f).exists() for f in files):
             continue  # live cluster, or an illustrative path

@@ -11,10 +11,10 @@ from collections.abc import Iterable
 from netsleuth.errors import NetsleuthError
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import Pod
+from netsleuth.model.targets import Target, parse_target
 from netsleuth.policy.connlist import Peer
 from netsleuth.render.html.report import TraceRequest
 from netsleuth.trace import trace
-from netsleuth.trace.query import Target, parse_target
 from netsleuth.trace.result import TraceResult
 
 
