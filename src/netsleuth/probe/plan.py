@@ -25,7 +25,7 @@ from netsleuth.facts.dns_resolution import resolve as simulate_resolution
 from netsleuth.lab.plan import service_endpoints
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import Pod, Service
-from netsleuth.trace.query import Target, parse_target
+from netsleuth.model.targets import Target, parse_target
 
 SERVICE_REPEAT = 6
 
