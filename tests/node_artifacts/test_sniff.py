@@ -458,8 +458,8 @@ def test_cluster_info_dump_logs_become_evidence(tmp_path: Path) -> None:
 
 
 def test_inventory_lists_the_node_evidence(tmp_path: Path) -> None:
-    from netsleuth.cli.commands.inventory import inventory_document
     from netsleuth.inventory import build_inventory
+    from netsleuth.render.inventory_json import inventory_document
 
     (tmp_path / "cluster.yaml").write_text(CLUSTER)
     node = tmp_path / "worker-1"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
@@ -11,6 +12,7 @@ from rich.table import Table
 from netsleuth import __url__, __version__
 from netsleuth.probe.conformance import RULE_ID, ConformanceReport, PairResult
 from netsleuth.render.findings_json import finding_json
+from netsleuth.render.output import Output
 from netsleuth.render.sarif import SARIF_SCHEMA, SARIF_VERSION, _result
 
 
@@ -112,3 +114,27 @@ def render_conformance(
         for line in r.prediction_reasons:
             console.print(f"    {escape(line)}")
         console.print(f"  observed {r.observed}: {escape(r.observed_detail)}")
+
+
+@dataclass(frozen=True, slots=True)
+class ConformanceView:
+    """What ``conformance`` renders: the report, and whether agreeing pairs are listed (--all)."""
+
+    report: ConformanceReport
+    all_pairs: bool = False
+
+
+def conf_table(view: ConformanceView, out: Output) -> None:
+    render_conformance(view.report, out.console(), all_pairs=view.all_pairs)
+
+
+def conf_json(view: ConformanceView, out: Output) -> None:
+    from netsleuth.render.jsonout import dumps_json
+
+    out.write(dumps_json(conformance_document(view.report, all_pairs=view.all_pairs)))
+
+
+def conf_sarif(view: ConformanceView, out: Output) -> None:
+    from netsleuth.render.jsonout import dumps_json
+
+    out.write(dumps_json(conformance_sarif(view.report)))

@@ -80,11 +80,22 @@ def cells(*values: str) -> list[Text]:
 
 
 class _StdoutConsole(SafeConsole):
-    """:class:`SafeConsole`, except that a closed pipe raises :class:`BrokenPipeError`.
+    """:class:`SafeConsole` for the CLI and the goldens: tables never cut, closed pipes quiet.
 
-    rich's default turns it into ``SystemExit(1)``, the internal-error exit
-    code; the CLI maps a closed pipe to a quiet exit (see ``cli/errors.py``).
+    - A :class:`~rich.table.Table` printed here never loses text: its columns
+      fold rather than end in "…", and off a terminal it is printed as wide as
+      it must be (see :func:`print_table`), whoever built it.
+    - A closed pipe raises :class:`BrokenPipeError`; rich's default turns it
+      into ``SystemExit(1)``, the internal-error exit code (see ``cli/errors.py``).
     """
+
+    def print(self, *objects: Any, **kwargs: Any) -> None:
+        from rich.table import Table
+
+        if len(objects) == 1 and isinstance(objects[0], Table) and not kwargs:
+            print_table(self, objects[0])
+            return
+        super().print(*objects, **kwargs)
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -121,25 +132,30 @@ def capture_console(width: int = 120) -> tuple[Console, io.StringIO]:
 def print_table(console: Console, table: Table) -> None:
     """Print a rich table without ever cutting a cell.
 
-    On a terminal the table fits the terminal's width (rich folds cells).
-    Elsewhere (a pipe, a file, a golden test) the width grows, when it must,
-    to the table's minimum: every ``no_wrap`` column (identifiers) at its
-    widest cell and every other column at its longest word, so identifiers
-    stay whole and free text wraps by words within its cell.
+    Columns that would end in "…" fold instead. On a terminal the table fits
+    the terminal's width. Elsewhere (a pipe, a file, a golden test) the width
+    grows, when it must, to the table's minimum: every ``no_wrap`` column
+    (identifiers) at its widest cell and every other column at its longest
+    word, so identifiers stay whole and free text wraps by words in its cell.
     """
+    from rich.console import Console as RichConsole
     from rich.measure import Measurement
 
+    for column in table.columns:
+        if column.overflow == "ellipsis":
+            column.overflow = "fold"
     width = console.width
-    if console.is_terminal:
-        console.print(table)
-        return
-    need = Measurement.get(console, console.options.update(width=1 << 16), table).minimum
+    need = (
+        0
+        if console.is_terminal
+        else Measurement.get(console, console.options.update(width=1 << 16), table).minimum
+    )
     if need <= width:
-        console.print(table)
+        RichConsole.print(console, table)
         return
     console.width = need  # rich caps print(width=...) at the console's width
     try:
-        console.print(table, crop=False)
+        RichConsole.print(console, table, crop=False)
     finally:
         console.width = width
 

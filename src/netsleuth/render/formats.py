@@ -124,4 +124,11 @@ register("flows", "table", _R + "flows_table:flows_table", "counts, then finding
 register("flows", "json", _R + "flows_table:flows_json", "findings, flow counts, problems")
 register("flows", "sarif", _R + "flows_table:flows_sarif", "SARIF 2.1.0 for code scanning")
 
+register("probe", "table", _R + "probe_table:probe_table", "hops observed", machine=False)
+register("probe", "json", _R + "probe_table:probe_json", "the probe report")
+
+register("conformance", "table", _R + "conformance_out:conf_table", "disagreements", machine=False)
+register("conformance", "json", _R + "conformance_out:conf_json", "pairs, agree, disagree")
+register("conformance", "sarif", _R + "conformance_out:conf_sarif", "disagreements as SARIF")
+
 register("demo", "table", _R + "demo_table:demo_table", "inventory, scan, traces", machine=False)

@@ -11,6 +11,7 @@ from rich.table import Table
 from netsleuth.model.findings import Verdict
 from netsleuth.probe.report import ProbeReport
 from netsleuth.render.console import status_mark, status_style
+from netsleuth.render.output import Output
 
 
 def render_probe(report: ProbeReport, console: Console, *, verbose: bool = False) -> None:
@@ -71,3 +72,14 @@ def probe_document(report: ProbeReport) -> dict[str, Any]:
         "commands": list(report.commands),
         "raw": report.raw,
     }
+
+
+def probe_table(report: ProbeReport, out: Output) -> None:
+    """``probe -o table`` (``-v``: every query and attempt)."""
+    render_probe(report, out.console(), verbose=out.verbose)
+
+
+def probe_json(report: ProbeReport, out: Output) -> None:
+    from netsleuth.render.jsonout import dumps_json
+
+    out.write(dumps_json(probe_document(report)))
