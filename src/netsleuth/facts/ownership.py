@@ -17,16 +17,11 @@ the top of the chain: the Deployment, not its ReplicaSet or pod.
 - A mirror pod (static pod) is owned by its ``Node``: the pod itself is the
   top, its manifest lives on the node.
 
-A dump often lacks the objects in the middle. Two label conventions close the
-gap, and the link says so (``via``):
-
-- ``pod-template-hash``: the Deployment controller names its ReplicaSets
-  ``<deployment>-<hash>`` and labels their pods with the hash
-  (https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#pod-template-hash-label);
-- the CronJob controller names its Jobs ``<cronjob>-<scheduled time in
-  minutes>`` (https://kubernetes.io/docs/concepts/workloads/controllers/cron-jobs/#job-creation).
-
-Either is used only when the Deployment or CronJob is in the input.
+A dump often lacks the objects in the middle. The model's owner index
+(:class:`netsleuth.model.cluster.ClusterModel`, ``owner()``) bridges a missing
+ReplicaSet by the ``pod-template-hash`` label and a missing Job by the CronJob's
+job name, when the Deployment or CronJob is in the input; the chain here
+follows that bridge and says so in the link's ``via``.
 """
 
 from __future__ import annotations
@@ -113,6 +108,15 @@ def _controller(refs: tuple[OwnerRef, ...]) -> OwnerRef | None:
     return ctrl
 
 
+def _kind_by_name(model: ClusterModel, namespace: str, name: str) -> str:
+    """The kind of an ownerReference that lacks one (hand-written manifests): the workload
+    of that name in the namespace, as the model's owner index reads it."""
+    for kind in WORKLOAD_KINDS:
+        if model.workload(kind, namespace, name) is not None:
+            return kind
+    return "Owner"
+
+
 def _lookup(
     objects: dict[tuple[str, str | None, str], Meta], kind: str, namespace: str, name: str
 ) -> tuple[Meta | None, str | None]:
@@ -139,35 +143,43 @@ def _walk_up(
     ref: OwnerRef | None = first
     via = "ownerReferences"
     while ref is not None and len(chain) < _MAX_DEPTH:
-        meta, ns = _lookup(objects, ref.kind, namespace, ref.name)
-        key = (ref.kind, ns, ref.name)
+        kind = ref.kind or _kind_by_name(model, namespace, ref.name)
+        meta, ns = _lookup(objects, kind, namespace, ref.name)
+        key = (kind, ns, ref.name)
         if key in seen:
             break
         seen.add(key)
-        chain.append(OwnerLink(ref.kind, ns, ref.name, meta is not None, via, ref.api_version))
+        chain.append(OwnerLink(kind, ns, ref.name, meta is not None, via, ref.api_version))
         if meta is None:
             break
         ref = _controller(meta.owner_refs)
     return chain
 
 
-def _infer_missing(model: ClusterModel, pod: Pod, chain: list[OwnerLink]) -> None:
-    """Add the Deployment of an absent ReplicaSet, or the CronJob of an absent Job, when the
-    pod's labels and the name conventions point to one in the input."""
-    last = chain[-1]
-    if last.present:
+def _bridge_missing(
+    model: ClusterModel,
+    objects: dict[tuple[str, str | None, str], Meta],
+    pod: Pod,
+    chain: list[OwnerLink],
+) -> None:
+    """Continue past an owner absent from the input when the model's owner index bridged it
+    (a ReplicaSet by the pod-template-hash, a Job by the CronJob's job name: the
+    conventions live in :class:`netsleuth.model.cluster.ClusterModel`'s owner walk)."""
+    if chain[-1].present:
         return
-    ns = pod.namespace
-    if last.kind == "ReplicaSet":
-        h = pod.labels.get("pod-template-hash")
-        if h and last.name.endswith("-" + h):
-            dep = last.name[: -len(h) - 1]
-            if model.workload("Deployment", ns, dep) is not None:
-                chain.append(OwnerLink("Deployment", ns, dep, True, "pod-template-hash label"))
-    elif last.kind == "Job":
-        head, _, tail = last.name.rpartition("-")
-        if head and tail.isdigit() and model.workload("CronJob", ns, head) is not None:
-            chain.append(OwnerLink("CronJob", ns, head, True, "CronJob job name"))
+    top = model.owner(pod)
+    if top.kind == "Pod" or any((o.kind, o.name) == (top.kind, top.name) for o in chain):
+        return
+    meta = objects.get((top.kind, top.namespace, top.name))
+    if meta is None:
+        return
+    via = {"Deployment": "pod-template-hash label", "CronJob": "CronJob job name"}.get(
+        top.kind, "owner index"
+    )
+    chain.append(OwnerLink(top.kind, top.namespace, top.name, True, via))
+    above = _controller(meta.owner_refs)
+    if above is not None:
+        chain.extend(_walk_up(model, objects, above, top.namespace)[: _MAX_DEPTH - len(chain)])
 
 
 def pod_ownership(model: ClusterModel, pod: Pod) -> Ownership:
@@ -181,9 +193,10 @@ def pod_ownership(model: ClusterModel, pod: Pod) -> Ownership:
     # As the model's owner(): the controller reference, else the first one.
     first = _controller(refs) or (refs[0] if refs else None)
     if first is not None and first.kind != "Node":  # mirror pods are owned by their Node
-        chain = _walk_up(model, _objects_by_key(model), first, pod.namespace)
+        objects = _objects_by_key(model)
+        chain = _walk_up(model, objects, first, pod.namespace)
         if chain:
-            _infer_missing(model, pod, chain)
+            _bridge_missing(model, objects, pod, chain)
     result = Ownership(pod, tuple(chain))
     memo[pod.key] = result
     return result
