@@ -61,7 +61,9 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from netsleuth.facts.attribution import Culprit
+from netsleuth.facts.faults import Fault
+from netsleuth.facts.faults import culprit_subject as culprit_subject  # for checks
+from netsleuth.facts.faults import ref as ref  # checks build evidence refs with it
 from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
 from netsleuth.model.commands import Command
 from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
@@ -296,16 +298,24 @@ def finding(
     )
 
 
-def culprit_subject(culprit: Culprit) -> tuple[str, Meta]:
-    """``(kind, meta)`` for :func:`finding` from an attribution: the object's metadata when the
-    input holds it, else a bare one with its name (no manifest location)."""
-    meta = culprit.meta or Meta(name=culprit.name, namespace=culprit.namespace)
-    return culprit.kind, meta
-
-
-def ref(kind: str, meta: Meta) -> str:
-    """``Kind/namespace/name`` (or ``Kind/name``) for evidence."""
-    return f"{kind}/{meta.namespace}/{meta.name}" if meta.namespace else f"{kind}/{meta.name}"
+def findings_from(rule_id: str, model: ClusterModel, faults: Iterable[Fault]) -> Iterator[Finding]:
+    """The findings of check ``rule_id`` for faults from :mod:`netsleuth.facts` (the trace
+    reads the same faults, so scan and trace say the same thing about them)."""
+    for f in faults:
+        yield finding(
+            rule_id,
+            model,
+            kind=f.kind,
+            meta=f.meta,
+            message=f.message,
+            evidence=f.evidence,
+            confirm=f.confirm,
+            fix=f.fix,
+            severity=f.severity,
+            also=f.also,
+            artifacts=f.artifacts,
+            layer=f.layer,
+        )
 
 
 # --------------------------------------------------------------------------- runner

@@ -408,3 +408,27 @@ def uses_node_pod_cidr(model: ClusterModel) -> str | None:
             if "usePodCidr" in json.dumps(conf.raw):
                 return f"{conf.file} uses host-local usePodCidr"
     return None
+
+
+# CNIs (as detect_cni names them) that do not implement NetworkPolicy on their own.
+NON_ENFORCING = frozenset({"flannel"})
+# Policy engines that may run beside them (canal = flannel + calico policy).
+ENFORCING = frozenset(
+    {"calico", "canal", "cilium", "antrea", "weave", "kube-router", "ovn-kubernetes"}
+)
+
+
+def unenforcing_cni(model: ClusterModel) -> CniInfo | None:
+    """The CNI when it is one that does not enforce NetworkPolicy (plain Flannel) and no
+    policy engine runs beside it; ``None`` when policies are (or may be) enforced.
+
+    Only an agent DaemonSet counts as proof: Flannel seen in a ConfigMap or a node
+    file alone is too weak to call every policy dead.
+    https://kubernetes.io/docs/concepts/services-networking/network-policies/#prerequisites
+    """
+    infos = detect_cni(model)
+    names = {i.name for i in infos}
+    if not (names & NON_ENFORCING) or (names & ENFORCING):
+        return None
+    info = next(i for i in infos if i.name in NON_ENFORCING)
+    return info if info.daemonset is not None else None

@@ -57,3 +57,25 @@ def endpoint_nodes(model: ClusterModel, svc: Service) -> set[str]:
         if nodes or not any(e.is_ready for s in slices for e in s.endpoints):
             return nodes
     return {p.node_name for p in selected_pods(model, svc) if p.ready and p.node_name}
+
+
+def not_ready_reason(model: ClusterModel, pod: Pod) -> str:
+    """Why a pod is not a ready endpoint, in a few words (``web-1 CrashLoopBackOff, 4 restarts``)."""
+    for cs in pod.container_statuses:
+        if cs.is_init:
+            continue
+        if cs.state == "waiting" and cs.state_reason:
+            extra = f" (last: {cs.last_termination_reason})" if cs.last_termination_reason else ""
+            return f"{pod.name} {cs.state_reason}{extra}, {cs.restart_count} restarts"
+        if cs.last_termination_reason == "OOMKilled":
+            return f"{pod.name} OOMKilled, {cs.restart_count} restarts"
+    if pod.phase != "Running":
+        return f"{pod.name} {pod.phase}" + (f" ({pod.reason})" if pod.reason else "")
+    if not pod.ready:
+        probe_events = [
+            e for e in model.events_for("Pod", pod.namespace, pod.name) if e.reason == "Unhealthy"
+        ]
+        if probe_events:
+            return f"{pod.name} not Ready: {probe_events[-1].message}"
+        return f"{pod.name} Running but not Ready (readiness probe failing)"
+    return f"{pod.name} Ready"

@@ -53,10 +53,24 @@ class Confidence(enum.StrEnum):
 
 
 class Verdict(enum.StrEnum):
+    """A hop's status, or a trace's verdict.
+
+    - ``ok``: verified from the input.
+    - ``broken``: a verified fault on this path.
+    - ``warning``: a verified degradation on this path.
+    - ``unknown``: the input holds data that leaves the answer open
+      (contradicting or ambiguous evidence).
+    - ``not-checked``: the data this hop needs is absent (the hop says which,
+      and the command that collects it). Never changes a verdict.
+    - ``skipped``: the hop does not apply to this path (a headless Service has
+      no kube-proxy hop).
+    """
+
     OK = "ok"
     BROKEN = "broken"
     WARNING = "warning"
     UNKNOWN = "unknown"
+    NOT_CHECKED = "not-checked"
     SKIPPED = "skipped"
 
 

@@ -161,10 +161,16 @@ def print_table(console: Console, table: Table) -> None:
 
 
 def status_mark(status: str) -> str:
-    """A mark that survives without colour: ok ✔, broken ✘, warning !, unknown ?, skipped -."""
-    return {"ok": "✔", "broken": "✘", "warning": "!", "unknown": "?", "skipped": "-"}.get(
-        status, "?"
-    )
+    """A mark that survives without colour: ok ✔, broken ✘, warning !, unknown ?,
+    not-checked ·, skipped -."""
+    return {
+        "ok": "✔",
+        "broken": "✘",
+        "warning": "!",
+        "unknown": "?",
+        "not-checked": "·",
+        "skipped": "-",
+    }.get(status, "?")
 
 
 def status_style(status: str) -> str:
@@ -174,6 +180,7 @@ def status_style(status: str) -> str:
         "warning": "yellow",
         "unknown": "magenta",
         "skipped": "dim",
+        "not-checked": "dim",
         "error": "bold red",
         "info": "cyan",
     }.get(status, "")

@@ -53,6 +53,25 @@ def trace_document(result: TraceResult, problems: list[dict[str, Any]]) -> dict[
         },
         "verdict": str(result.verdict),
         "hops": [hop_json(h) for h in result.hops],
+        "not_checked": [
+            {
+                "layer": str(h.layer),
+                "missing": h.summary,
+                "collect": [str(c) for c in h.confirm],
+            }
+            for h in result.not_checked
+        ],
+        "notes": [
+            {
+                "layer": str(r.layer),
+                "summary": r.summary,
+                "evidence": [
+                    {"object": e.object, "field": e.field, "value": e.value} for e in r.evidence
+                ],
+                "fix": None if r.fix is None else r.fix.text,
+            }
+            for r in result.risks
+        ],
         "problems": problems,
     }
 

@@ -46,6 +46,17 @@ def render_trace(result: TraceResult, console: Console) -> None:
     verdict = result.verdict
     console.print()
     console.print(styled(("Verdict:", "bold"), " ", (str(verdict), status_style(str(verdict)))))
+    # Not-checked hops never change the verdict; say what to collect to check them.
+    for hop in result.not_checked:
+        line = f"  not checked: {hop.layer} — {hop.summary}"
+        if hop.confirm:
+            line += "; collect with: " + "; ".join(str(c) for c in hop.confirm)
+        console.print(plain(line), soft_wrap=True)
+    for risk in result.risks:
+        console.print(
+            plain(f"  note ({risk.layer} risk, not a fault on this path): {risk.summary}"),
+            soft_wrap=True,
+        )
     focus: list[Hop] = [h for h in result.hops if h.status is Verdict.BROKEN]
     if not focus:
         focus = [h for h in result.hops if h.status in (Verdict.WARNING, Verdict.UNKNOWN)]

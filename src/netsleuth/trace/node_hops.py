@@ -1,70 +1,108 @@
-"""Node, overlay, MTU, kube-proxy and conntrack hops."""
+"""Node, CNI, overlay, MTU, kube-proxy and conntrack hops.
+
+Every status here comes from a fact function in :mod:`netsleuth.facts` that the
+scan's checks read too (the faults of ``cni_health``, ``ipam``, ``mtu_faults``,
+``conntrack``, ``kube_proxy_faults``, ``coredns_health``), restricted to the
+nodes, pods and Service on this path. A fault about another node is not this
+path's problem; a capacity risk on a path node (podCIDR filling up, CoreDNS
+sizing) is a note, not a hop status. When the node files a hop needs are absent
+the hop is ``not-checked`` and names the command that collects them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
+from netsleuth.facts import cni_health, conntrack, coredns_health, ipam, kube_proxy_faults
+from netsleuth.facts import mtu_faults as mtu
+from netsleuth.facts.cni_detect import primary_cni
+from netsleuth.facts.faults import Fault, faults_of
+from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode, node_proxy_mode
+from netsleuth.facts.overlay_mtu import OVERHEAD, NodeMtu, is_ipv6, node_mtus, overhead
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods
-from netsleuth.model.commands import cmd, kubectl
-from netsleuth.model.findings import Finding, Layer, Severity, Verdict
+from netsleuth.model.commands import Command, cmd, kubectl
+from netsleuth.model.findings import Layer, Severity, Subject, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
-from netsleuth.trace.check_findings import checks_ran, cni_infos, findings_about
 from netsleuth.trace.evidence import ev, exec_in, svc_ref
-from netsleuth.trace.result import Hop
+from netsleuth.trace.result import Hop, Risk
 
-# The checks a trace reuses: only those about one node, one pod or CoreDNS, so the
-# first trace on a 150,000-pod cluster does not pay for cluster-wide scans
-# (CIDR overlaps, ndots audits) that cannot change its verdict.
-NODE_CNI_CHECKS = ("CNI401", "CNI402", "CNI403", "CNI405", "CNI406", "CNI407", "CNI412")
-COREDNS_CHECKS = ("DNS102", "DNS103", "DNS104", "DNS105", "DNS106", "DNS107")
-
-ENCAP_OVERHEAD = {"vxlan": 50, "geneve": 50, "ipip": 20, "wireguard": 60, "none": 0}
+COLLECT = "netsleuth collect"
+"""Collects every node file below in one go (``netsleuth collect``, see the README)."""
 
 
-def _hop_from_finding(f: Finding, layer: Layer) -> Hop:
-    status = Verdict.BROKEN if f.severity is Severity.ERROR else Verdict.WARNING
-    subject = ev(f.subject.ref(), f"(check {f.rule_id})", f.severity)
-    evidence = (
-        f.evidence
-        if any(e.object == subject.object for e in f.evidence)
-        else (subject, *f.evidence)
-    )
+def _on_node(node: str, *argv: str) -> Command:
+    return cmd(*argv).note(f"on node {node}")
+
+
+def hop_from_fault(f: Fault, *, root_cause: bool = False) -> Hop:
+    """The hop for a fault on this path: ``error`` is broken, ``warning`` a degradation."""
+    evidence = tuple(f.evidence)
+    if not any(e.object == f.subject for e in evidence):
+        evidence = (ev(f.subject, "the object this is about", f.kind), *evidence)
     return Hop(
-        layer=layer,
-        status=status,
+        layer=f.layer,
+        status=Verdict.BROKEN if f.severity is Severity.ERROR else Verdict.WARNING,
         summary=f.message,
         evidence=evidence,
         confirm=f.confirm,
         fix=f.fix,
-        detail=(f"from check {f.rule_id}",),
-        change=f.subject,
+        root_cause=root_cause,
+        change=Subject(f.kind, f.meta.namespace, f.meta.name),
     )
 
 
-def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Hop]:
+def risk_from_fault(f: Fault) -> Risk:
+    return Risk(layer=f.layer, summary=f.message, evidence=tuple(f.evidence), fix=f.fix)
+
+
+def _faults(
+    model: ClusterModel, fns: Iterable[Callable[[ClusterModel], Iterable[Fault]]]
+) -> list[Fault]:
+    return [f for fn in fns for f in faults_of(model, fn)]
+
+
+# Faults that break or degrade traffic through a node now.
+NODE_FAULTS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
+    cni_health.cni_node_network_not_ready_faults,
+    cni_health.cni_daemonset_not_ready_faults,
+    cni_health.cni_pod_cidr_route_missing_faults,
+)
+# Faults that explain why a pod has no sandbox or no address.
+POD_START_FAULTS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
+    cni_health.cni_daemonset_not_ready_faults,
+    cni_health.cni_node_network_not_ready_faults,
+    cni_health.cni_pod_sandbox_failed_faults,
+    ipam.ipam_allocation_failed_faults,
+    ipam.ipam_pod_cidr_nearly_full_faults,
+    ipam.ipam_pod_cidr_too_small_faults,
+)
+# Capacity risks on a node: notes for a path whose pods already run there.
+NODE_RISKS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
+    ipam.ipam_pod_cidr_too_small_faults,
+    ipam.ipam_pod_cidr_nearly_full_faults,
+    ipam.ipam_allocation_failed_faults,
+)
+
+
+def _agent_pods(model: ClusterModel, nodes: Iterable[str], exclude: set[str]) -> set[str]:
+    """The system pods (CNI agents among them) on these nodes: a CNI DaemonSet fault names
+    its not-ready agent pod as evidence."""
+    return {
+        f"Pod/{q.namespace}/{q.name}"
+        for n in nodes
+        for q in model.pods_by_node.get(n, ())
+        if q.namespace != "default" and q.namespace not in exclude
+    }
+
+
+def node_hops(
+    model: ClusterModel, src: Pod, backends: list[Pod], risks: list[Risk]
+) -> Iterator[Hop]:
     dst = backends[0]
     src_node, dst_node = src.node_name, dst.node_name
-    nodes = [n for n in (src_node, dst_node) if n]
-    node_refs = [f"Node/{n}" for n in nodes]
-    # Node readiness and network availability.
-    bad = []
-    for name in dict.fromkeys(nodes):
-        node = model.nodes.get(name)
-        if node is None:
-            continue
-        if node.ready is False:
-            bad.append(ev(f"Node/{name}", "status.conditions[Ready]", "False"))
-        for c in node.conditions:
-            if c.type == "NetworkUnavailable" and c.is_true:
-                bad.append(
-                    ev(
-                        f"Node/{name}",
-                        "status.conditions[NetworkUnavailable]",
-                        f"True ({c.reason})",
-                    )
-                )
-    cni_findings = findings_about(model, NODE_CNI_CHECKS, node_refs)
+    nodes = list(dict.fromkeys(n for n in (src_node, dst_node) if n))
+    node_refs = {f"Node/{n}" for n in nodes}
     same = src_node is not None and src_node == dst_node
     where = (
         f"same node {src_node}" if same else f"{src_node or '?'} → {dst_node or '?'} (cross-node)"
@@ -72,23 +110,37 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
     if not model.nodes:
         yield Hop(
             layer=Layer.NODE,
-            status=Verdict.UNKNOWN,
-            summary="no Nodes in the input (manifests only): node, overlay and MTU hops cannot be checked",
+            status=Verdict.NOT_CHECKED,
+            summary="no Node objects in the input (manifests only): node, overlay, MTU and "
+            "conntrack cannot be checked",
+            confirm=(kubectl("get", "nodes", "-o", "yaml"),),
         )
         return
     if not nodes or not any(n in model.nodes for n in nodes):
         yield Hop(
             layer=Layer.NODE,
-            status=Verdict.UNKNOWN,
-            summary=f"{where}; the pods' nodes are not in the input",
+            status=Verdict.NOT_CHECKED,
+            summary=f"{where}: the pods' nodes are not in the input",
+            confirm=(kubectl("get", "nodes", "-o", "yaml"),),
         )
-    elif bad:
+        return
+    # Node readiness: a node fault (no pod network, CNI agent down there) is the hop.
+    refs = node_refs | _agent_pods(model, nodes, {src.namespace, dst.namespace})
+    node_faults = [f for f in _faults(model, NODE_FAULTS) if f.about(refs)]
+    not_ready = [
+        ev(f"Node/{n}", "status.conditions[Ready]", "False")
+        for n in nodes
+        if (node := model.nodes.get(n)) is not None and node.ready is False
+    ]
+    if node_faults:
+        yield from (hop_from_fault(f) for f in node_faults)
+    elif not_ready:
         yield Hop(
             layer=Layer.NODE,
             status=Verdict.BROKEN,
             summary=f"{where}: node not ready for pod traffic",
-            evidence=tuple(bad),
-            confirm=tuple(kubectl("describe", "node", n) for n in dict.fromkeys(nodes)),
+            evidence=tuple(not_ready),
+            confirm=tuple(kubectl("describe", "node", n) for n in nodes),
         )
     else:
         yield Hop(
@@ -96,158 +148,289 @@ def node_hops(model: ClusterModel, src: Pod, backends: list[Pod]) -> Iterator[Ho
             status=Verdict.OK,
             summary=where,
             evidence=tuple(
-                ev(r, "status.conditions[Ready]", "True") for r in dict.fromkeys(node_refs)
+                ev(f"Node/{n}", "status.conditions[Ready]", "True")
+                for n in nodes
+                if n in model.nodes
             ),
         )
-    for f in cni_findings:
-        yield _hop_from_finding(f, Layer.CNI if f.layer is Layer.CNI else f.layer)
-    # A node firewall dropping DNS, on the client's node or a CoreDNS pod's (DNS116).
+    # A node firewall dropping DNS, on the client's node or a CoreDNS pod's.
     dns_nodes = [src_node, *(p.node_name for p in dns_pods(model))]
-    dns_refs = [f"Node/{n}" for n in dict.fromkeys(dns_nodes) if n]
-    for f in findings_about(model, ("DNS116",), dns_refs):
-        yield _hop_from_finding(f, Layer.DNS)
+    dns_refs = {f"Node/{n}" for n in dict.fromkeys(dns_nodes) if n}
+    for f in faults_of(model, coredns_health.dns_node_firewall_drops_faults):
+        if f.about(dns_refs):
+            yield hop_from_fault(f)
+    risks.extend(risk_from_fault(f) for f in _faults(model, NODE_RISKS) if f.about(node_refs))
     if not same:
-        infos = cni_infos(model)
-        # As primary_cni: prefer an overlay CNI over aws-node (the overlay decides the MTU).
-        cni = next((i for i in infos if i.name != "aws-vpc-cni"), infos[0] if infos else None)
-        if cni is None:
-            yield Hop(
-                layer=Layer.OVERLAY,
-                status=Verdict.UNKNOWN,
-                summary="CNI not visible in the input: encapsulation unknown",
-            )
-        else:
-            encap = cni.encapsulation or "unknown"
-            overhead = ENCAP_OVERHEAD.get(encap.split("+")[0].lower())
-            text = f"{cni.name}: {encap}" + (f" (overhead {overhead} bytes)" if overhead else "")
-            yield Hop(
-                layer=Layer.OVERLAY,
-                status=Verdict.OK if cni.encapsulation else Verdict.UNKNOWN,
-                summary=text,
-                evidence=(ev(cni.evidence, "encapsulation", encap),) if cni.evidence else (),
-            )
-        mtu = findings_about(model, ("MTU",), node_refs)
-        if mtu:
-            for f in mtu:
-                yield _hop_from_finding(f, Layer.MTU)
-        elif checks_ran(model, ("MTU",)):
-            yield Hop(
-                layer=Layer.MTU,
-                status=Verdict.OK,
-                summary="the MTU checks found no mismatch on these nodes"
-                + (f" (pod MTU {cni.configured_mtu})" if cni and cni.configured_mtu else ""),
-                confirm=(
-                    exec_in(src, cmd("ping", "-M", "do", "-s", "1422", "-c", "3", backends[0].ip)),
-                )
-                if backends[0].ip
-                else (),
-            )
-        else:
-            yield Hop(
-                layer=Layer.MTU,
-                status=Verdict.UNKNOWN,
-                summary="no MTU data (CNI config or node links) in the input",
-                confirm=(
-                    exec_in(src, cmd("ping", "-M", "do", "-s", "1422", "-c", "3", backends[0].ip)),
-                )
-                if backends[0].ip
-                else (),
-            )
-    for f in findings_about(model, ("CT",), node_refs):
-        yield _hop_from_finding(f, Layer.CONNTRACK)
+        yield _overlay_hop(model, nodes)
+        yield from _mtu_hops(model, src, dst, nodes)
+    yield from _conntrack_hops(model, nodes)
 
 
-def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort) -> Hop | None:
-    """kube-proxy mode, and the node's rules for this Service when node artifacts are given."""
+def _encapsulation(text: str | None) -> str | None:
+    """The overhead key of a CNI's encapsulation (``vxlan``; ``ipip`` of ``ipip+vxlan``)."""
+    if not text:
+        return None
+    key = text.split("+")[0].lower()
+    return key if key in OVERHEAD else None
+
+
+def _overlay_hop(model: ClusterModel, nodes: list[str]) -> Hop:
+    cni = primary_cni(model)
+    if cni is None:
+        return Hop(
+            layer=Layer.OVERLAY,
+            status=Verdict.NOT_CHECKED,
+            summary="no CNI in the input (agent DaemonSet, its ConfigMap or node CNI config): "
+            "encapsulation not known",
+            confirm=(kubectl("get", "daemonsets", "-n", "kube-system", "-o", "yaml"),),
+        )
+    if cni.encapsulation is None:
+        return Hop(
+            layer=Layer.OVERLAY,
+            status=Verdict.NOT_CHECKED,
+            summary=f"{cni.name}: its encapsulation setting is not in the input",
+            evidence=(ev(cni.evidence, "encapsulation", "not set in the input"),),
+            confirm=(cmd("ip", "-d", "link", "show").note("on a node"),),
+        )
+    key = _encapsulation(cni.encapsulation)
+    node = model.nodes.get(nodes[0]) if nodes else None
+    ipv6 = is_ipv6(node.internal_ip if node else None)
+    ov = overhead(key, ipv6) if key is not None else None
+    text = f"{cni.name}: {cni.encapsulation}" + (
+        f" (overhead {ov} bytes{' over IPv6' if ipv6 else ''})" if ov else ""
+    )
+    return Hop(
+        layer=Layer.OVERLAY,
+        status=Verdict.OK,
+        summary=text,
+        evidence=(ev(cni.evidence, "encapsulation", cni.encapsulation),) if cni.evidence else (),
+    )
+
+
+def _mtu_hops(model: ClusterModel, src: Pod, dst: Pod, nodes: list[str]) -> Iterator[Hop]:
+    node_refs = {f"Node/{n}" for n in nodes}
+    ping = (
+        (exec_in(src, cmd("ping", "-M", "do", "-s", "1422", "-c", "3", dst.ip)),) if dst.ip else ()
+    )
+    faults = [
+        f
+        for f in _faults(model, (mtu.mtu_exceeds_overlay_faults, mtu.mtu_mixed_across_nodes_faults))
+        if f.about(node_refs)
+    ]
+    if faults:
+        yield from (hop_from_fault(f) for f in faults)
+        return
+    by_node: dict[str, NodeMtu] = {m.node: m for m in node_mtus(model)}
+    missing = [n for n in nodes if n not in by_node]
+    if missing:
+        yield Hop(
+            layer=Layer.MTU,
+            status=Verdict.NOT_CHECKED,
+            summary="no node link data (ip -d link) for " + ", ".join(missing),
+            confirm=(*(_on_node(n, "ip", "-d", "link", "show") for n in missing), *ping),
+        )
+        return
+    facts = [by_node[n] for n in nodes]
+    pod_mtus = [m.pod_mtu for m in facts]
+    limits = [m.effective for m in facts]
+    if any(v is None for v in (*pod_mtus, *limits)):
+        yield Hop(
+            layer=Layer.MTU,
+            status=Verdict.NOT_CHECKED,
+            summary="the node files do not show the pod MTU or the encapsulation of "
+            + ", ".join(
+                m.node
+                for m, p, e in zip(facts, pod_mtus, limits, strict=True)
+                if p is None or e is None
+            ),
+            confirm=(*(_on_node(n, "ip", "-d", "link", "show") for n in nodes), *ping),
+        )
+        return
+    limit = min(v for v in limits if v is not None)
+    biggest = max(v for v in pod_mtus if v is not None)
+    yield Hop(
+        layer=Layer.MTU,
+        status=Verdict.OK,
+        summary=f"pod MTU {biggest} fits the path's {limit} "
+        f"({' / '.join(f'{m.node} {m.underlay_device} {m.underlay_mtu}' for m in facts)} "
+        f"− {facts[0].encapsulation})",
+        evidence=tuple(
+            ev(f"Node/{m.node}", f"ip -d link {m.underlay_device} mtu", m.underlay_mtu)
+            for m in facts
+        ),
+        confirm=ping,
+    )
+
+
+def _conntrack_hops(model: ClusterModel, nodes: list[str]) -> Iterator[Hop]:
+    node_refs = {f"Node/{n}" for n in nodes}
+    faults = [
+        f
+        for f in _faults(model, (conntrack.ct_table_nearly_full_faults, conntrack.ct_drops_faults))
+        if f.about(node_refs)
+    ]
+    if faults:
+        yield from (hop_from_fault(f) for f in faults)
+        return
+    usage = []
+    missing = []
+    for n in nodes:
+        art = model.node_artifacts.get(n)
+        count, limit = conntrack.count_and_max(art) if art is not None else (None, None)
+        if count is None or not limit:
+            missing.append(n)
+        else:
+            usage.append((n, count, limit))
+    if missing:
+        yield Hop(
+            layer=Layer.CONNTRACK,
+            status=Verdict.NOT_CHECKED,
+            summary="no conntrack counts (nf_conntrack_count / nf_conntrack_max) for "
+            + ", ".join(missing),
+            confirm=tuple(
+                _on_node(
+                    n,
+                    "cat",
+                    "/proc/sys/net/netfilter/nf_conntrack_count",
+                    "/proc/sys/net/netfilter/nf_conntrack_max",
+                )
+                for n in missing
+            ),
+        )
+        return
+    yield Hop(
+        layer=Layer.CONNTRACK,
+        status=Verdict.OK,
+        summary="; ".join(f"{n}: {c:,} of {m:,} entries ({c / m:.0%})" for n, c, m in usage),
+        evidence=tuple(
+            ev(f"Node/{n}", "/proc/sys/net/netfilter/nf_conntrack_count", f"{c} of {m}")
+            for n, c, m in usage
+        ),
+    )
+
+
+def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort) -> Hop:
+    """kube-proxy on the client's node: its mode, and its rules for this Service when the
+    node's iptables-save / ipvsadm output is in the input."""
     if svc.headless:
         return Hop(
             layer=Layer.KUBE_PROXY,
             status=Verdict.SKIPPED,
             summary="headless Service: no virtual IP, kube-proxy is not involved",
         )
-    from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode
-
-    sref = svc_ref(svc)
-    findings = findings_about(model, ("KPX",), [sref, f"Node/{src.node_name}"])
-    svc_findings = [
-        f for f in findings if f.subject.ref() == sref or any(e.object == sref for e in f.evidence)
+    node = src.node_name or ""
+    rule_faults = [
+        f
+        for f in _faults(
+            model,
+            (
+                kube_proxy_faults.kpx_stale_iptables_rules_faults,
+                kube_proxy_faults.kpx_stale_ipvs_rules_faults,
+            ),
+        )
+        if _names_service(f, svc) and f.about({f"Node/{node}"})
     ]
-    if svc_findings:
-        return _hop_from_finding(svc_findings[0], Layer.KUBE_PROXY)
+    if rule_faults:
+        return hop_from_fault(rule_faults[0])
+    mode_faults = [
+        f
+        for f in faults_of(model, kube_proxy_faults.kpx_mixed_modes_faults)
+        if f.subject == f"Node/{node}"
+    ]
+    if mode_faults:
+        return hop_from_fault(mode_faults[0])
     info = cluster_proxy_mode(model)
-    if info is None:
-        return None
-    mode, where = str(info.mode), info.evidence
-    art = model.node_artifacts.get(src.node_name or "")
-    extra = ""
-    if art is not None and (art.iptables is not None or art.ipvs is not None):
-        extra = f"; node {src.node_name}'s rules for {svc.cluster_ip}:{sp.port} match the ready endpoints"
+    art = model.node_artifacts.get(node)
+    node_mode = node_proxy_mode(art) if art is not None else None
+    grep = (
+        cmd("iptables-save", "-t", "nat")
+        .pipe("grep", "-e", f"{svc.namespace}/{svc.name}")
+        .note(f"on node {node}")
+    )
+    if node_mode is not None and svc.cluster_ip:
+        where = f"{svc.cluster_ip}:{sp.port}/{sp.protocol}"
+        return Hop(
+            layer=Layer.KUBE_PROXY,
+            status=Verdict.OK,
+            summary=f"mode {node_mode.mode} on {node}; its rules for {where} match the ready endpoints",
+            evidence=(ev(f"Node/{node}", "kube-proxy mode (from its rules)", node_mode.mode),),
+            confirm=(grep,),
+        )
+    mode = f"mode {info.mode} (from {info.evidence})" if info is not None else "mode not known"
     return Hop(
         layer=Layer.KUBE_PROXY,
-        status=Verdict.OK,
-        summary=f"mode {mode} (from {where}){extra}",
+        status=Verdict.NOT_CHECKED,
+        summary=f"{mode}; node {node}'s kube-proxy rules (iptables-save / ipvsadm -Ln) "
+        "are not in the input",
         confirm=(
-            cmd("iptables-save", "-t", "nat")
-            .pipe("grep", "-e", f"{svc.namespace}/{svc.name}")
-            .note(f"on node {src.node_name}"),
+            grep,
+            _on_node(node, "ipvsadm", "-Ln"),
         ),
     )
 
 
-COREDNS_REFS = (
-    "Deployment/kube-system/coredns",
-    "Deployment/kube-system/kube-dns",
-    "ConfigMap/kube-system/coredns",
-    "Service/kube-system/kube-dns",
-)
+def _names_service(f: Fault, svc: Service) -> bool:
+    """The fault is about ``svc``: its subject, its evidence, or the object it rests on (a
+    kube-proxy fault names kube-proxy's DaemonSet as what to change, and the Service here)."""
+    return f.about({svc_ref(svc)}) or any(
+        m.name == svc.name and m.namespace == svc.namespace for m in f.also
+    )
 
 
-def coredns_health_hop(model: ClusterModel) -> Hop | None:
-    """CoreDNS works now but is at risk (CPU throttling, small memory limit, restarts,
-    no cache): a warning on the DNS layer, from the DNS checks about CoreDNS itself."""
-    findings = [
+def coredns_path_faults(model: ClusterModel) -> list[Fault]:
+    """Faults that stop every ClusterFirst lookup: no DNS Service, no ready CoreDNS endpoint,
+    no CoreDNS replica available."""
+    return [
         f
-        for f in findings_about(model, COREDNS_CHECKS, COREDNS_REFS)
-        if f.severity is not Severity.INFO and f.subject.ref() in COREDNS_REFS
+        for f in _faults(
+            model,
+            (
+                coredns_health.dns_service_missing_faults,
+                coredns_health.dns_no_ready_endpoints_faults,
+                coredns_health.coredns_replicas_unavailable_faults,
+            ),
+        )
+        if f.severity is Severity.ERROR
     ]
-    if not findings:
-        return None
-    worst = (
-        Verdict.BROKEN if any(f.severity is Severity.ERROR for f in findings) else Verdict.WARNING
-    )
-    # CoreDNS answered (the name resolved): a risk, not a break, whatever the severity.
-    worst = Verdict.WARNING if worst is Verdict.BROKEN else worst
-    return Hop(
-        layer=Layer.DNS,
-        status=worst,
-        summary="CoreDNS at risk: " + "; ".join(f"{f.rule_id} {f.message}" for f in findings[:3]),
-        evidence=tuple(e for f in findings for e in f.evidence)[:8],
-        confirm=tuple(dict.fromkeys(c for f in findings for c in f.confirm))[:4],
-        fix=findings[0].fix,
-        detail=tuple(f"from check {f.rule_id}" for f in findings),
-    )
+
+
+def coredns_churn_hops(model: ClusterModel) -> list[Hop]:
+    """CoreDNS pods restarting now: lookups sent to a restarting pod time out until its
+    endpoint is withdrawn, a degradation of every path that uses cluster DNS."""
+    return [hop_from_fault(f) for f in faults_of(model, coredns_health.coredns_restarts_faults)]
+
+
+def coredns_risks(model: ClusterModel) -> list[Risk]:
+    """CoreDNS sizing and resilience (replicas left, limits, cache): risks for every path
+    that uses cluster DNS, notes rather than hop statuses."""
+    return [
+        risk_from_fault(f)
+        for f in _faults(
+            model,
+            (
+                coredns_health.coredns_replicas_unavailable_faults,
+                coredns_health.coredns_cpu_limit_low_faults,
+                coredns_health.coredns_memory_limit_low_faults,
+                coredns_health.corefile_no_cache_faults,
+            ),
+        )
+        if f.severity is not Severity.ERROR
+    ]
 
 
 def root_cause_hops_for_pods(model: ClusterModel, pods: list[Pod]) -> list[Hop]:
-    """CNI/IPAM findings that explain why these pods have no sandbox or no address."""
+    """CNI/IPAM faults that explain why these pods have no sandbox or no address."""
     refs = {f"Pod/{p.namespace}/{p.name}" for p in pods}
     nodes = {p.node_name for p in pods if p.node_name}
     refs |= {f"Node/{n}" for n in nodes}
-    # The CNI agent pods on those nodes (a DaemonSet finding names them as evidence).
-    for n in nodes:
-        refs |= {
-            f"Pod/{q.namespace}/{q.name}"
-            for q in model.pods_by_node.get(n, ())
-            if q.namespace != "default" and q.namespace not in {p.namespace for p in pods}
-        }
+    refs |= _agent_pods(model, nodes, {p.namespace for p in pods})
     for p in pods:
         o = model.owner(p)
         refs.add(f"{o.kind}/{o.namespace}/{o.name}")
-    out = []
     names = {(p.namespace, p.name) for p in pods}
 
-    def about_these_pods(f: Finding) -> bool:
-        # A finding whose evidence cites these pods or their events (CNI403, CNI407) explains
+    def about_these_pods(f: Fault) -> bool:
+        # A fault whose evidence cites these pods or their events (CNI403, CNI407) explains
         # them more directly than one about their node's capacity (CNI405, CNI406).
         for e in f.evidence:
             kind, _, rest = e.object.partition("/")
@@ -261,24 +444,7 @@ def root_cause_hops_for_pods(model: ClusterModel, pods: list[Pod]) -> list[Hop]:
         return False
 
     found = sorted(
-        findings_about(model, NODE_CNI_CHECKS, refs),
+        (f for f in _faults(model, POD_START_FAULTS) if f.about(refs)),
         key=lambda f: (not about_these_pods(f), -f.severity.rank),
     )
-    for f in found:
-        if f.severity is Severity.INFO:
-            continue
-        hop = _hop_from_finding(f, f.layer if f.layer in (Layer.CNI, Layer.IPAM) else Layer.CNI)
-        out.append(
-            Hop(
-                layer=hop.layer,
-                status=hop.status,
-                summary=hop.summary,
-                evidence=hop.evidence,
-                confirm=hop.confirm,
-                fix=hop.fix,
-                detail=hop.detail,
-                root_cause=True,
-                change=hop.change,
-            )
-        )
-    return out
+    return [hop_from_fault(f, root_cause=True) for f in found if f.severity is not Severity.INFO]

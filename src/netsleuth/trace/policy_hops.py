@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from netsleuth.facts.attribution import denying_policy, isolating_policy
+from netsleuth.facts.cni_detect import unenforcing_cni
 from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Command, Snippet, cmd, kubectl
@@ -592,20 +593,13 @@ def ingress_from_external_hop(
     )
 
 
-NON_ENFORCING_CNIS = ("flannel",)
-"""CNIs that implement no NetworkPolicy on their own (plain Flannel; Canal adds Calico's)."""
-
-
 def _unenforcing_cni(model: ClusterModel) -> tuple[str, Subject | None] | None:
-    """``(description, the CNI DaemonSet)`` when the cluster's CNI enforces no NetworkPolicy."""
+    """``(description, the CNI DaemonSet)`` when the cluster's CNI enforces no NetworkPolicy
+    (the fact POL308 reads: :func:`netsleuth.facts.cni_detect.unenforcing_cni`)."""
     from netsleuth.facts.attribution import cni_agent
-    from netsleuth.trace.check_findings import cni_infos
 
-    names = {c.name for c in cni_infos(model)}
-    if names and names <= set(NON_ENFORCING_CNIS):
-        agent = cni_agent(model)
-        return (
-            "plain " + "/".join(sorted(names)).capitalize(),
-            agent.subject() if agent is not None else None,
-        )
-    return None
+    info = unenforcing_cni(model)
+    if info is None:
+        return None
+    agent = cni_agent(model)
+    return f"plain {info.name.capitalize()}", agent.subject() if agent is not None else None

@@ -43,24 +43,38 @@ class TraceQuery:
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Risk:
+    """A cluster-wide risk seen on the way that does not decide this path (CoreDNS
+    sizing, no NodeLocal DNSCache, a podCIDR filling up): a note, never a hop status."""
+
+    layer: Layer
+    summary: str
+    evidence: tuple[Evidence, ...] = ()
+    fix: Fix | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class TraceResult:
     query: TraceQuery
     hops: tuple[Hop, ...]
     problems: tuple[LoadProblem, ...] = field(default_factory=tuple)
+    risks: tuple[Risk, ...] = ()
 
     @property
     def verdict(self) -> Verdict:
-        """ok only when every hop is ok or skipped; the first broken hop decides otherwise."""
-        statuses = [h.status for h in self.hops]
-        if Verdict.BROKEN in statuses:
-            return Verdict.BROKEN
-        if Verdict.UNKNOWN in statuses:
-            return Verdict.UNKNOWN
-        if Verdict.WARNING in statuses:
-            return Verdict.WARNING
-        if not statuses:
-            return Verdict.UNKNOWN
-        return Verdict.OK
+        """From the path's own hops: ``broken`` if any hop is broken, else ``warning``, else
+        ``unknown``, else ``ok``. ``not-checked`` and ``skipped`` hops never change it; a
+        path on which nothing could be verified is ``unknown``."""
+        statuses = {h.status for h in self.hops}
+        for v in (Verdict.BROKEN, Verdict.WARNING, Verdict.UNKNOWN, Verdict.OK):
+            if v in statuses:
+                return v
+        return Verdict.UNKNOWN
+
+    @property
+    def not_checked(self) -> tuple[Hop, ...]:
+        """The hops whose data was absent: what to collect to check them."""
+        return tuple(h for h in self.hops if h.status is Verdict.NOT_CHECKED)
 
     @property
     def first_broken(self) -> Hop | None:

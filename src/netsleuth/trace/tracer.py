@@ -19,19 +19,20 @@ object and a second hop in the culprit's layer carries the root cause.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from netsleuth.errors import QueryError
 from netsleuth.facts import dns_resolution as dnssim
 from netsleuth.facts.attribution import workload_of
+from netsleuth.facts.service_backends import not_ready_reason
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
-from netsleuth.model.commands import Snippet, cmd, kubectl, merge_patch, sh_c
+from netsleuth.model.commands import Command, Snippet, cmd, kubectl, merge_patch, sh_c
 from netsleuth.model.findings import Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Pod, Service, ServicePort
 from netsleuth.model.targets import Target, parse_target
 from netsleuth.trace.evidence import ev, exec_in, pod_ref, selector_text, slices_cmd, svc_ref
-from netsleuth.trace.result import Hop, TraceQuery, TraceResult
+from netsleuth.trace.result import Hop, Risk, TraceQuery, TraceResult
 
 MAX_BACKENDS = 25
 """Backends evaluated one by one for policy; beyond that a sample (the verdict says so)."""
@@ -43,6 +44,7 @@ class _Walk:
     protocol: str
     hops: list[Hop] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    risks: list[Risk] = field(default_factory=list)
 
     def add(self, hop: Hop) -> Hop:
         self.hops.append(hop)
@@ -88,8 +90,9 @@ def trace(
         w.add(
             Hop(
                 layer=Layer.ENDPOINTS,
-                status=Verdict.UNKNOWN,
+                status=Verdict.NOT_CHECKED,
                 summary=f"{s.describe()} has no pod in the input to trace from",
+                confirm=(_pods_cmd(s),),
             )
         )
         return _result(model, s, d, port, protocol, "unknown", w)
@@ -171,8 +174,9 @@ def trace(
             w.add(
                 Hop(
                     layer=Layer.ENDPOINTS,
-                    status=Verdict.UNKNOWN,
+                    status=Verdict.NOT_CHECKED,
                     summary=f"{d.describe()} has no pod in the input",
+                    confirm=(_pods_cmd(d),),
                 )
             )
             return _result(model, s, d, port, protocol, "pod-to-pod", w)
@@ -198,6 +202,12 @@ def trace(
         _external_path(w, src_pod, d.ip, port, resolved_via_dns=False)
         return _result(model, s, d, port, protocol, "pod-to-external", w)
     raise QueryError(f"cannot trace to {dst}")
+
+
+def _pods_cmd(t: Target) -> Command:
+    """Lists the pods a SRC/DST would have, to add them to the input."""
+    ns = t.workload.namespace if t.workload is not None else None
+    return kubectl("get", "pods", *(("-n", ns) if ns else ("-A",)), "-o", "yaml")
 
 
 def _pod_path_name(a: Pod, b: Pod) -> str:
@@ -227,7 +237,10 @@ def _result(
     )
     from netsleuth.trace.attribution import attribute_hops
 
-    return TraceResult(query=q, hops=attribute_hops(model, w.hops), problems=model.problems)
+    risks = tuple({r.summary: r for r in w.risks}.values())
+    return TraceResult(
+        query=q, hops=attribute_hops(model, w.hops), problems=model.problems, risks=risks
+    )
 
 
 # --------------------------------------------------------------------------- dns
@@ -358,65 +371,35 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
         )
     )
     if cfg.effective_policy == "ClusterFirst":
-        from netsleuth.trace.node_hops import coredns_health_hop
+        from netsleuth.trace.node_hops import coredns_churn_hops, coredns_risks
 
-        health = coredns_health_hop(model)
-        if health is not None:
-            w.add(health)
+        for hop in coredns_churn_hops(model):
+            w.add(hop)
+        w.risks.extend(coredns_risks(model))
     return res
 
 
 def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
     """kube-dns Service present with ready CoreDNS endpoints, and DNS egress allowed."""
+    from netsleuth.trace.node_hops import coredns_path_faults, hop_from_fault
+
     model = w.model
+    down = coredns_path_faults(model)
+    if down:
+        hop = hop_from_fault(down[0])
+        svc = dns_service(model)
+        servers = dns_pods(model)
+        if svc is not None and servers and down[0].subject == svc_ref(svc):
+            # No ready CoreDNS endpoint: what to change is CoreDNS's workload, not its Service.
+            owner = workload_of(model, servers[0])
+            if owner is not None:
+                hop = replace(hop, change=owner.subject())
+        w.add(hop)
+        return hop
     svc = dns_service(model)
     if svc is None:
-        if not model.has_kind("Service"):
-            return None
-        hop = Hop(
-            layer=Layer.DNS,
-            status=Verdict.BROKEN,
-            summary="no kube-dns Service in kube-system",
-            evidence=(ev("Service/kube-system/kube-dns", "metadata.name", "absent"),),
-            confirm=(kubectl("-n", "kube-system", "get", "svc", "kube-dns"),),
-            fix=Fix(text="Restore the kube-dns Service (ClusterIP = the kubelet's --cluster-dns)."),
-            change=Subject("Service", "kube-system", "kube-dns"),
-        )
-        w.add(hop)
-        return hop
-    ready = model.ready_endpoints(svc)
+        return None
     servers = dns_pods(model)
-    if not ready and model.slices_for(svc):
-        reasons = sorted({_pod_not_ready_reason(model, p) for p in servers}) or ["no CoreDNS pods"]
-        evidence = [ev(svc_ref(svc), "endpoints.ready", "0")]
-        evidence += [ev(pod_ref(p), "status", _pod_not_ready_reason(model, p)) for p in servers[:4]]
-        dns_owner = workload_of(model, servers[0]) if servers else None
-        hop = Hop(
-            layer=Layer.DNS,
-            status=Verdict.BROKEN,
-            change=dns_owner.subject() if dns_owner is not None else None,
-            summary="CoreDNS has no ready endpoints: " + "; ".join(reasons),
-            evidence=tuple(evidence),
-            confirm=(
-                kubectl("-n", "kube-system", "get", "pods", "-l", "k8s-app=kube-dns", "-o", "wide"),
-                slices_cmd(svc),
-                kubectl("-n", "kube-system", "logs", "-l", "k8s-app=kube-dns", "--tail=50"),
-            ),
-            fix=Fix(
-                text="Fix the CoreDNS pods (see their state above): for OOMKilled raise the memory limit "
-                "to at least 256Mi; for CrashLoopBackOff read the logs (a Corefile loop is common).",
-                command=kubectl(
-                    "-n",
-                    "kube-system",
-                    "set",
-                    "resources",
-                    "deploy/coredns",
-                    "--limits=memory=256Mi",
-                ),
-            ),
-        )
-        w.add(hop)
-        return hop
     # Policy: UDP and TCP 53 to the CoreDNS pods (post-DNAT target ports).
     if not servers:
         return None
@@ -456,27 +439,6 @@ def _dns_server_reachability(w: _Walk, pod: Pod) -> Hop | None:
     )
     w.add(hop)
     return hop
-
-
-def _pod_not_ready_reason(model: ClusterModel, pod: Pod) -> str:
-    for cs in pod.container_statuses:
-        if cs.is_init:
-            continue
-        if cs.state == "waiting" and cs.state_reason:
-            extra = f" (last: {cs.last_termination_reason})" if cs.last_termination_reason else ""
-            return f"{pod.name} {cs.state_reason}{extra}, {cs.restart_count} restarts"
-        if cs.last_termination_reason == "OOMKilled":
-            return f"{pod.name} OOMKilled, {cs.restart_count} restarts"
-    if pod.phase != "Running":
-        return f"{pod.name} {pod.phase}" + (f" ({pod.reason})" if pod.reason else "")
-    if not pod.ready:
-        probe_events = [
-            e for e in model.events_for("Pod", pod.namespace, pod.name) if e.reason == "Unhealthy"
-        ]
-        if probe_events:
-            return f"{pod.name} not Ready: {probe_events[-1].message}"
-        return f"{pod.name} Running but not Ready (readiness probe failing)"
-    return f"{pod.name} Ready"
 
 
 # --------------------------------------------------------------------------- service path
@@ -600,7 +562,7 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
         w.add(
             Hop(
                 layer=Layer.ENDPOINTS,
-                status=Verdict.BROKEN if model.has_kind("EndpointSlice") else Verdict.UNKNOWN,
+                status=Verdict.BROKEN if model.has_kind("EndpointSlice") else Verdict.NOT_CHECKED,
                 summary=f"{sref} has no selector and no EndpointSlice: nothing behind it",
                 evidence=(ev(sref, "spec.selector", "none"),),
                 confirm=tuple(confirm),
@@ -680,7 +642,7 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
                 )
             )
             return None
-        reasons = [_pod_not_ready_reason(model, p) for p in selected[:5]]
+        reasons = [not_ready_reason(model, p) for p in selected[:5]]
         evidence += [ev(pod_ref(p), "status.conditions[Ready]", "False") for p in selected[:5]]
         owner = workload_of(model, selected[0]) if selected else None
         w.add(
@@ -788,8 +750,9 @@ def _endpoints_hop(w: _Walk, svc: Service, src_node: str | None) -> list[Pod] | 
         w.add(
             Hop(
                 layer=Layer.ENDPOINTS,
-                status=Verdict.UNKNOWN,
+                status=Verdict.NOT_CHECKED,
                 summary="the ready endpoints are not pods of the input: policy and node hops cannot be checked",
+                confirm=(kubectl("get", "pods", "-n", svc.namespace, "-o", "wide"),),
             )
         )
         return None
@@ -831,9 +794,9 @@ def _target_port_hop(
             w.add(
                 Hop(
                     layer=Layer.TARGET_PORT,
-                    status=Verdict.OK,
-                    summary=f"targetPort {tp}/{sp.protocol}: unverified (the pods do not declare it as a "
-                    "containerPort, which is legal; only the app knows if it listens)",
+                    status=Verdict.NOT_CHECKED,
+                    summary=f"targetPort {tp}/{sp.protocol}: the pods do not declare it as a "
+                    "containerPort (legal; only the app knows if it listens)",
                     evidence=(ev(sref, "spec.ports[].targetPort", tp),),
                     confirm=(
                         exec_in(backends[0], cmd(*sh_c(cmd("netstat", "-tln"), cmd("ss", "-tln")))),
@@ -973,7 +936,7 @@ def _external_path(
     w.add(
         Hop(
             layer=Layer.NODE,
-            status=Verdict.UNKNOWN if node is None else Verdict.OK,
+            status=Verdict.NOT_CHECKED,
             summary=(
                 f"leaves through node {src.node_name}: SNAT to the node address and the NAT gateway/proxies "
                 "are outside what the input shows"
@@ -988,16 +951,14 @@ def _external_path(
 def _node_hops(w: _Walk, src: Pod, backends: list[Pod]) -> None:
     from netsleuth.trace.node_hops import node_hops
 
-    for hop in node_hops(w.model, src, backends):
+    for hop in node_hops(w.model, src, backends, w.risks):
         w.add(hop)
 
 
 def _kube_proxy_hop(w: _Walk, src: Pod, svc: Service, sp: ServicePort) -> None:
     from netsleuth.trace.node_hops import kube_proxy_hop
 
-    hop = kube_proxy_hop(w.model, src, svc, sp)
-    if hop is not None:
-        w.add(hop)
+    w.add(kube_proxy_hop(w.model, src, svc, sp))
 
 
 def _mesh_hop(w: _Walk, src: Pod, backends: list[Pod], svc: Service | None) -> None:

@@ -4,13 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, culprit_subject, finding, register
-from netsleuth.facts.attribution import cni_agent
-from netsleuth.facts.ipam_events import is_ip_allocation_failure, is_sandbox_failure
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.cni_health import cni_pod_sandbox_failed_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import Event, Pod
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -53,72 +50,5 @@ def cni_pod_sandbox_failed(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/tasks/debug/debug-application/debug-pods/ ;
         https://www.cni.dev/docs/spec/#add-add-container-to-network-or-apply-modifications
     """
-    by_node: dict[str, list[tuple[Pod, list[Event]]]] = {}
-    for pod in model.pods:
-        if pod.meta.derived or pod.phase not in ("Pending", "Unknown"):
-            continue
-        if any(s.state == "running" for s in pod.container_statuses):
-            continue
-        events = [
-            e for e in model.events_for("Pod", pod.namespace, pod.name) if is_sandbox_failure(e)
-        ]
-        if not events or any(is_ip_allocation_failure(e) for e in events):
-            continue
-        by_node.setdefault(pod.node_name or "?", []).append((pod, events))
-    agent = cni_agent(model)
-    for node, stuck in sorted(by_node.items()):
-        pod, events = stuck[0]
-        last = events[-1]
-        total = sum(max(e.count, 1) for _, evs in stuck for e in evs)
-        # What to change is the CNI on that node (its agent DaemonSet), not the pods: they
-        # are retried by the kubelet once the CNI answers.
-        if agent is not None:
-            kind, meta = culprit_subject(agent)
-        elif node in model.nodes:
-            kind, meta = "Node", model.nodes[node].meta
-        else:
-            kind, meta = "Pod", pod.meta
-        names = ", ".join(f"{p.namespace}/{p.name}" for p, _ in stuck[:3]) + (
-            f" and {len(stuck) - 3} more" if len(stuck) > 3 else ""
-        )
-        yield finding(
-            "CNI403",
-            model,
-            kind=kind,
-            meta=meta,
-            also=(pod.meta,),
-            message=f"the CNI on node {node} fails to set up pod sandboxes: {len(stuck)} pod(s) cannot "
-            f"start ({names}; {total}x {last.reason}: {last.message[:240]})",
-            evidence=[
-                *(
-                    Evidence(f"Pod/{p.namespace}/{p.name}", "status.phase", p.phase)
-                    for p, _ in stuck[:5]
-                ),
-                Evidence(f"Event/{pod.namespace}/{last.meta.name}", "message", last.message),
-            ],
-            confirm=(
-                kubectl("describe", "pod", "-n", pod.namespace, pod.name),
-                kubectl(
-                    "get",
-                    "events",
-                    "-n",
-                    pod.namespace,
-                    "--field-selector",
-                    f"involvedObject.name={pod.name}",
-                ),
-                kubectl(
-                    "get",
-                    "pods",
-                    "-n",
-                    "kube-system",
-                    "-o",
-                    "wide",
-                    "--field-selector",
-                    f"spec.nodeName={node}",
-                ),
-            ),
-            fix=Fix(
-                text=f"Fix the CNI on node {node} as the event says (agent pod running, "
-                "/etc/cni/net.d config present, API reachable); the kubelet retries the sandboxes."
-            ),
-        )
+
+    yield from findings_from("CNI403", model, cni_pod_sandbox_failed_faults(model))

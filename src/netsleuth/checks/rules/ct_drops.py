@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
-from netsleuth.checks.rules.ct_table_nearly_full import TUNING
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.conntrack import ct_drops_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import cmd
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import Meta
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -54,43 +52,5 @@ def ct_drops(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/tasks/administer-cluster/nodelocaldns/ ;
         https://www.weave.works/blog/racy-conntrack-and-dns-lookup-timeouts
     """
-    for node, art in sorted(model.node_artifacts.items()):
-        ct = art.conntrack
-        if ct is None:
-            continue
-        drops = ct.drop + ct.early_drop
-        if drops <= 0 and ct.insert_failed <= 0:
-            continue
-        n = model.nodes.get(node)
-        parts = []
-        if drops:
-            parts.append(f"drop={ct.drop} early_drop={ct.early_drop} (table full)")
-        if ct.insert_failed:
-            parts.append(f"insert_failed={ct.insert_failed} (insert races, the 5-second DNS delay)")
-        fix_parts = []
-        if drops:
-            fix_parts.append(
-                "raise nf_conntrack_max and shorten nf_conntrack_tcp_timeout_established and the UDP timeouts"
-            )
-        if ct.insert_failed:
-            fix_parts.append("use single-request-reopen in pod dnsConfig or NodeLocal DNSCache")
-        yield finding(
-            "CT702",
-            model,
-            kind="Node",
-            meta=n.meta if n else Meta(name=node),
-            artifacts=True,
-            message=f"node {node} conntrack counters since boot: " + "; ".join(parts),
-            evidence=[
-                Evidence(f"Node/{node}", "conntrack -S drop", str(ct.drop)),
-                Evidence(f"Node/{node}", "conntrack -S early_drop", str(ct.early_drop)),
-                Evidence(f"Node/{node}", "conntrack -S insert_failed", str(ct.insert_failed)),
-            ],
-            confirm=(
-                cmd("conntrack", "-S").note(f"twice, a minute apart, on {node}"),
-                cmd("grep", "conntrack", "/proc/net/stat/nf_conntrack"),
-            ),
-            fix=Fix(
-                text=f"On {node}: " + "; ".join(fix_parts) + ".", command=TUNING if drops else None
-            ),
-        )
+
+    yield from findings_from("CT702", model, ct_drops_faults(model))

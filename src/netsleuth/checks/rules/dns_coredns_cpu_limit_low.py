@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.kube_dns import coredns_containers
-from netsleuth.facts.quantity import parse_quantity
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.coredns_health import coredns_cpu_limit_low_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-
-CPU_LIMIT_FLOOR = 0.1  # cores: a limit at or below 100m throttles under load
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -48,42 +44,5 @@ def coredns_cpu_limit_low(model: ClusterModel) -> Iterator[Finding]:
       https://kubernetes.io/docs/concepts/configuration/manage-resources-containers/#how-pods-with-resource-limits-are-run
       https://github.com/coredns/deployment/blob/master/kubernetes/Scaling_CoreDNS.md
     """
-    found = coredns_containers(model)
-    if found is None:
-        return
-    kind, meta, containers = found
-    for c in containers:
-        limit = parse_quantity(c.cpu_limit)
-        if limit is None or limit > CPU_LIMIT_FLOOR + 1e-9:
-            continue
-        yield finding(
-            "DNS105",
-            model,
-            kind=kind,
-            meta=meta,
-            message=f"CoreDNS container {c.name} has CPU limit {c.cpu_limit} (<= 100m): "
-            "it is throttled during query bursts and lookups stall.",
-            evidence=[
-                Evidence(
-                    ref(kind, meta),
-                    f"spec.containers[{c.name}].resources.limits.cpu",
-                    str(c.cpu_limit),
-                )
-            ],
-            confirm=(kubectl("top", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"),),
-            fix=Fix(
-                text="Raise the CoreDNS CPU limit (e.g. 500m) or drop the limit and keep the request.",
-                command=kubectl(
-                    "-n",
-                    meta.namespace or "kube-system",
-                    "set",
-                    "resources",
-                    f"deploy/{meta.name}",
-                    "-c",
-                    c.name,
-                    "--limits=cpu=500m",
-                )
-                if kind == "Deployment"
-                else None,
-            ),
-        )
+
+    yield from findings_from("DNS105", model, coredns_cpu_limit_low_faults(model))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.kube_dns import dns_workload
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.coredns_health import coredns_replicas_unavailable_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(id="DNS103", layer=Layer.DNS, severity=Severity.ERROR, needs=Needs(kinds=("Deployment",)))
@@ -41,47 +40,5 @@ def coredns_replicas_unavailable(model: ClusterModel) -> Iterator[Finding]:
     References:
       https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/
     """
-    w = dns_workload(model)
-    if w is None or not w.has_status:
-        return
-    desired = 1 if w.replicas is None else w.replicas
-    available = w.available_replicas
-    if desired > 0 and available >= desired:
-        return
-    if desired == 0:
-        message = f"CoreDNS Deployment {w.name} is scaled to 0 replicas: cluster DNS is down."
-        severity = Severity.ERROR
-    elif available == 0:
-        message = (
-            f"CoreDNS Deployment {w.name} has 0/{desired} replicas available: cluster DNS is down."
-        )
-        severity = Severity.ERROR
-    else:
-        message = (
-            f"CoreDNS Deployment {w.name} has {available}/{desired} replicas available: "
-            "the rest carry all DNS load and one more failure may take DNS down."
-        )
-        severity = Severity.WARNING
-    yield finding(
-        "DNS103",
-        model,
-        kind="Deployment",
-        meta=w.meta,
-        severity=severity,
-        message=message,
-        evidence=[
-            Evidence(ref("Deployment", w.meta), "spec.replicas", str(desired)),
-            Evidence(ref("Deployment", w.meta), "status.availableReplicas", str(available)),
-        ],
-        confirm=(
-            kubectl("get", "deploy", "-n", w.namespace, w.name),
-            kubectl("describe", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"),
-        ),
-        fix=Fix(
-            text="Find why CoreDNS pods are unavailable (Pending, CrashLoopBackOff, OOMKilled) and fix it; "
-            "run at least 2 replicas on different nodes.",
-            command=kubectl("-n", w.namespace, "scale", f"deploy/{w.name}", "--replicas=2")
-            if desired == 0
-            else None,
-        ),
-    )
+
+    yield from findings_from("DNS103", model, coredns_replicas_unavailable_faults(model))

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
-from netsleuth.facts.kube_dns import dns_pods, dns_workload
+from netsleuth.checks.base import Needs, ScanConfig, findings_from, register
+from netsleuth.facts.coredns_health import coredns_restarts_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import ContainerStatus, Pod
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -50,71 +48,7 @@ def coredns_restarts(model: ClusterModel, config: ScanConfig) -> Iterator[Findin
       https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/
       https://coredns.io/plugins/loop/#troubleshooting
     """
-    churning: list[tuple[Pod, ContainerStatus, str]] = []
-    for pod in dns_pods(model):
-        for cs in pod.container_statuses:
-            oom = "OOMKilled" in (cs.last_termination_reason, cs.state_reason)
-            crash = cs.state_reason == "CrashLoopBackOff"
-            if oom or crash or cs.restart_count >= config.restart_threshold:
-                why = "OOMKilled" if oom else ("in CrashLoopBackOff" if crash else "restarting")
-                churning.append((pod, cs, why))
-                break
-    if not churning:
-        return
-    w = dns_workload(model)
-    kind, meta = ("Deployment", w.meta) if w is not None else ("Pod", churning[0][0].meta)
-    oom_any = any(why == "OOMKilled" for _, _, why in churning)
-    parts = [f"{p.name} {why} ({cs.restart_count} restarts)" for p, cs, why in churning]
-    evidence = []
-    for pod, cs, _why in churning[:3]:
-        evidence.append(
-            Evidence(
-                ref("Pod", pod.meta),
-                f"status.containerStatuses[{cs.name}].restartCount",
-                str(cs.restart_count),
-            )
-        )
-        if cs.last_termination_reason:
-            evidence.append(
-                Evidence(
-                    ref("Pod", pod.meta),
-                    f"status.containerStatuses[{cs.name}].lastState.terminated.reason",
-                    cs.last_termination_reason,
-                )
-            )
-        if cs.state_reason:
-            evidence.append(
-                Evidence(
-                    ref("Pod", pod.meta),
-                    f"status.containerStatuses[{cs.name}].state.reason",
-                    cs.state_reason,
-                )
-            )
-    first = churning[0][0]
-    yield finding(
-        "DNS104",
-        model,
-        kind=kind,
-        meta=meta,
-        also=tuple(p.meta for p, _, _ in churning),
-        message=f"CoreDNS pods keep restarting: {'; '.join(parts)}. Queries sent to a restarting pod time "
-        "out until its endpoint is withdrawn.",
-        evidence=evidence,
-        confirm=(
-            kubectl("logs", "-n", first.namespace, first.name, "--previous"),
-            kubectl(
-                "get",
-                "events",
-                "-n",
-                first.namespace,
-                "--field-selector",
-                f"involvedObject.name={first.name}",
-            ),
-        ),
-        fix=Fix(
-            text="Raise the CoreDNS memory limit (256Mi or more)."
-            if oom_any
-            else "Read the previous logs and the pod events: liveness probes failing under CPU throttling "
-            "(see DNS105), or 'Loop detected' (forward points back at CoreDNS, see DNS110)."
-        ),
+
+    yield from findings_from(
+        "DNS104", model, coredns_restarts_faults(model, config.restart_threshold)
     )

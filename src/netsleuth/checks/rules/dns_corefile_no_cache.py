@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.kube_dns import corefile
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.coredns_health import corefile_no_cache_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -41,28 +40,5 @@ def corefile_no_cache(model: ClusterModel) -> Iterator[Finding]:
     References:
       https://coredns.io/plugins/cache/
     """
-    cf = corefile(model)
-    if cf is None or not cf.root_block_present() or cf.has("cache"):
-        return
-    cm = cf.config_map
-    yield finding(
-        "DNS107",
-        model,
-        kind="ConfigMap",
-        meta=cm.meta,
-        message="The Corefile's root block has no `cache`: every lookup is forwarded upstream, "
-        "raising latency and CoreDNS CPU.",
-        evidence=[Evidence(ref("ConfigMap", cm.meta), "data.Corefile[.:53]", "no cache plugin")],
-        confirm=(
-            kubectl(
-                "get",
-                "configmap",
-                "coredns",
-                "-n",
-                "kube-system",
-                "-o",
-                "jsonpath={.data.Corefile}",
-            ),
-        ),
-        fix=Fix(text="Add `cache 30` to the root server block of the Corefile."),
-    )
+
+    yield from findings_from("DNS107", model, corefile_no_cache_faults(model))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.kube_dns import dns_service
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.coredns_health import dns_no_ready_endpoints_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -44,54 +43,5 @@ def dns_no_ready_endpoints(model: ClusterModel) -> Iterator[Finding]:
     References:
       https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/#are-dns-endpoints-exposed
     """
-    svc = dns_service(model)
-    if svc is None or not svc.has_selector:
-        return
-    slices = model.slices_for(svc)
-    ready = model.ready_endpoints(svc)
-    if slices:
-        if ready:
-            return
-        total = sum(len(s.endpoints) for s in slices)
-        evidence = [
-            Evidence(
-                ref("EndpointSlice", s.meta),
-                "endpoints[*].conditions.ready",
-                f"{sum(1 for e in s.endpoints if e.is_ready)}/{len(s.endpoints)} ready",
-            )
-            for s in slices
-        ]
-        detail = f"{total} endpoint(s), none ready"
-    else:
-        pods = [
-            p for p in model.pods_matching(svc.namespace, svc.selector or {}) if not p.meta.derived
-        ]
-        if not pods or any(p.ready for p in pods):
-            return
-        evidence = [
-            Evidence(ref("Pod", p.meta), "status.conditions[Ready]", "False") for p in pods[:5]
-        ]
-        detail = f"{len(pods)} selected pod(s), none Ready"
-    yield finding(
-        "DNS102",
-        model,
-        kind="Service",
-        meta=svc.meta,
-        message=f"Cluster DNS is down: Service {svc.namespace}/{svc.name} has no ready endpoint ({detail}).",
-        evidence=evidence,
-        confirm=(
-            kubectl("get", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns", "-o", "wide"),
-            kubectl(
-                "get",
-                "endpointslices",
-                "-n",
-                "kube-system",
-                "-l",
-                f"kubernetes.io/service-name={svc.name}",
-            ),
-        ),
-        fix=Fix(
-            text="Find why the CoreDNS pods are not Ready (describe, logs) and fix it; "
-            "check the Service selector matches the CoreDNS pod labels."
-        ),
-    )
+
+    yield from findings_from("DNS102", model, dns_no_ready_endpoints_faults(model))

@@ -4,17 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.kube_dns import (
-    DNS_NAMESPACE,
-    cluster_has_system_view,
-    dns_service,
-    dns_workload,
-)
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.coredns_health import dns_service_missing_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import Meta
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(id="DNS101", layer=Layer.DNS, severity=Severity.ERROR, needs=Needs(kinds=("Service",)))
@@ -48,42 +41,5 @@ def dns_service_missing(model: ClusterModel) -> Iterator[Finding]:
       https://kubernetes.io/docs/tasks/administer-cluster/dns-debugging-resolution/
       https://kubernetes.io/docs/tasks/administer-cluster/coredns/
     """
-    if not cluster_has_system_view(model) or dns_service(model) is not None:
-        return
-    w = dns_workload(model)
-    meta = Meta(name="kube-dns", namespace=DNS_NAMESPACE)
-    evidence = [Evidence(f"Namespace/{DNS_NAMESPACE}", "Service kube-dns", "absent")]
-    if w is not None:
-        evidence.append(
-            Evidence(
-                f"Deployment/{DNS_NAMESPACE}/{w.name}",
-                "exists",
-                "yes (pods run, nothing routes to them)",
-            )
-        )
-    yield finding(
-        "DNS101",
-        model,
-        kind="Service",
-        meta=meta,
-        message="No kube-dns Service in kube-system: pods using ClusterFirst DNS have no nameserver that answers.",
-        evidence=evidence,
-        confirm=(
-            kubectl("get", "svc", "-n", "kube-system", "-l", "k8s-app=kube-dns"),
-            kubectl(
-                "run",
-                "dnstest",
-                "--rm",
-                "-it",
-                "--image=busybox:1.36",
-                "--restart=Never",
-                "--",
-                "nslookup",
-                "kubernetes.default",
-            ),
-        ),
-        fix=Fix(
-            text="Recreate the kube-dns Service on the kubelet clusterDNS IP, selecting k8s-app=kube-dns, "
-            "ports 53/UDP and 53/TCP (kubeadm: `kubeadm init phase addon coredns`)."
-        ),
-    )
+
+    yield from findings_from("DNS101", model, dns_service_missing_faults(model))

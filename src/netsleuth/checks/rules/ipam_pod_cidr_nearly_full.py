@@ -4,14 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.cluster_cidrs import node_pod_cidrs, pod_addresses, reserved_addresses
-from netsleuth.facts.cni_detect import uses_node_pod_cidr
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.ipam import ipam_pod_cidr_nearly_full_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import Glob, cmd, kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-
-THRESHOLD = 0.90
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -50,54 +46,5 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
         https://www.cni.dev/plugins/current/ipam/host-local/ ;
         https://kubernetes.io/docs/reference/command-line-tools-reference/kube-controller-manager/
     """
-    why = uses_node_pod_cidr(model)
-    if why is None:
-        return
-    for node_name, r in node_pod_cidrs(model):
-        if r.network.version != 4:
-            continue
-        node = model.nodes[node_name]
-        pods = [
-            p
-            for p in model.pods_by_node.get(node_name, ())
-            if not p.host_network
-            and not p.meta.derived
-            and p.phase not in ("Succeeded", "Failed")
-            and p.pod_ips  # a pod stuck without an address holds none
-        ]
-        usable = pod_addresses(r.network)
-        if usable <= 0 or len(pods) < THRESHOLD * usable:
-            continue
-        pct = 100 * len(pods) / usable
-        yield finding(
-            "CNI406",
-            model,
-            kind="Node",
-            meta=node.meta,
-            severity=Severity.ERROR if len(pods) >= usable else None,
-            message=f"node {node_name} has {len(pods)} pods in podCIDR {r.cidr} ({usable} pod addresses net of "
-            f"{reserved_addresses(r.network)}, {pct:.0f} % used)",
-            evidence=[
-                Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
-                Evidence(f"Node/{node_name}", "pods with a pod IP", str(len(pods))),
-                Evidence("CNI", "ipam", why),
-            ],
-            confirm=(
-                kubectl(
-                    "get",
-                    "pods",
-                    "-A",
-                    "-o",
-                    "wide",
-                    "--field-selector",
-                    f"spec.nodeName={node_name}",
-                )
-                .pipe("grep", "-v", "Completed")
-                .pipe("wc", "-l"),
-                cmd("ls", Glob("/var/lib/cni/networks/*/")).pipe("wc", "-l").note("on the node"),
-            ),
-            fix=Fix(
-                text=f"Lower maxPods on {node_name} below {usable}, move load to other nodes, or allocate "
-                "larger node ranges (--node-cidr-mask-size)."
-            ),
-        )
+
+    yield from findings_from("CNI406", model, ipam_pod_cidr_nearly_full_faults(model))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_modes
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.kube_proxy_faults import kpx_mixed_modes_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import cmd, kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import Meta
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -56,91 +53,5 @@ def kpx_mixed_modes(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/reference/networking/virtual-ips/ ;
         https://kubernetes.io/docs/reference/command-line-tools-reference/kube-proxy/
     """
-    modes = node_proxy_modes(model)
-    if not modes:
-        return
-    configured = cluster_proxy_mode(model)
-    groups: dict[ProxyMode, list[str]] = defaultdict(list)
-    for node, info in modes.items():
-        groups[info.mode].append(node)
-    if configured is not None:
-        expected = configured.mode
-    elif len(groups) > 1:
-        expected = max(groups, key=lambda m: len(groups[m]))  # the majority is the intent
-    else:
-        return
-    for node, info in sorted(modes.items()):
-        if info.mode == expected:
-            continue
-        others = [n for n in groups.get(expected, []) if n != node]
-        if configured is not None:
-            why = f"the configured mode is {expected.value} ({configured.evidence})"
-        else:
-            why = f"{len(others)} other node(s) run {expected.value}"
-        n = model.nodes.get(node)
-        ev = [
-            Evidence(
-                f"Node/{node}",
-                "kube-proxy mode (from its rules)",
-                f"{info.mode.value}: {info.evidence}",
-            )
-        ]
-        if configured is not None:
-            ev.append(
-                Evidence(
-                    configured.evidence.split(" ", 1)[0],
-                    configured.evidence.split(" ", 1)[-1],
-                    configured.mode.value,
-                )
-            )
-        ev += [
-            Evidence(f"Node/{o}", "kube-proxy mode (from its rules)", expected.value)
-            for o in others[:3]
-        ]
-        yield finding(
-            "KPX601",
-            model,
-            kind="Node",
-            meta=n.meta if n else Meta(name=node),
-            artifacts=True,
-            message=f"node {node} runs kube-proxy in {info.mode.value} mode but {why}",
-            evidence=ev,
-            confirm=(
-                kubectl(
-                    "-n",
-                    "kube-system",
-                    "get",
-                    "cm",
-                    "kube-proxy",
-                    "-o",
-                    "jsonpath={.data.config\\.conf}",
-                ).pipe("grep", "mode"),
-                cmd("curl", "-s", "localhost:10249/proxyMode").note(f"on {node}"),
-                kubectl(
-                    "-n",
-                    "kube-system",
-                    "get",
-                    "pods",
-                    "-l",
-                    "k8s-app=kube-proxy",
-                    "-o",
-                    "wide",
-                    "--field-selector",
-                    f"spec.nodeName={node}",
-                ),
-            ),
-            fix=Fix(
-                text=f"Restart kube-proxy on {node} so it picks up the {expected.value} mode, and clean the "
-                f"{info.mode.value} rules it leaves (kube-proxy --cleanup, or reboot the node).",
-                command=kubectl(
-                    "-n",
-                    "kube-system",
-                    "delete",
-                    "pod",
-                    "-l",
-                    "k8s-app=kube-proxy",
-                    "--field-selector",
-                    f"spec.nodeName={node}",
-                ),
-            ),
-        )
+
+    yield from findings_from("KPX601", model, kpx_mixed_modes_faults(model))

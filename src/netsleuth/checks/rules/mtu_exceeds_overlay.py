@@ -4,29 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.overlay_mtu import node_mtus, overhead
+from netsleuth.checks.base import Needs, findings_from, register
+from netsleuth.facts.mtu_faults import mtu_exceeds_overlay_faults
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import cmd, kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import Meta, Pod
-
-
-def ping_targets(model: ClusterModel, node: str) -> tuple[Pod | None, Pod | None]:
-    """A running pod on ``node`` and one on another node, for the DF-bit ping."""
-    src = next(
-        (p for p in model.pods_by_node.get(node, ()) if p.running and p.ip and not p.host_network),
-        None,
-    )
-    dst = next(
-        (
-            p
-            for p in model.pods
-            if p.running and p.ip and not p.host_network and p.node_name not in (None, node)
-        ),
-        None,
-    )
-    return src, dst
+from netsleuth.model.findings import Finding, Layer, Severity
 
 
 @register(
@@ -72,52 +53,5 @@ def mtu_exceeds_overlay(model: ClusterModel) -> Iterator[Finding]:
         https://github.com/flannel-io/flannel/blob/master/Documentation/configuration.md ;
         RFC 7348 (VXLAN)
     """
-    for nm in node_mtus(model):
-        eff = nm.effective
-        if eff is None:
-            continue
-        too_big = [f for f in nm.facts if f.value > eff]
-        if not too_big:
-            continue
-        worst = max(f.value for f in too_big)
-        node = model.nodes.get(nm.node)
-        meta = node.meta if node is not None else Meta(name=nm.node)
-        ov = overhead(nm.encapsulation or "none", nm.ipv6)
-        src, dst = ping_targets(model, nm.node)
-        src_args = ("-n", src.namespace, src.name) if src else (f"<pod-on-{nm.node}>",)
-        dst_ip = dst.ip if dst and dst.ip else "<pod-ip-on-another-node>"
-        yield finding(
-            "MTU501",
-            model,
-            kind="Node",
-            meta=meta,
-            artifacts=True,
-            message=f"node {nm.node}: pod MTU {worst} exceeds {eff} = {nm.underlay_device} MTU "
-            f"{nm.underlay_mtu} − {ov} ({nm.encapsulation}); packets over {eff} bytes are dropped",
-            evidence=[
-                Evidence(
-                    f"Node/{nm.node}",
-                    f"ip -d link {nm.underlay_device} mtu",
-                    str(nm.underlay_mtu),
-                ),
-                Evidence(
-                    f"Node/{nm.node}",
-                    "encapsulation",
-                    f"{nm.encapsulation} ({nm.encapsulation_source})",
-                ),
-                *(Evidence(f"Node/{nm.node}", f.where, str(f.value)) for f in too_big),
-            ],
-            confirm=(
-                kubectl(
-                    "exec", *src_args, "--", "ping", "-c", "3", "-M", "do", "-s", eff - 28, dst_ip
-                ).note("fits"),
-                kubectl(
-                    "exec", *src_args, "--", "ping", "-c", "3", "-M", "do", "-s", worst - 28, dst_ip
-                ).note("lost if the MTU is wrong"),
-                cmd("ip", "-d", "link", "show").note("on the node"),
-            ),
-            fix=Fix(
-                text=f"Set the CNI MTU to {eff} (or raise {nm.underlay_device} to at least {worst + ov} on every "
-                "node), restart the CNI agents and recreate the pods."
-            ),
-        )
+
+    yield from findings_from("MTU501", model, mtu_exceeds_overlay_faults(model))

@@ -5,17 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.cni_detect import detect_cni
+from netsleuth.facts.cni_detect import unenforcing_cni
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-
-# CNIs (as detect_cni names them) that do not implement NetworkPolicy on their own.
-NON_ENFORCING = frozenset({"flannel"})
-# Policy engines that may run beside them (canal = flannel + calico policy).
-ENFORCING = frozenset(
-    {"calico", "canal", "cilium", "antrea", "weave", "kube-router", "ovn-kubernetes"}
-)
 
 
 @register(
@@ -58,14 +51,10 @@ def policies_not_enforced(model: ClusterModel) -> Iterator[Finding]:
     """
     if not model.network_policies:
         return
-    infos = detect_cni(model)
-    cnis = {i.name for i in infos}
-    if not (cnis & NON_ENFORCING) or (cnis & ENFORCING):
+    flannel = unenforcing_cni(model)
+    if flannel is None or flannel.daemonset is None:
         return
-    flannel = next(i for i in infos if i.name in NON_ENFORCING)
     ds = flannel.daemonset
-    if ds is None:
-        return  # seen only in ConfigMaps or node files: too weak to call every policy dead
     namespaces = sorted({p.namespace for p in model.network_policies})
     yield finding(
         "POL308",
