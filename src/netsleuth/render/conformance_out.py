@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netsleuth import __url__, __version__
 from netsleuth.probe.conformance import RULE_ID, ConformanceReport, PairResult
+from netsleuth.render.console import plain, styled
 from netsleuth.render.findings_json import finding_json
 from netsleuth.render.output import Output
 from netsleuth.render.sarif import SARIF_SCHEMA, SARIF_VERSION, _result
@@ -84,13 +84,15 @@ def render_conformance(
     rep: ConformanceReport, console: Console, *, all_pairs: bool = False
 ) -> None:
     console.print(
-        f"[bold]conformance[/bold] lab {escape(rep.lab)}: {rep.pairs} probes, "
-        f"{rep.agree} agree, {len(rep.disagree)} disagree"
+        styled(
+            ("conformance", "bold"),
+            f" lab {rep.lab}: {rep.pairs} probes, {rep.agree} agree, {len(rep.disagree)} disagree",
+        )
     )
     for n in rep.notes:
-        console.print(f"  [dim]note: {escape(n)}[/dim]")
+        console.print(plain(f"  note: {n}", "dim"))
     for n in rep.not_probed:
-        console.print(f"  [dim]not probed: {escape(n)}[/dim]")
+        console.print(plain(f"  not probed: {n}", "dim"))
     rows = rep.results if all_pairs else rep.disagree
     if not rows:
         return
@@ -98,22 +100,21 @@ def render_conformance(
     for col in ("Source", "Destination", "Port", "Predicted", "Observed"):
         table.add_column(col)
     for r in rows:
-        style = "" if r.agree else "bold red"
         table.add_row(
-            escape(r.src),
-            escape(r.dst),
-            f"{r.port}/{r.protocol}",
-            r.predicted,
-            f"[{style}]{escape(r.observed)}[/]" if style else escape(r.observed),
+            plain(r.src),
+            plain(r.dst),
+            plain(f"{r.port}/{r.protocol}"),
+            plain(r.predicted),
+            plain(r.observed, "" if r.agree else "bold red"),
         )
     console.print(table)
     for r in rep.disagree:
         console.print()
-        console.print(f"[bold]{escape(r.src)} → {escape(r.dst)} {r.port}/{r.protocol}[/bold]")
-        console.print(f"  predicted {r.predicted}:")
+        console.print(plain(f"{r.src} → {r.dst} {r.port}/{r.protocol}", "bold"))
+        console.print(plain(f"  predicted {r.predicted}:"))
         for line in r.prediction_reasons:
-            console.print(f"    {escape(line)}")
-        console.print(f"  observed {r.observed}: {escape(r.observed_detail)}")
+            console.print(plain(f"    {line}"))
+        console.print(plain(f"  observed {r.observed}: {r.observed_detail}"))
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,19 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.lab.build import LabStatus
 from netsleuth.lab.state import LabState
+from netsleuth.render.console import cells, plain, styled
 
 
 def render_lab_up(state: LabState, console: Console) -> None:
     plan = state.plan
     assert plan is not None
     console.print(
-        f"[bold]lab {escape(state.lab)}[/bold] up in {state.timings.get('up_s', 0):.2f} s: "
-        f"{len(plan.nodes)} nodes, {len(plan.pods)} pods, {len(state.netns)} namespaces"
+        styled(
+            (f"lab {state.lab}", "bold"),
+            f" up in {state.timings.get('up_s', 0):.2f} s: {len(plan.nodes)} nodes, "
+            f"{len(plan.pods)} pods, {len(state.netns)} namespaces",
+        )
     )
     table = Table(show_edge=False, pad_edge=False)
     for col in ("Node", "IP", "podCIDR", "MTU underlay/vxlan/pod", "Pods", "Namespace"):
@@ -25,40 +28,48 @@ def render_lab_up(state: LabState, console: Console) -> None:
     for n in plan.nodes:
         count = sum(1 for p in plan.pods if p.node == n.name)
         table.add_row(
-            escape(n.name),
-            n.ip,
-            n.pod_cidr,
-            f"{n.underlay_mtu}/{n.vxlan_mtu}/{n.pod_mtu}",
-            str(count),
-            escape(n.netns),
+            *cells(
+                n.name,
+                n.ip,
+                n.pod_cidr,
+                f"{n.underlay_mtu}/{n.vxlan_mtu}/{n.pod_mtu}",
+                str(count),
+                n.netns,
+            )
         )
     console.print(table)
     for note in plan.notes:
-        console.print(f"  [dim]note: {escape(note)}[/dim]")
+        console.print(plain(f"  note: {note}", "dim"))
     if plan.skipped:
-        console.print(f"  [dim]not built: {len(plan.skipped)} (see `lab status -o json`)[/dim]")
-    console.print(f"  remove with: netsleuth lab down {escape(state.lab)}")
+        console.print(plain(f"  not built: {len(plan.skipped)} (see `lab status -o json`)", "dim"))
+    console.print(plain(f"  remove with: netsleuth lab down {state.lab}"))
 
 
 def render_lab_status(s: LabStatus, console: Console) -> None:
     st = s.state
     if st is None:
         console.print(
-            f"[bold]lab {escape(s.lab)}[/bold]: no state file; {len(s.netns_present)} namespaces left "
-            f"(remove with `netsleuth lab down {escape(s.lab)}`)"
+            styled(
+                (f"lab {s.lab}", "bold"),
+                f": no state file; {len(s.netns_present)} namespaces left "
+                f"(remove with `netsleuth lab down {s.lab}`)",
+            )
         )
         return
     health = "intact" if s.healthy else "damaged"
     console.print(
-        f"[bold]lab {escape(s.lab)}[/bold]: {st.status}, {health}; created {st.created}; "
-        f"{len(s.netns_present)}/{len(st.netns)} namespaces"
+        styled(
+            (f"lab {s.lab}", "bold"),
+            f": {st.status}, {health}; created {st.created}; "
+            f"{len(s.netns_present)}/{len(st.netns)} namespaces",
+        )
     )
     for kind, pids in s.processes_dead.items():
-        console.print(f"  [red]{kind} not running[/red] (pids {', '.join(map(str, pids))})")
+        console.print(plain(f"  {kind} not running (pids {', '.join(map(str, pids))})", "red"))
     for ns in s.netns_missing:
-        console.print(f"  [red]missing namespace[/red] {escape(ns)}")
+        console.print(plain(f"  missing namespace {ns}", "red"))
     if st.faults:
-        console.print("  faults: " + ", ".join(escape(str(f.get("kind"))) for f in st.faults))
+        console.print(plain("  faults: " + ", ".join(str(f.get("kind")) for f in st.faults)))
     if st.plan is not None:
         table = Table(show_edge=False, pad_edge=False)
         for col in ("Pod", "Node", "IP", "Listens", "Namespace"):
@@ -67,7 +78,7 @@ def render_lab_status(s: LabStatus, console: Console) -> None:
             listens = ", ".join(f"{port}/{proto}" for proto, port in p.listen)
             if p.dns_server:
                 listens = ("53/UDP+TCP (dnsmasq), " + listens).rstrip(", ")
-            table.add_row(escape(p.key), escape(p.node), p.ip, listens, escape(p.netns))
+            table.add_row(*cells(p.key, p.node, p.ip, listens, p.netns))
         console.print(table)
 
 

@@ -1,25 +1,28 @@
-"""``probe`` as a terminal report: one row per hop with what the packets did."""
+"""``probe`` as a terminal report: one row per hop with what the packets did.
+
+Every name and observation is printed as text (:func:`plain`, :func:`styled`),
+never parsed as markup.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console
-from rich.markup import escape
 from rich.table import Table
 
 from netsleuth.model.findings import Verdict
 from netsleuth.probe.report import ProbeReport
-from netsleuth.render.console import status_mark, status_style
+from netsleuth.render.console import plain, status_mark, status_style, styled
 from netsleuth.render.output import Output
 
 
 def render_probe(report: ProbeReport, console: Console, *, verbose: bool = False) -> None:
     console.print(
-        f"[bold]probe[/bold] {escape(report.src)} → {escape(report.dst)}  [dim]({escape(report.backend)})[/dim]"
+        styled(("probe", "bold"), f" {report.src} → {report.dst}  ", (f"({report.backend})", "dim"))
     )
     for note in report.notes:
-        console.print(f"  [dim]note: {escape(note)}[/dim]")
+        console.print(plain(f"  note: {note}", "dim"))
     table = Table(show_edge=False, show_header=True, pad_edge=False, expand=False)
     table.add_column("", width=1)
     table.add_column("Hop", no_wrap=True)
@@ -29,27 +32,27 @@ def render_probe(report: ProbeReport, console: Console, *, verbose: bool = False
     for h in report.hops:
         st = str(h.verdict)
         table.add_row(
-            status_mark(st),
-            h.hop,
-            escape(h.target),
-            f"[{status_style(st)}]{st}[/]",
-            escape(h.observed),
+            plain(status_mark(st)),
+            plain(h.hop),
+            plain(h.target),
+            plain(st, status_style(st)),
+            plain(h.observed),
         )
     console.print(table)
     console.print()
-    v = report.verdict
-    console.print(f"[bold]Verdict:[/bold] [{status_style(str(v))}]{v}[/]")
+    v = str(report.verdict)
+    console.print(styled(("Verdict:", "bold"), " ", (v, status_style(v))))
     for h in report.hops:
         if (verbose or h.verdict in (Verdict.BROKEN, Verdict.WARNING)) and h.details:
             console.print()
-            console.print(f"[bold]{escape(h.hop)}[/bold] {escape(h.target)}")
+            console.print(styled((h.hop, "bold"), f" {h.target}"))
             for line in h.details:
-                console.print(f"  {escape(line)}")
+                console.print(plain(f"  {line}"))
     if report.commands:
         console.print()
-        console.print("[bold]Run by hand[/bold]")
+        console.print(plain("Run by hand", "bold"))
         for c in report.commands:
-            console.print(f"  $ {escape(c)}")
+            console.print(plain(f"  $ {c}"), soft_wrap=True)
 
 
 def probe_document(report: ProbeReport) -> dict[str, Any]:
