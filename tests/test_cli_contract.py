@@ -313,16 +313,16 @@ def test_unknown_check_ids_are_usage_errors_naming_them(
     assert code == 0 and {f["rule_id"][:4] for f in json.loads(out)["findings"]} == {"DNS1"}
 
 
-def test_empty_input_warns_and_fail_on_fails(
+def test_empty_input_is_an_input_error(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    # issue 10: nothing loaded is exit 2 offline (6 live), with or without --fail-on
     code, out, err = cli(monkeypatch, capsys, "scan", "-f", str(tmp_path))
-    assert code == 0 and "warning: nothing was loaded" in err
+    assert code == ExitCode.USAGE and "nothing could be loaded" in err and out == ""
     code, out, err = cli(
         monkeypatch, capsys, "scan", "-f", str(tmp_path), "--fail-on", "error", "-o", "json"
     )
-    assert code == ExitCode.FINDINGS and json.loads(out)["empty_input"] is True
-    assert "nothing was checked" in err
+    assert code == ExitCode.USAGE and "nothing could be loaded" in err
 
 
 # --------------------------------------------------------------------------- processes

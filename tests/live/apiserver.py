@@ -24,7 +24,11 @@ the shapes a real server returns, not what netsleuth happens to send:
   kubectl shows (secrets: Name, Type, Data, Age) and ``includeObject``
   None / Metadata (the default) / Object; an Accept it does not serve gives 406;
 - injected faults: slow resources (sleep before answering), flaky ones
-  (503 a number of times, then OK), expiring continue tokens;
+  (503 a number of times, then OK), expiring continue tokens; API Priority and
+  Fairness throttling (429 ``TooManyRequests`` with ``Retry-After`` and
+  ``details.retryAfterSeconds``); bodies trickled a byte at a time; and what
+  only a broken server or a proxy does: a ``continue`` token repeated forever,
+  discovery answered by an HTML login page with status 200;
 - writes: ``POST`` (create, with ``generateName``, ``dryRun=All``, 409
   AlreadyExists, 404 for a missing namespace, 422 Invalid for a Pod without
   containers or images, and Pod Security admission: a namespace labelled
@@ -369,6 +373,18 @@ class FakeApiServer:
     flaky_retry_after: str | None = None
     expire_continue: dict[str, int] = field(default_factory=dict)
     """plural → how many more ``continue`` requests get 410 Expired (the snapshot is dropped)."""
+    throttled: dict[str, int] = field(default_factory=dict)
+    """plural → how many more list requests API Priority and Fairness rejects: 429
+    ``TooManyRequests`` with ``Retry-After`` (:attr:`throttle_retry_after` seconds)."""
+    throttle_retry_after: int = 1
+    trickle: dict[str, float] = field(default_factory=dict)
+    """plural → seconds between the bytes of a list's body (a slow link or a stalling proxy)."""
+    repeat_continue: set[str] = field(default_factory=set)
+    """plurals whose lists answer every ``continue`` with that same token (a broken
+    aggregated API server or proxy; a real kube-apiserver never does)."""
+    discovery_html: bool = False
+    """Something in front of the server answers ``/api`` and ``/apis`` discovery with a
+    200 HTML login page (an intercepting proxy, a VPN portal)."""
 
     denied_verbs: dict[str, set[str]] = field(default_factory=dict)
     """``plural`` or ``plural/subresource`` (``pods/exec``, ``pods/log``) → verbs
@@ -548,10 +564,16 @@ class FakeApiServer:
         with self._lock:
             self.requests.append(req)
             self._kubelet()
+        if self._login_page(h, req):
+            return
         code, body, headers = self._route(req)
         req.status = code
         if isinstance(body, _Upgrade):
             body.run(h)
+            return
+        delay = self._trickle_delay(req)
+        if delay:
+            self._send_trickling(h, code, body, headers, delay)
             return
         self._send(h, code, body, headers, record_secret="/secrets" in url.path)
 
@@ -742,6 +764,9 @@ class FakeApiServer:
             )
         if res.plural in self.slow and self._closing.wait(self.slow[res.plural]):
             return 503, status(503, "ServiceUnavailable", "shutting down"), {}
+        throttled = self._throttle(res)
+        if throttled is not None:
+            return throttled
         with self._lock:
             if self.flaky.get(res.plural, 0) > 0:
                 self.flaky[res.plural] -= 1
@@ -823,6 +848,8 @@ class FakeApiServer:
             meta["continue"] = base64.urlsafe_b64encode(
                 json.dumps({"s": snap_id, "o": end}).encode()
             ).decode()
+            if token and res.plural in self.repeat_continue:
+                meta["continue"] = token  # the broken server: the same page, the same token
             if not q.get("labelSelector") and not q.get("fieldSelector"):
                 meta["remainingItemCount"] = len(snap.items) - end
         if media.startswith("table-"):
@@ -844,6 +871,71 @@ class FakeApiServer:
             },
             {},
         )
+
+    # ------------------------------------------------------------------ injected faults
+
+    def _throttle(self, res: ApiResource) -> tuple[int, dict[str, Any], dict[str, str]] | None:
+        """API Priority and Fairness rejecting a request: the real 429 body and header."""
+        with self._lock:
+            if self.throttled.get(res.plural, 0) <= 0:
+                return None
+            self.throttled[res.plural] -= 1
+        after = self.throttle_retry_after
+        body = status(
+            429,
+            "TooManyRequests",
+            "Too many requests, please try again later.",
+            {"retryAfterSeconds": after},
+        )
+        body["code"] = 429
+        return 429, body, {"Retry-After": str(after)}
+
+    def _trickle_delay(self, req: Request) -> float:
+        if req.method != "GET" or not self.trickle:
+            return 0.0
+        plural = req.path.rstrip("/").rsplit("/", 1)[-1]
+        return self.trickle.get(plural, 0.0)
+
+    def _send_trickling(
+        self,
+        h: BaseHTTPRequestHandler,
+        code: int,
+        body: dict[str, Any] | str,
+        headers: dict[str, str],
+        delay: float,
+    ) -> None:
+        """Headers at once, then the body one byte per ``delay`` seconds (until the client leaves)."""
+        data = body.encode() if isinstance(body, str) else json.dumps(body).encode()
+        try:
+            h.send_response(code)
+            h.send_header("Content-Type", "application/json")
+            h.send_header("Content-Length", str(len(data)))
+            for k, v in headers.items():
+                h.send_header(k, v)
+            h.end_headers()
+            h.wfile.flush()
+            for i in range(len(data)):
+                if self._closing.wait(delay):
+                    return
+                h.wfile.write(data[i : i + 1])
+                h.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError, OSError):
+            pass  # the client gave up: what the test wants
+
+    def _login_page(self, h: BaseHTTPRequestHandler, req: Request) -> bool:
+        """With :attr:`discovery_html`, discovery gets a proxy's HTML page (status 200)."""
+        if not self.discovery_html or req.path.rstrip("/") not in ("/api", "/api/v1", "/apis"):
+            return False
+        page = b"<!DOCTYPE html><html><head><title>Sign in</title></head><body>Corporate proxy: please sign in</body></html>"
+        try:
+            h.send_response(200)
+            h.send_header("Content-Type", "text/html; charset=utf-8")
+            h.send_header("Content-Length", str(len(page)))
+            h.end_headers()
+            h.wfile.write(page)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+        return True
 
     @staticmethod
     def _full(res: ApiResource, obj: dict[str, Any]) -> dict[str, Any]:

@@ -63,6 +63,39 @@ AllNamespacesOpt = Annotated[
 ]
 
 
+RequestTimeoutOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--request-timeout",
+        help="Live: the longest one API request may take, all of it (connect, headers, body), "
+        "as kubectl writes it: 30s, 1m, 90 (seconds); 0 for no limit. Default 30s.",
+    ),
+]
+
+
+def parse_duration(text: str) -> float:
+    """``30``, ``30s``, ``1m``, ``1h``, ``1m30s`` → seconds (``0`` means no limit)."""
+    from netsleuth.model.numbers import parse_int
+
+    s = text.strip().lower()
+    n = parse_int(s, hi=86_400 * 365)
+    if n is not None:
+        return float(n)
+    total = 0
+    rest = s
+    for unit, scale in (("h", 3600), ("m", 60), ("s", 1)):
+        head, sep, tail = rest.partition(unit)
+        if sep:
+            value = parse_int(head, hi=86_400 * 365)
+            if value is None:
+                break
+            total += value * scale
+            rest = tail
+    if rest or not s:
+        raise QueryError(f"--request-timeout {text!r}: expected a duration such as 30s, 1m or 90")
+    return float(total)
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputOptions:
     files: tuple[str, ...] = ()
@@ -71,6 +104,8 @@ class InputOptions:
     namespace: str | None = None
     all_namespaces: bool = True
     quiet: bool = False
+    request_timeout: float | None = None
+    """Live: seconds for one API request as a whole (``None``: the source's default)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -86,6 +121,7 @@ def input_options(
     all_namespaces: bool,
     *,
     quiet: bool = False,
+    request_timeout: str | None = None,
 ) -> InputOptions:
     return InputOptions(
         files=tuple(files or ()),
@@ -94,6 +130,7 @@ def input_options(
         namespace=None if all_namespaces else namespace,
         all_namespaces=all_namespaces or namespace is None,
         quiet=quiet,
+        request_timeout=None if request_timeout is None else parse_duration(request_timeout),
     )
 
 
@@ -110,16 +147,56 @@ def warn(text: str) -> None:
 def load_model(opts: InputOptions) -> ClusterModel:
     """Load the model from files or the live API (progress on a terminal), then check ``-n``.
 
-    An input that holds nothing is a warning; a ``-n`` namespace the input
-    does not have is an error naming the namespaces it has.
+    An input from which nothing could be loaded is an error (:func:`require_input`);
+    a ``-n`` namespace the input does not have is an error naming the namespaces it has.
     """
-    model = _load(opts)
-    if not model.kinds_present and not model.node_artifacts:
-        where = ", ".join(opts.files) if opts.files else "the live cluster"
-        warn(f"nothing was loaded from {where}: every result below is empty")
-    elif opts.namespace is not None:
+    model = require_input(_load(opts))
+    if opts.namespace is not None:
         check_namespace(model, opts.namespace)
     return model
+
+
+def require_input(model: ClusterModel) -> ClusterModel:
+    """``model``, unless nothing at all was loaded: then an error, not an empty (clean) cluster.
+
+    A proxy login page instead of the API, a non-UTF-8 or unreadable file or a
+    truncated List used to give an empty model that every check passed: exit 0.
+    Offline this is an :class:`InputError` (exit 2), live a :class:`SourceError` (exit 6).
+    """
+    from netsleuth.errors import InputError, SourceError
+    from netsleuth.model.cluster import SourceKind
+    from netsleuth.model.problems import Level
+
+    if model.kinds_present or model.node_artifacts:
+        return model
+    rank = {Level.FATAL: 0, Level.DEGRADED: 1, Level.WARNING: 2}
+    problems = sorted(model.problems, key=lambda p: rank.get(p.level, 3))
+    detail = problems[0].describe() if problems else "the input holds no Kubernetes object"
+    if len(problems) > 1:
+        detail += f" (and {len(problems) - 1} more problem(s))"
+    if model.source.kind == SourceKind.LIVE:
+        raise SourceError(
+            f"nothing could be loaded from the API server at {model.source.server}: {detail}",
+            tip="Check the context and the credentials (`kubectl get ns` should work).",
+        )
+    raise InputError(
+        f"nothing could be loaded from {', '.join(model.source.paths) or 'the input'}: {detail}",
+        tip="Give `kubectl get -o yaml|json` output, a List, a `kubectl cluster-info dump`, "
+        "or a directory of them.",
+    )
+
+
+def unread_input(model: ClusterModel) -> list[str]:
+    """What of the input could not be read at all: unreadable or truncated files, failed lists.
+
+    Resources forbidden by RBAC are not included: they are a deliberate scope, and
+    the checks that need them are reported as skipped.
+    """
+    from netsleuth.model.problems import Level
+
+    out = [p.describe() for p in model.problems if p.level == Level.FATAL]
+    out += [f"live: {r} could not be listed" for r in model.source.failed]
+    return out
 
 
 def namespaces_seen(model: ClusterModel) -> set[str]:
@@ -154,7 +231,10 @@ def _load(opts: InputOptions) -> ClusterModel:
         return sources.load_offline(list(opts.files))
     if not progress_enabled(opts.quiet):
         return sources.load_live(
-            kubeconfig=opts.kubeconfig, context=opts.context, namespace=opts.namespace
+            kubeconfig=opts.kubeconfig,
+            context=opts.context,
+            namespace=opts.namespace,
+            **_live(opts),
         )
     from rich.console import Console
     from rich.progress import Progress, SpinnerColumn, TextColumn
@@ -174,7 +254,12 @@ def _load(opts: InputOptions) -> ClusterModel:
             context=opts.context,
             namespace=opts.namespace,
             progress=on_progress,
+            **_live(opts),
         )
+
+
+def _live(opts: InputOptions) -> dict[str, Any]:
+    return {} if opts.request_timeout is None else {"timeout": opts.request_timeout}
 
 
 def in_scope(opts: InputOptions, namespace: str | None) -> bool:

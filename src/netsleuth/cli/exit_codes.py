@@ -23,14 +23,15 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.OK: "success",
     ExitCode.INTERNAL: "internal error (a bug: please report it with the command you ran)",
     ExitCode.USAGE: "usage or input error: a bad flag or value, an unknown check ID, an object "
-    "a query names that is not in the input, input files that cannot be used; `diff`: a side "
-    "holds a policy the API server would reject",
+    "a query names that is not in the input; nothing could be loaded from the files "
+    "(unreadable, not UTF-8, truncated, no Kubernetes object); `scan --fail-on`: part of the "
+    "files could not be read; `diff`: a side holds a policy the API server would reject",
     ExitCode.DIFF_LOST: "`diff`: at least one connection is lost",
-    ExitCode.FINDINGS: "`scan --fail-on`: a finding at or above the threshold, or nothing was "
-    "loaded to scan",
+    ExitCode.FINDINGS: "`scan --fail-on`: a finding at or above the threshold",
     ExitCode.TRACE_BROKEN: "`trace`: the verdict is broken",
     ExitCode.SOURCE: "the live source is unreachable or forbidden as a whole, or the kubeconfig "
-    "cannot be used",
+    "cannot be used; nothing could be listed, or discovery is not Kubernetes API (a proxy's "
+    "login page); `scan --fail-on`: a list failed or is incomplete",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.PIPE_CLOSED: "the reader of stdout went away (`netsleuth … | head`), "
     "as coreutils report it: nothing is printed",

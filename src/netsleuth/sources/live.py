@@ -56,7 +56,6 @@ import contextlib
 import os
 import queue
 import threading
-import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -393,12 +392,103 @@ def _classify(exc: BaseException) -> _NetError:
     return _NetError(f"{type(exc).__name__}: {text}")
 
 
+class _Deadline:
+    """The total deadline of one request: when it passes, the connection is shut down.
+
+    A socket timeout bounds each read, not the request: a server (or a proxy)
+    that trickles its headers or body a byte at a time never trips it, and
+    ``stream(64 KiB)`` waited for 64 KiB before looking at the clock (a body at
+    1 byte/s passed a 30 s timeout). A timer shuts the socket down instead, which
+    ends any read in progress; the connection is then discarded, not reused.
+    """
+
+    _current = threading.local()
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.fired = False
+        self.conn: Any = None
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._fire)
+        self._timer.daemon = True
+
+    def __enter__(self) -> _Deadline:
+        _Deadline._current.deadline = self
+        self._timer.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._timer.cancel()
+        _Deadline._current.deadline = None
+
+    @classmethod
+    def attach(cls, conn: Any) -> None:
+        """Called by the connection that sends the current thread's request."""
+        d = getattr(cls._current, "deadline", None)
+        if d is not None:
+            with d._lock:
+                d.conn = conn
+                if d.fired:
+                    _shutdown(conn)
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.fired = True
+            if self.conn is not None:
+                _shutdown(self.conn)
+
+
+_SHUT_RDWR = 2
+"""``socket.SHUT_RDWR`` (POSIX); the socket module is not imported here (only probe/ and
+lab/ open sockets, an import contract): the client's own socket is only shut down."""
+
+
+def _shutdown(conn: Any) -> None:
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(_SHUT_RDWR)
+
+
+class _DeadlineHTTPConnection(urllib3.connection.HTTPConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _Deadline.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _DeadlineHTTPSConnection(urllib3.connection.HTTPSConnection):
+    def request(self, *args: Any, **kwargs: Any) -> None:
+        _Deadline.attach(self)
+        super().request(*args, **kwargs)
+
+
+class _DeadlineHTTPPool(urllib3.HTTPConnectionPool):
+    ConnectionCls = _DeadlineHTTPConnection
+
+
+class _DeadlineHTTPSPool(urllib3.HTTPSConnectionPool):
+    ConnectionCls = _DeadlineHTTPSConnection
+
+
+def _install_deadlines(api: Any) -> None:
+    """Make the client's pools use connections a :class:`_Deadline` can shut down.
+
+    Only for the plain and HTTP-proxy managers (a SOCKS proxy brings its own
+    pool classes; there only the per-read timeout applies).
+    """
+    pm = getattr(getattr(api, "rest_client", None), "pool_manager", None)
+    if pm is None or pm.pool_classes_by_scheme is not urllib3.poolmanager.pool_classes_by_scheme:
+        return
+    pm.pool_classes_by_scheme = {"http": _DeadlineHTTPPool, "https": _DeadlineHTTPSPool}
+
+
 class _Transport:
     """One GET with a hard deadline, and bounded retries around it."""
 
     def __init__(self, api: Any, *, timeout: float, retries: int, stop: threading.Event) -> None:
         self.api = api
         self.timeout = timeout
+        """Seconds for a whole request (connect, headers, body); 0 means no limit."""
         self.retries = max(0, retries)
         self.stop = stop
 
@@ -410,23 +500,30 @@ class _Transport:
             header_params={"Accept": accept},
             auth_settings=["BearerToken"],
         )
-        deadline = time.monotonic() + self.timeout
+        if self.timeout <= 0:
+            return self._fetch(method, url, headers, None)
+        with _Deadline(self.timeout) as deadline:
+            try:
+                return self._fetch(method, url, headers, self.timeout)
+            except _NetError:
+                if deadline.fired:
+                    raise _NetError(
+                        f"timed out: no complete answer within {self.timeout:g}s "
+                        "(the total deadline of a request)"
+                    ) from None
+                raise
+
+    def _fetch(self, method: str, url: str, headers: Any, timeout: float | None) -> _Response:
         try:
-            resp = self.api.call_api(
-                method, url, header_params=headers, _request_timeout=self.timeout
-            )
+            resp = self.api.call_api(method, url, header_params=headers, _request_timeout=timeout)
         except (urllib3.exceptions.HTTPError, OSError, ApiException) as exc:
             raise _classify(exc) from exc
         raw = resp.response
         chunks: list[bytes] = []
         complete = False
         try:
-            # The socket timeout bounds each read; the deadline bounds a server
-            # that trickles a body forever.
             for chunk in raw.stream(1 << 16):
                 chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise _NetError(f"timed out after {self.timeout:g}s reading the body")
             complete = True
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             raise _classify(exc) from exc
@@ -460,9 +557,14 @@ class _Transport:
                 after = _retry_after(r.headers.get("retry-after"))
                 if after is not None:
                     delay = min(after, RETRY_AFTER_CAP)
-            if self.stop.wait(delay):
+            if _pause(self.stop, delay):
                 raise _Cancelled
             attempt += 1
+
+
+def _pause(stop: threading.Event, delay: float) -> bool:
+    """Wait ``delay`` seconds before a retry; True when the load was cancelled meanwhile."""
+    return stop.wait(delay)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -558,6 +660,7 @@ class LiveSource:
         timeout: float = 30.0,
         retries: int = 2,
         parallel: int = 4,
+        max_pages: int = 2000,
         progress: ProgressCallback | None = None,
         in_cluster: bool | None = None,
     ) -> None:
@@ -566,6 +669,9 @@ class LiveSource:
         self.namespace = namespace
         self.page_size = max(1, page_size)
         self.timeout = timeout
+        """Seconds for each request as a whole (connect, headers and body); 0: no limit."""
+        self.max_pages = max(1, max_pages)
+        """Pages per list before it is cut and reported incomplete (2,000 x 500 = 1M objects)."""
         self.retries = max(0, retries)
         self.parallel = max(1, parallel)
         self.progress = progress
@@ -648,7 +754,9 @@ class LiveSource:
         cfg.retries = False
         cfg.connection_pool_maxsize = self.parallel + 1
         self._server = str(cfg.host)
-        return k8s_client.ApiClient(cfg)
+        api = k8s_client.ApiClient(cfg)
+        _install_deadlines(api)
+        return api
 
     def _current_context(self) -> str | None:
         try:
@@ -765,6 +873,7 @@ class _Collector:
             raise self._unreachable(err) from None
         if core.status != 200:
             raise self._fatal(core, "/api/v1")
+        self._require_discovery(core, "/api/v1", "APIResourceList", "resources")
         problems: list[LoadProblem] = []
         served: dict[tuple[str, str], dict[str, Any]] = {("", "v1"): self._resource_map(core)}
 
@@ -780,6 +889,7 @@ class _Collector:
             if groups.status != 200:
                 problems.append(self._discovery_problem("/apis", groups.status_message()))
             else:
+                self._require_discovery(groups, "/apis", "APIGroupList", "groups")
                 group_versions = self._group_versions(groups)
 
         wanted: list[tuple[str, str]] = []
@@ -872,6 +982,30 @@ class _Collector:
                 )
             )
         return chosen, problems
+
+    def _require_discovery(self, r: _Response, path: str, kind: str, key: str) -> None:
+        """A 200 that is not API discovery (a proxy's login page, an HTML error page) is fatal.
+
+        Read as "no resources", it gave an empty model that every check passed.
+        """
+        try:
+            data = r.json()
+        except orjson.JSONDecodeError:
+            data = None
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            return
+        ctype = r.headers.get("content-type", "no content type")
+        got = (
+            f"a {data.get('kind')!r} object"
+            if isinstance(data, dict) and data.get("kind")
+            else f"{len(r.body)} bytes of {ctype}"
+        )
+        raise SourceError(
+            f"the server at {self.src._server} answered {path} with {got}, not Kubernetes API "
+            f"discovery ({kind})",
+            tip="Something between you and the API server (a proxy or VPN login page, a wrong "
+            "server URL or port) answered instead; check `kubectl get --raw /api/v1`.",
+        )
 
     def _discovery_problem(self, path: str, detail: str) -> LoadProblem:
         return LoadProblem(
@@ -1195,9 +1329,19 @@ class _Collector:
         token = ""
         restarted = False
         seen: set[str] = set()
+        tokens: set[str] = set()
+        pages = 0
         count = 0
         attempts = 1
         while True:
+            if pages >= self.src.max_pages:
+                return self._incomplete(
+                    job,
+                    f"stopped after {pages:,} pages ({count:,} items): the page cap "
+                    f"(max_pages={self.src.max_pages:,}) was reached",
+                    attempts,
+                )
+            pages += 1
             query = [*base_query, ("continue", token)] if token else base_query
             r = self.t.get(job.path, query, accept)
             attempts = max(attempts, r.attempts)
@@ -1267,6 +1411,16 @@ class _Collector:
             if not isinstance(meta, dict):
                 meta = {}
             token = str(meta.get("continue") or "")
+            if token and token in tokens:
+                # A real API server never hands out the same token twice; a broken
+                # aggregated server or proxy that does would have us loop forever.
+                self._put(_Page(job, objects, None))
+                return self._incomplete(
+                    job,
+                    f"the server repeated a continue token after {pages:,} pages ({count:,} items)",
+                    attempts,
+                )
+            tokens.add(token)
             remaining = meta.get("remainingItemCount")
             total = count + remaining if isinstance(remaining, int) and token else None
             if not token:
@@ -1274,6 +1428,22 @@ class _Collector:
             self._put(_Page(job, objects, total))
             if not token:
                 return _Done(job, "ok", "", attempts)
+
+    def _incomplete(self, job: _Job, why: str, attempts: int) -> _Done:
+        """Stop a list that would not end, reporting what was kept."""
+        spec = job.spec
+        where = f" in namespace {job.namespace}" if job.namespace else ""
+        self._put(
+            LoadProblem(
+                level=Level.WARNING,
+                message=f"list of {spec.plural} ({spec.group_label}){where} is incomplete: {why}",
+                origin=self._origin(job.path),
+                object=spec.plural,
+                skipped=f"the rest of the {spec.kind} list",
+                affects=spec.affects,
+            )
+        )
+        return _Done(job, "incomplete", why, attempts)
 
     @staticmethod
     def _items(job: _Job, body: dict[str, Any], origin: Origin) -> list[RawObject] | None:

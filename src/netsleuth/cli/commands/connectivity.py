@@ -14,6 +14,7 @@ from netsleuth.cli.common import (
     KubeconfigOpt,
     NamespaceOpt,
     PortOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         focus: Annotated[
             str | None,
             typer.Option("--focus", help="Only connections of this workload (ns/name or name)."),
@@ -65,6 +67,7 @@ def register(app: typer.Typer) -> None:
             namespace,
             all_namespaces,
             quiet=machine_output("connectivity", output),
+            request_timeout=request_timeout,
         )
         model = policy_view(load_model(opts), host_network)
         emit(

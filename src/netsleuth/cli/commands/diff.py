@@ -6,11 +6,19 @@ would reject (it is left out and the changes it could explain are unknown).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from netsleuth.cli.common import HostNetworkOpt, emit, output_choices, output_option
+from netsleuth.cli.common import (
+    HostNetworkOpt,
+    RequestTimeoutOpt,
+    emit,
+    output_choices,
+    output_option,
+    parse_duration,
+    require_input,
+)
 from netsleuth.cli.exit_codes import ExitCode
 from netsleuth.errors import ForbiddenError, SourceError
 from netsleuth.policy.host_network import HostNetworkMode
@@ -23,14 +31,17 @@ else:
     DiffOutput = output_choices("diff")
 
 
-def _load_side(side: str, kubeconfig: str | None, context: str | None) -> ClusterModel:
+def _load_side(
+    side: str, kubeconfig: str | None, context: str | None, timeout: float | None = None
+) -> ClusterModel:
     from netsleuth.sources import load_live, load_offline
 
     if side == "live":
-        model = load_live(kubeconfig=kubeconfig, context=context)
+        extra: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+        model = require_input(load_live(kubeconfig=kubeconfig, context=context, **extra))
         _require_policies(model)
         return model
-    return load_offline([side])
+    return require_input(load_offline([side]))
 
 
 def _invalid_only(unreadable: tuple[str, ...]) -> tuple[str, ...]:
@@ -70,6 +81,7 @@ def register(app: typer.Typer) -> None:
             str | None, typer.Option("--context", help="Context for a 'live' side.")
         ] = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
+        request_timeout: RequestTimeoutOpt = None,
         output: Annotated[DiffOutput, output_option("diff")] = "table",
     ) -> None:
         """Connections lost, gained and changed between two versions (exit code 3 when any is lost).
@@ -83,8 +95,9 @@ def register(app: typer.Typer) -> None:
         from netsleuth.policy.diff import diff_models
         from netsleuth.policy.host_network import policy_view
 
-        a = policy_view(_load_side(before, kubeconfig, context), host_network)
-        b = policy_view(_load_side(after, kubeconfig, context), host_network)
+        timeout = None if request_timeout is None else parse_duration(request_timeout)
+        a = policy_view(_load_side(before, kubeconfig, context, timeout), host_network)
+        b = policy_view(_load_side(after, kubeconfig, context, timeout), host_network)
         # Changes an invalid (left-out) policy on either side could explain are unknown:
         # not reported as lost or gained, and the run fails with exit 2.
         notes = tuple(

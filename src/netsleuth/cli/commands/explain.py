@@ -14,6 +14,7 @@ from netsleuth.cli.common import (
     KubeconfigOpt,
     NamespaceOpt,
     PortOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -60,6 +61,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[ExplainOutput, output_option("explain")] = "table",
     ) -> None:
@@ -80,6 +82,7 @@ def register(app: typer.Typer) -> None:
             namespace,
             all_namespaces,
             quiet=machine_output("explain", output),
+            request_timeout=request_timeout,
         )
         model = policy_view(load_model(opts), host_network)
         report = build_report(

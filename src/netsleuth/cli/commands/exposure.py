@@ -13,6 +13,7 @@ from netsleuth.cli.common import (
     HostNetworkOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[ExposureOutput, output_option("exposure")] = "table",
     ) -> None:
@@ -51,6 +53,7 @@ def register(app: typer.Typer) -> None:
             namespace,
             all_namespaces,
             quiet=machine_output("exposure", output),
+            request_timeout=request_timeout,
         )
         model = policy_view(load_model(opts), host_network)
         emit("exposure", output, exposure_report(model, namespace=opts.namespace))

@@ -12,6 +12,7 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -73,6 +74,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         window: Annotated[
             float,
             typer.Option(
@@ -99,6 +101,7 @@ def register(app: typer.Typer) -> None:
             namespace,
             all_namespaces,
             quiet=machine_output("flows", output),
+            request_timeout=request_timeout,
         )
         model = load_model(opts)
         summary = summarize_files(

@@ -12,6 +12,7 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -34,6 +35,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         output: Annotated[InventoryOutput, output_option("inventory")] = "table",
     ) -> None:
         """Show what was loaded: counts by kind and namespace, nodes, CNI, kube-proxy mode, CoreDNS, problems."""
@@ -46,6 +48,7 @@ def register(app: typer.Typer) -> None:
             namespace,
             all_namespaces,
             quiet=machine_output("inventory", output),
+            request_timeout=request_timeout,
         )
         model = load_model(opts)
         emit("inventory", output, build_inventory(model, opts.namespace))

@@ -16,6 +16,7 @@ from netsleuth.cli.common import (
     HostNetworkOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    RequestTimeoutOpt,
     input_options,
     load_model,
     progress_enabled,
@@ -54,6 +55,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         trace_dsts: Annotated[
             list[str] | None,
             typer.Argument(
@@ -98,7 +100,9 @@ def register(app: typer.Typer) -> None:
                 "each --trace takes two values: SRC and DST",
                 tip="e.g. --trace shop/storefront shop/cart:8080 --trace legacy/cron payments/api",
             )
-        opts = input_options(files, kubeconfig, context, namespace, all_namespaces)
+        opts = input_options(
+            files, kubeconfig, context, namespace, all_namespaces, request_timeout=request_timeout
+        )
         model = load_model(opts)
         result = run_checks(model, load_all().values())
         findings = [

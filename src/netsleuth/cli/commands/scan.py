@@ -15,6 +15,7 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     NamespaceOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -22,11 +23,13 @@ from netsleuth.cli.common import (
     output_choices,
     output_option,
     progress_enabled,
+    unread_input,
     warn,
 )
 from netsleuth.cli.exit_codes import ExitCode
 from netsleuth.errors import QueryError
 from netsleuth.model.findings import Severity
+from netsleuth.model.untrusted import visible
 
 if TYPE_CHECKING:
     from netsleuth.checks.base import Check, ScanConfig
@@ -113,6 +116,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         select: Annotated[
             list[str] | None,
             typer.Option(
@@ -130,8 +134,8 @@ def register(app: typer.Typer) -> None:
             FailOn | None,
             typer.Option(
                 "--fail-on",
-                help="Exit 4 when a finding at or above this severity exists, "
-                "or when nothing was loaded to scan.",
+                help="Exit 4 when a finding at or above this severity exists; exit 2 (6 live) "
+                "when part of the input could not be read.",
             ),
         ] = None,
         extra_cidrs: Annotated[
@@ -166,7 +170,15 @@ def register(app: typer.Typer) -> None:
         sel, ign = split_ids(select), split_ids(ignore)
         choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
         machine = machine_output("scan", output)
-        opts = input_options(files, kubeconfig, context, namespace, all_namespaces, quiet=machine)
+        opts = input_options(
+            files,
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+            quiet=machine,
+            request_timeout=request_timeout,
+        )
         model = load_model(opts)
         report = scan_with_progress(
             model,
@@ -180,8 +192,13 @@ def register(app: typer.Typer) -> None:
         )
         emit("scan", output, report, verbose=verbose)
         if fail_on is not None:
-            if report.empty_input:
-                warn("--fail-on: nothing was loaded, so nothing was checked; failing")
-                raise typer.Exit(ExitCode.FINDINGS)
+            unread = unread_input(model)
+            if unread:
+                # A gate must not pass on input it could not read.
+                warn(
+                    f"--fail-on: {len(unread)} part(s) of the input could not be read: "
+                    + "; ".join(visible(u) for u in unread[:3])
+                )
+                raise typer.Exit(ExitCode.SOURCE if opts.live else ExitCode.USAGE)
             if report.at_or_above(Severity(fail_on.value)):
                 raise typer.Exit(ExitCode.FINDINGS)

@@ -13,6 +13,7 @@ from netsleuth.cli.common import (
     KubeconfigOpt,
     NamespaceOpt,
     PortOpt,
+    RequestTimeoutOpt,
     emit,
     input_options,
     load_model,
@@ -56,6 +57,7 @@ def register(app: typer.Typer) -> None:
         context: ContextOpt = None,
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
+        request_timeout: RequestTimeoutOpt = None,
         output: Annotated[TraceOutput, output_option("trace")] = "table",
     ) -> int:
         """Follow the packet path from SRC to DST and name the first hop that breaks.
@@ -80,6 +82,7 @@ def register(app: typer.Typer) -> None:
             namespace,
             all_namespaces,
             quiet=machine_output("trace", output),
+            request_timeout=request_timeout,
         )
         model = load_model(opts)
         result = trace(
