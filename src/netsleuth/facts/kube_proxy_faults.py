@@ -18,16 +18,20 @@ from netsleuth.facts.kube_proxy_mode import (
     node_proxy_modes,
 )
 from netsleuth.facts.kube_proxy_rules import (
+    comment_owner,
     endpoints_vary_by_node,
     expected_destinations,
+    iptables_nodeports,
     iptables_service_rules,
     ipvs_destinations,
     ipvs_virtual_servers,
     proxied_services,
 )
+from netsleuth.facts.node_evidence import describe, events_on_node, where_seen
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Fix, Layer, Severity
+from netsleuth.model.logs import EventKind
 from netsleuth.model.objects import Meta
 
 
@@ -124,7 +128,10 @@ def kpx_mixed_modes_faults(model: ClusterModel) -> Iterator[Fault]:
 
 
 def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
-    """KPX603: A node's iptables rules for a Service do not match its ready endpoints."""
+    """KPX603: A node's iptables rules for a Service do not match its ready endpoints
+    (endpoints, random split, malformed DNAT, NodePorts, old ClusterIPs; kube-proxy's
+    logged sync failures on the node as evidence)."""
+    # kube-proxy on the node is what to restart: its DaemonSet is the object named.
     proxy_kind, proxy_meta = culprit_subject(kube_proxy(model))
     services = [s for s in proxied_services(model) if not endpoints_vary_by_node(s)]
     for node, art in sorted(model.node_artifacts.items()):
@@ -133,7 +140,15 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
         mode = node_proxy_mode(art)
         if mode is None or mode.mode != ProxyMode.IPTABLES:
             continue
+        complete = art.iptables.complete
         rules = iptables_service_rules(art.iptables)
+        nodeports = iptables_nodeports(art.iptables)
+        has_nodeports_chain = "KUBE-NODEPORTS" in art.iptables.chains.get("nat", {})
+        sync_errors = events_on_node(model, node, (EventKind.KUBE_PROXY_SYNC_ERROR,))
+        log_evidence = [
+            Evidence(where_seen(e), "kube-proxy log: failed syncs", describe(e))
+            for e in sync_errors
+        ]
         seen: set[tuple[str, str, int]] = set()
         for svc in services:
             assert svc.cluster_ip is not None
@@ -150,7 +165,7 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
                 rule = rules.get(key)
                 where = f"{svc.cluster_ip}:{port.port}/{port.protocol}"
                 if rule is None:
-                    if want:
+                    if want and complete:
                         problems.append(
                             f"no KUBE-SERVICES rule for {where} ({len(want)} ready endpoint(s))"
                         )
@@ -174,7 +189,7 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
                     )
                     continue
                 stale = sorted(rule.destinations - want)
-                missing = sorted(want - rule.destinations)
+                missing = sorted(want - rule.destinations) if complete else []
                 if stale or missing:
                     parts = []
                     if stale:
@@ -196,6 +211,68 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
                             ", ".join(sorted(want)) or "none",
                         )
                     )
+                if rule.malformed:
+                    problems.append(
+                        f"{where} via {rule.chain}: malformed DNAT --to-destination "
+                        + ", ".join(repr(d) for d in rule.malformed[:3])
+                    )
+                    evidence.append(
+                        Evidence(
+                            f"Node/{node}",
+                            f"iptables {rule.chain} DNAT --to-destination",
+                            ", ".join(rule.malformed[:3]),
+                        )
+                    )
+                split = _split_problem(rule.shares, rule.fallthrough)
+                if split:
+                    problems.append(f"{where} via {rule.chain}: {split}")
+                    evidence.append(
+                        Evidence(
+                            f"Node/{node}",
+                            f"iptables {rule.chain} --probability",
+                            ", ".join(f"{d} {share:.1%}" for d, share in rule.shares[:6])
+                            + (f", none {rule.fallthrough:.1%}" if rule.fallthrough > 1e-6 else ""),
+                        )
+                    )
+            # NodePorts: the node opens each one for the Service, and no other.
+            if svc.type in ("NodePort", "LoadBalancer"):
+                for port in svc.ports:
+                    if not port.node_port:
+                        continue
+                    want = expected_destinations(model, svc, port, family)
+                    np_rule = nodeports.get((port.protocol, port.node_port))
+                    if np_rule is None and want and complete and has_nodeports_chain:
+                        problems.append(
+                            f"no KUBE-NODEPORTS rule for node port {port.node_port}/{port.protocol}"
+                        )
+                        evidence.append(
+                            Evidence(
+                                f"Node/{node}",
+                                "iptables KUBE-NODEPORTS",
+                                f"no rule for {port.node_port}/{port.protocol}",
+                            )
+                        )
+            for (proto, np), np_rule in sorted(nodeports.items()):
+                owner = comment_owner(np_rule.comment)
+                if owner is None or (owner[0], owner[1]) != (svc.namespace, svc.name):
+                    continue
+                ports_now = {
+                    (p.protocol, p.node_port)
+                    for p in svc.ports
+                    if p.node_port and (p.name or "") == owner[2]
+                }
+                if (proto, np) not in ports_now:
+                    current = ", ".join(f"{n}/{pr}" for pr, n in sorted(ports_now)) or "none"
+                    problems.append(
+                        f"stale node port {np}/{proto} (the Service's node port is now {current})"
+                    )
+                    evidence.append(
+                        Evidence(
+                            f"Node/{node}",
+                            "iptables KUBE-NODEPORTS",
+                            f"{np}/{proto} -> {np_rule.chain} ({np_rule.comment})",
+                        )
+                    )
             if not problems:
                 continue
             grep = chain or svc.cluster_ip
@@ -208,7 +285,7 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
                 artifacts=True,
                 message=f"node {node}: kube-proxy rules for {svc.namespace}/{svc.name} are out of date: "
                 + "; ".join(problems),
-                evidence=evidence,
+                evidence=[*evidence, *log_evidence],
                 confirm=(
                     cmd("iptables-save", "-t", "nat").pipe("grep", grep).note(f"on {node}"),
                     kubectl(
@@ -234,62 +311,98 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
                         f"spec.nodeName={node}",
                     ),
                 ),
-                fix=Fix(
-                    text=f"Restart kube-proxy on {node} and read its log for the failed sync.",
-                    command=kubectl(
-                        "-n",
-                        "kube-system",
-                        "delete",
-                        "pod",
-                        "-l",
-                        "k8s-app=kube-proxy",
-                        "--field-selector",
-                        f"spec.nodeName={node}",
-                    ),
+                fix=_restart(
+                    node, f"Restart kube-proxy on {node} and read its log for the failed sync."
                 ),
             )
-        # chains for ClusterIPs no Service holds (the Service was deleted)
+        # chains for ClusterIPs no Service holds (the Service was deleted, or deleted and
+        # created again with a new ClusterIP)
         namespaces_seen = {s.namespace for s in model.services}
         for key, rule in sorted(rules.items()):
             if key in seen or rule.chain is None or key[0] in model.services_by_cluster_ip:
                 continue
-            owner = (rule.comment or "").split(":", 1)[0].split(" ", 1)[0]
-            ns, _, name = owner.partition("/")
-            if not name or ns not in namespaces_seen:
+            owner = comment_owner(rule.comment)
+            if owner is None or owner[0] not in namespaces_seen:
                 continue  # the input does not cover that namespace: cannot tell deleted from unseen
+            ns, name, _ = owner
+            now = model.service(ns, name)
+            same_family = [
+                ip
+                for ip in (now.cluster_ips or (now.cluster_ip,) if now is not None else ())
+                if ip and ip != "None" and (":" in ip) == (":" in key[0])
+            ]
+            if now is not None and same_family:
+                message = (
+                    f"node {node}: kube-proxy still has {rule.chain} for the old ClusterIP "
+                    f"{key[0]}:{key[2]}/{key[1]} of {ns}/{name}, which was created again with "
+                    f"ClusterIP {same_family[0]}"
+                )
+            else:
+                message = (
+                    f"node {node}: kube-proxy still has {rule.chain} for {key[0]}:{key[2]}/{key[1]} "
+                    f"({rule.comment}) but no Service holds that ClusterIP"
+                )
             yield Fault(
                 layer=Layer.KUBE_PROXY,
                 severity=Severity.ERROR,
                 kind=proxy_kind,
                 meta=proxy_meta,
+                also=(now.meta,) if now is not None else (),
                 artifacts=True,
-                message=f"node {node}: kube-proxy still has {rule.chain} for {key[0]}:{key[2]}/{key[1]} "
-                f"({rule.comment}) but no Service holds that ClusterIP",
+                message=message,
                 evidence=[
                     Evidence(
                         f"Node/{node}",
                         "iptables KUBE-SERVICES",
                         f"{key[0]}:{key[2]} -> {rule.chain}",
-                    )
+                    ),
+                    *log_evidence,
                 ],
                 confirm=(
                     cmd("iptables-save", "-t", "nat").pipe("grep", rule.chain).note(f"on {node}"),
                     kubectl("get", "svc", "-n", ns, name),
                 ),
-                fix=Fix(
-                    text=f"Restart kube-proxy on {node}; it removes chains of deleted Services on its next full sync.",
-                    command=kubectl(
-                        "-n",
-                        "kube-system",
-                        "delete",
-                        "pod",
-                        "-l",
-                        "k8s-app=kube-proxy",
-                        "--field-selector",
-                        f"spec.nodeName={node}",
-                    ),
+                fix=_restart(
+                    node,
+                    f"Restart kube-proxy on {node}; it removes chains of deleted Services on its "
+                    "next full sync.",
                 ),
             )
+
+
+def _split_problem(shares: tuple[tuple[str, float], ...], fallthrough: float) -> str | None:
+    """What is wrong with a chain's random split, or ``None``."""
+    parts = []
+    if fallthrough > 1e-6:
+        parts.append(
+            f"{fallthrough:.1%} of new connections match no endpoint rule (the last jump has "
+            "a probability below 1)"
+        )
+    n = len(shares)
+    if n > 1:
+        uneven = [(d, s) for d, s in shares if abs(s - 1 / n) > 0.01]
+        if uneven:
+            parts.append(
+                f"uneven split ({', '.join(f'{d} {s:.1%}' for d, s in shares[:6])}; kube-proxy "
+                f"gives each of the {n} endpoints {1 / n:.1%})"
+            )
+    return "; ".join(parts) or None
+
+
+def _restart(node: str, text: str) -> Fix:
+    return Fix(
+        text=text,
+        command=kubectl(
+            "-n",
+            "kube-system",
+            "delete",
+            "pod",
+            "-l",
+            "k8s-app=kube-proxy",
+            "--field-selector",
+            f"spec.nodeName={node}",
+        ),
+    )
 
 
 def kpx_stale_ipvs_rules_faults(model: ClusterModel) -> Iterator[Fault]:

@@ -13,7 +13,8 @@ Cluster mode, first match wins:
 
 Node mode, from that node's own files: ``ipvsadm -Ln`` listing ClusterIP
 virtual servers means ``ipvs``; ``KUBE-SVC-*`` chains in the nat table mean
-``iptables``; neither, with Cilium's ``CILIUM_`` chains, means eBPF.
+``iptables``; neither, with Cilium's ``CILIUM_`` chains, means eBPF; an nft
+``table ip kube-proxy`` (``nft list ruleset``) means ``nftables``.
 """
 
 from __future__ import annotations
@@ -126,6 +127,12 @@ def node_proxy_mode(art: NodeArtifacts) -> ProxyModeInfo | None:
                 mode=ProxyMode.EBPF,
                 evidence=f"node {art.node}: CILIUM_ chains, no KUBE-SVC-* chains",
             )
+    if art.nft is not None and any(name == "kube-proxy" for _, name in art.nft.tables):
+        # kube-proxy's nftables mode (1.29+) owns `table ip kube-proxy` / `table ip6 kube-proxy`
+        return ProxyModeInfo(
+            mode=ProxyMode.NFTABLES,
+            evidence=f"node {art.node}: nft table kube-proxy ({files})",
+        )
     return None
 
 

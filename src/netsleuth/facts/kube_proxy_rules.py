@@ -16,6 +16,7 @@ text otherwise, so this works with any :class:`IptablesRule` producer.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections import defaultdict
 from dataclasses import dataclass
@@ -97,6 +98,56 @@ class ServiceRule:
     destinations: frozenset[str]
     """``ip:port`` DNAT targets reachable through the chain's KUBE-SEP-* chains."""
     rejects: bool = False
+    shares: tuple[tuple[str, float], ...] = ()
+    """The share of new connections each endpoint gets from the chain's
+    ``-m statistic --mode random --probability p`` jumps, in rule order: rule i takes
+    p_i of what the rules before it left. kube-proxy writes p_i = 1/(n-i) (the last
+    rule has none), so each of n endpoints gets 1/n."""
+    fallthrough: float = 0.0
+    """The share that matches no KUBE-SEP jump (the last jump has a probability below 1):
+    those connections are not DNATed and go to the ClusterIP, which answers nothing."""
+    malformed: tuple[str, ...] = ()
+    """DNAT targets that are no ``ip:port`` (``:0``, no port, port 0, no address)."""
+
+
+_DNAT_TO = re.compile(r"^(?:\[([0-9a-fA-F:.]+)\]|(\d{1,3}(?:\.\d{1,3}){3})):(\d{1,5})$")
+
+
+def malformed_dnat(to: str) -> bool:
+    """``True`` for a ``--to-destination`` kube-proxy would never write: it always writes
+    ``ip:port`` with a real address and a port in 1..65535 (``:0`` appears when a rule was
+    written from an endpoint without address or port)."""
+    m = _DNAT_TO.match(to)
+    if m is None:
+        return True
+    try:
+        ipaddress.ip_address(m.group(1) or m.group(2))
+    except ValueError:
+        return True
+    return not 1 <= int(m.group(3)) <= 65535
+
+
+def _probability(rule: IptablesRule) -> float:
+    if rule.probability is not None:
+        return rule.probability
+    m = re.search(r"--probability\s+([0-9.]+)", rule.spec)
+    if m:
+        try:
+            return min(max(float(m.group(1)), 0.0), 1.0)
+        except ValueError:
+            return 1.0
+    return 1.0
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class NodePortRule:
+    """One ``KUBE-NODEPORTS`` jump: the node port kube-proxy opened and for which Service."""
+
+    protocol: str
+    port: int
+    chain: str | None
+    comment: str | None
+    destinations: frozenset[str]
 
 
 def iptables_service_rules(dump: IptablesDump) -> dict[tuple[str, str, int], ServiceRule]:
@@ -125,6 +176,22 @@ def iptables_service_rules(dump: IptablesDump) -> dict[tuple[str, str, int], Ser
                     todo.append(tgt)
         return frozenset(out)
 
+    def split(svc_chain: str) -> tuple[tuple[tuple[str, float], ...], float]:
+        shares: dict[str, float] = {}
+        remaining = 1.0
+        for r in by_chain.get(svc_chain, ()):
+            tgt = _target(r)
+            if not tgt or not tgt.startswith("KUBE-SEP-"):
+                continue
+            if "--rcheck" in r.spec:
+                continue  # session affinity: returning clients, not the random split
+            share = remaining * _probability(r)
+            remaining -= share
+            dnat = [_to(x) for x in by_chain.get(tgt, ()) if _target(x) == "DNAT"]
+            dest = next((d for d in dnat if d), None) or f"{tgt} (no DNAT rule)"
+            shares[dest] = shares.get(dest, 0.0) + share
+        return tuple(shares.items()), max(remaining, 0.0)
+
     result: dict[tuple[str, str, int], ServiceRule] = {}
     for r in dump.rules:
         if r.chain != "KUBE-SERVICES":
@@ -135,13 +202,18 @@ def iptables_service_rules(dump: IptablesDump) -> dict[tuple[str, str, int], Ser
             continue
         key = (ip, proto, port)
         if r.table == "nat" and tgt and tgt.startswith("KUBE-SVC-"):
+            dests = endpoints_of(tgt)
+            shares, rest = split(tgt)
             result[key] = ServiceRule(
                 cluster_ip=ip,
                 protocol=proto,
                 port=port,
                 chain=tgt,
                 comment=_comment(r),
-                destinations=endpoints_of(tgt),
+                destinations=dests,
+                shares=shares,
+                fallthrough=rest if shares else 0.0,
+                malformed=tuple(sorted(d for d in dests if malformed_dnat(d))),
             )
         elif tgt == "REJECT" and key not in result:
             result[key] = ServiceRule(
@@ -154,6 +226,51 @@ def iptables_service_rules(dump: IptablesDump) -> dict[tuple[str, str, int], Ser
                 rejects=True,
             )
     return result
+
+
+def iptables_nodeports(dump: IptablesDump) -> dict[tuple[str, int], NodePortRule]:
+    """``(protocol, node port) -> NodePortRule`` from ``KUBE-NODEPORTS`` (nat table)."""
+    out: dict[tuple[str, int], NodePortRule] = {}
+    by_chain: dict[str, list[IptablesRule]] = defaultdict(list)
+    for r in dump.rules:
+        if r.table == "nat":
+            by_chain[r.chain].append(r)
+    for r in by_chain.get("KUBE-NODEPORTS", ()):
+        proto, port = _proto(r), _dport(r)
+        if proto is None or port is None:
+            continue
+        tgt = _target(r)
+        dests: set[str] = set()
+        todo = [tgt] if tgt else []
+        seen: set[str] = set()
+        while todo:
+            ch = todo.pop()
+            if ch in seen:
+                continue
+            seen.add(ch)
+            for x in by_chain.get(ch, ()):
+                t = _target(x)
+                if t == "DNAT":
+                    to = _to(x)
+                    if to:
+                        dests.add(to)
+                elif t and t.startswith(("KUBE-SEP-", "KUBE-SVC-", "KUBE-SVL-", "KUBE-EXT-")):
+                    todo.append(t)
+        out[(proto, port)] = NodePortRule(
+            protocol=proto, port=port, chain=tgt, comment=_comment(r), destinations=frozenset(dests)
+        )
+    return out
+
+
+def comment_owner(comment: str | None) -> tuple[str, str, str] | None:
+    """``(namespace, name, port name)`` from a kube-proxy rule comment
+    (``"shop/web:http cluster IP"``, ``"shop/web:http"``, ``"shop/web cluster IP"``)."""
+    head = (comment or "").split(" ", 1)[0]
+    ns, sep, rest = head.partition("/")
+    if not sep or not ns or not rest:
+        return None
+    name, _, port = rest.partition(":")
+    return (ns, name, port) if name else None
 
 
 def ipvs_virtual_servers(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Iterator
 
 from netsleuth.facts import cni_health, conntrack, coredns_health, ipam, kube_proxy_faults
 from netsleuth.facts import mtu_faults as mtu
+from netsleuth.facts import node_evidence_faults as node_ev
 from netsleuth.facts.cni_detect import primary_cni
 from netsleuth.facts.faults import Fault, faults_of
 from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode, node_proxy_mode
@@ -67,6 +68,8 @@ NODE_FAULTS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
     cni_health.cni_node_network_not_ready_faults,
     cni_health.cni_daemonset_not_ready_faults,
     cni_health.cni_pod_cidr_route_missing_faults,
+    node_ev.cni_local_route_shadows_pods_faults,
+    node_ev.cni_neighbour_table_overflow_faults,
 )
 # Faults that explain why a pod has no sandbox or no address.
 POD_START_FAULTS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
@@ -76,12 +79,14 @@ POD_START_FAULTS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
     ipam.ipam_allocation_failed_faults,
     ipam.ipam_pod_cidr_nearly_full_faults,
     ipam.ipam_pod_cidr_too_small_faults,
+    node_ev.cni_host_local_ipam_faults,
 )
 # Capacity risks on a node: notes for a path whose pods already run there.
 NODE_RISKS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
     ipam.ipam_pod_cidr_too_small_faults,
     ipam.ipam_pod_cidr_nearly_full_faults,
     ipam.ipam_allocation_failed_faults,
+    node_ev.cni_host_local_ipam_faults,
 )
 
 
@@ -214,7 +219,14 @@ def _mtu_hops(model: ClusterModel, src: Pod, dst: Pod, nodes: list[str]) -> Iter
     )
     faults = [
         f
-        for f in _faults(model, (mtu.mtu_exceeds_overlay_faults, mtu.mtu_mixed_across_nodes_faults))
+        for f in _faults(
+            model,
+            (
+                mtu.mtu_exceeds_overlay_faults,
+                mtu.mtu_mixed_across_nodes_faults,
+                node_ev.mtu_over_mtu_drops_logged_faults,
+            ),
+        )
         if f.about(node_refs)
     ]
     if faults:
@@ -326,12 +338,23 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
             (
                 kube_proxy_faults.kpx_stale_iptables_rules_faults,
                 kube_proxy_faults.kpx_stale_ipvs_rules_faults,
+                node_ev.kpx_ipvs_addresses_faults,
             ),
         )
         if _names_service(f, svc) and f.about({f"Node/{node}"})
     ]
     if rule_faults:
         return hop_from_fault(rule_faults[0])
+    # kube-proxy on the node cannot work (a module missing) or failed its last syncs
+    node_faults = [
+        f
+        for f in _faults(
+            model, (node_ev.kpx_kernel_modules_faults, node_ev.kpx_sync_errors_logged_faults)
+        )
+        if f.about({f"Node/{node}"}) and f.severity is not Severity.INFO
+    ]
+    if node_faults:
+        return hop_from_fault(node_faults[0])
     mode_faults = [
         f
         for f in faults_of(model, kube_proxy_faults.kpx_mixed_modes_faults)
@@ -396,8 +419,16 @@ def coredns_path_faults(model: ClusterModel) -> list[Fault]:
 
 def coredns_churn_hops(model: ClusterModel) -> list[Hop]:
     """CoreDNS pods restarting now: lookups sent to a restarting pod time out until its
-    endpoint is withdrawn, a degradation of every path that uses cluster DNS."""
-    return [hop_from_fault(f) for f in faults_of(model, coredns_health.coredns_restarts_faults)]
+    endpoint is withdrawn, a degradation of every path that uses cluster DNS. A forwarding
+    loop in CoreDNS's log takes every lookup down too; its upstream timeouts are a note
+    (:func:`coredns_risks`), they only hurt the names CoreDNS forwards."""
+    restarts = faults_of(model, coredns_health.coredns_restarts_faults)
+    loops = [
+        f
+        for f in faults_of(model, node_ev.dns_coredns_logged_errors_faults)
+        if f.severity is Severity.ERROR
+    ]
+    return [hop_from_fault(f) for f in (*restarts, *loops)]
 
 
 def coredns_risks(model: ClusterModel) -> list[Risk]:
@@ -412,6 +443,7 @@ def coredns_risks(model: ClusterModel) -> list[Risk]:
                 coredns_health.coredns_cpu_limit_low_faults,
                 coredns_health.coredns_memory_limit_low_faults,
                 coredns_health.corefile_no_cache_faults,
+                node_ev.dns_coredns_logged_errors_faults,
             ),
         )
         if f.severity is not Severity.ERROR

@@ -24,7 +24,13 @@ def ct_drops(model: ClusterModel) -> Iterator[Finding]:
         summed over CPUs: ``drop`` and ``early_drop`` (the table was full)
         and ``insert_failed`` (two packets raced to create the same entry)
         above zero. The counters count since boot, so a non-zero value
-        says it has happened, not that it is happening now.
+        says it has happened, not that it is happening now: when the
+        capture holds two ``conntrack -S`` runs (``netsleuth collect`` takes
+        one at the start and one at the end), the change between them, per
+        second when their times are known, says whether it is happening now
+        (not rising: reported as info). Counters read inside a pod's network
+        namespace (``kubectl exec … conntrack -S``) are that namespace's and
+        say nothing about the node: reported as info with that caveat.
 
     Why it breaks traffic:
         ``drop``/``early_drop`` mean new flows lost their first packet

@@ -21,9 +21,14 @@ def ct_table_nearly_full(model: ClusterModel) -> Iterator[Finding]:
 
     What it checks:
         ``nf_conntrack_count`` against ``nf_conntrack_max`` on each node
-        (from ``/proc/sys/net/netfilter`` files or sysctl output): a warning
-        at 80 %, an error at 95 % (the thresholds of the field guide's
-        ConntrackTableNearFull / ConntrackTableCritical alerts).
+        (wherever the capture has them: the ``/proc/sys/net/netfilter``
+        files, ``conntrack -C``, ``sysctl`` output, ``/proc/net/stat/nf_conntrack``):
+        a warning at 80 %, an error at 95 % (the thresholds of the field
+        guide's ConntrackTableNearFull / ConntrackTableCritical alerts); and
+        the kernel's ``nf_conntrack: table full, dropping packet`` lines in
+        the node's dmesg, with when they were logged, which say the table
+        overflowed even when the count is low now. A count captured inside a
+        pod's network namespace is that namespace's, and is reported as such.
 
     Why it breaks traffic:
         Every NATed or stateful-filtered flow — all ClusterIP and NodePort

@@ -24,19 +24,29 @@ def kpx_stale_iptables_rules(model: ClusterModel) -> Iterator[Finding]:
         for every ClusterIP port: the ``KUBE-SERVICES`` jump to its
         ``KUBE-SVC-*`` chain exists when the Service has ready endpoints, the
         ``KUBE-SEP-*`` DNAT targets equal the ready endpoints
-        (``ip:targetPort`` from the EndpointSlices), no ``REJECT … has no
-        endpoints`` rule remains for a Service that has them, and no chain
-        remains for a ClusterIP no Service holds. Services with
+        (``ip:targetPort`` from the EndpointSlices), the random split gives
+        each endpoint its equal share (kube-proxy writes probability 1/(n-i)
+        on rule i and none on the last, so no connection falls through), no
+        DNAT target is malformed (``--to-destination :0``), no ``REJECT … has
+        no endpoints`` rule remains for a Service that has them, no chain
+        remains for a ClusterIP no Service holds (or the old ClusterIP of a
+        Service that was deleted and created again), and each NodePort has
+        its ``KUBE-NODEPORTS`` rule and no rule remains for a node port the
+        Service no longer has. A filtered dump (``iptables-save | grep``)
+        is only read for what it shows. Services with
         ``internalTrafficPolicy: Local`` or topology-aware routing are skipped
-        (per-node endpoint sets).
+        (per-node endpoint sets). Failed syncs in kube-proxy's log on that
+        node (node files or a cluster-info dump) are added as evidence.
 
     Why it breaks traffic:
         kube-proxy's rules are what a ClusterIP connection actually follows.
         A missing chain sends ClusterIP traffic nowhere, a stale endpoint
         gets a share of new connections that time out or hit another pod
-        that reused the IP, and a leftover REJECT refuses every connection.
-        It means kube-proxy on that node stopped syncing (crash, lost API
-        watch, iptables lock contention).
+        that reused the IP, an uneven split overloads one pod, a split that
+        falls through or a malformed DNAT loses that share of connections,
+        and a leftover REJECT refuses every connection. It means kube-proxy
+        on that node stopped syncing (crash, lost API watch, iptables lock
+        contention).
 
     Example:
         ``shop/web`` has ready endpoints ``10.244.1.5:8080`` and
