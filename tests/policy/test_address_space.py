@@ -199,3 +199,24 @@ def test_cli_diff_of_equivalent_blocks_exits_0(tmp_path: Path) -> None:
     )
     assert r.returncode == 0, r.stdout + r.stderr
     assert "0 lost, 0 gained, 0 changed" in r.stdout
+
+
+def test_removing_the_last_ipv6_block_loses_nothing() -> None:
+    """p admits only fd00::/64; without the policy it admits everything. The AFTER list
+    alone would not list IPv6 (no IPv6 bound left): both sides are listed alike."""
+    from netsleuth.policy.connlist import connectivity_pair
+    from netsleuth.policy.diff import diff_models
+
+    before = build_model([*_base(), _ingress_from_blocks(IPBlock(cidr="fd00::/64"))])
+    after = build_model(_base())
+    d = diff(*connectivity_pair(before, after))
+    assert d.lost == () and d.changed == ()
+    assert sorted((c.src.describe(), c.dst.describe()) for c in d.gained) == sorted(
+        [
+            ("a/q[Pod]", "a/p[Pod]"),
+            ("0.0.0.0-255.255.255.255[External]", "a/p[Pod]"),
+            ("::-fcff:ffff:ffff:ffff:ffff:ffff:ffff:ffff[External]", "a/p[Pod]"),
+            ("fd00:0:0:1::-ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff[External]", "a/p[Pod]"),
+        ]
+    )
+    assert diff_models(before, after).diff == d

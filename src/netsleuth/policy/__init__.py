@@ -48,6 +48,11 @@ Public API (stable; other packages import from ``netsleuth.policy`` only)::
     # ANP/BANP typed form (netsleuth.policy.anp)
     admin_policies(model) -> AdminPolicies(anps, banps, problems)
 
+    # incremental re-check (netsleuth.policy.incremental)
+    IncrementalConnectivity(model).set_policy(p) / .remove_policy(ns, name)
+        / .set_namespace_labels(ns, labels) / .set_pod_labels(ns, name, labels) -> ConnDiff
+    diff_incremental(before, after) -> ConnDiff | None   only the rows/columns that differ
+
     # derived objects
     with_kube_dns(model) -> ClusterModel     adds a derived kube-dns when the input has none
     ingress_controller_endpoints(model, ingress=None) -> tuple[Endpoint, ...]

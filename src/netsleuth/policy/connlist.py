@@ -166,7 +166,9 @@ class WorkloadMatrix:
         return m
 
 
-def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[int]]:
+def _workload_units(
+    model: ClusterModel, ipv6: bool | None = None
+) -> tuple[list[Unit], list[Peer], list[int]]:
     pod_keys, names = PolicyMatrix.relevant(model)
     groups: dict[tuple[Peer, Hashable], list[Pod]] = {}
     key_cache: dict[tuple[object, ...], tuple[object, ...]] = {}
@@ -198,7 +200,7 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
         lbl = lk if isinstance(lk, tuple) else None
         units.append(Unit((peer, lk), HOST if lk == ("host",) else POD, tuple(pods), label=lbl))
         owner.append(len(peers) - 1)
-    for label, ip in external_ranges(model):
+    for label, ip in external_ranges(model, ipv6):
         peers.append(Peer("ip_range", None, label))
         units.append(Unit(("ip", label), EXTERNAL, ips=(ip,)))
         owner.append(len(peers) - 1)
@@ -211,9 +213,12 @@ def _workload_units(model: ClusterModel) -> tuple[list[Unit], list[Peer], list[i
     return units, peers, owner
 
 
-def workload_matrix(model: ClusterModel) -> WorkloadMatrix:
-    """Build the matrix engine over workload units and fold units into peers."""
-    units, peers, owner = _workload_units(model)
+def workload_matrix(model: ClusterModel, ipv6: bool | None = None) -> WorkloadMatrix:
+    """Build the matrix engine over workload units and fold units into peers.
+
+    ``ipv6``: list the IPv6 address ranges even without an IPv6 bound (``True``) or
+    never (``False``); by default only when some policy names an IPv6 address."""
+    units, peers, owner = _workload_units(model, ipv6)
     engine = PolicyMatrix.build(model, units)
     chunks = engine.dense()
     if len(units) != len(peers) and units:
@@ -270,13 +275,14 @@ def connectivity(
     focus: str | None = None,
     port: tuple[str, int] | None = None,
     wm: WorkloadMatrix | None = None,
+    ipv6: bool | None = None,
 ) -> list[Connection]:
     """Allowed connections between peers, sorted by (src, dst).
 
     ``focus``: keep connections with this workload on either side (``ns/name``);
     ``port``: keep connections that allow this ``(protocol, port)``.
     """
-    wm = wm if wm is not None else workload_matrix(model)
+    wm = wm if wm is not None else workload_matrix(model, ipv6)
     n = len(wm.peers)
     if n == 0:
         return []
@@ -328,6 +334,20 @@ def connectivity(
     out = merge_adjacent_ranges(out)
     out.sort(key=lambda c: (c.src.sort_key(), c.dst.sort_key()))
     return out
+
+
+def lists_ipv6(model: ClusterModel) -> bool:
+    """Whether the connection list of ``model`` lists IPv6 address ranges by default."""
+    return PolicyMatrix.address_bounds(model)[1]
+
+
+def connectivity_pair(
+    before: ClusterModel, after: ClusterModel
+) -> tuple[list[Connection], list[Connection]]:
+    """Both connection lists, listing IPv6 ranges on both sides when either lists them, so
+    that removing the last IPv6 ipBlock does not read as every IPv6 connection lost."""
+    v6 = lists_ipv6(before) or lists_ipv6(after)
+    return connectivity(before, ipv6=v6), connectivity(after, ipv6=v6)
 
 
 def merge_adjacent_ranges(conns: Iterable[Connection]) -> list[Connection]:

@@ -24,7 +24,7 @@ backend's namespace, which only "any peer" rules and ``namespaceSelector:
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -111,8 +111,12 @@ def _target(pod: Pod, sp: ServicePort) -> int | None:
     return resolve_named_port(pod, t, normalise_protocol(sp.protocol))
 
 
+PodSelect = Callable[[str, Mapping[str, str]], Iterable[Pod]]
+"""``select(namespace, service selector)``: the pods a Service selects."""
+
+
 def _service_targets(
-    model: ClusterModel, svc: Service, ports: list[ServicePort], route_target: int | str | None
+    select: PodSelect, svc: Service, ports: list[ServicePort], route_target: int | str | None
 ) -> Iterator[tuple[Pod, str, int]]:
     """(pod, protocol, pod port) for the selected pods of ``svc`` on ``ports``.
 
@@ -123,7 +127,7 @@ def _service_targets(
     """
     if not svc.selector:
         return
-    for pod in model.pods_matching(svc.namespace, svc.selector):
+    for pod in select(svc.namespace, svc.selector):
         if pod.host_network:
             continue  # the pseudo-peer reaches only policy-governed pods
         for sp in ports:
@@ -167,7 +171,9 @@ def _granted(model: ClusterModel, route_kind: str, route_ns: str, svc_ns: str, s
     return False
 
 
-def backend_targets(model: ClusterModel) -> Iterator[tuple[Frontend, Pod, str, int]]:
+def backend_targets(
+    model: ClusterModel, select: PodSelect | None = None
+) -> Iterator[tuple[Frontend, Pod, str, int]]:
     """(frontend, pod, protocol, pod port) for every pod outside traffic is sent to.
 
     - Ingress: each rule path and the default backend, ``service.port`` by
@@ -179,7 +185,10 @@ def backend_targets(model: ClusterModel) -> Iterator[tuple[Frontend, Pod, str, i
     - OpenShift Route: ``spec.to`` and ``spec.alternateBackends`` (kind
       Service; weight 0 gets no traffic), filtered by ``spec.port.targetPort``
       (see :func:`_service_targets`), TCP (the router proxies HTTP/TLS/TCP).
+
+    ``select`` picks a Service's pods (default: the model's pods).
     """
+    pick: PodSelect = select if select is not None else model.pods_matching
     for ing in model.ingresses:
         fe = Frontend("Ingress", ing.namespace, ing.meta.name)
         backends = [p.backend for r in ing.rules for p in r.paths]
@@ -192,7 +201,7 @@ def backend_targets(model: ClusterModel) -> Iterator[tuple[Frontend, Pod, str, i
             ref = b.port_number if b.port_number is not None else b.port_name
             sp = svc.port_by_name_or_number(ref) if ref is not None else None
             if sp is not None:
-                for pod, proto, num in _service_targets(model, svc, [sp], None):
+                for pod, proto, num in _service_targets(pick, svc, [sp], None):
                     yield fe, pod, proto, num
     for route in model.routes:
         ns = route.meta.namespace or "default"
@@ -212,7 +221,7 @@ def backend_targets(model: ClusterModel) -> Iterator[tuple[Frontend, Pod, str, i
                 # backendRef.port is required for a Service; without it nothing resolves.
                 sp = svc.port_by_name_or_number(br.port) if br.port is not None else None
                 if sp is not None:
-                    for pod, proto, num in _service_targets(model, svc, [sp], None):
+                    for pod, proto, num in _service_targets(pick, svc, [sp], None):
                         yield fe, pod, proto, num
     for obj in openshift_routes(model):
         ns = obj.meta.namespace or "default"
@@ -233,5 +242,5 @@ def backend_targets(model: ClusterModel) -> Iterator[tuple[Frontend, Pod, str, i
             if svc is None:
                 continue
             tcp = [sp for sp in svc.ports if normalise_protocol(sp.protocol) == "TCP"]
-            for pod, proto, num in _service_targets(model, svc, tcp, target):
+            for pod, proto, num in _service_targets(pick, svc, tcp, target):
                 yield fe, pod, proto, num

@@ -859,15 +859,15 @@ def _admin_policies(model: ClusterModel):  # type: ignore[no-untyped-def]
 # --------------------------------------------------------------------------- unit builders
 
 
-def external_ranges(model: ClusterModel) -> list[tuple[str, str]]:
+def external_ranges(model: ClusterModel, ipv6: bool | None = None) -> list[tuple[str, str]]:
     """Address ranges induced by every ipBlock bound: ``(first-last, representative)``.
 
     The whole IPv4 space when no policy has an ipBlock. IPv6 ranges appear
-    only when an IPv6 ipBlock exists."""
+    only when an IPv6 bound exists (``ipv6`` forces the choice)."""
     from netsleuth.model.intervals import format_ip
 
     cells = PolicyMatrix.ip_cells(model)
-    has_v6 = PolicyMatrix.address_bounds(model)[1]
+    has_v6 = PolicyMatrix.address_bounds(model)[1] if ipv6 is None else ipv6
     out = []
     for version, top in ((4, IPV4_MAX), (6, IPV6_MAX)):
         starts = [int(x) for x in cells[version]]

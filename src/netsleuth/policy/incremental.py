@@ -1,0 +1,1938 @@
+"""Incremental re-check: the connection list after a change, recomputing only what it touches.
+
+A NetworkPolicy decides a connection through its two ends only: the egress
+policies selecting the source and the ingress policies selecting the
+destination. So after a change, the allowed ports can differ only
+
+- for a **policy** added, removed or edited in namespace N: in the *rows*
+  (as source) of the pods its old or new ``podSelector`` selects for
+  Egress, and in the *columns* (as destination) of those it selects for
+  Ingress;
+- for a **namespace's labels**: in the rows and columns of that
+  namespace's pods (a namespace selector that starts or stops matching
+  changes a cell only where that namespace's pods are the peer, i.e. the
+  source of an ingress rule or the destination of an egress rule);
+- for a **pod's labels**: in the rows and columns of its workload, and the
+  ingress-controller pseudo-peer's row (Service selection may move).
+
+:class:`IncrementalConnectivity` keeps what those recomputations need and
+nothing of the matrix itself: pods grouped into label classes (namespace,
+all labels, all named ports) and units (a workload's pods of one class),
+every policy's selection and compiled rules, one boolean vector per
+distinct rule peer list over the classes (plus, for ipBlocks, over the
+units), and the rule entries of every class flattened into arrays. A row
+of source unit ``s`` is ``E(s, ·) & I(s, ·)``: ``E`` from the few egress
+rules selecting ``s``; ``I(s, d)`` for every destination class at once, by
+evaluating every ingress rule entry at ``s`` and OR-reducing the entries of
+each class (one NumPy gather and one ``reduceat``). A column likewise with
+the roles swapped. Port sets are bitmasks over port atoms, as in
+:mod:`netsleuth.policy.matrix`.
+
+The result is the connection list
+:func:`~netsleuth.policy.connlist.connectivity` gives for the changed
+cluster (workload peers, merged address ranges, the pseudo-peer on its
+backends' exact ports); the differential tests hold the two equal on random
+change sequences. Each change returns the
+:class:`~netsleuth.policy.connlist.ConnDiff` of what it changed.
+
+Address ranges: a policy bringing new ipBlock bounds re-cuts the address
+space; the other workloads' connections to the new pieces are what they
+were to the old ones (their rules did not change), so their merged lines
+do not change.
+
+Limits (also in the README): with AdminNetworkPolicy or
+BaselineAdminNetworkPolicy objects in the cluster, and for a pod label
+change that changes which pods are the ingress controller, the whole list
+is recomputed (correct, not fast). Pods added or removed, Services,
+Ingresses and the like are not changes this class takes: build a new one.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import gc
+import itertools
+import socket
+from collections.abc import Hashable, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from netsleuth.model.cluster import ClusterModel, ModelObject, all_objects, build_model
+from netsleuth.model.intervals import IPV4_MAX, IPV6_MAX, IntervalSet, IPSet
+from netsleuth.model.objects import Meta, Namespace, NetworkPolicy, Pod, PolicyPeer, PolicyRule
+from netsleuth.model.selectors import LabelSelector, Operator
+from netsleuth.policy.anp import admin_policies
+from netsleuth.policy.connlist import (
+    PSEUDO_NAME,
+    ConnDiff,
+    Connection,
+    Peer,
+    connectivity,
+    connectivity_pair,
+    diff,
+    merge_adjacent_ranges,
+)
+from netsleuth.policy.decision import IngressControllerEndpoint
+from netsleuth.policy.ingress_controller import (
+    OPENSHIFT_ROUTER_LABEL,
+    backend_targets,
+    has_frontends,
+    ingress_controller_endpoints,
+    openshift_routes,
+)
+from netsleuth.policy.matrix import PortAtoms, _entry_range, _parse_ip, pod_ips
+from netsleuth.policy.semantics import PROTOCOLS, cidr_set, ip_block_set, normalise_protocol
+
+BoolArray = npt.NDArray[np.bool_]
+IntArray = npt.NDArray[np.int64]
+MaskArray = npt.NDArray[np.uint64]
+
+_CONTROLLER_KEYS = ("app.kubernetes.io/name", "app", "app.kubernetes.io/component")
+"""Labels the ingress-controller detection reads (see ``ingress_controller``)."""
+
+PSEUDO = Peer("pseudo", None, PSEUDO_NAME)
+_BLOCK_UNITS = 256
+"""Units computed together in one block (bounds the temporary arrays)."""
+_EGRESS, _INGRESS = 0, 1
+
+
+# --------------------------------------------------------------------------- changes
+
+
+@dataclass(frozen=True, slots=True)
+class SetPolicy:
+    """Add ``policy``, or replace the policy of the same namespace and name."""
+
+    policy: NetworkPolicy
+
+
+@dataclass(frozen=True, slots=True)
+class RemovePolicy:
+    namespace: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SetNamespaceLabels:
+    namespace: str
+    labels: Mapping[str, str]
+
+
+@dataclass(frozen=True, slots=True)
+class SetPodLabels:
+    namespace: str
+    name: str
+    labels: Mapping[str, str]
+
+
+Change = SetPolicy | RemovePolicy | SetNamespaceLabels | SetPodLabels
+
+
+# --------------------------------------------------------------------------- label tables
+
+
+class _Table:
+    """Value codes per label key over a growing list of label maps, built on demand;
+    selector results cached until the maps change."""
+
+    def __init__(self) -> None:
+        self.maps: list[Mapping[str, str]] = []
+        self._codes: dict[str, tuple[IntArray, dict[str, int]]] = {}
+        self._hits: dict[LabelSelector, BoolArray] = {}
+
+    def append(self, labels: Mapping[str, str]) -> None:
+        self.maps.append(labels)
+        self._codes.clear()
+        self._hits.clear()
+
+    def replace(self, i: int, labels: Mapping[str, str]) -> None:
+        self.maps[i] = labels
+        self._codes.clear()
+        self._hits.clear()
+
+    def _key(self, key: str) -> tuple[IntArray, dict[str, int]]:
+        hit = self._codes.get(key)
+        if hit is None:
+            vals: dict[str, int] = {}
+            arr = np.fromiter(
+                (vals.setdefault(m[key], len(vals)) if key in m else -1 for m in self.maps),
+                dtype=np.int64,
+                count=len(self.maps),
+            )
+            hit = self._codes[key] = (arr, vals)
+        return hit
+
+    def match(self, sel: LabelSelector) -> BoolArray:
+        hit = self._hits.get(sel)
+        if hit is not None:
+            return hit
+        n = len(self.maps)
+        out = np.ones(n, dtype=bool)
+        if sel.invalid is not None:
+            out[:] = False
+        else:
+            for req in sel.requirements():
+                arr, vals = self._key(req.key)
+                if req.operator in (Operator.IN, Operator.NOT_IN):
+                    ids = [vals[v] for v in req.values if v in vals]
+                    m = np.isin(arr, ids) if ids else np.zeros(n, dtype=bool)
+                    out &= m if req.operator is Operator.IN else ~m
+                elif req.operator is Operator.EXISTS:
+                    out &= arr >= 0
+                else:
+                    out &= arr < 0
+        self._hits[sel] = out
+        return out
+
+
+# --------------------------------------------------------------------------- state parts
+
+
+@dataclass(slots=True)
+class _Class:
+    """A label class: what selectors and named ports can see of a pod."""
+
+    ns: int
+    labels: Mapping[str, str]
+    ports: tuple[tuple[str, str, int], ...]
+    host: bool
+
+
+@dataclass(slots=True)
+class _Unit:
+    peer: int
+    lc: int
+    pods: list[tuple[str, str]] | set[tuple[str, str]]
+    """A list while building, a set once pods move (relabelling)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Rule:
+    peerset: int
+    ports: tuple[tuple[str, int, int], ...] | None
+    """Numeric port entries ``(proto, lo, hi)``; ``None``: every port of every protocol."""
+    named: tuple[tuple[str, str], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class _Entries:
+    """The rule entries of one direction, one per (class, distinct rule), sorted by class."""
+
+    starts: IntArray
+    """Index of each class's first entry."""
+    lcs: IntArray
+    rules: IntArray
+    peersets: IntArray
+    masks: MaskArray
+    """Ports per entry (ingress: named ports resolved on the entry's class)."""
+    named: dict[tuple[str, str], IntArray]
+    """Egress: entries whose rule has the named port, resolved on each destination."""
+
+
+PeerDef = tuple[str | None, tuple[PolicyPeer, ...]] | None
+"""A rule's peer list with the policy namespace (for podSelector-only peers); ``None``:
+a rule without ``from``/``to`` (every peer)."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Ext:
+    """An address range of the current cut."""
+
+    version: int
+    lo: int
+    hi: int
+
+    @property
+    def peer(self) -> Peer:
+        return Peer.for_range(self.version, self.lo, self.hi)
+
+    def within(self, s: IPSet) -> bool:
+        # Ranges never straddle a bound, so one address decides.
+        return self.lo in (s.v4 if self.version == 4 else s.v6)
+
+
+# --------------------------------------------------------------------------- the engine
+
+
+class IncrementalConnectivity:
+    """The connection list of a cluster, kept current under policy and label changes.
+
+    :meth:`connections` is what :func:`~netsleuth.policy.connlist.connectivity`
+    gives for the current state; every change returns the :class:`ConnDiff` it
+    caused. With ``materialize=False`` the full list is never computed (only
+    the rows and columns a change touches: what ``diff`` needs).
+    """
+
+    def __init__(self, model: ClusterModel, *, materialize: bool = True) -> None:
+        self._base = model
+        self._model: ClusterModel | None = model
+        self._materialized = materialize
+        self._policies: dict[tuple[str, str], NetworkPolicy] = {
+            (p.namespace, p.name): p for p in model.network_policies
+        }
+        self._ns_labels: dict[str, Mapping[str, str]] = {
+            n: ns.labels for n, ns in model.namespaces.items()
+        }
+        self._pods: dict[tuple[str, str], Pod] = dict(model.pod_by_key)
+        self._slow = bool(admin_policies(model))
+        self._conns: dict[tuple[Peer, Peer], Connection] = {}
+        self._range_keys: dict[tuple[int, Peer], list[tuple[Peer, Peer]]] = {}
+        self._pinned: list[IPSet] = []
+        if not self._slow:
+            # Many small objects and a large live heap (the model): a pause of the cyclic
+            # collector keeps it from walking the model again and again (nothing here is
+            # cyclic garbage).
+            paused = gc.isenabled()
+            gc.disable()
+            try:
+                self._build(model)
+                # the first change costs what the others do: masks, cuts, entries ready now
+                _Block(self)
+                self._entries(_EGRESS)
+                self._entries(_INGRESS)
+            finally:
+                if paused:
+                    gc.enable()
+        if materialize:
+            self._store(connectivity(model))
+
+    # ================================================================= public API
+
+    def connections(self) -> list[Connection]:
+        """The current connection list, sorted as ``connectivity()`` sorts it."""
+        if not self._materialized:
+            raise ValueError("built with materialize=False: the full list is not kept")
+        return sorted(self._conns.values(), key=lambda c: (c.src.sort_key(), c.dst.sort_key()))
+
+    def set_policy(self, policy: NetworkPolicy) -> ConnDiff:
+        return self.apply([SetPolicy(policy)])
+
+    def remove_policy(self, namespace: str, name: str) -> ConnDiff:
+        return self.apply([RemovePolicy(namespace, name)])
+
+    def set_namespace_labels(self, namespace: str, labels: Mapping[str, str]) -> ConnDiff:
+        return self.apply([SetNamespaceLabels(namespace, labels)])
+
+    def set_pod_labels(self, namespace: str, name: str, labels: Mapping[str, str]) -> ConnDiff:
+        return self.apply([SetPodLabels(namespace, name, labels)])
+
+    def apply(self, changes: Sequence[Change]) -> ConnDiff:
+        """Apply ``changes`` in order; what they changed, as one diff."""
+        for ch in changes:
+            if isinstance(ch, SetPodLabels) and (ch.namespace, ch.name) not in self._pods:
+                raise KeyError(f"no pod {ch.namespace}/{ch.name}")
+        if self._slow or self._moves_controller(changes):
+            return self._apply_full(changes)
+        row_set: set[Peer] = set()
+        col_set: set[Peer] = set()
+        for ch in changes:
+            r_peers, c_peers = self._affected(ch)
+            row_set |= r_peers
+            col_set |= c_peers
+        rows = sorted(row_set, key=Peer.sort_key)
+        cols = sorted(col_set - {PSEUDO}, key=Peer.sort_key)
+        v6_listed = bool(self._cut_counts[6])
+        # Both sides on one grid: the address cuts and port atoms of before and after.
+        self._pin(changes)
+        ctx_b = _Block(self)
+        rb, cb = self._peer_masks(ctx_b, rows, cols)
+        for ch in changes:
+            self._apply_one(ch)
+        self._refresh_atoms()
+        self._refresh_cells()
+        ctx_a = _Block(self)
+        ra, ca = self._peer_masks(ctx_a, rows, cols)
+        self._count_bounds(self._pinned, -1)
+        self._pinned = []
+        if ctx_a.atoms is not ctx_b.atoms or ctx_a.all_peers != ctx_b.all_peers:
+            # not one grid after all: compare the connection lists
+            before = self._connections(ctx_b, rows, cols, rb, cb)
+            after = self._connections(ctx_a, rows, cols, ra, ca)
+            if self._materialized:
+                for c in before:
+                    self._conns.pop((c.src, c.dst), None)
+                self._store(after)
+            return diff(before, after)
+        d = self._mask_diff(ctx_b, ctx_a, rows, cols, (rb, ra), (cb, ca))
+        if self._materialized and v6_listed != bool(self._cut_counts[6]):
+            # The first IPv6 bound came or the last went: every workload's list gains or
+            # loses its IPv6 lines (the diff above already compares both on IPv6).
+            self._conns, self._range_keys = {}, {}
+            self._store(connectivity(self.current_model()))
+        return d
+
+    def current_model(self) -> ClusterModel:
+        """The cluster as it is now (rebuilt from its objects when changed: as slow as a load)."""
+        if self._model is None:
+            self._model = self._rebuild()
+        return self._model
+
+    # ================================================================= slow path
+
+    def _moves_controller(self, changes: Sequence[Change]) -> bool:
+        """A pod label change that may change which pods are the ingress controller."""
+        if self._slow or not self._frontends:
+            return False
+        for ch in changes:
+            if isinstance(ch, SetPodLabels):
+                old = self._pods[(ch.namespace, ch.name)].labels
+                if any(old.get(k) != ch.labels.get(k) for k in _CONTROLLER_KEYS) or (
+                    (OPENSHIFT_ROUTER_LABEL in old) != (OPENSHIFT_ROUTER_LABEL in ch.labels)
+                ):
+                    return True
+        return False
+
+    def _apply_full(self, changes: Sequence[Change]) -> ConnDiff:
+        before_model = self.current_model()
+        for ch in changes:
+            self._record(ch)
+        model = self.current_model()
+        d = diff(*connectivity_pair(before_model, model))
+        after = connectivity(model)
+        if not self._slow:
+            self._base = model
+            self._build(model)
+        if self._materialized:
+            self._conns = {}
+            self._range_keys = {}
+            self._store(after)
+        return d
+
+    def _record(self, ch: Change) -> None:
+        """Keep the object-level state (policies, namespace and pod labels) current."""
+        if isinstance(ch, SetPolicy):
+            self._policies[(ch.policy.namespace, ch.policy.name)] = ch.policy
+        elif isinstance(ch, RemovePolicy):
+            self._policies.pop((ch.namespace, ch.name), None)
+        elif isinstance(ch, SetNamespaceLabels):
+            self._ns_labels[ch.namespace] = dict(ch.labels)
+        else:
+            key = (ch.namespace, ch.name)
+            old = self._pods[key]
+            self._pods[key] = dataclasses.replace(
+                old, meta=dataclasses.replace(old.meta, labels=dict(ch.labels))
+            )
+        self._model = None
+
+    def _rebuild(self) -> ClusterModel:
+        base = self._base
+        objs: list[ModelObject] = []
+        seen_ns: set[str] = set()
+        for o in all_objects(base):
+            if isinstance(o, NetworkPolicy):
+                continue
+            if isinstance(o, Pod):
+                objs.append(self._pods.get(o.key, o))
+                continue
+            if isinstance(o, Namespace):
+                seen_ns.add(o.name)
+                labels = self._ns_labels.get(o.name)
+                if labels is not None and labels != o.labels:
+                    o = dataclasses.replace(
+                        o, meta=dataclasses.replace(o.meta, labels=dict(labels))
+                    )
+            objs.append(o)
+        for name, labels in self._ns_labels.items():
+            if name not in seen_ns:
+                objs.append(Namespace(meta=Meta(name=name, labels=dict(labels))))
+        objs.extend(self._policies.values())
+        return build_model(objs, base.problems, source=base.source, derive_pods=False)
+
+    # ================================================================= state
+
+    def _build(self, model: ClusterModel) -> None:
+        # ---- namespaces
+        self._unit_cache: tuple[IntArray, IntArray, BoolArray, IntArray, IntArray] | None = None
+        self._iso_cache: tuple[BoolArray, BoolArray] | None = None
+        self._kinds_cache: npt.NDArray[np.int8] | None = None
+        self._ns_names: list[str] = []
+        self._ns_index: dict[str, int] = {}
+        self._ns_table = _Table()
+        for n in sorted(
+            set(self._ns_labels) | {k[0] for k in self._pods} | {k[0] for k in self._policies}
+        ):
+            self._ns_id(n)
+
+        # ---- label classes, peers, units
+        self._classes: list[_Class] = []
+        self._class_index: dict[tuple[object, ...], int] = {}
+        self._ns_classes: dict[int, list[int]] = {}
+        self._pod_table = _Table()
+        self._peers: list[Peer] = []
+        self._peer_index: dict[Peer, int] = {}
+        self._units: list[_Unit] = []
+        self._unit_index: dict[tuple[int, int], int] = {}
+        self._peer_units: dict[int, list[int]] = {}
+        self._pod_unit_map: dict[tuple[str, str], int] | None = None
+        self._pod_ord: dict[tuple[str, str], int] | None = None
+        self._ns_pods: dict[str, list[tuple[str, str]]] | None = None
+        self._ns_kv: dict[tuple[int, str, str], list[int]] = {}
+        self._kv: dict[tuple[str, str], list[int]] = {}
+        unit_of: dict[tuple[object, ...], int] = {}
+        peer_of_ref: dict[int, int] = {}
+        owner_of_pod = model.owner_of_pod
+        units = self._units
+        self._v6: list[tuple[int, tuple[str, str]]] = []
+        ip_texts: list[str] = []
+        ip_ords: list[int] = []
+        ip_units: list[int] = []
+        for ordinal, (key, pod) in enumerate(self._pods.items()):
+            meta, spec = pod.meta, pod.spec
+            # One lookup per pod: replicas share their owner references, label map and
+            # containers, and those decide the owner (with the namespace) and the class.
+            ck = (
+                id(meta.owner_refs) if meta.owner_refs else key,
+                key[0],
+                id(meta.labels),
+                spec.host_network,
+                *map(id, spec.containers),
+                -1,
+                *map(id, spec.init_containers),
+            )
+            u = unit_of.get(ck)
+            if u is None:
+                ref = owner_of_pod.get(key)
+                if ref is None:
+                    pi = self._peer_id(Peer("Pod", key[0], key[1]))
+                else:
+                    hit = peer_of_ref.get(id(ref))
+                    if hit is None:
+                        hit = peer_of_ref[id(ref)] = self._peer_id(
+                            Peer(ref.kind, ref.namespace, ref.name)
+                        )
+                    pi = hit
+                lc = self._class_of(pod)
+                uk = (pi, lc)
+                u = self._unit_index.get(uk)
+                if u is None:
+                    u = self._unit_index[uk] = len(units)
+                    units.append(_Unit(pi, lc, []))
+                    self._peer_units.setdefault(pi, []).append(u)
+                unit_of[ck] = u
+            units[u].pods.append(key)  # type: ignore[union-attr]
+            # pod addresses: ipBlock peers match pod IPs (a hostNetwork pod's: its node's)
+            ips = pod.pod_ips or ((pod.host_ip,) if spec.host_network and pod.host_ip else ())
+            for ip in ips:
+                ip_texts.append(ip)
+                ip_ords.append(ordinal)
+                ip_units.append(u)
+        v4, keep = _parse_v4(ip_texts)
+        for pos in np.flatnonzero(~keep).tolist():
+            parsed = _parse_ip(ip_texts[pos])
+            if parsed is not None and parsed[0] == 6:
+                self._v6.append((parsed[1], self._key_at(ip_ords[pos])))
+        self._v4 = v4[keep]
+        self._v4_ord = np.array(ip_ords, dtype=np.int64)[keep]
+        self._v4_unit = np.array(ip_units, dtype=np.int64)[keep]
+        self._units_dirty = True
+
+        # ---- peer sets, policies, rule entries
+        self._pset_index: dict[Hashable, int] = {}
+        self._pset_def: list[PeerDef] = []
+        self._pv = np.zeros((256, len(self._classes) + 256), dtype=bool)
+        self._pv_ip: dict[int, BoolArray] = {}
+        """Peer sets with an ipBlock: their match over the pod units."""
+        self._pv_other: BoolArray | None = None
+        self._rules: list[_Rule] = []
+        self._rule_ps: list[int] = []
+        self._named_rules: dict[tuple[str, str], list[int]] = {}
+        self._rule_index: dict[_Rule, int] = {}
+        self._pol_rules: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
+        self._pol_sel: dict[tuple[str, str], tuple[set[int], set[int]]] = {}
+        self._pol_bounds: dict[tuple[str, str], list[IPSet]] = {}
+        self._cut_counts: dict[int, dict[int, int]] = {4: {}, 6: {}}
+        self._ext: list[_Ext] = []
+        self._lc_pols: tuple[list[set[tuple[str, str]]], list[set[tuple[str, str]]]] = (
+            [set() for _ in self._classes],
+            [set() for _ in self._classes],
+        )
+        # flat rule entries per direction: class, rule; dead entries have class -1
+        self._ent_lc: tuple[list[int], list[int]] = ([], [])
+        self._ent_rule: tuple[list[int], list[int]] = ([], [])
+        self._pol_ents: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        self._ent_arrays: tuple[_Entries | None, _Entries | None] = (
+            None,
+            None,
+        )
+        self._named_used: set[tuple[str, str]] = set()
+        self._cuts: dict[str, set[int]] = {p: set() for p in PROTOCOLS}
+        self._atoms_dirty = True
+        self._cells_dirty = True
+        self._rule_masks: MaskArray = np.zeros((0, 1), dtype=np.uint64)
+        self._nchunks = 1
+        for key, pol in self._policies.items():
+            self._add_policy(key, pol)
+
+        # ---- the ingress-controller pseudo-peer
+        self._frontends = has_frontends(model)
+        self._pseudo = self._frontends and isinstance(
+            ingress_controller_endpoints(model)[0], IngressControllerEndpoint
+        )
+        self._backend_cache: dict[Peer, dict[str, IntervalSet]] | None = None
+
+    # ---- small helpers
+
+    def _ns_label(self, name: str) -> Mapping[str, str]:
+        hit = self._ns_labels.get(name)
+        return hit if hit is not None else {"kubernetes.io/metadata.name": name}
+
+    def _ns_id(self, name: str) -> int:
+        i = self._ns_index.get(name)
+        if i is None:
+            i = self._ns_index[name] = len(self._ns_names)
+            self._ns_names.append(name)
+            self._ns_table.append(self._ns_label(name))
+        return i
+
+    def _peer_kinds(self) -> npt.NDArray[np.int8]:
+        """0 for every workload peer (all of ``_peers``)."""
+        if self._kinds_cache is None or len(self._kinds_cache) != len(self._peers):
+            self._kinds_cache = np.zeros(len(self._peers), dtype=np.int8)
+        return self._kinds_cache
+
+    def _peer_id(self, peer: Peer) -> int:
+        i = self._peer_index.get(peer)
+        if i is None:
+            i = self._peer_index[peer] = len(self._peers)
+            self._peers.append(peer)
+        return i
+
+    def _class_of(self, pod: Pod) -> int:
+        ns = self._ns_id(pod.namespace)
+        if pod.host_network:
+            key: tuple[object, ...] = (ns, "<host>")
+            labels: Mapping[str, str] = {}
+            ports: tuple[tuple[str, str, int], ...] = ()
+        else:
+            labels = pod.labels
+            ports = tuple(
+                sorted(
+                    (cp.name, normalise_protocol(cp.protocol), cp.container_port)
+                    for cp in pod.spec.all_ports()
+                    if cp.name
+                )
+            )
+            key = (ns, tuple(sorted(labels.items())), ports)
+        lc = self._class_index.get(key)
+        if lc is None:
+            lc = self._class_index[key] = len(self._classes)
+            self._classes.append(_Class(ns, labels, ports, pod.host_network))
+            self._ns_classes.setdefault(ns, []).append(lc)
+            for kv in labels.items():
+                self._ns_kv.setdefault((ns, *kv), []).append(lc)
+                self._kv.setdefault(kv, []).append(lc)
+            self._units_dirty = True
+            self._pod_table.append(labels)
+            if hasattr(self, "_pset_def"):
+                self._new_class(lc)
+        return lc
+
+    def _pod_unit(self) -> dict[tuple[str, str], int]:
+        """Pod -> unit, built on first use (relabelling); unit pod lists become sets."""
+        if self._pod_unit_map is None:
+            m: dict[tuple[str, str], int] = {}
+            for u, unit in enumerate(self._units):
+                unit.pods = set(unit.pods)
+                for k in unit.pods:
+                    m[k] = u
+            self._pod_unit_map = m
+        return self._pod_unit_map
+
+    def _key_at(self, ordinal: int) -> tuple[str, str]:
+        return next(itertools.islice(self._pods, ordinal, None))
+
+    def _pod_ordinal(self, key: tuple[str, str]) -> int:
+        if self._pod_ord is None:
+            self._pod_ord = {k: i for i, k in enumerate(self._pods)}
+        return self._pod_ord[key]
+
+    def _owner_peer(self, key: tuple[str, str]) -> int:
+        return self._units[self._pod_unit()[key]].peer
+
+    def _place(self, pod_key: tuple[str, str], peer: int, lc: int) -> int:
+        uk = (peer, lc)
+        u = self._unit_index.get(uk)
+        if u is None:
+            u = self._unit_index[uk] = len(self._units)
+            self._units.append(_Unit(peer, lc, set()))
+            self._peer_units.setdefault(peer, []).append(u)
+            for vec_ps in list(self._pv_ip) if hasattr(self, "_pv_ip") else ():
+                self._pv_ip[vec_ps] = np.append(self._pv_ip[vec_ps], False)
+        pods = self._units[u].pods
+        if isinstance(pods, list):
+            self._units[u].pods = pods = set(pods)
+        pods.add(pod_key)
+        self._pod_unit()[pod_key] = u
+        self._units_dirty = True
+        return u
+
+    def _unit_arrays(self) -> tuple[IntArray, IntArray, BoolArray, IntArray, IntArray]:
+        """Per pod unit: class, peer, alive (has pods); the fold of live pod units into
+        peers: unit order and segment starts (kept until units change)."""
+        if self._units_dirty or self._unit_cache is None:
+            n = len(self._units)
+            unit_lc = np.fromiter((u.lc for u in self._units), dtype=np.int64, count=n)
+            unit_peer = np.fromiter((u.peer for u in self._units), dtype=np.int64, count=n)
+            alive = np.fromiter((bool(u.pods) for u in self._units), dtype=bool, count=n)
+            live = np.flatnonzero(alive)
+            order = live[np.argsort(unit_peer[live], kind="stable")]
+            self._unit_cache = (unit_lc, unit_peer, alive, order, unit_peer[order])
+            self._units_dirty = False
+        return self._unit_cache
+
+    def _isolation(self) -> tuple[BoolArray, BoolArray]:
+        """Per class: isolated for egress, for ingress."""
+        if self._iso_cache is None or len(self._iso_cache[0]) != len(self._classes):
+            self._iso_cache = (
+                np.fromiter((bool(x) for x in self._lc_pols[_EGRESS]), dtype=bool),
+                np.fromiter((bool(x) for x in self._lc_pols[_INGRESS]), dtype=bool),
+            )
+        return self._iso_cache
+
+    # ---- peer sets
+
+    def _peerset(self, pol: NetworkPolicy, rule: PolicyRule) -> int:
+        if not rule.peers:
+            key: Hashable = "<all>"
+            definition: PeerDef = None
+        else:
+            scoped = any(p.namespace_selector is None and p.ip_block is None for p in rule.peers)
+            ns = pol.namespace if scoped else None
+            key = (ns, rule.peers)
+            definition = (ns, rule.peers)
+        i = self._pset_index.get(key)
+        if i is not None:
+            return i
+        i = self._pset_index[key] = len(self._pset_def)
+        self._pset_def.append(definition)
+        if i >= self._pv.shape[0]:
+            grown = np.zeros((self._pv.shape[0] * 2, self._pv.shape[1]), dtype=bool)
+            grown[: self._pv.shape[0]] = self._pv
+            self._pv = grown
+        self._pv[i, : len(self._classes)] = self._class_vector(definition)
+        if definition is not None and any(p.ip_block is not None for p in definition[1]):
+            self._pv_ip[i] = self._ip_vector(definition)
+        return i
+
+    def _class_vector(self, definition: PeerDef) -> BoolArray:
+        """The selector part of a peer set over the classes (hostNetwork classes: never)."""
+        L = len(self._classes)
+        if definition is None:
+            return np.ones(L, dtype=bool)
+        ns, peers = definition
+        out = np.zeros(L, dtype=bool)
+        classes = self._classes
+        for peer in peers:
+            ns_sel, pod_sel = peer.namespace_selector, peer.pod_selector
+            if peer.ip_block is not None or (ns_sel is None and pod_sel is None):
+                continue
+            if pod_sel is not None and pod_sel.is_empty:
+                pod_sel = None
+            if ns_sel is None:
+                # podSelector alone: the policy's own namespace.
+                nsi = self._ns_index.get(ns or "", -1)
+                cands: Iterable[int] = (
+                    self._ns_kv.get((nsi, *pod_sel.labels[0]), ())
+                    if pod_sel is not None and pod_sel.labels and pod_sel.invalid is None
+                    else self._ns_classes.get(nsi, ())
+                )
+                for lc in cands:
+                    if pod_sel is None or pod_sel.matches(classes[lc].labels):
+                        out[lc] = True
+                continue
+            ns_ok = self._ns_table.match(ns_sel)
+            if pod_sel is None:
+                for nsi in np.flatnonzero(ns_ok).tolist():
+                    out[self._ns_classes.get(nsi, [])] = True
+            elif pod_sel.labels and pod_sel.invalid is None:
+                for lc in self._kv.get(pod_sel.labels[0], ()):
+                    c = classes[lc]
+                    if ns_ok[c.ns] and pod_sel.matches(c.labels):
+                        out[lc] = True
+            else:
+                out |= ns_ok[self._class_ns()] & self._pod_table.match(pod_sel)
+        return out & ~self._class_host()
+
+    def _class_ns(self) -> IntArray:
+        arr = getattr(self, "_class_ns_arr", None)
+        if arr is None or len(arr) != len(self._classes):
+            arr = np.fromiter((c.ns for c in self._classes), dtype=np.int64)
+            self._class_ns_arr: IntArray | None = arr
+        return arr
+
+    def _class_host(self) -> BoolArray:
+        arr = getattr(self, "_class_host_arr", None)
+        if arr is None or len(arr) != len(self._classes):
+            arr = np.fromiter((c.host for c in self._classes), dtype=bool)
+            self._class_host_arr: BoolArray | None = arr
+        return arr
+
+    def _ip_vector(self, definition: PeerDef) -> BoolArray:
+        """The ipBlock part of a peer set over the pod units."""
+        out = np.zeros(len(self._units), dtype=bool)
+        assert definition is not None
+        for peer in definition[1]:
+            if peer.ip_block is None or cidr_set(peer.ip_block.cidr) is None:
+                continue
+            s = ip_block_set(peer.ip_block)
+            if len(self._v4):
+                hit = np.zeros(len(self._v4), dtype=bool)
+                for lo, hi in s.v4:
+                    hit |= (self._v4 >= lo) & (self._v4 <= hi)
+                out[self._v4_unit[hit]] = True
+            for value, key in self._v6:
+                if value in s.v6:
+                    out[self._pod_unit()[key]] = True
+        return out
+
+    def _new_class(self, lc: int) -> None:
+        """A class appeared (a pod's labels changed): extend what is kept per class."""
+        if lc >= self._pv.shape[1]:
+            grown = np.zeros((self._pv.shape[0], self._pv.shape[1] * 2), dtype=bool)
+            grown[:, : self._pv.shape[1]] = self._pv
+            self._pv = grown
+        c = self._classes[lc]
+        for i, d in enumerate(self._pset_def):
+            self._pv[i, lc] = self._matches_class(d, c)
+        self._lc_pols[0].append(set())
+        self._lc_pols[1].append(set())
+        self._iso_cache = None
+        if self._atoms_dirty:
+            return
+        # Keep the atoms when the class's named ports are already cuts (a relabelled pod
+        # has the ports of its old class).
+        for (name, proto), nums in self._named_num.items():
+            n = next((num for nm, pr, num in c.ports if nm == name and pr == proto), None)
+            nums.append(n)
+            starts = self._atoms.starts[proto]
+            if n is not None and not (n in starts and (n + 1 > 65535 or n + 1 in starts)):
+                self._atoms_dirty = True
+
+    def _matches_class(self, definition: PeerDef, c: _Class) -> bool:
+        if definition is None:
+            return True
+        if c.host:
+            return False
+        ns, peers = definition
+        for peer in peers:
+            ns_sel, pod_sel = peer.namespace_selector, peer.pod_selector
+            if peer.ip_block is not None or (ns_sel is None and pod_sel is None):
+                continue
+            if ns_sel is None:
+                if self._ns_names[c.ns] != ns:
+                    continue
+            elif not ns_sel.matches(self._ns_table.maps[c.ns]):
+                continue
+            if pod_sel is None or pod_sel.matches(c.labels):
+                return True
+        return False
+
+    # ---- policies and their entries
+
+    def _add_policy(self, key: tuple[str, str], pol: NetworkPolicy) -> None:
+        self._ns_id(pol.namespace)
+        eg = [self._rule_id(pol, r) for r in pol.egress] if pol.affects_egress else []
+        ing = [self._rule_id(pol, r) for r in pol.ingress] if pol.affects_ingress else []
+        self._pol_rules[key] = (eg, ing)
+        sel = self._selected(pol)
+        sels = (sel if pol.affects_egress else set(), sel if pol.affects_ingress else set())
+        self._pol_sel[key] = sels
+        ents: list[tuple[int, int]] = []
+        for d in (_EGRESS, _INGRESS):
+            rids = self._pol_rules[key][d]
+            for lc in sels[d]:
+                self._lc_pols[d][lc].add(key)
+                for rid in rids:
+                    ents.append((d, len(self._ent_lc[d])))
+                    self._ent_lc[d].append(lc)
+                    self._ent_rule[d].append(rid)
+        self._pol_ents[key] = ents
+        self._dirty_entries({d for d, _ in ents})
+        self._iso_cache = None
+        bounds = _ip_bounds(pol)
+        if bounds:
+            self._pol_bounds[key] = bounds
+            self._count_bounds(bounds, +1)
+
+    def _drop_policy(self, key: tuple[str, str]) -> None:
+        for d, lcs in enumerate(self._pol_sel.pop(key, (set(), set()))):
+            for lc in lcs:
+                self._lc_pols[d][lc].discard(key)
+        ents = self._pol_ents.pop(key, [])
+        for d, pos in ents:
+            self._ent_lc[d][pos] = -1
+        self._pol_rules.pop(key, None)
+        self._dirty_entries({d for d, _ in ents})
+        self._iso_cache = None
+        self._count_bounds(self._pol_bounds.pop(key, []), -1)
+
+    def _select_class(self, key: tuple[str, str], lc: int) -> None:
+        """Class ``lc`` (new) is selected by policy ``key``: add its entries."""
+        pol = self._policies[key]
+        for d, affects in ((_EGRESS, pol.affects_egress), (_INGRESS, pol.affects_ingress)):
+            if not affects:
+                continue
+            self._pol_sel[key][d].add(lc)
+            self._lc_pols[d][lc].add(key)
+            for rid in self._pol_rules[key][d]:
+                self._pol_ents[key].append((d, len(self._ent_lc[d])))
+                self._ent_lc[d].append(lc)
+                self._ent_rule[d].append(rid)
+        self._dirty_entries({_EGRESS, _INGRESS})
+        self._iso_cache = None
+
+    def _rule_id(self, pol: NetworkPolicy, rule: PolicyRule) -> int:
+        ps = self._peerset(pol, rule)
+        if not rule.ports:
+            r = _Rule(ps, None, ())
+        else:
+            nums: list[tuple[str, int, int]] = []
+            named: set[tuple[str, str]] = set()
+            for e in rule.ports:
+                proto = normalise_protocol(e.protocol)
+                if proto not in PROTOCOLS:
+                    continue
+                rng = _entry_range(e)
+                if rng is None:
+                    named.add((str(e.port), proto))
+                elif rng[0] <= rng[1]:
+                    nums.append((proto, rng[0], rng[1]))
+                    if rng[0] not in self._cuts[proto] or rng[1] + 1 not in self._cuts[proto]:
+                        self._cuts[proto].update((rng[0], rng[1] + 1))
+                        self._atoms_dirty = True
+            if not named <= self._named_used:
+                self._named_used |= named
+                self._atoms_dirty = True
+            r = _Rule(ps, tuple(nums), tuple(sorted(named)))
+        rid = self._rule_index.get(r)
+        if rid is None:
+            rid = self._rule_index[r] = len(self._rules)
+            self._rules.append(r)
+            self._rule_ps.append(r.peerset)
+            for k in r.named:
+                self._named_rules.setdefault(k, []).append(rid)
+            if not self._atoms_dirty:
+                self._rule_masks = np.vstack([self._rule_masks, self._rule_mask(r)[None, :]])
+        return rid
+
+    def _selected(self, pol: NetworkPolicy) -> set[int]:
+        """Classes of the policy's namespace its podSelector selects (not hostNetwork)."""
+        nsi = self._ns_index.get(pol.namespace, -1)
+        sel = pol.pod_selector
+        if sel.labels and sel.invalid is None:
+            k, v = sel.labels[0]
+            candidates: Iterable[int] = self._ns_kv.get((nsi, k, v), ())
+        else:
+            candidates = self._ns_classes.get(nsi, ())
+        classes = self._classes
+        return {lc for lc in candidates if not classes[lc].host and sel.matches(classes[lc].labels)}
+
+    def _dirty_entries(self, directions: set[int]) -> None:
+        arrays = list(self._ent_arrays)
+        for d in directions:
+            arrays[d] = None
+        self._ent_arrays = (arrays[0], arrays[1])
+
+    def _entries(self, d: int) -> _Entries:
+        """Live entries of direction ``d``, one per (class, distinct rule), sorted by class."""
+        hit = self._ent_arrays[d]
+        if hit is None:
+            self._refresh_atoms()
+            lc = np.array(self._ent_lc[d], dtype=np.int64)
+            rule = np.array(self._ent_rule[d], dtype=np.int64)
+            live = lc >= 0
+            lc, rule = lc[live], rule[live]
+            if len(lc):
+                # identical rules of several policies selecting one class count once
+                uniq = np.unique(lc * max(1, len(self._rules)) + rule)
+                lc, rule = uniq // max(1, len(self._rules)), uniq % max(1, len(self._rules))
+            starts = np.flatnonzero(np.r_[True, lc[1:] != lc[:-1]]) if len(lc) else lc
+            ps_of_rule = np.array(self._rule_ps, dtype=np.int64)
+            masks = self._rule_masks[rule] if len(rule) else np.zeros((0, self._nchunks), np.uint64)
+            named: dict[tuple[str, str], IntArray] = {}
+            for key, rids in self._named_rules.items():
+                with_key = np.zeros(len(self._rules), dtype=bool)
+                with_key[rids] = True
+                sel = np.flatnonzero(with_key[rule]) if len(rule) else rule
+                if not len(sel):
+                    continue
+                if d == _INGRESS:  # resolved on the destination: the entry's own class
+                    masks[sel] |= self._named_classes(key)[lc[sel]]
+                else:  # resolved on each destination unit, at evaluation
+                    named[key] = sel
+            hit = _Entries(starts, lc, rule, ps_of_rule[rule] if len(rule) else rule, masks, named)
+            arrays = list(self._ent_arrays)
+            arrays[d] = hit
+            self._ent_arrays = (arrays[0], arrays[1])
+        return hit
+
+    # ---- atoms (port cuts) and masks
+
+    def _refresh_atoms(self) -> None:
+        if not self._atoms_dirty:
+            return
+        cuts = {p: set(v) for p, v in self._cuts.items()}
+        named_num: dict[tuple[str, str], list[int | None]] = {}
+        for name, proto in self._named_used:
+            nums: list[int | None] = []
+            for c in self._classes:
+                n = next((num for nm, pr, num in c.ports if nm == name and pr == proto), None)
+                nums.append(n)
+                if n is not None:
+                    cuts[proto].update((n, n + 1))
+            named_num[(name, proto)] = nums
+        self._atoms = PortAtoms.build(cuts)
+        self._nchunks = max(1, (self._atoms.count + 63) // 64)
+        self._named_num = named_num
+        self._all = self._chunks(self._atoms.all_mask())
+        self._rule_masks = (
+            np.stack([self._rule_mask(r) for r in self._rules])
+            if self._rules
+            else np.zeros((0, self._nchunks), dtype=np.uint64)
+        )
+        self._named_cache: dict[tuple[str, str], MaskArray] = {}
+        self._atoms_dirty = False
+        self._ent_arrays = (None, None)
+
+    def _chunks(self, mask: int) -> MaskArray:
+        return np.array(
+            [(mask >> (64 * c)) & 0xFFFFFFFFFFFFFFFF for c in range(self._nchunks)], dtype=np.uint64
+        )
+
+    def _rule_mask(self, r: _Rule) -> MaskArray:
+        """The numeric ports of a rule as atom chunks."""
+        if r.ports is None:
+            return self._chunks(self._atoms.all_mask())
+        m = 0
+        for proto, lo, hi in r.ports:
+            m |= self._atoms.mask(proto, lo, hi)
+        return self._chunks(m)
+
+    def _named_classes(self, key: tuple[str, str]) -> MaskArray:
+        """Atom bits of the named port ``key`` per class (0 where the class lacks it)."""
+        hit = self._named_cache.get(key)
+        if hit is None or len(hit) != len(self._classes):
+            hit = np.zeros((len(self._classes), self._nchunks), dtype=np.uint64)
+            for lc, n in enumerate(self._named_num.get(key, ())):
+                if n is not None:
+                    hit[lc] = self._chunks(1 << self._atoms.atom(key[1], n))
+            self._named_cache[key] = hit
+        return hit
+
+    # ---- cells and the units that are not pods
+
+    def _count_bounds(self, bounds: list[IPSet], delta: int) -> None:
+        """Add (+1) or remove (-1) the cut points of ``bounds``."""
+        for b in bounds:
+            for version, iv in ((4, b.v4), (6, b.v6)):
+                counts = self._cut_counts[version]
+                for lo, hi in iv:
+                    for c in (lo, hi + 1):
+                        n = counts.get(c, 0) + delta
+                        if n:
+                            counts[c] = n
+                        else:
+                            del counts[c]
+        if bounds:
+            self._cells_dirty = True
+
+    def _refresh_cells(self) -> None:
+        if not self._cells_dirty:
+            return
+        ext: list[_Ext] = []
+        for version, top in ((4, IPV4_MAX), (6, IPV6_MAX)):
+            counts = self._cut_counts[version]
+            if version == 6 and not counts:
+                continue
+            starts = sorted({0, *(c for c in counts if c <= top)})
+            for lo, nxt in itertools.pairwise([*starts, top + 1]):
+                ext.append(_Ext(version, lo, nxt - 1))
+        if ext != self._ext:
+            self._ext = ext
+            self._pv_other = None
+        self._cells_dirty = False
+
+    def _other_row(self, d: PeerDef, X: int) -> BoolArray:
+        """One peer set over the address ranges and the pseudo-peer."""
+        out = np.zeros(X, dtype=bool)
+        if d is None:
+            out[:] = True
+            return out
+        for peer in d[1]:
+            if peer.ip_block is not None:
+                if cidr_set(peer.ip_block.cidr) is None:
+                    continue
+                s = ip_block_set(peer.ip_block)
+                for j, e in enumerate(self._ext):
+                    if not out[j] and e.within(s):
+                        out[j] = True
+            elif (
+                self._pseudo
+                and peer.namespace_selector is not None
+                and peer.namespace_selector.is_empty
+                and (peer.pod_selector is None or peer.pod_selector.is_empty)
+            ):
+                # The pseudo-peer: a pod of an unknown namespace with unknown labels.
+                out[X - 1] = True
+        return out
+
+    def _other_vectors(self) -> BoolArray:
+        """Peer sets over the units that are not pods: the address ranges, then the pseudo-peer."""
+        X = len(self._ext) + (1 if self._pseudo else 0)
+        n = len(self._pset_def)
+        have = self._pv_other
+        if have is not None and have.shape[0] == n:
+            return have
+        out = np.zeros((n, X), dtype=bool)
+        start = 0
+        if have is not None and have.shape[1] == X:
+            out[: have.shape[0]] = have  # only the new peer sets are computed
+            start = have.shape[0]
+        for i in range(start, n):
+            out[i] = self._other_row(self._pset_def[i], X)
+        self._pv_other = out
+        return out
+
+    # ================================================================= changes
+
+    def _affected(self, ch: Change) -> tuple[set[Peer], set[Peer]]:
+        """(row peers, column peers) whose connections ``ch`` can change."""
+        if isinstance(ch, SetPolicy | RemovePolicy):
+            key = (
+                (ch.policy.namespace, ch.policy.name)
+                if isinstance(ch, SetPolicy)
+                else (ch.namespace, ch.name)
+            )
+            eg: set[int] = set()
+            ing: set[int] = set()
+            old = self._pol_sel.get(key)
+            if old is not None:
+                eg |= old[0]
+                ing |= old[1]
+            if isinstance(ch, SetPolicy):
+                sel = self._selected(ch.policy)
+                if ch.policy.affects_egress:
+                    eg |= sel
+                if ch.policy.affects_ingress:
+                    ing |= sel
+            return self._peers_of_classes(eg), self._peers_of_classes(ing)
+        if isinstance(ch, SetNamespaceLabels):
+            nsi = self._ns_index.get(ch.namespace)
+            if nsi is None:
+                return set(), set()
+            peers = self._peers_of_classes(set(self._ns_classes.get(nsi, ())))
+            return peers, set(peers)
+        peer = self._peers[self._owner_peer((ch.namespace, ch.name))]
+        rows = {peer}
+        if self._pseudo:
+            rows.add(PSEUDO)
+        return rows, {peer}
+
+    def _peers_of_classes(self, lcs: set[int]) -> set[Peer]:
+        if not lcs:
+            return set()
+        return {self._peers[u.peer] for u in self._units if u.pods and u.lc in lcs}
+
+    def _apply_one(self, ch: Change) -> None:
+        self._record(ch)
+        if isinstance(ch, SetPolicy):
+            key = (ch.policy.namespace, ch.policy.name)
+            self._drop_policy(key)
+            self._add_policy(key, ch.policy)
+        elif isinstance(ch, RemovePolicy):
+            self._drop_policy((ch.namespace, ch.name))
+        elif isinstance(ch, SetNamespaceLabels):
+            self._set_ns_labels(ch.namespace, ch.labels)
+        else:
+            self._set_pod_labels((ch.namespace, ch.name))
+
+    def _set_ns_labels(self, name: str, labels: Mapping[str, str]) -> None:
+        nsi = self._ns_id(name)
+        old = self._ns_table.maps[nsi]
+        new = dict(labels)
+        self._ns_table.replace(nsi, new)
+        lcs = self._ns_classes.get(nsi, [])
+        for i, d in enumerate(self._pset_def):
+            if d is None or not any(
+                p.namespace_selector is not None
+                and p.namespace_selector.matches(old) != p.namespace_selector.matches(new)
+                for p in d[1]
+            ):
+                continue
+            for lc in lcs:
+                self._pv[i, lc] = self._matches_class(d, self._classes[lc])
+
+    def _set_pod_labels(self, key: tuple[str, str]) -> None:
+        pod = self._pods[key]  # already carries the new labels (_record)
+        old_u = self._pod_unit()[key]
+        old_pods = self._units[old_u].pods
+        assert isinstance(old_pods, set)
+        old_pods.discard(key)
+        n_classes = len(self._classes)
+        lc = self._class_of(pod)
+        if len(self._classes) > n_classes:
+            for pkey, pol in self._policies.items():
+                if (
+                    pol.namespace == pod.namespace
+                    and not pod.host_network
+                    and pol.pod_selector.matches(pod.labels)
+                ):
+                    self._select_class(pkey, lc)
+        u = self._place(key, self._units[old_u].peer, lc)
+        if len(self._v4_ord):
+            self._v4_unit[self._v4_ord == self._pod_ordinal(key)] = u
+        for ps, vec in self._pv_ip.items():
+            d = self._pset_def[ps]
+            for unit in {old_u, u}:
+                vec[unit] = self._unit_in_blocks(d, unit)
+        self._backend_cache = None
+
+    def _unit_in_blocks(self, definition: PeerDef, u: int) -> bool:
+        assert definition is not None
+        for peer in definition[1]:
+            if peer.ip_block is None or cidr_set(peer.ip_block.cidr) is None:
+                continue
+            s = ip_block_set(peer.ip_block)
+            for k in self._units[u].pods:
+                for ip in pod_ips(self._pods[k]):
+                    parsed = _parse_ip(ip)
+                    if parsed is not None and parsed[1] in (s.v4 if parsed[0] == 4 else s.v6):
+                        return True
+        return False
+
+    # ================================================================= blocks
+
+    def _pin(self, changes: Sequence[Change]) -> None:
+        """Before computing the BEFORE side: add the cuts the changes bring (port atoms,
+        address bounds), and keep the bounds of the policies they replace or remove until
+        the AFTER side is computed, so that both sides are on one grid."""
+        pinned: list[IPSet] = []
+        for ch in changes:
+            olds: list[NetworkPolicy] = []
+            if isinstance(ch, SetPolicy):
+                pol = ch.policy
+                olds.append(pol)
+                old = self._policies.get((pol.namespace, pol.name))
+                for rule in (*pol.ingress, *pol.egress):
+                    for e in rule.ports:
+                        proto = normalise_protocol(e.protocol)
+                        rng = _entry_range(e) if proto in PROTOCOLS else None
+                        if proto not in PROTOCOLS:
+                            continue
+                        if rng is None:
+                            if (str(e.port), proto) not in self._named_used:
+                                self._named_used.add((str(e.port), proto))
+                                self._atoms_dirty = True
+                        elif rng[0] <= rng[1] and not {rng[0], rng[1] + 1} <= self._cuts[proto]:
+                            self._cuts[proto].update((rng[0], rng[1] + 1))
+                            self._atoms_dirty = True
+            else:
+                old = (
+                    self._policies.get((ch.namespace, ch.name))
+                    if isinstance(ch, RemovePolicy)
+                    else None
+                )
+            if old is not None:
+                olds.append(old)
+            for pol in olds:
+                for b in _ip_bounds(pol):
+                    pinned.append(b)
+        self._count_bounds(pinned, +1)
+        self._pinned = pinned
+        self._refresh_atoms()
+        self._refresh_cells()
+
+    def _peer_masks(
+        self, ctx: _Block, rows: list[Peer], cols: list[Peer]
+    ) -> tuple[MaskArray, MaskArray]:
+        """Peer-level masks: ``rows[i] -> peer j`` and ``peer j -> cols[i]``, both
+        ``(n, P, C)``, with ``connectivity()``'s filters applied (no self pair, a workload on
+        one side, the pseudo-peer only to workloads and only on their backend ports)."""
+        P, C = len(ctx.all_peers), ctx.C
+        out: list[MaskArray] = []
+        for peers, as_row in ((rows, True), (cols, False)):
+            arr = np.zeros((len(peers), P, C), dtype=np.uint64)
+            items = [(n, ctx.units_of(p)) for n, p in enumerate(peers)]
+            items = [(n, u) for n, u in items if u]
+            for chunk in _chunked(items, _BLOCK_UNITS):
+                units = [u for _, us in chunk for u in us]
+                starts = np.cumsum([0] + [len(us) for _, us in chunk[:-1]])
+                idx = [n for n, _ in chunk]
+                if as_row:
+                    per_peer = np.bitwise_or.reduceat(ctx.rows(units), starts, axis=0)
+                    arr[idx] = ctx.fold(per_peer, axis=1)
+                else:
+                    per_peer = np.bitwise_or.reduceat(ctx.cols(units), starts, axis=1)
+                    arr[idx] = ctx.fold(per_peer, axis=0).transpose(1, 0, 2)
+            me = np.array([ctx.peer_pos(p) for p in peers], dtype=np.int64)
+            me_kind = ctx.kind[me][:, None]
+            other_kind = ctx.kind[None, :]
+            keep = me[:, None] != np.arange(P)[None, :]
+            keep &= (me_kind == 0) | (other_kind == 0)
+            if as_row:
+                keep &= (other_kind != 2) & ~((me_kind == 2) & (other_kind == 1))
+            else:
+                keep &= ~((other_kind == 2) & (me_kind != 0))
+            arr[~keep] = 0
+            if ctx.pseudo_pos is not None:
+                if as_row:
+                    for n, p in enumerate(peers):
+                        if p == PSEUDO:
+                            arr[n] &= ctx.backend_atoms
+                else:
+                    arr[:, ctx.pseudo_pos] &= ctx.backend_atoms[me]
+            out.append(arr)
+        return out[0], out[1]
+
+    def _ports(
+        self, ctx: _Block, mask: MaskArray, src: Peer, dst: Peer
+    ) -> tuple[tuple[str, IntervalSet], ...]:
+        ck = tuple(int(x) for x in mask)
+        sets = ctx.sets_cache.get(ck)
+        if sets is None:
+            m = 0
+            for c, x in enumerate(ck):
+                m |= x << (64 * c)
+            sets = ctx.sets_cache[ck] = ctx.atoms.to_sets(m)
+        if src.kind == "pseudo":
+            target = ctx.backends.get(dst, {})
+            return tuple(
+                (p, sets[p] & target[p])
+                for p in PROTOCOLS
+                if p in sets and p in target and sets[p] & target[p]
+            )
+        return tuple((p, sets[p]) for p in PROTOCOLS if p in sets)
+
+    def _pairs(
+        self,
+        ctx: _Block,
+        rows: list[Peer],
+        cols: list[Peer],
+        rm: MaskArray,
+        cm: MaskArray,
+        which: tuple[IntArray, IntArray] | None = None,
+    ) -> Iterable[tuple[Peer, Peer, MaskArray]]:
+        """(src, dst, mask) of the nonzero cells (or of the cells ``which`` selects)."""
+        for arr, peers, as_row in ((rm, rows, True), (cm, cols, False)):
+            i_idx, j_idx = np.nonzero(np.any(arr != 0, axis=2))
+            for i, j in zip(i_idx.tolist(), j_idx.tolist(), strict=True):
+                me, other = peers[i], ctx.all_peers[j]
+                yield (me, other, arr[i, j]) if as_row else (other, me, arr[i, j])
+
+    def _connections(
+        self, ctx: _Block, rows: list[Peer], cols: list[Peer], rm: MaskArray, cm: MaskArray
+    ) -> list[Connection]:
+        """The connections of the given rows and columns, as ``connectivity()`` lists them."""
+        out: dict[tuple[Peer, Peer], Connection] = {}
+        for src, dst, mask in self._pairs(ctx, rows, cols, rm, cm):
+            ports = self._ports(ctx, mask, src, dst)
+            if ports:
+                out[(src, dst)] = Connection(src, dst, ports)
+        return merge_adjacent_ranges(out.values())
+
+    def block(self, row_peers: Iterable[Peer], col_peers: Iterable[Peer]) -> list[Connection]:
+        """Every connection from a peer of ``row_peers`` or to a peer of ``col_peers``, as
+        :func:`~netsleuth.policy.connlist.connectivity` lists them."""
+        self._refresh_atoms()
+        self._refresh_cells()
+        ctx = _Block(self)
+        rows = list(row_peers)
+        cols = [p for p in col_peers if p != PSEUDO]
+        rm, cm = self._peer_masks(ctx, rows, cols)
+        return self._connections(ctx, rows, cols, rm, cm)
+
+    def _mask_diff(
+        self,
+        ctx_b: _Block,
+        ctx_a: _Block,
+        rows: list[Peer],
+        cols: list[Peer],
+        r: tuple[MaskArray, MaskArray],
+        c: tuple[MaskArray, MaskArray],
+    ) -> ConnDiff:
+        """The diff of two sides on one grid, from the cells whose masks differ."""
+        cells: dict[tuple[Peer, Peer], tuple[PortsKey, PortsKey]] = {}
+        for (b, a), peers, as_row in ((r, rows, True), (c, cols, False)):
+            i_idx, j_idx = np.nonzero(np.any(b != a, axis=2))
+            for i, j in zip(i_idx.tolist(), j_idx.tolist(), strict=True):
+                me, other = peers[i], ctx_a.all_peers[j]
+                src, dst = (me, other) if as_row else (other, me)
+                if (src, dst) in cells:
+                    continue
+                was = self._ports(ctx_b, b[i, j], src, dst)
+                now = self._ports(ctx_a, a[i, j], src, dst)
+                if was != now:
+                    cells[(src, dst)] = (was, now)
+        lost: list[Connection] = []
+        gained: list[Connection] = []
+        changed: list[tuple[Connection, Connection]] = []
+        ranged: dict[tuple[int, Peer], list[tuple[_Ext, PortsKey, PortsKey]]] = {}
+        ext_of = {e.peer: e for e in ctx_a.ext}
+        for (src, dst), (was, now) in cells.items():
+            if src.kind == "ip_range":
+                ranged.setdefault((0, dst), []).append((ext_of[src], was, now))
+                continue
+            if dst.kind == "ip_range":
+                ranged.setdefault((1, src), []).append((ext_of[dst], was, now))
+                continue
+            _classify(Connection(src, dst, was), Connection(src, dst, now), lost, gained, changed)
+        for (side, other), items in ranged.items():
+            items.sort(key=lambda t: (t[0].version, t[0].lo))
+            runs: list[tuple[int, int, int, PortsKey, PortsKey]] = []
+            for e, was, now in items:
+                if (
+                    runs
+                    and runs[-1][0] == e.version
+                    and runs[-1][2] + 1 == e.lo
+                    and runs[-1][3:]
+                    == (
+                        was,
+                        now,
+                    )
+                ):
+                    runs[-1] = (e.version, runs[-1][1], e.hi, was, now)
+                else:
+                    runs.append((e.version, e.lo, e.hi, was, now))
+            for v, lo, hi, was, now in runs:
+                rng = Peer.for_range(v, lo, hi)
+                src, dst = (rng, other) if side == 0 else (other, rng)
+                _classify(
+                    Connection(src, dst, was), Connection(src, dst, now), lost, gained, changed
+                )
+        if self._materialized:
+            self._update_store(ctx_a, rows, cols, r[1], c[1], cells, ranged)
+
+        def order(conn: Connection) -> tuple[object, ...]:
+            return (conn.src.sort_key(), conn.dst.sort_key())
+
+        return ConnDiff(
+            lost=tuple(sorted(lost, key=order)),
+            gained=tuple(sorted(gained, key=order)),
+            changed=tuple(sorted(changed, key=lambda x: order(x[0]))),
+        )
+
+    def _update_store(
+        self,
+        ctx: _Block,
+        rows: list[Peer],
+        cols: list[Peer],
+        ra: MaskArray,
+        ca: MaskArray,
+        cells: dict[tuple[Peer, Peer], tuple[PortsKey, PortsKey]],
+        ranged: dict[tuple[int, Peer], list[tuple[_Ext, PortsKey, PortsKey]]],
+    ) -> None:
+        """The kept list after a change: changed workload pairs replaced, and the merged
+        address-range lines of every workload whose ranges changed rebuilt."""
+        for (src, dst), (_, now) in cells.items():
+            if src.kind == "ip_range" or dst.kind == "ip_range":
+                continue
+            if now:
+                self._conns[(src, dst)] = Connection(src, dst, now)
+            else:
+                self._conns.pop((src, dst), None)
+        if not ranged:
+            return
+        row_pos = {p: n for n, p in enumerate(rows)}
+        col_pos = {p: n for n, p in enumerate(cols)}
+        n_wl = len(self._peers)
+        for side, other in ranged:
+            for key in self._range_keys.pop((side, other), []):
+                self._conns.pop(key, None)
+            fresh: list[Connection] = []
+            for j, e in enumerate(ctx.ext, start=n_wl):
+                if side == 1:
+                    mask = ra[row_pos[other], j]
+                    src, dst = other, e.peer
+                else:
+                    mask = ca[col_pos[other], j]
+                    src, dst = e.peer, other
+                ports = self._ports(ctx, mask, src, dst)
+                if ports:
+                    fresh.append(Connection(src, dst, ports))
+            self._store(merge_adjacent_ranges(fresh))
+
+    def _pods_in(self, namespace: str) -> list[tuple[str, str]]:
+        if self._ns_pods is None:
+            self._ns_pods = {}
+            for k in self._pods:
+                self._ns_pods.setdefault(k[0], []).append(k)
+        return self._ns_pods.get(namespace, [])
+
+    def _backends(self) -> dict[Peer, dict[str, IntervalSet]]:
+        """The exact pod ports each workload receives frontend traffic on (current labels)."""
+        if self._backend_cache is not None:
+            return self._backend_cache
+
+        def select(namespace: str, selector: Mapping[str, str]) -> list[Pod]:
+            sel = LabelSelector.from_match_labels(selector)
+            return [
+                self._pods[k] for k in self._pods_in(namespace) if sel.matches(self._pods[k].labels)
+            ]
+
+        ports: dict[Peer, dict[str, list[tuple[int, int]]]] = {}
+        for _, pod, proto, num in backend_targets(self._base, select):
+            peer = self._peers[self._owner_peer(pod.key)]
+            ports.setdefault(peer, {}).setdefault(proto, []).append((num, num))
+        self._backend_cache = {
+            p: {k: IntervalSet.of(v) for k, v in d.items()} for p, d in ports.items()
+        }
+        return self._backend_cache
+
+    def _store(self, conns: Iterable[Connection]) -> None:
+        for c in conns:
+            self._conns[(c.src, c.dst)] = c
+            if c.src.kind == "ip_range":
+                self._range_keys.setdefault((0, c.dst), []).append((c.src, c.dst))
+            elif c.dst.kind == "ip_range":
+                self._range_keys.setdefault((1, c.src), []).append((c.src, c.dst))
+
+
+class _Block:
+    """One block computation over the current state: arrays gathered once."""
+
+    def __init__(self, st: IncrementalConnectivity) -> None:
+        st._refresh_atoms()
+        st._refresh_cells()
+        self.st = st
+        self.atoms = st._atoms
+        self.Up = Up = len(st._units)
+        self.pv_other = st._other_vectors()
+        self.X = X = self.pv_other.shape[1]
+        self.U = Up + X
+        self.C = st._nchunks
+        self.ALL = st._all
+        self.L = len(st._classes)
+        self.unit_lc, _, self.alive, pod_order, pod_order_peer = st._unit_arrays()
+        self.host = st._class_host()[self.unit_lc] if Up else np.zeros(0, dtype=bool)
+        self.iso = st._isolation()
+        # peers: workloads, the address ranges, the pseudo-peer
+        n_wl = len(st._peers)
+        self.ext = list(st._ext)
+        self.all_peers = [*st._peers, *(e.peer for e in st._ext)] + ([PSEUDO] if st._pseudo else [])
+        # fold: live pod units sorted by peer, then one segment per address range / pseudo
+        self.fold_order = np.concatenate([pod_order, np.arange(Up, Up + X, dtype=np.int64)])
+        folded_peer = np.concatenate([pod_order_peer, np.arange(n_wl, n_wl + X, dtype=np.int64)])
+        self.fold_starts = (
+            np.flatnonzero(np.r_[True, folded_peer[1:] != folded_peer[:-1]])
+            if len(folded_peer)
+            else folded_peer
+        )
+        self.fold_peer = folded_peer[self.fold_starts] if len(folded_peer) else folded_peer
+        self._named_units: dict[tuple[str, str], MaskArray] = {}
+        self._pv_rows: dict[int, BoolArray] = {}
+        self.kind = np.concatenate(
+            [st._peer_kinds(), np.ones(len(self.ext), dtype=np.int8)]
+            + ([np.array([2], dtype=np.int8)] if st._pseudo else [])
+        )
+        self.sets_cache: dict[tuple[int, ...], dict[str, IntervalSet]] = {}
+        self.pseudo_pos: int | None = len(self.all_peers) - 1 if st._pseudo else None
+        self.backends = st._backends() if st._pseudo else {}
+        self.backend_atoms = np.zeros((len(self.all_peers), self.C), dtype=np.uint64)
+        for peer, ports in self.backends.items():
+            m = 0
+            for proto, iv in ports.items():
+                for lo, hi in iv:
+                    for port in range(lo, hi + 1):
+                        m |= 1 << self.atoms.atom(proto, port)
+            self.backend_atoms[self.peer_pos(peer)] = st._chunks(m)
+
+    def units_of(self, peer: Peer) -> list[int]:
+        st = self.st
+        if peer == PSEUDO:
+            return [self.U - 1] if st._pseudo else []
+        i = st._peer_index.get(peer)
+        if i is None:
+            return []
+        return [u for u in st._peer_units.get(i, ()) if self.alive[u]]
+
+    def fold(self, arr: MaskArray, axis: int) -> MaskArray:
+        """Units -> peers along ``axis`` (OR over a peer's live units)."""
+        shape = list(arr.shape)
+        shape[axis] = len(self.all_peers)
+        out = np.zeros(shape, dtype=np.uint64)
+        if len(self.fold_order):
+            red = np.bitwise_or.reduceat(
+                np.take(arr, self.fold_order, axis=axis), self.fold_starts, axis=axis
+            )
+            if axis == 0:
+                out[self.fold_peer] = red
+            else:
+                out[:, self.fold_peer] = red
+        return out
+
+    def peer_pos(self, peer: Peer) -> int:
+        """Index of ``peer`` among all peers (workloads, ranges, pseudo-peer)."""
+        if peer == PSEUDO:
+            return len(self.all_peers) - 1
+        return self.st._peer_index[peer]
+
+    def full(self) -> MaskArray:
+        return np.broadcast_to(self.ALL, (self.U, self.C)).copy()
+
+    def pv_row(self, ps: int) -> BoolArray:
+        """Peer set ``ps`` over every unit."""
+        hit = self._pv_rows.get(ps)
+        if hit is None:
+            st = self.st
+            pods = st._pv[ps, : self.L][self.unit_lc]
+            ip = st._pv_ip.get(ps)
+            if ip is not None:
+                pods = pods | ip[: self.Up]
+            hit = self._pv_rows[ps] = np.concatenate([pods, self.pv_other[ps]])
+        return hit
+
+    def pv_at(self, units: list[int]) -> BoolArray:
+        """Every peer set at the given units: ``(n_peersets, len(units))``."""
+        st = self.st
+        n = len(st._pset_def)
+        idx = np.array(units, dtype=np.int64)
+        pods = idx < self.Up
+        out = np.zeros((n, len(units)), dtype=bool)
+        if pods.any():
+            out[:, pods] = st._pv[:n][:, self.unit_lc[idx[pods]]]
+            for ps, vec in st._pv_ip.items():
+                out[ps, pods] |= vec[idx[pods]]
+        if (~pods).any():
+            out[:, ~pods] = self.pv_other[:, idx[~pods] - self.Up]
+        return out
+
+    def named_units(self, key: tuple[str, str]) -> MaskArray:
+        hit = self._named_units.get(key)
+        if hit is None:
+            hit = np.zeros((self.U, self.C), dtype=np.uint64)
+            if self.Up:
+                hit[: self.Up] = self.st._named_classes(key)[self.unit_lc]
+            self._named_units[key] = hit
+        return hit
+
+    # ---- the two sides
+
+    def egress_row(self, lc: int) -> MaskArray:
+        """E(s, ·) for a source of class ``lc``: ``(U, C)``."""
+        st = self.st
+        if not self.iso[_EGRESS][lc]:
+            return self.full()
+        ent = st._entries(_EGRESS)
+        a = int(np.searchsorted(ent.lcs, lc, side="left"))
+        b = int(np.searchsorted(ent.lcs, lc, side="right"))
+        row = np.zeros((self.U, self.C), dtype=np.uint64)
+        for e in range(a, b):
+            vec = np.broadcast_to(ent.masks[e], (self.U, self.C))
+            r = st._rules[int(ent.rules[e])]
+            for nk in r.named:  # named ports resolve on each destination
+                vec = vec | self.named_units(nk)
+            row |= np.where(self.pv_row(int(ent.peersets[e]))[:, None], vec, np.uint64(0))
+        return row
+
+    def ingress_col(self, lc: int) -> MaskArray:
+        """I(·, d) for a destination of class ``lc``: ``(U, C)``."""
+        st = self.st
+        if not self.iso[_INGRESS][lc]:
+            return self.full()
+        ent = st._entries(_INGRESS)
+        a = int(np.searchsorted(ent.lcs, lc, side="left"))
+        b = int(np.searchsorted(ent.lcs, lc, side="right"))
+        col = np.zeros((self.U, self.C), dtype=np.uint64)
+        for e in range(a, b):
+            col |= np.where(self.pv_row(int(ent.peersets[e]))[:, None], ent.masks[e], np.uint64(0))
+        return col
+
+    def per_class(self, units: list[int], d: int) -> MaskArray:
+        """For every class c, its direction-``d`` rules evaluated with ``units`` as the
+        peer: ``(L, k, C)`` (ingress: I(u, c); egress: E(c, u))."""
+        st = self.st
+        k = len(units)
+        out = np.zeros((self.L, k, self.C), dtype=np.uint64)
+        ent = st._entries(d)
+        if len(ent.lcs):
+            at = self.pv_at(units)  # (n_ps, k)
+            hit = at[ent.peersets]  # (n_ent, k)
+            contrib = np.where(hit[:, :, None], ent.masks[:, None, :], np.uint64(0))
+            for key, sel in ent.named.items():  # egress named ports: on each destination unit
+                extra = self.named_units(key)[units]  # (k, C)
+                contrib[sel] |= np.where(hit[sel][:, :, None], extra[None, :, :], np.uint64(0))
+            out[ent.lcs[ent.starts]] = np.bitwise_or.reduceat(contrib, ent.starts, axis=0)
+        out[~self.iso[d]] = self.ALL
+        return out
+
+    def expand(self, per_class: MaskArray) -> MaskArray:
+        """``(L, k, C)`` per class -> ``(U, k, C)`` per unit (non-pods, hostNetwork: all)."""
+        out = np.empty((self.U, per_class.shape[1], self.C), dtype=np.uint64)
+        out[:] = self.ALL
+        pods = np.flatnonzero(~self.host)
+        if len(pods):
+            out[pods] = per_class[self.unit_lc[pods]]
+        return out
+
+    def rows(self, units: list[int]) -> MaskArray:
+        """``result[s, ·]`` for source units: ``(k, U, C)``."""
+        ing = self.expand(self.per_class(units, _INGRESS))  # (U, k, C): I(s_k, d)
+        out = np.empty((len(units), self.U, self.C), dtype=np.uint64)
+        for k, s in enumerate(units):
+            if s < self.Up and not self.host[s]:
+                out[k] = self.egress_row(int(self.unit_lc[s])) & ing[:, k, :]
+            else:
+                out[k] = ing[:, k, :]
+        return out
+
+    def cols(self, units: list[int]) -> MaskArray:
+        """``result[·, d]`` for destination units: ``(U, k, C)``."""
+        eg = self.expand(self.per_class(units, _EGRESS))  # (U, k, C): E(s, d_k)
+        out = np.empty((self.U, len(units), self.C), dtype=np.uint64)
+        for k, d in enumerate(units):
+            if d < self.Up and not self.host[d]:
+                out[:, k, :] = eg[:, k, :] & self.ingress_col(int(self.unit_lc[d]))
+            else:
+                out[:, k, :] = eg[:, k, :]
+        return out
+
+
+PortsKey = tuple[tuple[str, IntervalSet], ...]
+
+
+def _parse_v4(texts: list[str]) -> tuple[IntArray, BoolArray]:
+    """IPv4 addresses as integers, and which texts were IPv4 (the rest: IPv6 or bad)."""
+    n = len(texts)
+    try:
+        packed = b"".join(map(functools.partial(socket.inet_pton, socket.AF_INET), texts))
+        return np.frombuffer(packed, dtype=">u4").astype(np.int64), np.ones(n, dtype=bool)
+    except OSError:
+        pass
+    values = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    for i, t in enumerate(texts):
+        try:
+            values[i] = int.from_bytes(socket.inet_pton(socket.AF_INET, t), "big")
+            ok[i] = True
+        except OSError:
+            continue
+    return values, ok
+
+
+def _ip_bounds(pol: NetworkPolicy) -> list[IPSet]:
+    """The address sets whose bounds a policy's ipBlocks put in the cut."""
+    out: list[IPSet] = []
+    for rule in (*pol.ingress, *pol.egress):
+        for peer in rule.peers:
+            if peer.ip_block is None:
+                continue
+            for c in (peer.ip_block.cidr, *peer.ip_block.except_):
+                s = cidr_set(c)
+                if s is not None:
+                    out.append(s)
+    return out
+
+
+def _classify(
+    was: Connection,
+    now: Connection,
+    lost: list[Connection],
+    gained: list[Connection],
+    changed: list[tuple[Connection, Connection]],
+) -> None:
+    if not now.ports:
+        lost.append(was)
+    elif not was.ports:
+        gained.append(now)
+    else:
+        changed.append((was, now))
+
+
+_T = TypeVar("_T")
+
+
+def _chunked(items: list[tuple[_T, list[int]]], limit: int) -> Iterable[list[tuple[_T, list[int]]]]:
+    """Groups of (peer, units) holding at most ``limit`` units (a peer is never split)."""
+    group: list[tuple[_T, list[int]]] = []
+    n = 0
+    for item in items:
+        if group and n + len(item[1]) > limit:
+            yield group
+            group, n = [], 0
+        group.append(item)
+        n += len(item[1])
+    if group:
+        yield group
+
+
+# --------------------------------------------------------------------------- model deltas
+
+
+def model_delta(before: ClusterModel, after: ClusterModel) -> list[Change] | None:
+    """The changes turning ``before`` into ``after`` when they are only NetworkPolicies,
+    namespace labels and pod labels; ``None`` when anything else that connectivity depends
+    on differs (pods added or removed, their addresses, ports, owners or hostNetwork;
+    Services, Ingresses, routes; admin policies)."""
+    if admin_policies(before) or admin_policies(after):
+        return None
+    changes: list[Change] = []
+    pb = {(p.namespace, p.name): p for p in before.network_policies}
+    pa = {(p.namespace, p.name): p for p in after.network_policies}
+    for key in sorted(pb.keys() - pa.keys()):
+        changes.append(RemovePolicy(*key))
+    for key, pol in pa.items():
+        prev = pb.get(key)
+        if prev is None or (prev.pod_selector, prev.policy_types, prev.ingress, prev.egress) != (
+            pol.pod_selector,
+            pol.policy_types,
+            pol.ingress,
+            pol.egress,
+        ):
+            changes.append(SetPolicy(pol))
+    for name in before.namespaces.keys() | after.namespaces.keys():
+        if before.namespace_labels(name) != after.namespace_labels(name):
+            changes.append(SetNamespaceLabels(name, dict(after.namespace_labels(name))))
+    if len(before.pods) != len(after.pods):
+        return None
+    if [(w.key, w.meta.owner_refs) for w in before.workloads] != [
+        (w.key, w.meta.owner_refs) for w in after.workloads
+    ]:
+        return None  # owners may differ
+    relabelled = _relabelled_in_order(before, after)
+    if relabelled is None:
+        return None
+    changes.extend(relabelled)
+    if (has_frontends(before) or has_frontends(after)) and _frontend_inputs(
+        before
+    ) != _frontend_inputs(after):
+        return None
+    return changes
+
+
+def _relabelled_in_order(before: ClusterModel, after: ClusterModel) -> list[Change] | None:
+    """The pod label changes between two versions listing the same pods; ``None`` when a pod
+    differs in anything else connectivity depends on (addresses, owner references,
+    hostNetwork, node, named ports). Pods are compared pairwise in input order; another
+    order falls back to a comparison by key. Replicas share owner references and
+    containers, so those are compared once per distinct pair."""
+    out: list[Change] = []
+    same: set[tuple[int, int]] = set()
+    for pb, pa in zip(before.pods, after.pods, strict=True):
+        mb, ma = pb.meta, pa.meta
+        if mb.name != ma.name or mb.namespace != ma.namespace:
+            return _relabelled_by_key(before, after)
+        sb, sa = pb.spec, pa.spec
+        if (
+            pb.pod_ips != pa.pod_ips
+            or pb.host_ip != pa.host_ip
+            or sb.host_network != sa.host_network
+            or sb.node_name != sa.node_name
+        ):
+            return None
+        k = (id(mb.owner_refs), id(ma.owner_refs))
+        if k not in same:
+            if mb.owner_refs != ma.owner_refs:
+                return None
+            same.add(k)
+        for cb, ca in ((sb.containers, sa.containers), (sb.init_containers, sa.init_containers)):
+            if len(cb) != len(ca):
+                return None
+            for xb, xa in zip(cb, ca, strict=True):
+                k = (id(xb), id(xa))
+                if k not in same:
+                    if (xb.ports, xb.restart_policy) != (xa.ports, xa.restart_policy):
+                        return None
+                    same.add(k)
+        if mb.labels != ma.labels:
+            out.append(SetPodLabels(ma.namespace or "default", ma.name, dict(ma.labels)))
+    return out
+
+
+def _relabelled_by_key(before: ClusterModel, after: ClusterModel) -> list[Change] | None:
+    ports_ids: dict[tuple[object, ...], int] = {}
+    sig_b, labels_b = _pod_signatures(before, ports_ids)
+    sig_a, labels_a = _pod_signatures(after, ports_ids)
+    by_key_b = {sig[0]: (sig, n) for n, sig in enumerate(sig_b)}
+    if any(by_key_b.get(sig[0], (None, 0))[0] != sig for sig in sig_a):
+        return None
+    out: list[Change] = []
+    for sig, new_labels in zip(sig_a, labels_a, strict=True):
+        old_labels = labels_b[by_key_b[sig[0]][1]]
+        if old_labels != new_labels:
+            pod_key = cast(tuple[str, str], sig[0])
+            out.append(SetPodLabels(pod_key[0], pod_key[1], dict(new_labels)))
+    return out
+
+
+def _pod_signatures(
+    model: ClusterModel, ports_ids: dict[tuple[object, ...], int]
+) -> tuple[list[tuple[object, ...]], list[Mapping[str, str]]]:
+    """Per pod, what connectivity depends on besides its labels (key, addresses, owner,
+    hostNetwork, node, named ports), and its labels. Replicas share their owner ref and
+    containers, so those are compared once per distinct object."""
+    owner_of = model.owner_of_pod
+    owners: dict[int, tuple[str, str, str] | None] = {}
+    ports: dict[tuple[int, ...], int] = {}
+    sigs: list[tuple[object, ...]] = []
+    labels: list[Mapping[str, str]] = []
+    for pod in model.pods:
+        meta, spec = pod.meta, pod.spec
+        key = (meta.namespace or "default", meta.name)
+        ref = owner_of.get(key)
+        o = owners.get(id(ref), ())
+        if o == ():
+            o = owners[id(ref)] = (ref.kind, ref.namespace, ref.name) if ref is not None else None
+        ck = tuple(map(id, spec.containers))
+        if spec.init_containers:
+            ck = (*ck, -1, *map(id, spec.init_containers))
+        pid = ports.get(ck)
+        if pid is None:
+            content = tuple(
+                (cp.name, cp.protocol, cp.container_port) for cp in spec.all_ports() if cp.name
+            )
+            pid = ports[ck] = ports_ids.setdefault(content, len(ports_ids))
+        sigs.append((key, pod.pod_ips, pod.host_ip, spec.host_network, spec.node_name, o, pid))
+        labels.append(meta.labels)
+    return sigs, labels
+
+
+def _frontend_inputs(model: ClusterModel) -> tuple[object, ...]:
+    """What the pseudo-peer's backends depend on, without file positions."""
+    return (
+        sorted((s.key, s.selector and sorted(s.selector.items()), s.ports) for s in model.services),
+        sorted(
+            ((i.namespace, i.name), i.rules, i.default_backend, i.class_name)
+            for i in model.ingresses
+        ),
+        sorted(
+            ((r.kind, r.meta.namespace or "", r.meta.name), r.rules, r.parent_refs)
+            for r in model.routes
+        ),
+        sorted(
+            (c.kind, c.meta.namespace or "", c.meta.name, repr(c.spec))
+            for c in (*openshift_routes(model), *model.custom_of_kind("ReferenceGrant"))
+        ),
+    )
+
+
+def diff_incremental(before: ClusterModel, after: ClusterModel) -> ConnDiff | None:
+    """``diff(connectivity(before), connectivity(after))`` computed from the rows and
+    columns the differences touch; ``None`` when :func:`model_delta` cannot express them."""
+    paused = gc.isenabled()
+    gc.disable()  # many small objects, nothing cyclic: no collector passes
+    try:
+        changes = model_delta(before, after)
+        if changes is None:
+            return None
+        if not changes:
+            return ConnDiff((), (), ())
+        return IncrementalConnectivity(before, materialize=False).apply(changes)
+    finally:
+        if paused:
+            gc.enable()
+
+
+__all__ = [
+    "Change",
+    "IncrementalConnectivity",
+    "RemovePolicy",
+    "SetNamespaceLabels",
+    "SetPodLabels",
+    "SetPolicy",
+    "diff_incremental",
+    "model_delta",
+]
