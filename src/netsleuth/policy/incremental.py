@@ -50,10 +50,8 @@ Ingresses and the like are not changes this class takes: build a new one.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import gc
 import itertools
-import socket
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar, cast
@@ -84,7 +82,7 @@ from netsleuth.policy.ingress_controller import (
     ingress_controller_endpoints,
     openshift_routes,
 )
-from netsleuth.policy.matrix import PortAtoms, _entry_range, _parse_ip, pod_ips
+from netsleuth.policy.matrix import PortAtoms, _entry_range, _parse_ip, parse_v4_many, pod_ips
 from netsleuth.policy.semantics import PROTOCOLS, cidr_set, ip_block_set, normalise_protocol
 
 BoolArray = npt.NDArray[np.bool_]
@@ -520,7 +518,7 @@ class IncrementalConnectivity:
                 ip_texts.append(ip)
                 ip_ords.append(ordinal)
                 ip_units.append(u)
-        v4, keep = _parse_v4(ip_texts)
+        v4, keep = parse_v4_many(ip_texts)
         for pos in np.flatnonzero(~keep).tolist():
             parsed = _parse_ip(ip_texts[pos])
             if parsed is not None and parsed[0] == 6:
@@ -1692,25 +1690,6 @@ class _Block:
 
 
 PortsKey = tuple[tuple[str, IntervalSet], ...]
-
-
-def _parse_v4(texts: list[str]) -> tuple[IntArray, BoolArray]:
-    """IPv4 addresses as integers, and which texts were IPv4 (the rest: IPv6 or bad)."""
-    n = len(texts)
-    try:
-        packed = b"".join(map(functools.partial(socket.inet_pton, socket.AF_INET), texts))
-        return np.frombuffer(packed, dtype=">u4").astype(np.int64), np.ones(n, dtype=bool)
-    except OSError:
-        pass
-    values = np.zeros(n, dtype=np.int64)
-    ok = np.zeros(n, dtype=bool)
-    for i, t in enumerate(texts):
-        try:
-            values[i] = int.from_bytes(socket.inet_pton(socket.AF_INET, t), "big")
-            ok[i] = True
-        except OSError:
-            continue
-    return values, ok
 
 
 def _ip_bounds(pol: NetworkPolicy) -> list[IPSet]:

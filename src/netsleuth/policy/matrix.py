@@ -65,6 +65,7 @@ proportion to how many pods the admin policies select.
 from __future__ import annotations
 
 import bisect
+import functools
 import itertools
 import socket
 from collections.abc import Hashable, Iterable, Iterator, Mapping, Sequence
@@ -125,6 +126,25 @@ def _parse_ip(text: str) -> tuple[int, int] | None:
         return 6, int.from_bytes(socket.inet_pton(socket.AF_INET6, text.strip()), "big")
     except OSError:
         return None
+
+
+def parse_v4_many(texts: list[str]) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.bool_]]:
+    """IPv4 addresses as integers, and which texts were IPv4 (the rest: IPv6 or bad)."""
+    n = len(texts)
+    try:
+        packed = b"".join(map(functools.partial(socket.inet_pton, socket.AF_INET), texts))
+        return np.frombuffer(packed, dtype=">u4").astype(np.int64), np.ones(n, dtype=bool)
+    except OSError:
+        pass
+    values = np.zeros(n, dtype=np.int64)
+    ok = np.zeros(n, dtype=bool)
+    for i, t in enumerate(texts):
+        try:
+            values[i] = int.from_bytes(socket.inet_pton(socket.AF_INET, t), "big")
+            ok[i] = True
+        except OSError:
+            continue
+    return values, ok
 
 
 def pod_ips(pod: Pod) -> tuple[str, ...]:
