@@ -65,6 +65,23 @@ def injection(model: ClusterModel, pod: Pod) -> Injection:
     return Injection(None, "", "")
 
 
+def sidecar_missing(model: ClusterModel, pod: Pod) -> Injection | None:
+    """Why the injector should have given ``pod`` a sidecar it does not have, else ``None``.
+
+    Only for pods that exist and run (not derived from a template, Running or
+    Pending), outside the system namespaces, not host-network (never injected).
+    MESH901 reports these, and the trace's mesh hop for the pods on its path.
+    """
+    if pod.meta.derived or pod.host_network or pod.namespace in SYSTEM_NAMESPACES:
+        return None
+    if pod.phase not in ("Running", "Pending"):
+        return None
+    inj = injection(model, pod)
+    if inj.expected is not True or has_sidecar(pod):
+        return None
+    return inj
+
+
 def ambient(model: ClusterModel, pod: Pod) -> bool:
     """The pod is in an Istio ambient mesh (ztunnel handles mTLS, no sidecar):
     namespace label ``istio.io/dataplane-mode=ambient`` unless the pod opts out

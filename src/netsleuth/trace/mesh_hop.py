@@ -1,13 +1,11 @@
 """Service-mesh hop (Istio): sidecars expected versus present, and STRICT mTLS
 rejecting a client outside the mesh.
 
-Injection is expected when the namespace has ``istio-injection=enabled`` or an
-``istio.io/rev`` label, unless the pod opts out with the annotation (or label)
-``sidecar.istio.io/inject: "false"``
-(https://istio.io/latest/docs/setup/additional-setup/sidecar-injection/).
-A PeerAuthentication with ``mtls.mode: STRICT`` in the server's namespace, or
-mesh-wide in istio-system, makes the server's sidecar refuse plaintext, so a
-client without a sidecar fails (connection reset)
+Mesh membership (sidecar or ambient, injection expected, the PeerAuthentication
+mode in force) is read from :mod:`netsleuth.facts.mesh_membership`, the facts
+MESH901 and MESH903 read: a PeerAuthentication with ``mtls.mode: STRICT`` makes
+the server's proxy refuse plaintext, so a client outside the mesh fails
+(connection reset)
 (https://istio.io/latest/docs/reference/config/security/peer_authentication/).
 """
 
@@ -15,78 +13,37 @@ from __future__ import annotations
 
 from netsleuth.facts.attribution import workload_of
 from netsleuth.facts.fixes import join_mesh_fix, recreate_text, restart_command, template_path
+from netsleuth.facts.mesh_membership import (
+    ambient,
+    effective_mtls,
+    has_sidecar,
+    in_mesh,
+    injection,
+    sidecar_missing,
+)
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Fix, Layer, Verdict
-from netsleuth.model.objects import CustomObject, Pod
+from netsleuth.model.objects import Pod
 from netsleuth.trace.evidence import ev, pod_ref
 from netsleuth.trace.result import Hop
 
 
-def has_sidecar(pod: Pod) -> bool:
-    return any(c.name == "istio-proxy" for c in pod.spec.containers) or any(
-        c.name == "istio-proxy" and c.restart_policy == "Always" for c in pod.spec.init_containers
-    )
-
-
-def injection_expected(model: ClusterModel, pod: Pod) -> bool:
-    opt = pod.meta.annotations.get("sidecar.istio.io/inject") or pod.labels.get(
-        "sidecar.istio.io/inject"
-    )
-    if opt == "false":
-        return False
-    if opt == "true":
-        return True
-    labels = model.namespace_labels(pod.namespace)
-    return labels.get("istio-injection") == "enabled" or "istio.io/rev" in labels
-
-
-def strict_policy(model: ClusterModel, pod: Pod) -> CustomObject | None:
-    """The PeerAuthentication that puts ``pod`` in STRICT mode, if any (namespace beats mesh-wide)."""
-    pas = model.custom_of_kind("PeerAuthentication")
-
-    def mode(pa: CustomObject) -> str | None:
-        mtls = pa.spec.get("mtls")
-        return str(mtls.get("mode")) if isinstance(mtls, dict) and mtls.get("mode") else None
-
-    def selects(pa: CustomObject) -> bool:
-        sel = pa.spec.get("selector")
-        if not isinstance(sel, dict) or not sel.get("matchLabels"):
-            return True
-        ml = sel.get("matchLabels")
-        return isinstance(ml, dict) and all(pod.labels.get(str(k)) == str(v) for k, v in ml.items())
-
-    ns_level = [pa for pa in pas if pa.meta.namespace == pod.namespace and selects(pa)]
-    mesh_level = [
-        pa for pa in pas if pa.meta.namespace == "istio-system" and not pa.spec.get("selector")
-    ]
-    for group in (sorted(ns_level, key=lambda p: 0 if p.spec.get("selector") else 1), mesh_level):
-        for pa in group:
-            m = mode(pa)
-            if m is not None:
-                return pa if m == "STRICT" else None
-    return None
-
-
 def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
     # Cheap signals only (a trace must stay fast on 150k-pod clusters): the pods on
-    # this path, PeerAuthentication objects, or a namespace labelled for injection.
+    # this path, PeerAuthentication objects, or a namespace labelled for the mesh.
+    dst = backends[0]
     mesh_in_use = (
-        has_sidecar(src)
-        or any(has_sidecar(b) for b in backends)
+        any(has_sidecar(p) or ambient(model, p) for p in (src, *backends))
         or bool(model.custom_of_kind("PeerAuthentication"))
-        or any(injection_expected(model, p) for p in (src, *backends[:1]))
+        or any(injection(model, p).expected is True for p in (src, dst))
     )
     if not mesh_in_use:
         return None
-    dst = backends[0]
-    src_side, dst_side = has_sidecar(src), has_sidecar(dst)
-    evidence = [
-        ev(pod_ref(src), "spec.containers[istio-proxy]", "present" if src_side else "absent"),
-        ev(pod_ref(dst), "spec.containers[istio-proxy]", "present" if dst_side else "absent"),
-    ]
-    missing = [p for p in (src, dst) if injection_expected(model, p) and not has_sidecar(p)]
-    strict = strict_policy(model, dst)
+    src_side, dst_side = in_mesh(model, src), in_mesh(model, dst)
+    evidence = [ev(pod_ref(p), *_membership(model, p)) for p in (src, dst)]
+    mtls = effective_mtls(model, dst)
+    strict = mtls.source if mtls.mode == "STRICT" else None
     if strict is not None and dst_side and not src_side:
         # The client is what joins the mesh; the server's STRICT policy stays as it is.
         client, join_fix = join_mesh_fix(model, src)
@@ -105,6 +62,7 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
             change=client.subject(),
             change_field=template_path(client),
         )
+    missing = [p for p in (src, dst) if sidecar_missing(model, p) is not None]
     if missing:
         p = missing[0]
         owner = workload_of(model, p)
@@ -136,7 +94,16 @@ def mesh_hop(model: ClusterModel, src: Pod, backends: list[Pod]) -> Hop | None:
     return Hop(
         layer=Layer.MESH,
         status=Verdict.OK,
-        summary=f"sidecars: client {'yes' if src_side else 'no'}, server {'yes' if dst_side else 'no'}"
+        summary=f"in the mesh: client {'yes' if src_side else 'no'}, server {'yes' if dst_side else 'no'}"
         + ("; STRICT mTLS satisfied" if strict is not None else ""),
         evidence=tuple(evidence),
     )
+
+
+def _membership(model: ClusterModel, pod: Pod) -> tuple[str, str]:
+    """(field, value) of the evidence for a pod's mesh membership."""
+    if has_sidecar(pod):
+        return "spec.containers[istio-proxy]", "present"
+    if ambient(model, pod):
+        return "istio.io/dataplane-mode", "ambient"
+    return "spec.containers[istio-proxy]", "absent"

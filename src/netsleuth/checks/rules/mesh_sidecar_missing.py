@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.mesh_membership import SYSTEM_NAMESPACES, has_sidecar, injection
+from netsleuth.facts.mesh_membership import sidecar_missing
 from netsleuth.model.cluster import ClusterModel, WorkloadRef
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
@@ -57,12 +57,8 @@ def mesh_sidecar_missing(model: ClusterModel) -> Iterator[Finding]:
     """
     groups: dict[WorkloadRef, list[tuple[Pod, str, str]]] = {}
     for pod in model.pods:
-        if pod.meta.derived or pod.host_network or pod.namespace in SYSTEM_NAMESPACES:
-            continue
-        if pod.phase not in ("Running", "Pending"):
-            continue
-        inj = injection(model, pod)
-        if inj.expected is not True or has_sidecar(pod):
+        inj = sidecar_missing(model, pod)
+        if inj is None:
             continue
         groups.setdefault(model.owner(pod), []).append((pod, inj.reason, inj.field))
     for ref, pods in sorted(
