@@ -726,6 +726,58 @@ def _pol308(bad: bool) -> list[Obj]:
     return [*system(), *apps, policy]
 
 
+@fixture("POL311")
+def _pol311(bad: bool) -> list[Obj]:
+    # payments allows legacy's billing job; an AdminNetworkPolicy (evaluated first) denies
+    # ingress from namespace legacy to payments. Good: the ANP denies another namespace.
+    objs = system() + app("payments-api", "payments", nodes=False)
+    objs += app("billing", "legacy", cluster_ip="10.96.11.10", nodes=False)
+    objs.append(
+        network_policy(
+            "allow-legacy-billing",
+            "payments",
+            {"matchLabels": {"app": "payments-api"}},
+            ingress=[
+                {
+                    "from": [
+                        {
+                            "namespaceSelector": {
+                                "matchLabels": {"kubernetes.io/metadata.name": "legacy"}
+                            },
+                            "podSelector": {"matchLabels": {"app": "billing"}},
+                        }
+                    ],
+                    "ports": [{"protocol": "TCP", "port": 8080}],
+                }
+            ],
+        )
+    )
+    denied = "legacy" if bad else "sandbox"
+    objs.append(
+        {
+            "apiVersion": "policy.networking.k8s.io/v1alpha1",
+            "kind": "AdminNetworkPolicy",
+            "metadata": {"name": "deny-to-payments"},
+            "spec": {
+                "priority": 10,
+                "subject": {
+                    "namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "payments"}}
+                },
+                "ingress": [
+                    {
+                        "name": "deny-from-" + denied,
+                        "action": "Deny",
+                        "from": [
+                            {"namespaces": {"matchLabels": {"kubernetes.io/metadata.name": denied}}}
+                        ],
+                    }
+                ],
+            },
+        }
+    )
+    return objs
+
+
 # --------------------------------------------------------------------------- CNI
 
 

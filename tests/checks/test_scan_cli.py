@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -12,12 +13,14 @@ from typer.testing import CliRunner
 from netsleuth.checks.base import load_all, run_checks
 from netsleuth.cli import app
 from netsleuth.cli.errors import EXIT_FINDINGS, EXIT_USAGE, run_app
+from netsleuth.model.findings import Finding
 from netsleuth.render.console import capture_console
 from netsleuth.render.findings_table import render_findings
 from netsleuth.render.sarif import sarif_document
 from netsleuth.sources.load import load_offline
 
 FIXTURES = Path(__file__).parent / "fixtures"
+ROOT = Path(__file__).resolve().parents[2]
 runner = CliRunner()
 
 
@@ -235,3 +238,44 @@ def test_live_input_is_observed(rule_id: str) -> None:
     live = dataclasses.replace(offline, source=SourceInfo(kind=SourceKind.LIVE))
     [f] = [f for f in run_checks(live, [load_all()[rule_id]]).findings]
     assert f.confidence is Confidence.OBSERVED
+
+
+def test_adding_a_check_elsewhere_leaves_the_scan_table_unchanged() -> None:
+    """A scan golden must not change when a check is added that finds nothing here, or that
+    is skipped for data this input already lacks: the table counts no checks and lists
+    missing data once, not per check."""
+    from netsleuth.checks.base import Check, Needs
+    from netsleuth.model.findings import Layer, Severity
+
+    model = load_offline([str(ROOT / "tests" / "scenarios" / "conntrack-full")])
+    checks = list(load_all().values())
+
+    def nothing(_model: object) -> Iterator[Finding]:
+        return iter(())
+
+    def check(rule_id: str, layer: Layer, needs: Needs) -> Check:
+        return Check(
+            id=rule_id,
+            name=rule_id.lower(),
+            layer=layer,
+            severity=Severity.WARNING,
+            needs=needs,
+            run=nothing,
+            doc="A check added elsewhere.",
+            module="tests",
+        )
+
+    extra = [
+        check("ZZZ901", Layer.DNS, Needs()),
+        check(
+            "ZZZ902", Layer.POLICY_INGRESS, Needs(kinds=("NetworkPolicy",), require_present=True)
+        ),
+    ]
+    outputs = []
+    for selected in (checks, checks + extra):
+        console, buf = capture_console(120)
+        result = run_checks(model, selected)
+        render_findings(result, result.findings, console)
+        outputs.append(buf.getvalue())
+    assert "no NetworkPolicy objects in the input" in outputs[0]  # already missing here
+    assert outputs[0] == outputs[1]

@@ -106,3 +106,46 @@ def controller_pods(model: ClusterModel) -> dict[str, list[Pod]]:
                 out.setdefault(name, []).append(p)
                 break
     return out
+
+
+@dataclass(frozen=True, slots=True)
+class SecretRefState:
+    """What the input says about a Secret an Ingress names for TLS.
+
+    ``state``: ``present`` (in the Ingress's namespace), ``missing`` (the input
+    covers Secrets there and it is not among them), ``elsewhere`` (only Secrets
+    of that name in other namespaces: an Ingress can only use its own
+    namespace's, https://kubernetes.io/docs/concepts/services-networking/ingress/#tls),
+    ``not-checked`` (the input does not show that namespace's Secrets).
+    """
+
+    state: str
+    type: str | None = None
+    """The Secret's type when present (``kubernetes.io/tls`` expected)."""
+    elsewhere: tuple[str, ...] = ()
+    """Namespaces holding a Secret of that name."""
+
+
+def tls_secret_state(model: ClusterModel, namespace: str, name: str) -> SecretRefState:
+    """The state of Secret ``name`` referenced from an Ingress in ``namespace`` (ING804 and
+    the trace's ingress hop both read it)."""
+    by_name: dict[str, list[tuple[str, str]]] = model.memoised(
+        "facts.secrets_by_name", lambda: _secrets_by_name(model)
+    )
+    found = by_name.get(name, [])
+    here = [t for ns, t in found if ns == namespace]
+    if here:
+        return SecretRefState("present", type=here[0])
+    elsewhere = tuple(sorted(ns for ns, _ in found if ns != namespace))
+    if covers(model, "Secret", namespace):
+        return SecretRefState("missing", elsewhere=elsewhere)
+    if elsewhere and not model.is_forbidden(resource_of("Secret")):
+        return SecretRefState("elsewhere", elsewhere=elsewhere)
+    return SecretRefState("not-checked")
+
+
+def _secrets_by_name(model: ClusterModel) -> dict[str, list[tuple[str, str]]]:
+    out: dict[str, list[tuple[str, str]]] = {}
+    for s in model.secrets:
+        out.setdefault(s.meta.name, []).append((s.meta.namespace or "default", s.type))
+    return out

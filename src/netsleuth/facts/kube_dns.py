@@ -24,6 +24,7 @@ from netsleuth.model.cluster_dns import (
 from netsleuth.model.objects import ConfigMap, Container, Meta, Pod, Workload
 
 __all__ = [
+    "AMPLIFICATION_WASTED",
     "DNS_NAMESPACE",
     "DNS_POD_LABEL",
     "DNS_SERVICE_NAMES",
@@ -31,6 +32,7 @@ __all__ = [
     "NODELOCAL_NAMES",
     "Corefile",
     "Directive",
+    "NdotsAmplification",
     "ResolverConfig",
     "cluster_has_system_view",
     "coredns_containers",
@@ -39,6 +41,7 @@ __all__ = [
     "dns_service",
     "dns_service_ip",
     "dns_workload",
+    "ndots_amplification",
     "nodelocal_daemonset",
     "parse_corefile",
     "pod_resolver",
@@ -161,3 +164,46 @@ def pod_resolver(
     falls back to the node's resolv.conf). The same resolver the trace simulates."""
     cfg = resolver_config(model, pod, cluster_domain)
     return cfg if cfg.cluster_dns else None
+
+
+AMPLIFICATION_WASTED = 3
+"""Search-list names tried in vain per lookup from which ndots amplification degrades the
+path: the default ClusterFirst search list (3 cluster suffixes) already reaches it."""
+
+
+@dataclass(frozen=True, slots=True)
+class NdotsAmplification:
+    """What one lookup of an external ``name`` costs a pod because of ndots."""
+
+    name: str
+    ndots: int
+    wasted: int
+    """Search-list names tried (NXDOMAIN) before the name itself."""
+    queries: int
+    """Queries per uncached lookup (A and AAAA for every candidate)."""
+    nodelocal: bool
+    """NodeLocal DNSCache runs: it answers the wasted names from its cache."""
+
+    @property
+    def degraded(self) -> bool:
+        """A degradation of the path (a warning), not just a cost (a note): several names
+        wasted per lookup, every one of them a round trip to CoreDNS."""
+        return self.wasted >= AMPLIFICATION_WASTED and not self.nodelocal
+
+
+def ndots_amplification(
+    model: ClusterModel, pod: Pod, name: str, cluster_domain: str = "cluster.local"
+) -> NdotsAmplification | None:
+    """The cost of looking up ``name`` (outside the cluster) from ``pod``, or ``None`` when the
+    search list is not walked (absolute name, enough dots, no cluster DNS). DNS113 and the
+    trace's dns hop both read it."""
+    cfg = pod_resolver(model, pod, cluster_domain)
+    if cfg is None or name.endswith(".") or name.count(".") >= cfg.ndots or not cfg.search:
+        return None
+    return NdotsAmplification(
+        name=name,
+        ndots=cfg.ndots,
+        wasted=len(cfg.search),
+        queries=cfg.queries_for(name),
+        nodelocal=nodelocal_daemonset(model) is not None,
+    )

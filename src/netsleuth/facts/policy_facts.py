@@ -17,6 +17,7 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, with_kube_dns
@@ -285,3 +286,121 @@ def describe_rule(rule: PolicyRule) -> str:
         or "all ports"
     )
     return f"[{peers}] ports [{ports}]"
+
+
+# --------------------------------------------------------------------------- admin tier
+
+
+@dataclass(frozen=True, slots=True)
+class AdminOverride:
+    """A NetworkPolicy rule that admits a connection an AdminNetworkPolicy denies first.
+
+    The ANP tier is evaluated before NetworkPolicies and its Deny is final
+    (https://network-policy-api.sigs.k8s.io/api-overview/#the-adminnetworkpolicy-resource):
+    the allow a namespace owner wrote never takes effect.
+    """
+
+    policy: NetworkPolicy
+    direction: Direction
+    rule: int
+    """0-based index into the policy's ingress/egress rules."""
+    admin_kind: str
+    admin_name: str
+    admin_rule: str
+    src: Pod
+    dst: Pod
+    protocol: str
+    port: int
+
+
+def admin_overrides(model: ClusterModel) -> list[AdminOverride]:
+    """Every NetworkPolicy rule overridden by an AdminNetworkPolicy Deny, checked on one
+    selected pod, one peer pod and one port per rule (computed once per model)."""
+    return model.memoised("facts.admin_overrides", lambda: _admin_overrides(model))
+
+
+def _admin_overrides(model: ClusterModel) -> list[AdminOverride]:
+    from netsleuth.policy import admin_policies, evaluate
+    from netsleuth.policy.reference import np_peer_mismatch
+    from netsleuth.policy.semantics import port_entry_set
+
+    if not admin_policies(model).anps:
+        return []
+    out: list[AdminOverride] = []
+    for pol in model.network_policies:
+        for direction, rules in ((Direction.INGRESS, pol.ingress), (Direction.EGRESS, pol.egress)):
+            if not rules:
+                continue
+            selected = [
+                p
+                for p in model.pods_by_namespace.get(pol.namespace, ())
+                if pol.pod_selector.matches(p.labels) and not p.host_network
+            ]
+            if not selected:
+                continue
+            me = selected[0]
+            for i, rule in enumerate(rules):
+                peer_pod = _peer_pod(model, pol, rule, me, np_peer_mismatch)
+                if peer_pod is None:
+                    continue
+                src, dst = (peer_pod, me) if direction is Direction.INGRESS else (me, peer_pod)
+                entry = rule.ports[0] if rule.ports else None
+                if entry is not None:
+                    ps = port_entry_set(entry, dst)
+                    ranges = list(ps.ports)
+                    if not ranges:
+                        continue
+                    protocol, port = ps.protocol, ranges[0][0]
+                else:
+                    declared = dst.spec.all_ports()
+                    protocol = declared[0].protocol if declared else "TCP"
+                    port = declared[0].container_port if declared else 80
+                d = evaluate(model, PodEndpoint(src), PodEndpoint(dst), protocol, port)
+                side = d.ingress if direction is Direction.INGRESS else d.egress
+                tier = side.admin
+                if tier is None or tier.action != "Deny" or tier.rule is None:
+                    continue
+                out.append(
+                    AdminOverride(
+                        policy=pol,
+                        direction=direction,
+                        rule=i,
+                        admin_kind=tier.rule.policy.kind,
+                        admin_name=tier.rule.policy.name,
+                        admin_rule=tier.rule.rule_name or f"#{tier.rule.rule}",
+                        src=src,
+                        dst=dst,
+                        protocol=protocol,
+                        port=port,
+                    )
+                )
+    return out
+
+
+def _peer_pod(
+    model: ClusterModel, pol: NetworkPolicy, rule: PolicyRule, me: Pod, mismatch: Any
+) -> Pod | None:
+    """A pod the rule's peers admit (other than ``me``), or ``None``: namespaces by their
+    labels first, then the label index, so a big cluster is not walked pod by pod."""
+    for peer in rule.peers:
+        if peer.ip_block is not None:
+            continue
+        if peer.namespace_selector is None:
+            namespaces = [pol.namespace]
+        else:
+            sel = peer.namespace_selector
+            namespaces = [
+                ns for ns in model.pods_by_namespace if sel.matches(model.namespace_labels(ns))
+            ]
+        for ns in namespaces:
+            candidates = (
+                model.pods_matching(ns, peer.pod_selector)
+                if peer.pod_selector is not None
+                else model.pods_by_namespace.get(ns, ())
+            )
+            for p in candidates:
+                if p is me or p.host_network:
+                    continue
+                if mismatch(model, pol, peer, PodEndpoint(p)) is None:
+                    return p
+    return None

@@ -96,19 +96,19 @@ def render_findings(
         f"{len(findings)} finding{'s' if len(findings) != 1 else ''}: {counts[Severity.ERROR]} error, "
         f"{counts[Severity.WARNING]} warning, {counts[Severity.INFO]} info"
     )
-    # No count of the checks run: it grows with every check added to netsleuth, and
-    # says nothing about this cluster. What was not checked here, and why, is listed.
-    tail = []
-    if result.skipped:
-        tail.append(f"{len(result.skipped)} checks skipped (data absent)")
+    # No count of checks (run or skipped): it grows with every check added to netsleuth and
+    # says nothing about this cluster. What this input lacks is listed once per missing
+    # data, not per check (-o json lists every skipped check with its reason).
     if result.errors:
-        tail.append(f"{len(result.errors)} failed")
-    if tail:
-        summary += "; " + ", ".join(tail)
+        summary += f"; {len(result.errors)} checks failed"
     console.print(plain(summary))
-    if show_skipped and (result.skipped or result.errors):
-        console.print(plain("Skipped checks:"))
-        for s in (*result.skipped, *result.errors):
+    if show_skipped and result.skipped:
+        console.print(plain("Not checked (data absent from the input):"))
+        for reason in dict.fromkeys(s.reason for s in result.skipped):
+            console.print(plain(f"  {reason}"), overflow="fold")
+    if show_skipped and result.errors:
+        console.print(plain("Failed checks:"))
+        for s in result.errors:
             console.print(plain(f"  {s.check_id}: {s.reason}"), overflow="fold")
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsleuth.facts.ingress_refs import tls_secret_state
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl, merge_patch
 from netsleuth.model.findings import Fix, Layer, Verdict
@@ -185,29 +186,39 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
         else:
             secret = tls[0].secret_name
             if secret:
-                exists = any(
-                    s.meta.name == secret and s.meta.namespace == ing.namespace
-                    for s in model.secrets
-                )
-                if not exists and (model.is_forbidden("secrets") or not model.has_kind("Secret")):
+                st = tls_secret_state(model, ing.namespace, secret)
+                if st.state == "not-checked":
                     result.hops.append(
                         Hop(
                             layer=Layer.INGRESS,
-                            status=Verdict.UNKNOWN,
-                            summary=f"TLS secret {ing.namespace}/{secret}: Secrets are not in the input (or forbidden), "
-                            "so its presence cannot be checked",
+                            status=Verdict.NOT_CHECKED,
+                            summary=f"TLS secret {ing.namespace}/{secret}: the input does not show that "
+                            "namespace's Secrets (or they are forbidden)",
                             evidence=(ev(iref, "spec.tls[].secretName", secret),),
                             confirm=(kubectl("get", "secret", "-n", ing.namespace, secret),),
                         )
                     )
-                elif not exists:
+                elif st.state in ("missing", "elsewhere"):
+                    where = (
+                        f"; a Secret of that name exists in {', '.join(st.elsewhere)}, but an Ingress "
+                        "can only use its own namespace's"
+                        if st.elsewhere
+                        else ""
+                    )
                     result.hops.append(
                         Hop(
                             layer=Layer.INGRESS,
                             status=Verdict.BROKEN,
-                            summary=f"TLS secret {ing.namespace}/{secret} named by {iref} does not exist: the controller "
-                            "falls back to its default certificate (clients see a certificate error)",
-                            evidence=(*evidence, ev(iref, "spec.tls[].secretName", secret)),
+                            summary=f"TLS secret {ing.namespace}/{secret} named by {iref} does not exist{where}: "
+                            "the controller falls back to its default certificate (clients see a certificate error)",
+                            evidence=(
+                                *evidence,
+                                ev(iref, "spec.tls[].secretName", secret),
+                                *(
+                                    ev(f"Secret/{ns}/{secret}", "exists", "yes")
+                                    for ns in st.elsewhere[:3]
+                                ),
+                            ),
                             confirm=(kubectl("get", "secret", "-n", ing.namespace, secret),),
                             fix=Fix(
                                 text=f"Create the TLS secret {secret} in namespace {ing.namespace} "
@@ -216,6 +227,20 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
                         )
                     )
                     return result
+                elif st.type not in ("kubernetes.io/tls", "Opaque"):
+                    result.hops.append(
+                        Hop(
+                            layer=Layer.INGRESS,
+                            status=Verdict.WARNING,
+                            summary=f"TLS secret {ing.namespace}/{secret} has type {st.type}, not "
+                            "kubernetes.io/tls: the controller may not load it",
+                            evidence=(
+                                ev(iref, "spec.tls[].secretName", secret),
+                                ev(f"Secret/{ing.namespace}/{secret}", "type", st.type),
+                            ),
+                            confirm=(kubectl("get", "secret", "-n", ing.namespace, secret),),
+                        )
+                    )
     # Backend.
     if backend.service_name is None:
         result.hops.append(

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field, replace
 from netsleuth.errors import QueryError
 from netsleuth.facts import dns_resolution as dnssim
 from netsleuth.facts.attribution import workload_of
+from netsleuth.facts.kube_dns import ndots_amplification
 from netsleuth.facts.service_backends import not_ready_reason
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
@@ -356,7 +357,13 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
                 }
             ),
         )
-        status = Verdict.WARNING if wasted >= 3 else Verdict.OK
+        # The fact DNS113 reads: a warning when several names are wasted per lookup and no
+        # NodeLocal DNSCache answers them; a cost worth a note otherwise.
+        amp = ndots_amplification(model, pod, name.rstrip("."), domain)
+        if amp is not None and amp.degraded:
+            status = Verdict.WARNING
+        else:
+            w.risks.append(Risk(layer=Layer.DNS, summary=summary, fix=fix))
     elif wasted > 0:
         summary += f" (lookup {len(res.attempts)}, {res.queries} queries)"
     w.add(

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
-from netsleuth.facts.kube_dns import pod_resolver
+from netsleuth.facts.kube_dns import ndots_amplification, pod_resolver
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Snippet, kubectl
@@ -112,7 +112,11 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
     more (the `ClusterFirst` default) and whose env values, args or command
     contain an external hostname or URL (a name with at least two dots,
     outside the cluster domain, without a trailing dot). One finding per
-    workload, with the number of queries one lookup costs.
+    workload, with the number of queries one lookup costs. A warning when
+    three or more search names are wasted per lookup and no NodeLocal
+    DNSCache answers them from its cache (every one is then a round trip to
+    CoreDNS, on the path of every call); else informational. The trace's dns
+    hop reads the same fact.
 
     Why it breaks traffic: with ndots:5, a name with fewer than five dots is
     tried with every search domain first (`api.stripe.com.shop.svc.cluster.local`,
@@ -162,7 +166,8 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         if subject != key and subject in seen:
             continue  # two ReplicaSets of one Deployment
         seen.add(subject)
-        per = res.queries_for(hosts[0])
+        amp = ndots_amplification(model, pod, hosts[0], config.cluster_domain)
+        per = amp.queries if amp is not None else res.queries_for(hosts[0])
         shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
         yield finding(
             "DNS113",
@@ -170,6 +175,7 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
             kind=kind,
             meta=wmeta,
             also=(pod.meta,),
+            severity=Severity.WARNING if amp is not None and amp.degraded else None,
             message=f"{kind} {wmeta.namespace}/{wmeta.name} calls {shown} with ndots:{res.ndots}: each "
             f"uncached lookup costs {per} queries ({len(res.search)} search domains + the name, x2 for A and "
             f"AAAA) instead of 2.",

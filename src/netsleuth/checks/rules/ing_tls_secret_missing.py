@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, register
-from netsleuth.facts.ingress_refs import covers
+from netsleuth.facts.ingress_refs import tls_secret_state
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
@@ -24,8 +24,10 @@ def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
         Each ``spec.tls[].secretName`` against the Secrets of the Ingress's
         namespace (names and types only; netsleuth never reads Secret data),
         saying when a Secret of that name exists in another namespace, and
-        when the Secret is not of type ``kubernetes.io/tls``. Offline, only
-        when the input holds Secrets of that namespace.
+        when the Secret is not of type ``kubernetes.io/tls``. Offline, when
+        the input holds Secrets of that namespace, or when the only Secrets
+        of that name are in other namespaces (which the Ingress cannot use
+        whatever else exists). The trace's ingress hop reads the same fact.
 
     Why it breaks traffic:
         An Ingress can only use a Secret from its own namespace. Without it
@@ -51,35 +53,32 @@ def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
         https://kubernetes.io/docs/concepts/services-networking/ingress/#tls ;
         https://kubernetes.github.io/ingress-nginx/user-guide/tls/
     """
-    by_name: dict[str, list[tuple[str, str]]] = {}
-    for s in model.secrets:
-        by_name.setdefault(s.meta.name, []).append((s.meta.namespace or "default", s.type))
     for ing in model.ingresses:
-        if not covers(model, "Secret", ing.namespace):
-            continue
         for i, tls in enumerate(ing.tls):
             name = tls.secret_name
             if not name:
                 continue
-            here = [t for ns, t in by_name.get(name, ()) if ns == ing.namespace]
+            st = tls_secret_state(model, ing.namespace, name)
+            if st.state == "not-checked":
+                continue
             field = f"spec.tls[{i}].secretName"
             hosts = ", ".join(tls.hosts) or "(all hosts)"
             confirm = (
                 kubectl("get", "secret", "-n", ing.namespace, name),
                 kubectl("describe", "ingress", "-n", ing.namespace, ing.name),
             )
-            if here:
-                if here[0] not in ("kubernetes.io/tls", "Opaque"):
+            if st.state == "present":
+                if st.type not in ("kubernetes.io/tls", "Opaque"):
                     yield finding(
                         "ING804",
                         model,
                         kind="Ingress",
                         meta=ing.meta,
                         severity=Severity.WARNING,
-                        message=f"Ingress {ing.namespace}/{ing.name} TLS Secret {name} has type {here[0]}, not kubernetes.io/tls",
+                        message=f"Ingress {ing.namespace}/{ing.name} TLS Secret {name} has type {st.type}, not kubernetes.io/tls",
                         evidence=[
                             Evidence(f"Ingress/{ing.namespace}/{ing.name}", field, name),
-                            Evidence(f"Secret/{ing.namespace}/{name}", "type", here[0]),
+                            Evidence(f"Secret/{ing.namespace}/{name}", "type", str(st.type)),
                         ],
                         confirm=confirm,
                         fix=Fix(
@@ -87,7 +86,7 @@ def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
                         ),
                     )
                 continue
-            elsewhere = sorted(ns for ns, _ in by_name.get(name, ()) if ns != ing.namespace)
+            elsewhere = list(st.elsewhere)
             where = (
                 f"; a Secret of that name exists in {', '.join(elsewhere)}, but an Ingress can only use its own namespace"
                 if elsewhere
