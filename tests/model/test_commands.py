@@ -145,7 +145,14 @@ def test_visible_leaves_printable_text_alone() -> None:
 
 
 @pytest.mark.skipif(BASH is None, reason="bash is not installed")
-@given(st.lists(st.text(alphabet=st.characters(blacklist_characters="\x00")), max_size=4))
+# Lone surrogates (category Cs) are excluded: no argv holds one (they have no
+# UTF-8 encoding; bash would receive CESU bytes), and API-server JSON never yields one.
+@given(
+    st.lists(
+        st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",))),
+        max_size=4,
+    )
+)
 def test_any_argv_round_trips_through_bash(argv: list[str]) -> None:
     rendered = cmd("printf", "%s\\0", *argv).render()
     if not argv:
