@@ -84,6 +84,9 @@ def _parse(fmt: str, text: str) -> object:
     if fmt == "dot":
         assert text.startswith("digraph ") and text.rstrip().endswith("}")
         return text
+    if fmt == "html":
+        assert text.startswith("<!DOCTYPE html>") and text.rstrip().endswith("</html>")
+        return text
     return text
 
 
@@ -91,7 +94,7 @@ CASES = [
     (cmd, fmt)
     for cmd, (_, _) in INVOCATIONS.items()
     for fmt in FORMATS.names(cmd)
-    if fmt in ("table", "json", "yaml", "sarif", "csv", "md", "dot")
+    if fmt in ("table", "json", "yaml", "sarif", "csv", "md", "dot", "html")
 ]
 
 

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from netsleuth.model.cluster import ClusterModel
     from netsleuth.model.ports import PortSpec
     from netsleuth.model.problems import LoadProblem
+    from netsleuth.render.output import RenderContext
 
 FileOpt = Annotated[
     list[str] | None,
@@ -320,14 +321,54 @@ def machine_output(command: str, fmt: str) -> bool:
     return FORMATS.get(command, str(fmt)).machine
 
 
-def emit(command: str, fmt: str, report: object, *, verbose: bool = False) -> None:
-    """Write ``report`` to stdout with the renderer registered for ``command`` and ``fmt``."""
+def source_text(files: tuple[str, ...], context: str | None) -> str:
+    """What a command read, for a report's header: the files, or the live context."""
+    if files:
+        return "files: " + ", ".join(files)
+    return "live cluster" + (f" (context {context})" if context else " (current context)")
+
+
+def render_context(
+    opts: InputOptions | None = None,
+    model: ClusterModel | None = None,
+    *,
+    source: str | None = None,
+    sides: tuple[str, str] = ("before", "after"),
+) -> RenderContext:
+    """The input behind a result, for formats that show it (``-o html`` draws ``model``)."""
+    import shlex
+
+    from netsleuth.render.output import RenderContext
+
+    if source is None:
+        source = source_text(opts.files, opts.context) if opts is not None else ""
+    return RenderContext(
+        model=model,
+        command=shlex.join(["netsleuth", *sys.argv[1:]]),
+        source=source,
+        namespace=opts.namespace if opts is not None else None,
+        sides=sides,
+    )
+
+
+def emit(
+    command: str,
+    fmt: str,
+    report: object,
+    *,
+    verbose: bool = False,
+    context: RenderContext | None = None,
+) -> None:
+    """Write ``report`` to stdout with the renderer registered for ``command`` and ``fmt``.
+
+    ``context``: what the report was computed from (the HTML page draws its model).
+    """
     from netsleuth.cli.errors import PipeClosed
     from netsleuth.render.output import Output
 
     render = FORMATS.get(command, str(fmt)).load()
     try:
-        render(report, Output.stdout(verbose=verbose))
+        render(report, Output.stdout(verbose=verbose, context=context))
         sys.stdout.flush()
     except BrokenPipeError:
         # Typer would turn it into exit 1 (the internal-error code); see cli/errors.py.

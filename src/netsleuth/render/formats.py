@@ -86,6 +86,7 @@ register = FORMATS.register
 # (machine=False); every other format is a document for programs.
 
 _R = "netsleuth.render."
+_H = _R + "html.pages:"
 
 register("inventory", "table", _R + "inventory_table:inventory_table", "tables", machine=False)
 register("inventory", "json", _R + "inventory_json:inventory_json", "one JSON document")
@@ -94,9 +95,11 @@ register("inventory", "yaml", _R + "inventory_json:inventory_yaml", "the JSON do
 register("scan", "table", _R + "findings_table:scan_table", "findings by severity", machine=False)
 register("scan", "json", _R + "findings_json:scan_json", "findings, skipped checks, problems")
 register("scan", "sarif", _R + "sarif:scan_sarif", "SARIF 2.1.0 for code scanning")
+register("scan", "html", _H + "render_scan", "a self-contained page: summary, map, findings")
 
 register("trace", "table", _R + "trace_table:trace_table", "hops, then the cause", machine=False)
 register("trace", "json", _R + "trace_json:trace_json", "query, verdict, hops, problems")
+register("trace", "html", _H + "render_trace", "a self-contained page: hops on the map")
 
 register("explain", "table", _R + "explain_table:explain_table", "verdict and rules", machine=False)
 register("explain", "json", _R + "explain_json:explain_json", "verdict, rules, peers")
@@ -108,11 +111,13 @@ register("connectivity", "json", _R + "connectivity_table:conn_json", "connectio
 register("connectivity", "csv", _R + "connectivity_table:conn_csv", "src,dst,conn rows")
 register("connectivity", "md", _R + "connectivity_table:conn_md", "a Markdown table")
 register("connectivity", "dot", _R + "connectivity_table:conn_dot", "a Graphviz digraph")
+register("connectivity", "html", _H + "render_connectivity", "a self-contained page: map, rows")
 
 register("diff", "table", _R + "diff_table:diff_table", "lost, gained, changed", machine=False)
 register("diff", "json", _R + "diff_table:diff_json", "the diff and problems")
 register("diff", "sarif", _R + "sarif_diff:diff_sarif", "lost connections as SARIF results")
 register("diff", "md", _R + "diff_table:diff_md", "a Markdown report for pull requests")
+register("diff", "html", _H + "render_diff", "a self-contained page: lost red, gained green")
 
 register("exposure", "table", _R + "exposure_table:exposure_table", "per workload", machine=False)
 register("exposure", "json", _R + "exposure_table:exposure_json", "per workload, and problems")

@@ -19,8 +19,31 @@ from typing import TYPE_CHECKING, TextIO
 if TYPE_CHECKING:
     from rich.console import Console
 
+    from netsleuth.model.cluster import ClusterModel
+
 PIPE_WIDTH = 120
 """Width of rich-rendered text when stdout is not a terminal and $COLUMNS is unset."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RenderContext:
+    """What a result was computed from, for the formats that show more than the result.
+
+    The HTML page draws the service map of ``model`` and says in its header
+    what made it (``command``, ``source``); the other formats ignore all of it.
+    """
+
+    model: ClusterModel | None = None
+    """The cluster the command analysed (``diff``: the AFTER side; a policy view for
+    ``connectivity`` and ``diff``)."""
+    command: str = ""
+    """The command line, shell-quoted."""
+    source: str = ""
+    """What was read: files, or the live context."""
+    namespace: str | None = None
+    """The ``-n`` namespace bare names were read in."""
+    sides: tuple[str, str] = ("before", "after")
+    """``diff``: what BEFORE and AFTER were."""
 
 
 @dataclass(slots=True, kw_only=True)
@@ -36,24 +59,43 @@ class Output:
     """``-v``: renderers show what they otherwise summarise (for example every skipped check)."""
     colour: bool | None = None
     """Force colour on or off; ``None``: on for a terminal (and not with $NO_COLOR)."""
+    context: RenderContext = field(default_factory=RenderContext)
+    """The input behind the result (the HTML page's map and header)."""
     _console: Console | None = field(default=None, repr=False)
 
     @classmethod
-    def stdout(cls, *, verbose: bool = False) -> Output:
+    def stdout(cls, *, verbose: bool = False, context: RenderContext | None = None) -> Output:
         terminal = sys.stdout.isatty()
         cols = os.environ.get("COLUMNS", "")
         width = int(cols) if cols.isascii() and cols.isdigit() and int(cols) > 0 else None
         if width is None:
             width = os.get_terminal_size(sys.stdout.fileno()).columns if terminal else PIPE_WIDTH
-        return cls(stream=sys.stdout, terminal=terminal, width=width, verbose=verbose)
+        return cls(
+            stream=sys.stdout,
+            terminal=terminal,
+            width=width,
+            verbose=verbose,
+            context=context or RenderContext(),
+        )
 
     @classmethod
     def buffer(
-        cls, *, width: int = PIPE_WIDTH, verbose: bool = False
+        cls,
+        *,
+        width: int = PIPE_WIDTH,
+        verbose: bool = False,
+        context: RenderContext | None = None,
     ) -> tuple[Output, io.StringIO]:
         """A colourless, non-terminal output into a string (tests and goldens)."""
         buf = io.StringIO()
-        return cls(stream=buf, width=width, verbose=verbose, colour=False), buf
+        out = cls(
+            stream=buf,
+            width=width,
+            verbose=verbose,
+            colour=False,
+            context=context or RenderContext(),
+        )
+        return out, buf
 
     def write(self, text: str) -> None:
         self.stream.write(text)

@@ -22,6 +22,7 @@ from netsleuth.cli.common import (
     output_choices,
     output_option,
     port_spec,
+    render_context,
 )
 from netsleuth.policy.host_network import HostNetworkMode
 
@@ -74,4 +75,5 @@ def register(app: typer.Typer) -> None:
             "connectivity",
             output,
             connectivity_report(model, focus=focus, port=spec, namespace=opts.namespace),
+            context=render_context(opts, model),
         )

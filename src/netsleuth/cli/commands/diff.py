@@ -17,6 +17,7 @@ from netsleuth.cli.common import (
     output_choices,
     output_option,
     parse_duration,
+    render_context,
     require_input,
 )
 from netsleuth.cli.exit_codes import ExitCode
@@ -109,7 +110,14 @@ def register(app: typer.Typer) -> None:
             if u
         )
         report = replace(known_diff(a, b, diff_models(a, b)), notes=notes)
-        emit("diff", output, report)
+        emit(
+            "diff",
+            output,
+            report,
+            context=render_context(
+                model=b, source=f"before: {before} · after: {after}", sides=(before, after)
+            ),
+        )
         if report.diff.lost:
             raise typer.Exit(ExitCode.DIFF_LOST)
         if notes:

@@ -20,15 +20,10 @@ from netsleuth.cli.common import (
     input_options,
     load_model,
     progress_enabled,
+    source_text,
 )
 from netsleuth.errors import QueryError
 from netsleuth.policy.host_network import HostNetworkMode
-
-
-def source_text(files: tuple[str, ...], context: str | None) -> str:
-    if files:
-        return "files: " + ", ".join(files)
-    return "live cluster" + (f" (context {context})" if context else " (current context)")
 
 
 def write_output(html: str, output: str) -> None:

@@ -23,6 +23,7 @@ from netsleuth.cli.common import (
     output_choices,
     output_option,
     progress_enabled,
+    render_context,
     unread_input,
     warn,
 )
@@ -190,7 +191,7 @@ def register(app: typer.Typer) -> None:
             docs_base_uri=docs_url,
             progress=not machine and progress_enabled(opts.quiet),
         )
-        emit("scan", output, report, verbose=verbose)
+        emit("scan", output, report, verbose=verbose, context=render_context(opts, model))
         if fail_on is not None:
             unread = unread_input(model)
             if unread:

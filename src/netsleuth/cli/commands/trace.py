@@ -21,6 +21,7 @@ from netsleuth.cli.common import (
     output_choices,
     output_option,
     port_spec,
+    render_context,
 )
 from netsleuth.cli.exit_codes import ExitCode
 
@@ -93,5 +94,5 @@ def register(app: typer.Typer) -> None:
             protocol=proto,
             namespace=opts.namespace,
         )
-        emit("trace", output, result)
+        emit("trace", output, result, context=render_context(opts, model))
         return ExitCode.TRACE_BROKEN if result.verdict is Verdict.BROKEN else ExitCode.OK

@@ -61,14 +61,16 @@ def trace_request(
     port: int | str | None = None,
     protocol: str = "TCP",
     result: TraceResult | None = None,
+    namespace: str | None = None,
 ) -> TraceRequest:
     """Run ``trace src dst`` (unless ``result`` is given) for a report; a query error is kept
-    as the request's ``error``, so one bad trace does not lose the report."""
+    as the request's ``error``, so one bad trace does not lose the report. ``namespace``:
+    the ``-n`` namespace of bare names."""
     try:
         if result is None:
-            result = trace(model, src, dst, port=port, protocol=protocol)
-        s = parse_target(model, src, role="src")
-        d = parse_target(model, dst, role="dst")
+            result = trace(model, src, dst, port=port, protocol=protocol, namespace=namespace)
+        s = parse_target(model, src, role="src", namespace=namespace)
+        d = parse_target(model, dst, role="dst", namespace=namespace)
     except NetsleuthError as exc:
         return TraceRequest(src=src, dst=dst, result=result, error=exc.message)
     near = s.pods[0].namespace if s.pods else None

@@ -84,6 +84,8 @@ class ReportInput:
     """A connection table under the map (``connectivity``), capped at MAX_CONNECTION_ROWS."""
     problems: Sequence[LoadProblem] = ()
     unreadable_policies: Sequence[str] = ()
+    notes: Sequence[str] = ()
+    """Why some results are unknown (a policy the API server would reject was left out)."""
     aggregate_above: int = DEFAULT_AGGREGATE_ABOVE
     with_map: bool = True
     generated: str | None = None
@@ -397,6 +399,7 @@ def render_report(inp: ReportInput) -> str:
         connections=connections,
         problems=list(inp.problems),
         unreadable=list(inp.unreadable_policies),
+        notes=list(inp.notes),
         namespaces=_namespaces(inp.model, findings, data),
         map=data,
         verdict_ok=str(Verdict.OK),

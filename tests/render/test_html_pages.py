@@ -1,0 +1,186 @@
+"""``-o html`` on scan, trace, connectivity and diff: the report page holding the command's result.
+
+Expected values follow Kubernetes semantics, checked by hand:
+
+- demo, ``trace payments/payments-api payments/fraud-check -p 8080``: the
+  fraud-check Service selects ``app: fraud-check`` while its pods carry
+  ``app: fraudcheck`` (label drift), so the trace is broken, drawn on the map
+  from the payments-api Deployment to the fraud-check Deployment;
+- tests/policy/data/diff: AFTER adds ``db-from-web`` (db admits only web on
+  5432/TCP), so outside addresses lose db and web -> db narrows to TCP 5432
+  (see tests/policy/test_diff_cli.py).
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from pathlib import Path
+
+import pytest
+
+from netsleuth.checks.scan import scan
+from netsleuth.cli import app
+from netsleuth.cli.errors import run_app
+from netsleuth.render.formats import FORMATS
+from netsleuth.render.html.pages import render_scan
+from netsleuth.render.output import Output, RenderContext
+from netsleuth.sources import load_offline
+from render.test_html_report import assert_inert, data_of
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "src" / "netsleuth" / "data" / "demo"
+HOSTILE = ROOT / "tests" / "data" / "html" / "hostile.yaml"
+DIFF = ROOT / "tests" / "policy" / "data" / "diff"
+
+
+def cli(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *args: str
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["netsleuth", *args])
+    code = run_app(app)
+    out = capsys.readouterr()
+    return code, out.out, out.err
+
+
+def nodes(page: str) -> list[str]:
+    mp = data_of(page)["map"]
+    assert isinstance(mp, dict)
+    return [n["n"] for n in mp["nodes"]]
+
+
+def sections(page: str) -> list[str]:
+    return re.findall(r'<section id="([\w-]+)"', page)
+
+
+@pytest.mark.parametrize("command", ["scan", "trace", "connectivity", "diff"])
+def test_html_is_a_registered_format(command: str) -> None:
+    assert "html" in FORMATS.names(command)
+    assert FORMATS.get(command, "html").machine  # a document: nothing else on stdout
+
+
+def test_scan_html(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    code, page, err = cli(monkeypatch, capsys, "scan", "-f", str(DEMO), "-o", "html")
+    assert code == 0, err
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert_inert(page)
+    assert sections(page) == ["summary", "map-section", "findings", "problems"]
+    assert "<title>netsleuth scan</title>" in page
+    assert "netsleuth scan -f" in page  # the command line in the header
+    # every finding the JSON output lists is on the page, worst first
+    model = load_offline([str(DEMO)])
+    report = scan(model)
+    assert page.count('<article class="finding') == len(report.findings)
+    assert len(data_of(page)["findings"]) == len(report.findings)  # type: ignore[arg-type]
+    assert "fraud-check" in nodes(page)
+
+
+def test_scan_html_follows_select_and_min_severity(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, page, err = cli(
+        monkeypatch, capsys, "scan", "-f", str(DEMO), "--select", "SVC", "-o", "html"
+    )
+    assert code == 0, err
+    ids = re.findall(r'<code class="rule">(\w+)</code>', page)
+    assert ids and all(i.startswith("SVC") for i in ids)
+    code, page, err = cli(
+        monkeypatch, capsys, "scan", "-f", str(DEMO), "--min-severity", "error", "-o", "html"
+    )
+    assert code == 0, err
+    sevs = set(re.findall(r'<article class="finding sev-(\w+)"', page))
+    assert sevs == {"error"}
+
+
+def test_trace_html(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["trace", "payments/payments-api", "payments/fraud-check", "-p", "8080"]
+    code, page, err = cli(monkeypatch, capsys, *args, "-f", str(DEMO), "-o", "html")
+    assert code == 5, err  # broken, as with every other format
+    assert_inert(page)
+    assert sections(page) == ["summary", "map-section", "traces"]
+    assert '<article class="trace st-broken" id="trace-1"' in page
+    mp = data_of(page)["map"]
+    assert isinstance(mp, dict)
+    (ov,) = mp["overlays"]
+    names = nodes(page)
+    assert ov["status"] == "broken"
+    assert [names[i] for i in ov["src"]] == ["payments-api"]
+    assert [names[i] for i in ov["dst"]] == ["fraud-check"]
+
+
+def test_trace_html_reads_bare_names_in_the_namespace(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    args = ["trace", "payments-api", "fraud-check", "-p", "8080", "-n", "payments"]
+    code, page, err = cli(monkeypatch, capsys, *args, "-f", str(DEMO), "-o", "html")
+    assert code == 5, err
+    mp = data_of(page)["map"]
+    assert isinstance(mp, dict)
+    names = nodes(page)
+    assert [names[i] for i in mp["overlays"][0]["dst"]] == ["fraud-check"]
+
+
+def test_connectivity_html(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, page, err = cli(
+        monkeypatch, capsys, "connectivity", "-f", str(DEMO), "--focus", "shop/cart", "-o", "html"
+    )
+    assert code == 0, err
+    assert_inert(page)
+    assert sections(page) == ["summary", "map-section", "connections"]
+    code, csv, _ = cli(
+        monkeypatch, capsys, "connectivity", "-f", str(DEMO), "--focus", "shop/cart", "-o", "csv"
+    )
+    rows = csv.strip().splitlines()[1:]
+    assert rows  # cart talks to something
+    # the same rows as the CSV output, one table row each
+    body = page.split('<section id="connections">', 1)[1].split("</section>", 1)[0]
+    assert body.count("<tr data-ns=") == len(rows)
+    assert f"Allowed connections ({len(rows)})" in page
+
+
+def test_diff_html(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    before, after = str(DIFF / "before"), str(DIFF / "after")
+    code, page, err = cli(monkeypatch, capsys, "diff", before, after, "-o", "html")
+    assert code == 3, err  # a connection is lost, as with every other format
+    assert_inert(page)
+    assert sections(page) == ["summary", "map-section", "diff"]
+    assert '<b id="sum-lost">1</b>' in page and '<b id="sum-gained">0</b>' in page
+    lost = re.findall(r'<tr class="diff-lost" id="lost-\d+"[^>]*><td>([^<]*)</td><td>([^<]*)', page)
+    assert lost == [("0.0.0.0-255.255.255.255[External]", "a/db[Pod]")]
+    changed = page.split('<table class="diff changed">', 1)[1].split("</table>", 1)[0]
+    assert "a/web[Pod]" in changed and "a/db[Pod]" in changed and "5432" in changed
+    assert f"Diff: {before} → {after}" in page
+    # the map is the AFTER side, with the lost connection drawn on it
+    mp = data_of(page)["map"]
+    assert isinstance(mp, dict)
+    assert [o["kind"] for o in mp["overlays"]] == ["lost"]
+
+
+def test_html_without_a_model_has_the_text_parts() -> None:
+    """A renderer called with the result only (no cluster) still writes a page, without a map."""
+    model = load_offline([str(DEMO)])
+    out, buf = Output.buffer(context=RenderContext())
+    render_scan(scan(model), out)
+    page = buf.getvalue()
+    assert "findings" in sections(page) and "map-section" not in sections(page)
+    assert data_of(page)["map"] is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["scan"],
+        ["connectivity"],
+        ["trace", "10.244.1.20", "10.96.0.30"],  # the hostile pod to its Service
+    ],
+    ids=["scan", "connectivity", "trace"],
+)
+def test_hostile_names_stay_inert(
+    args: list[str], monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _, page, err = cli(monkeypatch, capsys, *args, "-f", str(HOSTILE), "-o", "html")
+    assert page.startswith("<!DOCTYPE html>"), err
+    assert_inert(page)
+    assert "<svg" not in page and "<img" not in page and "\x1b" not in page
