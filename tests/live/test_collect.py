@@ -1,0 +1,286 @@
+"""``netsleuth collect`` against the fake API server: the official client creates the Pods,
+runs the command list over the ``pods/exec`` WebSocket channel protocol, and deletes the
+Pods afterwards, also on error and Ctrl-C. The container runtime answers each command with
+the real output captured in a test netns (``tests/node_artifacts/data/netns``) or, for the
+tools this machine cannot run, the documented captures."""
+
+from __future__ import annotations
+
+import _thread
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from kubernetes import client
+
+from live.apiserver import ExecCall, FakeApiServer, Request
+from netsleuth.cli import app
+from netsleuth.cli.errors import run_app
+from netsleuth.model.node_artifacts import EvidenceKind as K
+from netsleuth.sources.collect import RUN_LABEL
+from netsleuth.sources.load import load_offline
+from netsleuth.sources.node_commands import COMMANDS
+
+Server = Callable[..., FakeApiServer]
+DATA = Path(__file__).resolve().parents[1] / "node_artifacts" / "data"
+OTHER = {"ipvsadm": "documented/ipvsadm-Ln.txt", "lsmod": "documented/lsmod.txt"}
+
+
+def _body(path: Path) -> bytes:
+    text = path.read_text()
+    return (text.split("\n", 1)[1] if text.startswith("$ ") else text).encode()
+
+
+def captured(call: ExecCall) -> int:
+    """The runtime: the captured output of the command, by the command list's slug."""
+    for c in COMMANDS:
+        if list(c.resolved("/host")) == call.command:
+            slug = c.slug
+            break
+    else:
+        if call.command[:2] == ["ethtool", "-S"]:
+            slug = "ethtool-S"
+        else:
+            call.write_stderr(b"unexpected command\n")
+            return 127
+    if slug == "dmesg":
+        call.write_stdout(_body(DATA / "documented" / "dmesg.txt"))
+        return 0
+    path = DATA / OTHER.get(slug, f"netns/{slug}.txt")
+    if not path.exists():
+        call.write_stderr(b"no such capture\n")
+        return 1
+    call.write_stdout(_body(path))
+    return 0
+
+
+def cli(monkeypatch: pytest.MonkeyPatch, *args: str) -> int:
+    monkeypatch.setattr(sys, "argv", ["netsleuth", *args])
+    return run_app(app)
+
+
+def core(srv: FakeApiServer) -> client.CoreV1Api:
+    cfg = client.Configuration()
+    cfg.host = srv.url
+    cfg.api_key = {"authorization": "admin-token"}
+    cfg.api_key_prefix = {"authorization": "Bearer"}
+    return client.CoreV1Api(client.ApiClient(cfg))
+
+
+def leftovers(srv: FakeApiServer) -> list[str]:
+    return [
+        p.metadata.name
+        for p in core(srv).list_pod_for_all_namespaces(label_selector=RUN_LABEL).items
+    ]
+
+
+def created_pods(srv: FakeApiServer) -> list[Request]:
+    return [r for r in srv.requests if r.method == "POST" and r.path.endswith("/pods")]
+
+
+def test_collect_writes_manifests_and_node_files_then_deletes_its_pods(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = apiserver(exec_handler=captured, pod_start_delay=0.1)
+    out = tmp_path / "bundle"
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(out),
+        "--nodes", "worker-1,worker-2",
+    )  # fmt: skip
+    err = capsys.readouterr()
+    assert code == 0, err.err
+    assert leftovers(srv) == []
+    posts = created_pods(srv)
+    assert len(posts) == 2
+    import json
+
+    for r in posts:
+        pod = json.loads(r.body)
+        spec = pod["spec"]
+        assert spec["hostNetwork"] is spec["hostPID"] is True
+        assert spec["containers"][0]["securityContext"] == {"privileged": True}
+        assert spec["volumes"][0]["hostPath"]["path"] == "/"
+        assert spec["containers"][0]["volumeMounts"][0]["readOnly"] is True
+        assert pod["metadata"]["labels"][RUN_LABEL]
+        assert spec["activeDeadlineSeconds"] >= 60
+    assert sorted(json.loads(r.body)["spec"]["nodeName"] for r in posts) == ["worker-1", "worker-2"]
+    model = load_offline([str(out)])
+    assert {"worker-1", "worker-2"} <= set(model.node_artifacts)
+    assert any(p.name.startswith("frontend-") for p in model.pods)  # the manifests
+    art = model.node_artifacts["worker-1"]
+    kinds = {e.kind for e in art.evidence}
+    assert {K.IPTABLES_SAVE, K.IP_ROUTE, K.IP_LINK, K.CONNTRACK_STATS, K.SYSCTL, K.LSMOD} <= kinds
+    assert {K.DMESG, K.ETHTOOL_STATS, K.IPVSADM, K.NFT_RULESET, K.HOST_LOCAL_IPAM} <= kinds
+    # ethtool ran on the default route's device of the captured routes
+    ethtool = [f for f in (out / "nodes" / "worker-1").iterdir() if "ethtool" in f.name]
+    assert ethtool and ethtool[0].read_text().startswith("$ ethtool -S eth0  # at ")
+    # nothing in the files went unrecognised
+    assert [p.describe() for p in model.problems if "nodes" in str(p.origin)] == []
+
+
+def test_ctrl_c_deletes_the_pods(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls: list[str] = []
+
+    def interrupted(call: ExecCall) -> int:
+        calls.append(call.node)
+        if len(calls) == 3:
+            _thread.interrupt_main()  # Ctrl-C in the middle of the run
+        return captured(call)
+
+    srv = apiserver(exec_handler=interrupted)
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(tmp_path / "o"),
+        "--all-nodes", "--no-manifests",
+    )  # fmt: skip
+    assert code == 130
+    assert len(created_pods(srv)) == 3  # cp-1, worker-1, worker-2
+    assert leftovers(srv) == []
+
+
+def test_a_node_whose_pod_never_runs_is_reported_and_cleaned(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = apiserver(exec_handler=captured, stuck_nodes={"worker-2"})
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(tmp_path / "o"),
+        "--nodes", "worker-1", "--nodes", "worker-2", "--timeout", "1s", "--no-manifests",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 6
+    assert "node worker-2: pod default/netsleuth-collect-" in err and "ContainerCreating" in err
+    assert (tmp_path / "o" / "nodes" / "worker-1").is_dir()
+    assert not (tmp_path / "o" / "nodes" / "worker-2").exists()
+    assert not (tmp_path / "o" / "cluster.yaml").exists()
+    assert leftovers(srv) == []
+
+
+def test_rbac_refusal_names_the_verbs(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = apiserver(denied_verbs={"pods": {"create"}})
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "--context", "viewer",
+        "-d", str(tmp_path / "o"), "--nodes", "worker-1", "--no-manifests",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 6
+    assert 'cannot create resource "pods"' in err
+    assert "pods/exec: create" in err and "pods: create, get, list, delete" in err
+
+
+def test_pod_security_refusal_is_one_clear_error(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = apiserver(exec_handler=captured)
+    srv.add(
+        {
+            "apiVersion": "v1",
+            "kind": "Namespace",
+            "metadata": {
+                "name": "locked",
+                "labels": {"pod-security.kubernetes.io/enforce": "baseline"},
+            },
+        }
+    )
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(tmp_path / "o"),
+        "--nodes", "worker-1", "--pod-namespace", "locked", "--no-manifests",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2
+    assert 'violates PodSecurity "baseline:latest"' in err and "--pod-namespace" not in err
+    assert "privileged" in err
+
+
+def test_dry_run_creates_nothing(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import yaml
+
+    srv = apiserver()
+    code = cli(
+        monkeypatch,
+        "collect",
+        "--kubeconfig",
+        kubeconfig(srv),
+        "--dry-run",
+        "-l",
+        "!node-role.kubernetes.io/control-plane",
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert [r for r in srv.requests if r.method != "GET"] == []
+    docs = [d for d in yaml.safe_load_all(out) if d]
+    assert sorted(d["spec"]["nodeName"] for d in docs) == ["worker-1", "worker-2"]
+    assert "#   iptables-nft-save" in out and "#   cat /host/etc/resolv.conf" in out
+
+
+def test_cleanup_removes_leftovers_of_earlier_runs(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from netsleuth.sources.collect import pod_manifest
+
+    srv = apiserver()
+    api = core(srv)
+    for ns in ("default", "kube-system"):
+        api.create_namespaced_pod(
+            ns, pod_manifest("worker-1", namespace=ns, image="x", run_id="old", deadline_seconds=60)
+        )
+    api.create_namespaced_pod(
+        "default",
+        {"apiVersion": "v1", "kind": "Pod", "metadata": {"name": "keep"},
+         "spec": {"containers": [{"name": "c", "image": "x"}]}},
+    )  # fmt: skip
+    code = cli(monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "--cleanup")
+    out = capsys.readouterr().out
+    assert code == 0 and out.count("deleted pod ") == 2
+    assert leftovers(srv) == []
+    assert api.read_namespaced_pod("keep", "default").metadata.name == "keep"
+
+
+def test_path_collects_on_the_nodes_of_its_pods(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # tests/live/data/shop.yaml: the frontend pods run on worker-1 and worker-2
+    srv = apiserver(exec_handler=captured)
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(tmp_path / "o"),
+        "--path", "shop/frontend-7c9f8b6d4-hx2lp", "shop/frontend-7c9f8b6d4-r8tvn",
+    )  # fmt: skip
+    assert code == 0
+    import json
+
+    nodes = sorted(json.loads(r.body)["spec"]["nodeName"] for r in created_pods(srv))
+    assert nodes == ["worker-1", "worker-2"]
+    assert leftovers(srv) == []
