@@ -18,6 +18,7 @@ from netsleuth.facts.kube_proxy_mode import (
     node_proxy_modes,
 )
 from netsleuth.facts.kube_proxy_rules import (
+    NodePortRule,
     comment_owner,
     endpoints_vary_by_node,
     expected_destinations,
@@ -144,6 +145,16 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
         rules = iptables_service_rules(art.iptables)
         nodeports = iptables_nodeports(art.iptables)
         has_nodeports_chain = "KUBE-NODEPORTS" in art.iptables.chains.get("nat", {})
+        # node ports by the Service their comment names, read once (not per Service)
+        nodeports_by_owner: dict[
+            tuple[str, str], list[tuple[str, int, NodePortRule, tuple[str, str, str]]]
+        ] = {}
+        for (np_proto, np_port), np_found in sorted(nodeports.items()):
+            np_owner = comment_owner(np_found.comment)
+            if np_owner is not None:
+                nodeports_by_owner.setdefault((np_owner[0], np_owner[1]), []).append(
+                    (np_proto, np_port, np_found, np_owner)
+                )
         sync_errors = events_on_node(model, node, (EventKind.KUBE_PROXY_SYNC_ERROR,))
         log_evidence = [
             Evidence(where_seen(e), "kube-proxy log: failed syncs", describe(e))
@@ -252,14 +263,13 @@ def kpx_stale_iptables_rules_faults(model: ClusterModel) -> Iterator[Fault]:
                                 f"no rule for {port.node_port}/{port.protocol}",
                             )
                         )
-            for (proto, np), np_rule in sorted(nodeports.items()):
-                owner = comment_owner(np_rule.comment)
-                if owner is None or (owner[0], owner[1]) != (svc.namespace, svc.name):
-                    continue
+            for proto, np, np_rule, np_owner_of in nodeports_by_owner.get(
+                (svc.namespace, svc.name), ()
+            ):
                 ports_now = {
                     (p.protocol, p.node_port)
                     for p in svc.ports
-                    if p.node_port and (p.name or "") == owner[2]
+                    if p.node_port and (p.name or "") == np_owner_of[2]
                 }
                 if (proto, np) not in ports_now:
                     current = ", ".join(f"{n}/{pr}" for pr, n in sorted(ports_now)) or "none"
