@@ -97,6 +97,28 @@ def parse_duration(text: str) -> float:
     return float(total)
 
 
+MaxFileSizeOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--max-file-size",
+        help="Files: the most read from one file (or stdin), e.g. 512M, 2G. Default 256M; "
+        "a larger file is reported and not read.",
+    ),
+]
+
+
+def parse_max_file_size(text: str) -> int:
+    from netsleuth.model.numbers import NumberError
+    from netsleuth.sources.bounded import parse_size
+
+    try:
+        return parse_size(text)
+    except NumberError:
+        raise QueryError(
+            f"--max-file-size {text!r}: expected a size such as 512M, 2G or 300000000"
+        ) from None
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class InputOptions:
     files: tuple[str, ...] = ()
@@ -107,6 +129,8 @@ class InputOptions:
     quiet: bool = False
     request_timeout: float | None = None
     """Live: seconds for one API request as a whole (``None``: the source's default)."""
+    max_file_bytes: int | None = None
+    """Files: the most read from one file (``None``: the source's default)."""
     extra: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -123,6 +147,7 @@ def input_options(
     *,
     quiet: bool = False,
     request_timeout: str | None = None,
+    max_file_size: str | None = None,
 ) -> InputOptions:
     return InputOptions(
         files=tuple(files or ()),
@@ -132,6 +157,7 @@ def input_options(
         all_namespaces=all_namespaces or namespace is None,
         quiet=quiet,
         request_timeout=None if request_timeout is None else parse_duration(request_timeout),
+        max_file_bytes=None if max_file_size is None else parse_max_file_size(max_file_size),
     )
 
 
@@ -229,7 +255,7 @@ def _load(opts: InputOptions) -> ClusterModel:
     from netsleuth import sources
 
     if opts.files:
-        return sources.load_offline(list(opts.files))
+        return sources.load_offline(list(opts.files), max_file_bytes=opts.max_file_bytes)
     if not progress_enabled(opts.quiet):
         return sources.load_live(
             kubeconfig=opts.kubeconfig,

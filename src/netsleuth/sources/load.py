@@ -52,10 +52,21 @@ def load_source(source: Source, *, derive_pods: bool | None = None) -> ClusterMo
 
 
 def load_offline(
-    paths: list[str], *, derive_pods: bool | None = None, stdin_text: str | None = None
+    paths: list[str],
+    *,
+    derive_pods: bool | None = None,
+    stdin_text: str | None = None,
+    max_file_bytes: int | None = None,
 ) -> ClusterModel:
-    """Load files/directories (``-`` for stdin) into a model."""
-    return load_source(ManifestSource(paths, stdin_text=stdin_text), derive_pods=derive_pods)
+    """Load files/directories (``-`` for stdin) into a model.
+
+    ``max_file_bytes``: the most read from one file (default 256 MiB, see
+    :mod:`netsleuth.sources.bounded`).
+    """
+    extra = {} if max_file_bytes is None else {"max_file_bytes": max_file_bytes}
+    return load_source(
+        ManifestSource(paths, stdin_text=stdin_text, **extra), derive_pods=derive_pods
+    )
 
 
 def load_live(

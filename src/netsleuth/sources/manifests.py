@@ -25,7 +25,6 @@ skipped; the other documents of the file still load.
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -39,6 +38,15 @@ from netsleuth.model.cluster import SourceInfo, SourceKind
 from netsleuth.model.logs import ContainerLog
 from netsleuth.model.problems import Level, LoadProblem, Origin
 from netsleuth.sources.base import Collected, RawObject
+from netsleuth.sources.bounded import (
+    DEFAULT_MAX_FILE_BYTES,
+    Refused,
+    alias_bomb,
+    check_file,
+    read_bounded,
+    read_stream_bounded,
+    walk,
+)
 
 try:
     _Loader: Any = yaml.CSafeLoader
@@ -91,6 +99,21 @@ def _flatten(data: Any, origin: Origin, item_lines: list[int] | None = None) -> 
             yield from _flatten(item, _item_origin(origin, item_lines, n))
         return
     yield RawObject(data, origin)
+
+
+def _flatten_bounded(
+    data: Any, origin: Origin, item_lines: list[int] | None = None
+) -> Iterator[Collected]:
+    """:func:`_flatten`, with nesting too deep for it reported instead of raised."""
+    try:
+        yield from _flatten(data, origin, item_lines)
+    except RecursionError:
+        yield LoadProblem(
+            level=Level.DEGRADED,
+            message="lists nested too deeply to be Kubernetes objects",
+            origin=origin,
+            skipped="the rest of the document",
+        )
 
 
 def _item_origin(origin: Origin, item_lines: list[int] | None, n: int) -> Origin:
@@ -185,12 +208,21 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
                 skipped="document",
             )
             continue
+        if "&" in body and "*" in body and alias_bomb(data, len(body)):
+            yield LoadProblem(
+                level=Level.FATAL,
+                message=f"YAML aliases expand this document far beyond its {len(body):,} bytes "
+                "(an alias bomb?): not read",
+                origin=origin,
+                skipped="document",
+            )
+            continue
         item_lines = (
             _list_item_lines(body, first_line)
             if isinstance(data, dict) and "items" in data
             else None
         )
-        yield from _flatten(data, origin, item_lines)
+        yield from _flatten_bounded(data, origin, item_lines)
 
 
 # A big ``List`` is parsed a slice of items at a time (see :func:`_iter_json_list_chunks`).
@@ -325,7 +357,7 @@ def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
     except orjson.JSONDecodeError:
         pass
     else:
-        yield from _flatten(data, Origin(file=file, document=0, line=1))
+        yield from _flatten_bounded(data, Origin(file=file, document=0, line=1))
         return
     s = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
     decoder = json.JSONDecoder()
@@ -379,21 +411,24 @@ def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
             nl = s.find("\n", pos)
             pos = len(s) if nl < 0 else nl + 1
             continue
-        yield from _flatten(data, Origin(file=file, document=doc, line=line))
+        yield from _flatten_bounded(data, Origin(file=file, document=doc, line=line))
         doc += 1
         pos = end
 
 
-def read_file(path: Path) -> Iterator[Collected]:
+def read_file(
+    path: Path, *, limit: int = DEFAULT_MAX_FILE_BYTES, explicit: bool = True
+) -> Iterator[Collected]:
+    """The objects of one file, read within ``limit`` bytes (see :mod:`netsleuth.sources.bounded`).
+
+    ``explicit``: the path was given with ``-f`` (a pipe is read too); inside a
+    folder only regular files are read.
+    """
     file = str(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
+    raw = read_bounded(path, limit, explicit=explicit)
+    if isinstance(raw, Refused):
         yield LoadProblem(
-            level=Level.FATAL,
-            message=f"cannot read: {exc.strerror}",
-            origin=Origin(file=file),
-            skipped="file",
+            level=raw.level, message=raw.message, origin=Origin(file=file), skipped="file"
         )
         return
     if _LOG_MARK in raw:
@@ -483,10 +518,36 @@ def _container_logs_file(path: Path) -> Iterator[ContainerLog]:
 class ManifestSource:
     """Files and directories given with ``-f``; ``-`` reads standard input."""
 
-    def __init__(self, paths: list[str], *, stdin_text: str | None = None) -> None:
+    def _read_stdin(self) -> str | LoadProblem:
+        import sys
+
+        raw = read_stream_bounded(sys.stdin.buffer, self.max_file_bytes)
+        if isinstance(raw, Refused):
+            return LoadProblem(
+                level=raw.level, message=raw.message, origin=Origin(file="<stdin>"), skipped="file"
+            )
+        try:
+            return raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return LoadProblem(
+                level=Level.FATAL,
+                message=f"not UTF-8 text (byte {exc.start})",
+                origin=Origin(file="<stdin>"),
+                skipped="file",
+            )
+
+    def __init__(
+        self,
+        paths: list[str],
+        *,
+        stdin_text: str | None = None,
+        max_file_bytes: int = DEFAULT_MAX_FILE_BYTES,
+    ) -> None:
         self.paths = paths
         self._stdin_text = stdin_text
         self._files: list[str] = []
+        self.max_file_bytes = max_file_bytes
+        """The most read from one file (and from standard input)."""
 
     def info(self) -> SourceInfo:
         return SourceInfo(kind=SourceKind.OFFLINE, paths=tuple(self.paths))
@@ -517,11 +578,13 @@ class ManifestSource:
         explicit: list[tuple[str, Path]] = []
         for p in self.paths:
             if p == "-":
-                text = (
-                    self._stdin_text
-                    if self._stdin_text is not None
-                    else __import__("sys").stdin.read()
-                )
+                text = self._stdin_text
+                if text is None:
+                    read = self._read_stdin()
+                    if isinstance(read, LoadProblem):
+                        yield read
+                        continue
+                    text = read
                 if "==== START logs for container" in text:
                     from netsleuth.sources.logs import blank_container_logs
 
@@ -546,15 +609,20 @@ class ManifestSource:
                 raise SourceError(
                     f"no such file or directory: {p}", tip="Check the path given with -f."
                 )
-            if path.is_file():
+            if not path.is_dir():
                 pending: list[Collected] = []
                 got = _Counter()
-                yield from watch(got.count(_held_back(read_file(path), pending)))
+                reader = read_file(path, limit=self.max_file_bytes, explicit=True)
+                yield from watch(got.count(_held_back(reader, pending)))
                 if not got.objects:
                     # no Kubernetes object in it: a node capture if a folder above is a Node's
                     candidates.append((path.parent, path, pending))
                 continue
-            for root, dirs, files in os.walk(path):
+            for entry in walk(path):
+                if isinstance(entry, LoadProblem):
+                    yield entry
+                    continue
+                root, dirs, files = entry
                 dirs.sort()
                 rootp = Path(root)
                 if "nodes" in dirs:
@@ -570,10 +638,22 @@ class ManifestSource:
                     fp = rootp / name
                     if name.startswith("."):
                         continue
+                    refused = check_file(fp, self.max_file_bytes, explicit=False)
+                    if refused is not None:
+                        # FIFOs, devices, sockets (and links to them) are never read from a
+                        # folder: a *.yaml link to /dev/zero read until MemoryError, a FIFO hung.
+                        yield LoadProblem(
+                            level=refused.level,
+                            message=refused.message,
+                            origin=Origin(file=str(fp)),
+                            skipped="file",
+                        )
+                        continue
                     if fp.suffix in MANIFEST_SUFFIXES and name not in DESCRIPTOR_FILES:
                         pending = []
                         got = _Counter()
-                        yield from watch(got.count(_held_back(read_file(fp), pending)))
+                        reader = read_file(fp, limit=self.max_file_bytes, explicit=False)
+                        yield from watch(got.count(_held_back(reader, pending)))
                         if not got.objects:
                             candidates.append((path, fp, pending))
                     elif name not in DESCRIPTOR_FILES:

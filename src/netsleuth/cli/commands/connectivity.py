@@ -12,6 +12,7 @@ from netsleuth.cli.common import (
     FileOpt,
     HostNetworkOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     PortOpt,
     RequestTimeoutOpt,
@@ -41,6 +42,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         focus: Annotated[
             str | None,
             typer.Option("--focus", help="Only connections of this workload (ns/name or name)."),
@@ -69,6 +71,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine_output("connectivity", output),
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = policy_view(load_model(opts), host_network)
         emit(

@@ -12,11 +12,13 @@ import typer
 
 from netsleuth.cli.common import (
     HostNetworkOpt,
+    MaxFileSizeOpt,
     RequestTimeoutOpt,
     emit,
     output_choices,
     output_option,
     parse_duration,
+    parse_max_file_size,
     render_context,
     require_input,
 )
@@ -33,7 +35,11 @@ else:
 
 
 def _load_side(
-    side: str, kubeconfig: str | None, context: str | None, timeout: float | None = None
+    side: str,
+    kubeconfig: str | None,
+    context: str | None,
+    timeout: float | None = None,
+    max_file_bytes: int | None = None,
 ) -> ClusterModel:
     from netsleuth.sources import load_live, load_offline
 
@@ -42,7 +48,7 @@ def _load_side(
         model = require_input(load_live(kubeconfig=kubeconfig, context=context, **extra))
         _require_policies(model)
         return model
-    return require_input(load_offline([side]))
+    return require_input(load_offline([side], max_file_bytes=max_file_bytes))
 
 
 def _invalid_only(unreadable: tuple[str, ...]) -> tuple[str, ...]:
@@ -83,6 +89,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         output: Annotated[DiffOutput, output_option("diff")] = "table",
     ) -> None:
         """Connections lost, gained and changed between two versions (exit code 3 when any is lost).
@@ -97,8 +104,9 @@ def register(app: typer.Typer) -> None:
         from netsleuth.policy.host_network import policy_view
 
         timeout = None if request_timeout is None else parse_duration(request_timeout)
-        a = policy_view(_load_side(before, kubeconfig, context, timeout), host_network)
-        b = policy_view(_load_side(after, kubeconfig, context, timeout), host_network)
+        cap = None if max_file_size is None else parse_max_file_size(max_file_size)
+        a = policy_view(_load_side(before, kubeconfig, context, timeout, cap), host_network)
+        b = policy_view(_load_side(after, kubeconfig, context, timeout, cap), host_network)
         # Changes an invalid (left-out) policy on either side could explain are unknown:
         # not reported as lost or gained, and the run fails with exit 2.
         notes = tuple(

@@ -12,6 +12,7 @@ from netsleuth.cli.common import (
     FileOpt,
     HostNetworkOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     PortOpt,
     RequestTimeoutOpt,
@@ -62,6 +63,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[ExplainOutput, output_option("explain")] = "table",
     ) -> None:
@@ -83,6 +85,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine_output("explain", output),
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = policy_view(load_model(opts), host_network)
         report = build_report(

@@ -12,6 +12,7 @@ from netsleuth.cli.common import (
     FileOpt,
     HostNetworkOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
     emit,
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[ExposureOutput, output_option("exposure")] = "table",
     ) -> None:
@@ -54,6 +56,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine_output("exposure", output),
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = policy_view(load_model(opts), host_network)
         emit("exposure", output, exposure_report(model, namespace=opts.namespace))

@@ -11,6 +11,7 @@ from netsleuth.cli.common import (
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
     emit,
@@ -75,6 +76,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         window: Annotated[
             float,
             typer.Option(
@@ -102,6 +104,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine_output("flows", output),
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = load_model(opts)
         summary = summarize_files(

@@ -11,6 +11,7 @@ from netsleuth.cli.common import (
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
     emit,
@@ -36,6 +37,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         output: Annotated[InventoryOutput, output_option("inventory")] = "table",
     ) -> None:
         """Show what was loaded: counts by kind and namespace, nodes, CNI, kube-proxy mode, CoreDNS, problems."""
@@ -49,6 +51,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine_output("inventory", output),
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = load_model(opts)
         emit("inventory", output, build_inventory(model, opts.namespace))

@@ -15,6 +15,7 @@ from netsleuth.cli.common import (
     FileOpt,
     HostNetworkOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
     input_options,
@@ -51,6 +52,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         trace_dsts: Annotated[
             list[str] | None,
             typer.Argument(
@@ -96,7 +98,13 @@ def register(app: typer.Typer) -> None:
                 tip="e.g. --trace shop/storefront shop/cart:8080 --trace legacy/cron payments/api",
             )
         opts = input_options(
-            files, kubeconfig, context, namespace, all_namespaces, request_timeout=request_timeout
+            files,
+            kubeconfig,
+            context,
+            namespace,
+            all_namespaces,
+            request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = load_model(opts)
         result = run_checks(model, load_all().values())

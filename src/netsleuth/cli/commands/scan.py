@@ -14,6 +14,7 @@ from netsleuth.cli.common import (
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
     emit,
@@ -118,6 +119,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         select: Annotated[
             list[str] | None,
             typer.Option(
@@ -179,6 +181,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine,
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = load_model(opts)
         report = scan_with_progress(

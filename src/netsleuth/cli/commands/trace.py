@@ -11,6 +11,7 @@ from netsleuth.cli.common import (
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
+    MaxFileSizeOpt,
     NamespaceOpt,
     PortOpt,
     RequestTimeoutOpt,
@@ -59,6 +60,7 @@ def register(app: typer.Typer) -> None:
         namespace: NamespaceOpt = None,
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
+        max_file_size: MaxFileSizeOpt = None,
         output: Annotated[TraceOutput, output_option("trace")] = "table",
     ) -> int:
         """Follow the packet path from SRC to DST and name the first hop that breaks.
@@ -84,6 +86,7 @@ def register(app: typer.Typer) -> None:
             all_namespaces,
             quiet=machine_output("trace", output),
             request_timeout=request_timeout,
+            max_file_size=max_file_size,
         )
         model = load_model(opts)
         result = trace(
