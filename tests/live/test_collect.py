@@ -284,3 +284,61 @@ def test_path_collects_on_the_nodes_of_its_pods(
     nodes = sorted(json.loads(r.body)["spec"]["nodeName"] for r in created_pods(srv))
     assert nodes == ["worker-1", "worker-2"]
     assert leftovers(srv) == []
+
+
+@pytest.mark.root
+def test_collect_runs_its_command_list_for_real_in_a_network_namespace(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """The pod's commands run in the kube-proxy-shaped netns of ``netns_node.py`` (the
+    installed iproute2, iptables nft and legacy, nft, conntrack); its scratch directory
+    stands for the node's ``/`` mounted at ``/host``."""
+    import dataclasses
+
+    from live.apiserver import subprocess_exec
+    from node_artifacts.netns_node import have_tools, kube_node
+
+    why = have_tools()
+    if why:
+        pytest.skip(f"cannot build the test node: {why}")
+    with kube_node("collect") as node:
+        real = subprocess_exec(["ip", "netns", "exec", node.node])
+
+        def in_netns(call: ExecCall) -> int:
+            argv = [a.replace("/host", str(node.root)) for a in call.command]
+            return real(dataclasses.replace(call, command=argv))
+
+        srv = apiserver(exec_handler=in_netns)
+        out = tmp_path / "o"
+        code = cli(
+            monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(out),
+            "--nodes", "worker-1", "--no-manifests",
+        )  # fmt: skip
+    assert code == 0, capsys.readouterr().err
+    assert leftovers(srv) == []
+    model = load_offline([str(tmp_path / "o")])
+    # no Node objects in a --no-manifests folder: the node is named by nodes/<node>/
+    art = model.node_artifacts["worker-1"]
+    kinds = {e.kind for e in art.evidence}
+    assert {
+        K.IP_LINK, K.IP_ADDR, K.IP_ROUTE, K.IP_RULE, K.IPTABLES_SAVE, K.NFT_RULESET,
+        K.CONNTRACK_STATS, K.CONNTRACK_COUNT, K.SYSCTL, K.RESOLV_CONF, K.CNI_CONFLIST,
+        K.HOST_LOCAL_IPAM, K.ETHTOOL_STATS, K.DATE, K.UPTIME,
+    } <= kinds  # fmt: skip
+    links = {link.name: link for link in art.links or ()}
+    assert (links["flannel.1"].kind, links["flannel.1"].vxlan_port) == ("vxlan", 8472)
+    assert {a.address for a in art.addresses or () if a.interface == "kube-ipvs0"} == {
+        "10.96.0.1",
+        "10.96.0.10",
+    }
+    ipt = art.iptables
+    assert ipt is not None and ipt.backend == "nf_tables"
+    assert {"10.244.1.5:53", "10.244.2.7:53"} <= {r.to_destination for r in ipt.rules}
+    assert art.conntrack is not None and len(art.conntrack.samples) == 2
+    # what this machine cannot run (no IPVS, no /proc/modules) is noted, not lost
+    for p in model.problems:
+        assert p.message.startswith("`"), p.describe()
