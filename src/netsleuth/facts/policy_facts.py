@@ -23,6 +23,7 @@ from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, with_kube_dns
 from netsleuth.model.commands import Snippet
 from netsleuth.model.objects import NetworkPolicy, Pod, PolicyPeer, PolicyRule
+from netsleuth.model.selectors import Operator
 from netsleuth.policy import (
     Direction,
     PodEndpoint,
@@ -135,8 +136,23 @@ class DnsEgressGap:
     tcp_port: int
 
 
-def _rule_aims_at_dns(policy: NetworkPolicy, index: int) -> bool:
-    rule = policy.egress[index]
+_DNS_PEER_VALUES = frozenset({"kube-system", "kube-dns", "coredns"})
+
+
+def rule_aims_at_dns(rule: PolicyRule) -> bool:
+    """The rule is meant for cluster DNS: a port 53/5353 (by number, name or an endPort
+    range over 53), or a peer selecting kube-system / kube-dns / coredns by an ``In``
+    label value.
+
+    The one answer for POL303 (which rules tried to allow DNS), POL304 (which leaves
+    those rules to POL303) and the trace's DNS hop (which policy to fix).
+
+    >>> from netsleuth.model.objects import PolicyPort
+    >>> rule_aims_at_dns(PolicyRule(ports=(PolicyPort(protocol="UDP", port=53),)))
+    True
+    >>> rule_aims_at_dns(PolicyRule(ports=(PolicyPort(protocol="TCP", port=443),)))
+    False
+    """
     for p in rule.ports:
         if p.port in DNS_PORTS or (
             isinstance(p.port, str) and p.port in ("dns", "dns-tcp", "53", "5353")
@@ -148,8 +164,10 @@ def _rule_aims_at_dns(policy: NetworkPolicy, index: int) -> bool:
         for sel in (peer.namespace_selector, peer.pod_selector):
             if sel is None:
                 continue
-            text = sel.describe()
-            if "kube-system" in text or "kube-dns" in text or "coredns" in text:
+            if any(
+                r.operator is Operator.IN and r.values & _DNS_PEER_VALUES
+                for r in sel.requirements()
+            ):
                 return True
     return False
 
@@ -222,7 +240,7 @@ def _dns_egress_gaps(model: ClusterModel) -> list[DnsEgressGap]:
         pols = group_policies[gkey]
         udp_ok, tcp_ok, reasons = group_verdict[gkey]
         attempts = tuple(
-            (p, i) for p in pols for i in range(len(p.egress)) if _rule_aims_at_dns(p, i)
+            (p, i) for p in pols for i in range(len(p.egress)) if rule_aims_at_dns(p.egress[i])
         )
         out.append(
             DnsEgressGap(

@@ -13,7 +13,7 @@ from typing import Any
 
 from netsleuth.facts.attribution import denying_policy, isolating_policy
 from netsleuth.facts.cni_detect import unenforcing_cni
-from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET
+from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET, rule_aims_at_dns
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Command, Snippet, cmd, kubectl
 from netsleuth.model.findings import Evidence, Fix, Layer, Subject, Verdict
@@ -402,7 +402,7 @@ def _dns_culprit(model: ClusterModel, pod: Pod, d: DirectionDecision) -> Subject
 
 
 def _aims_at_dns(model: ClusterModel, m: Any) -> bool:
-    """The missed rule is meant for DNS (a port 53/5353 or a kube-dns/kube-system peer)."""
+    """The missed rule is meant for DNS (:func:`netsleuth.facts.policy_facts.rule_aims_at_dns`)."""
     pol = next(
         (p for p in model.policies_in(m.policy.namespace or "") if p.name == m.policy.name),
         None,
@@ -410,18 +410,7 @@ def _aims_at_dns(model: ClusterModel, m: Any) -> bool:
     if pol is None:
         return False
     rules = pol.egress if m.direction is Direction.EGRESS else pol.ingress
-    if not 0 <= m.rule < len(rules):
-        return False
-    r = rules[m.rule]
-    if any(pp.port in (53, 5353, "dns", "dns-tcp") for pp in r.ports):
-        return True
-    for peer in r.peers:
-        for sel in (peer.namespace_selector, peer.pod_selector):
-            if sel is not None and any(
-                v in ("kube-system", "kube-dns", "coredns") for _, v in sel.labels
-            ):
-                return True
-    return False
+    return 0 <= m.rule < len(rules) and rule_aims_at_dns(rules[m.rule])
 
 
 def external_egress_hop(

@@ -5,16 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.policy_facts import DNS_PORTS
+from netsleuth.facts.policy_facts import rule_aims_at_dns
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
-from netsleuth.model.objects import NetworkPolicy, PolicyRule
+from netsleuth.model.objects import NetworkPolicy
 from netsleuth.model.selectors import LabelSelector, Operator
-
-
-def _aims_at_dns(rule: PolicyRule) -> bool:
-    return any(p.port in DNS_PORTS for p in rule.ports)
 
 
 def _keys_no_namespace_has(model: ClusterModel, sel: LabelSelector) -> list[str]:
@@ -44,7 +40,7 @@ def _problems(model: ClusterModel, pol: NetworkPolicy) -> list[tuple[str, Eviden
     for direction, rules in (("ingress", pol.ingress), ("egress", pol.egress)):
         word = "from" if direction == "ingress" else "to"
         for ri, rule in enumerate(rules):
-            if direction == "egress" and _aims_at_dns(rule):
+            if direction == "egress" and rule_aims_at_dns(rule):
                 continue  # DNS rules are judged by POL303, with the reason
             for pi, peer in enumerate(rule.peers):
                 field = f"spec.{direction}[{ri}].{word}[{pi}]"
