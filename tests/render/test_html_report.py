@@ -26,8 +26,9 @@ from netsleuth.model.findings import (
     Subject,
     Verdict,
 )
+from netsleuth.model.untrusted import visible as untrusted_visible
 from netsleuth.render.html.compose import trace_request
-from netsleuth.render.html.embed import script_json, visible
+from netsleuth.render.html.embed import script_json, visible, visible_lines
 from netsleuth.render.html.report import ReportInput, render_report
 from netsleuth.sources import load_offline
 from netsleuth.trace.result import Hop, TraceQuery, TraceResult
@@ -79,7 +80,12 @@ def test_script_json_cannot_end_the_element_and_round_trips() -> None:
 
 
 def test_visible_shows_control_and_bidi_characters() -> None:
-    assert visible("a\x1b[31mb\x07\u202ec\td\n") == "a\\x1b[31mb\\x07\\u202ec\td\n"
+    # the project's one helper: the page shows what a terminal table shows
+    text = "a\x1b[31mb\x07\u202ec\td\r\n\u2028"
+    assert visible(text) == untrusted_visible(text) == "a\\x1b[31mb\\x07\\u202ec\\td\\r\\n\\u2028"
+    # <pre> blocks (a YAML snippet) keep their line breaks, nothing else
+    assert visible_lines(text) == "a\\x1b[31mb\\x07\\u202ec\\td\\r\n\\u2028"
+    assert visible(404) == "404"
 
 
 def hostile_finding() -> Finding:

@@ -4,9 +4,11 @@ Every name, label, annotation and message in a report comes from a
 cluster and is untrusted. The page gets it in two ways:
 
 - HTML text and attributes: jinja2 with autoescape on, after
-  :func:`visible` made control characters visible (an ANSI escape in a
-  label shows as ``\\x1b[31m``, it does not reach a terminal someone pastes
-  into, and bidi overrides cannot reorder what is shown);
+  :func:`visible` (the project's one helper,
+  :func:`netsleuth.model.untrusted.visible`) made control characters visible
+  (an ANSI escape in a label shows as ``\\x1b[31m``, it does not reach a
+  terminal someone pastes into, and bidi overrides cannot reorder what is
+  shown); multi-line blocks keep their line breaks (:func:`visible_lines`);
 - the map's data, inline JSON in ``<script type="application/json">``:
   :func:`script_json` escapes ``<``, ``>`` and ``&`` (so neither
   ``</script>`` nor ``<!--`` can end or change the script element) and
@@ -22,27 +24,25 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import re
 from typing import Any
 
 import orjson
 from markupsafe import Markup
 
-_CONTROL = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]"
-)
-
-
-def _show(m: re.Match[str]) -> str:
-    c = ord(m.group(0))
-    return f"\\x{c:02x}" if c < 0x100 else f"\\u{c:04x}"
+from netsleuth.model.untrusted import visible as _visible
 
 
 def visible(text: object) -> str:
-    """``text`` with control characters (C0 but tab and newline, DEL, C1) and bidi
-    controls replaced by visible escapes."""
+    """``text`` as :func:`netsleuth.model.untrusted.visible` shows it (the one helper every
+    format uses): control, format and separator characters replaced by visible escapes."""
+    return _visible(text if isinstance(text, str) else str(text))
+
+
+def visible_lines(text: object) -> str:
+    """:func:`visible` line by line, keeping the line breaks: for ``<pre>`` blocks of
+    several lines (a YAML snippet to merge). A ``\\r`` or any other control is escaped."""
     s = text if isinstance(text, str) else str(text)
-    return _CONTROL.sub(_show, s)
+    return "\n".join(_visible(line) for line in s.split("\n"))
 
 
 _SCRIPT_UNSAFE = (

@@ -28,7 +28,7 @@ from netsleuth.model.findings import Finding, Layer, Severity, Verdict
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.connlist import Connection, Peer, WorkloadMatrix
 from netsleuth.policy.diff import DiffReport, Explained
-from netsleuth.render.html.embed import csp_hash, script_json, visible
+from netsleuth.render.html.embed import csp_hash, script_json, visible, visible_lines
 from netsleuth.render.html.mapdata import (
     DEFAULT_AGGREGATE_ABOVE,
     MapData,
@@ -114,6 +114,7 @@ def _env() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters["v"] = visible
+    env.filters["vl"] = visible_lines
     env.filters["ref"] = _subject_ref
     env.filters["sevrank"] = lambda s: _SEV_ORDER.get(Severity(s), 3)
     return env
