@@ -184,3 +184,32 @@ def test_hostile_names_stay_inert(
     assert page.startswith("<!DOCTYPE html>"), err
     assert_inert(page)
     assert "<svg" not in page and "<img" not in page and "\x1b" not in page
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ["--select", "SVC,DNS"],
+        ["--ignore", "POL", "--min-severity", "warning"],
+        ["-n", "payments", "--min-severity", "error"],
+    ],
+    ids=["select", "ignore-min-severity", "namespace"],
+)
+def test_report_shows_what_scan_shows_with_the_same_options(
+    options: list[str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    code, doc, err = cli(monkeypatch, capsys, "scan", "-f", str(DEMO), *options, "-o", "json")
+    assert code == 0, err
+    want = [f["rule_id"] for f in json.loads(doc)["findings"]]
+    assert want  # the demo has findings in each case
+    out = tmp_path / "r.html"
+    code, _, err = cli(monkeypatch, capsys, "report", "-f", str(DEMO), *options, "-o", str(out))
+    assert code == 0, err
+    page = out.read_text()
+    got = re.findall(r'<code class="rule">(\w+)</code>', page)
+    assert sorted(got) == sorted(want)

@@ -24,6 +24,7 @@ from netsleuth.cli.common import (
     source_text,
 )
 from netsleuth.errors import QueryError
+from netsleuth.model.findings import Severity
 from netsleuth.policy.host_network import HostNetworkMode
 
 
@@ -79,13 +80,28 @@ def register(app: typer.Typer) -> None:
                 help="Above this many workloads the map starts with namespaces collapsed.",
             ),
         ] = 300,
+        select: Annotated[
+            list[str] | None,
+            typer.Option(
+                "--select",
+                help="Only these checks: IDs or prefixes (DNS, SVC2), comma-separated or repeated.",
+            ),
+        ] = None,
+        ignore: Annotated[
+            list[str] | None, typer.Option("--ignore", help="Skip these checks: IDs or prefixes.")
+        ] = None,
+        min_severity: Annotated[
+            Severity, typer.Option("--min-severity", help="Hide findings below this severity.")
+        ] = Severity.INFO,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             str, typer.Option("-o", "--output", help="The HTML file to write ('-': stdout).")
         ] = "report.html",
     ) -> None:
         """Write an HTML report: summary, service map, findings, traces (one self-contained file)."""
-        from netsleuth.checks.base import load_all, run_checks
+        from netsleuth.checks.base import ScanConfig, load_all
+        from netsleuth.checks.scan import choose_checks, split_ids
+        from netsleuth.cli.commands.scan import scan_with_progress
         from netsleuth.policy.coverage import unreadable_policies
         from netsleuth.policy.host_network import policy_view
         from netsleuth.render.html.compose import trace_request
@@ -97,6 +113,8 @@ def register(app: typer.Typer) -> None:
                 "each --trace takes two values: SRC and DST",
                 tip="e.g. --trace shop/storefront shop/cart:8080 --trace legacy/cron payments/api",
             )
+        sel, ign = split_ids(select), split_ids(ignore)
+        choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
         opts = input_options(
             files,
             kubeconfig,
@@ -107,14 +125,17 @@ def register(app: typer.Typer) -> None:
             max_file_size=max_file_size,
         )
         model = load_model(opts)
-        result = run_checks(model, load_all().values())
-        findings = [
-            f
-            for f in result.findings
-            if opts.namespace is None
-            or f.subject.namespace is None
-            or f.subject.namespace == opts.namespace
-        ]
+        # The findings `netsleuth scan` shows with the same options.
+        scanned = scan_with_progress(
+            model,
+            select=sel,
+            ignore=ign,
+            config=ScanConfig(),
+            namespace=opts.namespace,
+            min_severity=min_severity,
+            docs_base_uri=None,
+            progress=progress_enabled(opts.quiet),
+        )
         requests = [trace_request(model, src, dst) for src, dst in zip(srcs, dsts, strict=True)]
         html = render_report(
             ReportInput(
@@ -122,8 +143,8 @@ def register(app: typer.Typer) -> None:
                 command=shlex.join(["netsleuth", *sys.argv[1:]]),
                 source=source_text(opts.files, context),
                 model=policy_view(model, host_network),
-                scan=result,
-                findings=findings,
+                scan=scanned.result,
+                findings=scanned.findings,
                 traces=requests,
                 problems=model.problems,
                 unreadable_policies=unreadable_policies(model),
