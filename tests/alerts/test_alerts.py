@@ -117,7 +117,7 @@ def test_promtool_unit_tests(tmp_path: Path) -> None:
                             {
                                 "exp_labels": {
                                     "severity": "warning",
-                                    "check_id": "CT701",
+                                    "check_id": "CT731",
                                     "layer": "conntrack",
                                     "instance": w1,
                                 },
@@ -136,7 +136,7 @@ def test_promtool_unit_tests(tmp_path: Path) -> None:
                             {
                                 "exp_labels": {
                                     "severity": "warning",
-                                    "check_id": "DNS109",
+                                    "check_id": "DNS141",
                                     "layer": "dns",
                                     "server": "dns://:53",
                                 },

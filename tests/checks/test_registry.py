@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from pathlib import Path
 
 import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
 from observed import with_observed
 
 from netsleuth.checks.base import DOC_SECTIONS, REGISTRY, Check, ScanConfig, load_all, run_checks

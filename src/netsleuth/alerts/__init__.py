@@ -21,24 +21,23 @@ from dataclasses import dataclass
 from typing import Any
 
 from netsleuth.checks.base import Check
+from netsleuth.model.metrics import (
+    DEFAULTS,
+    POLICY_DROP_REASONS,
+    SIGNALS,
+    Thresholds,
+    num,
+    signal_queries,
+)
 
-
-@dataclass(frozen=True, slots=True, kw_only=True)
-class Thresholds:
-    """Alert thresholds (the CLI's flags). Ratios are 0–1; rates are per second."""
-
-    window: str = "5m"
-    conntrack_warning: float = 0.80
-    conntrack_critical: float = 0.95
-    conntrack_insert_failed_rate: float = 0.0
-    coredns_servfail_ratio: float = 0.01
-    coredns_p99_seconds: float = 0.1
-    coredns_forward_failure_ratio: float = 0.05
-    kube_proxy_sync_p99_seconds: float = 10.0
-    node_network_drops_rate: float = 100.0
-    node_network_errors_rate: float = 10.0
-    hubble_policy_drops_rate: float = 10.0
-    hubble_other_drops_rate: float = 1.0
+__all__ = [
+    "AlertRule",
+    "Thresholds",
+    "alert_rules",
+    "prometheus_rule",
+    "rule_groups",
+    "rules_file",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,148 +51,138 @@ class AlertRule:
     description: str
 
 
-def _num(x: float) -> str:
-    return f"{x:g}"
+def alert_rules(t: Thresholds = DEFAULTS) -> list[AlertRule]:
+    """Every alert, thresholds filled in.
 
-
-def alert_rules(t: Thresholds = Thresholds()) -> list[AlertRule]:
-    """Every alert, thresholds filled in."""
+    The expressions are the signals' own queries (:func:`signal_queries`),
+    the ones ``scan --prometheus`` asks, so an alert and a finding fire on the
+    same numbers; each alert carries that signal's check ID.
+    """
     w = t.window
+    q = signal_queries(t)
+    check = {s.name: s.check_id for s in SIGNALS}
     ratio = "node_nf_conntrack_entries / node_nf_conntrack_entries_limit"
-    nic = 'device!~"lo|veth.*|lxc.*|cali.*|cilium.*|flannel.*|cni.*|docker.*|vxlan.*|tunl.*"'
     return [
         AlertRule(
             "ConntrackTableNearFull",
-            f"{ratio} > {_num(t.conntrack_warning)}",
+            q["conntrack_fill"],
             "5m",
             "warning",
-            "CT701",
+            check["conntrack_fill"],
             "Conntrack table {{ $value | humanizePercentage }} full on {{ $labels.instance }}",
             "New connections are dropped when the table fills (nf_conntrack: table full).",
         ),
         AlertRule(
             "ConntrackTableCritical",
-            f"{ratio} > {_num(t.conntrack_critical)}",
+            f"{ratio} > {num(t.conntrack_critical)}",
             "1m",
             "critical",
-            "CT701",
+            check["conntrack_fill"],
             "Conntrack table {{ $value | humanizePercentage }} full on {{ $labels.instance }}: "
             "new connections may be dropped",
             "Raise nf_conntrack_max now and find the client opening connections without reuse.",
         ),
         AlertRule(
             "ConntrackInsertFailed",
-            f"rate(node_nf_conntrack_stat_insert_failed[{w}]) > {_num(t.conntrack_insert_failed_rate)}",
+            q["conntrack_insert_failed"],
             "5m",
             "warning",
-            "CT702",
+            check["conntrack_insert_failed"],
             "Conntrack inserts failing on {{ $labels.instance }} ({{ $value | humanize }}/s)",
             "insert_failed counts packets dropped because their conntrack entry could not be "
             "inserted (a full table or the parallel A/AAAA DNS race).",
         ),
         AlertRule(
             "CoreDNSDown",
-            'kube_deployment_status_replicas_available{namespace="kube-system",deployment="coredns"} < 1',
+            q["coredns_down"],
             "1m",
             "critical",
-            "DNS102",
+            check["coredns_down"],
             "CoreDNS has no available replicas: cluster DNS is down",
             "Every lookup of a Service name fails.",
         ),
         AlertRule(
             "CoreDNSServfailHigh",
-            f'sum by (server) (rate(coredns_dns_responses_total{{rcode="SERVFAIL"}}[{w}])) / '
-            f"sum by (server) (rate(coredns_dns_responses_total[{w}])) > "
-            f"{_num(t.coredns_servfail_ratio)}",
+            q["coredns_servfail"],
             "5m",
             "warning",
-            "DNS109",
+            check["coredns_servfail"],
             "CoreDNS answers SERVFAIL to {{ $value | humanizePercentage }} of queries",
             "SERVFAIL for external names usually means the forward upstream fails.",
         ),
         AlertRule(
             "CoreDNSForwardFailing",
-            f"sum by (to) (rate(coredns_forward_healthcheck_failures_total[{w}])) / "
-            f"clamp_min(sum by (to) (rate(coredns_forward_requests_total[{w}])), 1) > "
-            f"{_num(t.coredns_forward_failure_ratio)}",
+            q["coredns_forward_failures"],
             "5m",
             "warning",
-            "DNS109",
+            check["coredns_forward_failures"],
             "CoreDNS upstream {{ $labels.to }} fails its health checks",
             "The forward plugin's upstream is unreachable or unhealthy.",
         ),
         AlertRule(
             "CoreDNSLatencyHigh",
-            "histogram_quantile(0.99, sum by (server, le) "
-            f"(rate(coredns_dns_request_duration_seconds_bucket[{w}]))) > "
-            f"{_num(t.coredns_p99_seconds)}",
+            q["coredns_latency"],
             "10m",
             "warning",
-            "DNS105",
+            check["coredns_latency"],
             "CoreDNS p99 latency {{ $value | humanizeDuration }}",
             "Slow answers: CPU throttling of the CoreDNS pods, or a slow upstream.",
         ),
         AlertRule(
             "KubeProxySyncSlow",
-            "histogram_quantile(0.99, sum by (instance, le) "
-            f"(rate(kubeproxy_sync_proxy_rules_duration_seconds_bucket[{w}]))) > "
-            f"{_num(t.kube_proxy_sync_p99_seconds)}",
+            q["kube_proxy_sync_latency"],
             "15m",
             "warning",
-            "KPX602",
+            check["kube_proxy_sync_latency"],
             "kube-proxy on {{ $labels.instance }} takes {{ $value | humanizeDuration }} to sync rules",
             "Service changes reach the node late: endpoints that left still get traffic.",
         ),
         AlertRule(
             "KubeProxySyncFailing",
-            f"rate(kubeproxy_sync_proxy_rules_iptables_restore_failures_total[{w}]) > 0",
+            q["kube_proxy_sync_failures"],
             "10m",
             "warning",
-            "KPX603",
+            check["kube_proxy_sync_failures"],
             "kube-proxy on {{ $labels.instance }} fails to restore its iptables rules",
             "The node's Service rules go stale while the failures last.",
         ),
         AlertRule(
             "NodeNetworkDropsHigh",
-            f"rate(node_network_transmit_drop_total{{{nic}}}[{w}]) + "
-            f"rate(node_network_receive_drop_total{{{nic}}}[{w}]) > "
-            f"{_num(t.node_network_drops_rate)}",
+            q["node_network_drops"],
             "5m",
             "warning",
-            "CNI411",
+            check["node_network_drops"],
             "{{ $labels.instance }} drops {{ $value | humanize }} packets/s on {{ $labels.device }}",
             "The node's interface drops packets (queues full, driver or MTU trouble).",
         ),
         AlertRule(
             "NodeNetworkErrorsHigh",
-            f"rate(node_network_transmit_errs_total{{{nic}}}[{w}]) + "
-            f"rate(node_network_receive_errs_total{{{nic}}}[{w}]) > "
-            f"{_num(t.node_network_errors_rate)}",
+            q["node_network_errors"],
             "5m",
             "warning",
-            "CNI411",
+            check["node_network_errors"],
             "{{ $labels.instance }} has {{ $value | humanize }} interface errors/s on {{ $labels.device }}",
             "Interface errors: cabling, driver or NIC firmware, or frames over the MTU.",
         ),
         AlertRule(
             "HubblePolicyDropsHigh",
-            'sum by (namespace) (rate(hubble_drop_total{reason=~"POLICY_DENIED|POLICY_DENY|AUTH_REQUIRED"}'
-            f"[{w}])) > {_num(t.hubble_policy_drops_rate)}",
+            f'sum by (reason) (rate(hubble_drop_total{{reason=~"{POLICY_DROP_REASONS}"}}'
+            f"[{w}])) > {num(t.hubble_policy_drops_rate)}",
             "5m",
             "warning",
             "POL309",
-            "{{ $value | humanize }} policy drops/s in namespace {{ $labels.namespace }}",
+            "{{ $value | humanize }} policy drops/s ({{ $labels.reason }})",
             "Run `hubble observe --verdict DROPPED` and `netsleuth flows` to name the policy.",
         ),
         AlertRule(
             "HubbleDatapathDropsHigh",
-            'sum by (reason) (rate(hubble_drop_total{reason!~"POLICY_DENIED|POLICY_DENY|AUTH_REQUIRED"}'
-            f"[{w}])) > {_num(t.hubble_other_drops_rate)}",
+            q["hubble_datapath_drops"],
             "5m",
             "warning",
-            "CNI411",
-            "Cilium drops {{ $value | humanize }} packets/s for {{ $labels.reason }}",
-            "Datapath drops by reason: routing, CT map, stale IPs (see CNI411).",
+            check["hubble_datapath_drops"],
+            "Cilium drops {{ $value | humanize }} packets/s for {{ $labels.reason }} "
+            "on {{ $labels.instance }}",
+            "Datapath drops by reason: routing, CT map, stale IPs (see CNI432, CNI411).",
         ),
     ]
 
@@ -211,7 +200,7 @@ def _runbook(check: Check | None) -> str:
 
 def rule_groups(
     registry: Mapping[str, Check],
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULTS,
     *,
     docs_url: str | None = None,
 ) -> list[dict[str, Any]]:
@@ -240,7 +229,7 @@ def rule_groups(
 
 def rules_file(
     registry: Mapping[str, Check],
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULTS,
     *,
     docs_url: str | None = None,
 ) -> dict[str, Any]:
@@ -250,7 +239,7 @@ def rules_file(
 
 def prometheus_rule(
     registry: Mapping[str, Check],
-    thresholds: Thresholds = Thresholds(),
+    thresholds: Thresholds = DEFAULTS,
     *,
     name: str = "netsleuth-network",
     namespace: str = "monitoring",

@@ -71,6 +71,7 @@ from netsleuth.model.objects import Meta
 
 if TYPE_CHECKING:
     from netsleuth.flows import FlowSummary
+    from netsleuth.model.metrics import MetricsSnapshot
 
 DOC_SECTIONS = (
     "What it checks",
@@ -95,6 +96,8 @@ class ScanConfig:
     """Container restarts from which a pod counts as churning / crash-looping."""
     flows: FlowSummary | None = None
     """Observed Hubble flows, summarised (``netsleuth flows``)."""
+    metrics: MetricsSnapshot | None = None
+    """Signals a Prometheus answered (``scan --prometheus URL``)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -116,6 +119,9 @@ class Needs:
     observed: str | None = None
     """``flows`` or ``metrics``: the check reads observed traffic or signals
     (:attr:`ScanConfig.flows` / :attr:`ScanConfig.metrics`) and is skipped without them."""
+    signals: tuple[str, ...] = ()
+    """With ``observed="metrics"``: the signals (:data:`netsleuth.model.metrics.SIGNALS`)
+    the check reads; it is skipped (not checked) unless Prometheus measured every one."""
 
 
 CheckFn = Callable[..., Iterator[Finding]]
@@ -323,6 +329,7 @@ def findings_from(rule_id: str, model: ClusterModel, faults: Iterable[Fault]) ->
 
 OBSERVED_MISSING = {
     "flows": "no Hubble flows given (netsleuth flows FILE)",
+    "metrics": "no Prometheus given (--prometheus URL)",
 }
 
 
@@ -337,6 +344,11 @@ def observed_available(check: Check, config: ScanConfig | None) -> bool:
 def skip_reason(check: Check, model: ClusterModel, config: ScanConfig | None = None) -> str | None:
     if not observed_available(check, config):
         return OBSERVED_MISSING.get(check.needs.observed or "", "observed data not given")
+    if check.needs.signals and config is not None and config.metrics is not None:
+        for signal in check.needs.signals:
+            why = config.metrics.not_measured(signal)
+            if why is not None:
+                return why
     for kind in check.needs.kinds:
         res = resource_of(kind)
         if model.is_forbidden(res):

@@ -59,7 +59,15 @@ def check_markdown(check: Check) -> str:
         if needs.node_artifacts:
             parts.append("node files " + ", ".join(needs.node_artifacts))
         lines.append("- Needs: " + "; ".join(parts))
-    if check.takes_config:
+    if needs.observed == "flows":
+        lines.append("- Reads: Hubble flows (`netsleuth flows FILE`); left out without them")
+    elif needs.observed == "metrics":
+        lines.append(
+            "- Reads: Prometheus (`scan --prometheus URL`), signals "
+            + ", ".join(f"`{s}`" for s in needs.signals)
+            + "; not checked when Prometheus has no series for them"
+        )
+    elif check.takes_config:
         lines.append("- Takes scan options (`--extra-cidrs`, service CIDR, cluster domain)")
     for name in DOC_SECTIONS:
         body = check.section(name)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 import ipaddress
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -29,6 +30,12 @@ from netsleuth.cli.common import (
     warn,
 )
 from netsleuth.cli.exit_codes import ExitCode
+from netsleuth.cli.observed import (
+    PrometheusOpt,
+    PrometheusTimeoutOpt,
+    PrometheusWindowOpt,
+    ask_prometheus,
+)
 from netsleuth.errors import QueryError
 from netsleuth.model.findings import Severity
 from netsleuth.model.untrusted import visible
@@ -163,6 +170,9 @@ def register(app: typer.Typer) -> None:
             bool, typer.Option("-v", "--verbose", help="List every skipped check with its reason.")
         ] = False,
         output: Annotated[ScanOutput, output_option("scan")] = "table",
+        prometheus: PrometheusOpt = None,
+        prometheus_window: PrometheusWindowOpt = "5m",
+        prometheus_timeout: PrometheusTimeoutOpt = 10.0,
     ) -> None:
         """Scan the cluster for network misconfigurations (see `netsleuth checks`)."""
         from netsleuth.checks.base import ScanConfig, load_all
@@ -183,17 +193,20 @@ def register(app: typer.Typer) -> None:
             request_timeout=request_timeout,
             max_file_size=max_file_size,
         )
+        metrics = ask_prometheus(prometheus, prometheus_window, prometheus_timeout)
         model = load_model(opts)
         report = scan_with_progress(
             model,
             select=sel,
             ignore=ign,
-            config=ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr),
+            config=ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr, metrics=metrics),
             namespace=opts.namespace,
             min_severity=min_severity,
             docs_base_uri=docs_url,
             progress=not machine and progress_enabled(opts.quiet),
         )
+        if metrics is not None and metrics.problems:
+            report = replace(report, problems=(*report.problems, *metrics.problems))
         emit("scan", output, report, verbose=verbose, context=render_context(opts, model))
         if fail_on is not None:
             unread = unread_input(model)

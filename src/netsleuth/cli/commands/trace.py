@@ -25,6 +25,14 @@ from netsleuth.cli.common import (
     render_context,
 )
 from netsleuth.cli.exit_codes import ExitCode
+from netsleuth.cli.observed import (
+    FlowFilesOpt,
+    PrometheusOpt,
+    PrometheusTimeoutOpt,
+    PrometheusWindowOpt,
+    add_observed,
+    ask_prometheus,
+)
 
 if TYPE_CHECKING:
     TraceOutput = str
@@ -62,6 +70,10 @@ def register(app: typer.Typer) -> None:
         request_timeout: RequestTimeoutOpt = None,
         max_file_size: MaxFileSizeOpt = None,
         output: Annotated[TraceOutput, output_option("trace")] = "table",
+        flows: FlowFilesOpt = None,
+        prometheus: PrometheusOpt = None,
+        prometheus_window: PrometheusWindowOpt = "5m",
+        prometheus_timeout: PrometheusTimeoutOpt = 10.0,
     ) -> int:
         """Follow the packet path from SRC to DST and name the first hop that breaks.
 
@@ -88,6 +100,7 @@ def register(app: typer.Typer) -> None:
             request_timeout=request_timeout,
             max_file_size=max_file_size,
         )
+        metrics = ask_prometheus(prometheus, prometheus_window, prometheus_timeout)
         model = load_model(opts)
         result = trace(
             model,
@@ -96,6 +109,9 @@ def register(app: typer.Typer) -> None:
             port=spec.port if spec is not None else None,
             protocol=proto,
             namespace=opts.namespace,
+        )
+        result = add_observed(
+            model, result, flows, metrics, quiet=opts.quiet, namespace=opts.namespace
         )
         emit("trace", output, result, context=render_context(opts, model))
         return ExitCode.TRACE_BROKEN if result.verdict is Verdict.BROKEN else ExitCode.OK
