@@ -24,8 +24,11 @@ from netsleuth.model.objects import (
     Meta,
     Namespace,
     NetworkPolicy,
+    Node,
+    NodeAddress,
     Pod,
     PolicyPeer,
+    PolicyPort,
     PolicyRule,
 )
 from netsleuth.model.selectors import LabelSelector
@@ -220,3 +223,70 @@ def test_removing_the_last_ipv6_block_loses_nothing() -> None:
         ]
     )
     assert diff_models(before, after).diff == d
+
+
+def test_nodes_peer_cuts_the_address_space_at_node_addresses() -> None:
+    """An ANP ``nodes`` peer matches exactly the matching nodes' addresses: allowed on
+    TCP 80 to node 172.18.0.2, every other address denied by the ``networks`` rule."""
+    model = build_model(
+        [
+            _ns("a"),
+            _pod("p", "10.0.0.5"),
+            Node(
+                meta=Meta(name="n1", labels={"kubernetes.io/os": "linux"}),
+                addresses=(NodeAddress(type="InternalIP", address="172.18.0.2"),),
+            ),
+            CustomObject(
+                api_version="policy.networking.k8s.io/v1alpha1",
+                kind="AdminNetworkPolicy",
+                meta=Meta(name="nodes-only"),
+                spec={
+                    "priority": 10,
+                    "subject": {
+                        "namespaces": {"matchLabels": {"kubernetes.io/metadata.name": "a"}}
+                    },
+                    "egress": [
+                        {
+                            "name": "node-80",
+                            "action": "Allow",
+                            "to": [{"nodes": {"matchLabels": {"kubernetes.io/os": "linux"}}}],
+                            "ports": [{"portNumber": {"protocol": "TCP", "port": 80}}],
+                        },
+                        {"name": "rest", "action": "Deny", "to": [{"networks": ["0.0.0.0/0"]}]},
+                    ],
+                },
+            ),
+        ]
+    )
+    assert _lines(model) == [
+        "a/p[Pod] -> 172.18.0.2-172.18.0.2[External] : TCP 80",
+        "0.0.0.0-255.255.255.255[External] -> a/p[Pod] : All Connections",
+    ]
+
+
+def test_adjacent_ranges_with_one_connection_are_merged() -> None:
+    """Two /17 halves admitting TCP 80 read as one range; the /24 inside them that also
+    admits TCP 443 stays apart (a different connection)."""
+
+    def rule(cidr: str, port: int) -> PolicyRule:
+        return PolicyRule(
+            peers=(PolicyPeer(ip_block=IPBlock(cidr=cidr)),),
+            ports=(PolicyPort(protocol="TCP", port=port),),
+        )
+
+    pol = NetworkPolicy(
+        meta=Meta(name="x", namespace="a"),
+        pod_selector=LabelSelector.from_match_labels({"app": "p"}),
+        policy_types=("Ingress",),
+        ingress=(
+            rule("192.168.0.0/17", 80),
+            rule("192.168.128.0/17", 80),
+            rule("192.168.0.0/24", 443),
+        ),
+    )
+    model = build_model([_ns("a"), _pod("p", "10.0.0.5"), pol])
+    assert _lines(model) == [
+        "a/p[Pod] -> 0.0.0.0-255.255.255.255[External] : All Connections",
+        "192.168.0.0-192.168.0.255[External] -> a/p[Pod] : TCP 80,443",
+        "192.168.1.0-192.168.255.255[External] -> a/p[Pod] : TCP 80",
+    ]

@@ -34,6 +34,7 @@ from netsleuth.model.objects import (
     Pod,
     PodSpec,
     PolicyPeer,
+    PolicyPort,
     PolicyRule,
     Service,
     ServicePort,
@@ -342,3 +343,42 @@ def test_cli_diff_takes_the_incremental_path() -> None:
     got = diff_incremental(before, after)
     assert got is not None and got == diff(connectivity(before), connectivity(after))
     assert len(got.lost) == 1 and len(got.changed) == 1
+
+
+def test_one_policy_change_on_a_minimal_cluster() -> None:
+    """Hand-checked: a and b in namespace n, b isolated for ingress with no rule. Adding a
+    policy that admits app=a on TCP 80 gains exactly a -> b TCP 80; removing it loses it."""
+    ns = Namespace(meta=Meta(name="n", labels={"kubernetes.io/metadata.name": "n"}))
+    a = Pod(meta=Meta(name="a", namespace="n", labels={"app": "a"}), pod_ips=("10.0.0.1",))
+    b = Pod(meta=Meta(name="b", namespace="n", labels={"app": "b"}), pod_ips=("10.0.0.2",))
+    deny = NetworkPolicy(
+        meta=Meta(name="deny-b", namespace="n"),
+        pod_selector=LabelSelector.from_match_labels({"app": "b"}),
+        policy_types=("Ingress",),
+    )
+    allow = NetworkPolicy(
+        meta=Meta(name="a-to-b", namespace="n"),
+        pod_selector=LabelSelector.from_match_labels({"app": "b"}),
+        policy_types=("Ingress",),
+        ingress=(
+            PolicyRule(
+                peers=(PolicyPeer(pod_selector=LabelSelector.from_match_labels({"app": "a"})),),
+                ports=(PolicyPort(protocol="TCP", port=80),),
+            ),
+        ),
+    )
+    inc = IncrementalConnectivity(model_of([ns, a, b, deny]))
+    assert not any(c.dst.name == "b" for c in inc.connections())  # nothing reaches b
+    d = inc.set_policy(allow)
+    assert d.lost == () and d.changed == ()
+    assert [(c.src.describe(), c.dst.describe(), c.conn_text()) for c in d.gained] == [
+        ("n/a[Pod]", "n/b[Pod]", "TCP 80")
+    ]
+    d = inc.remove_policy("n", "a-to-b")
+    assert d.gained == () and d.changed == ()
+    assert [(c.src.describe(), c.dst.describe()) for c in d.lost] == [("n/a[Pod]", "n/b[Pod]")]
+    # relabelling a so the rule no longer selects it, with the policy back: lost again
+    inc.set_policy(allow)
+    d = inc.set_pod_labels("n", "a", {"app": "z"})
+    assert [(c.src.describe(), c.dst.describe()) for c in d.lost] == [("n/a[Pod]", "n/b[Pod]")]
+    assert d.gained == () and d.changed == ()
