@@ -301,6 +301,24 @@ def problems_json(problems: tuple[LoadProblem, ...] | list[LoadProblem]) -> list
     return render(problems)
 
 
+# --------------------------------------------------------------------------- --min-severity
+
+
+class SeverityChoice(enum.StrEnum):
+    """``--min-severity`` values: :class:`netsleuth.model.findings.Severity`'s, without
+    importing the findings model at start-up (a test holds the two equal)."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+
+MinSeverityOpt = Annotated[
+    SeverityChoice,
+    typer.Option("--min-severity", help="Hide findings below this severity."),
+]
+
+
 # --------------------------------------------------------------------------- -p/--port
 
 PortOpt = Annotated[

@@ -6,7 +6,6 @@ stdout, tests pass :func:`capture_console` and compare the text to goldens.
 
 from __future__ import annotations
 
-import enum
 import io
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -14,20 +13,10 @@ from rich.console import Console
 from rich.text import Text
 
 from netsleuth.model.untrusted import visible
+from netsleuth.render.formats import OutputFormat  # noqa: F401 - its old home, still imported from here
 
 if TYPE_CHECKING:
     from rich.table import Table
-
-
-class OutputFormat(enum.StrEnum):
-    TABLE = "table"
-    JSON = "json"
-    YAML = "yaml"
-    SARIF = "sarif"
-    CSV = "csv"
-    MD = "md"
-    DOT = "dot"
-    HTML = "html"
 
 
 class SafeConsole(Console):

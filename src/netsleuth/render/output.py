@@ -120,3 +120,8 @@ class Output:
                 self.stream, width=self.width, colour=colour and "NO_COLOR" not in os.environ
             )
         return self._console
+
+
+def stdout_console() -> Console:
+    """A rich console on stdout (see :meth:`Output.stdout`); rich is imported on first call."""
+    return Output.stdout().console()

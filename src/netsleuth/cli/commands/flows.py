@@ -12,8 +12,10 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     MaxFileSizeOpt,
+    MinSeverityOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
+    SeverityChoice,
     emit,
     input_options,
     load_model,
@@ -22,7 +24,6 @@ from netsleuth.cli.common import (
     output_option,
     progress_enabled,
 )
-from netsleuth.model.findings import Severity
 
 if TYPE_CHECKING:
     from netsleuth.flows import FlowSummary
@@ -85,14 +86,13 @@ def register(app: typer.Typer) -> None:
                 help="Seconds within which a forwarded retry makes a drop transient.",
             ),
         ] = 10.0,
-        min_severity: Annotated[
-            Severity, typer.Option("--min-severity", help="Hide findings below this severity.")
-        ] = Severity.INFO,
+        min_severity: MinSeverityOpt = SeverityChoice.INFO,
         output: Annotated[FlowsOutput, output_option("flows")] = "table",
     ) -> None:
         """Explain Hubble flows: drops by reason and layer, each policy drop by the engine,
         transient drops, and connections forwarded that the policies deny."""
         from netsleuth.checks.base import ScanConfig, load_all, run_checks
+        from netsleuth.model.findings import Severity
 
         if "-" in flow_files and "-" in (files or []):
             raise typer.BadParameter("stdin can feed either the flows or -f, not both")
@@ -115,7 +115,7 @@ def register(app: typer.Typer) -> None:
         shown = [
             f
             for f in result.findings
-            if f.severity.rank >= min_severity.rank
+            if f.severity.rank >= Severity(min_severity.value).rank
             and (opts.namespace is None or f.subject.namespace in (None, opts.namespace))
         ]
         from netsleuth.render.flows_table import FlowsReport

@@ -5,14 +5,17 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from netsleuth.cli.common import input_options, load_model, progress_enabled
-from netsleuth.model.cluster import ClusterModel
-from netsleuth.render.console import OutputFormat, stdout_console
+from netsleuth.render.formats import OutputFormat
 from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.output import stdout_console
+
+if TYPE_CHECKING:
+    from netsleuth.model.cluster import ClusterModel
 
 lab_app = typer.Typer(
     name="lab",

@@ -9,8 +9,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from netsleuth.cli.common import ContextOpt, KubeconfigOpt, input_options, load_model
-from netsleuth.render.console import OutputFormat, stdout_console
+from netsleuth.render.formats import OutputFormat
 from netsleuth.render.jsonout import dumps_json
+from netsleuth.render.output import stdout_console
 
 if TYPE_CHECKING:
     from netsleuth.probe.report import ProbeReport

@@ -16,8 +16,10 @@ from netsleuth.cli.common import (
     FileOpt,
     KubeconfigOpt,
     MaxFileSizeOpt,
+    MinSeverityOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
+    SeverityChoice,
     emit,
     input_options,
     load_model,
@@ -37,13 +39,13 @@ from netsleuth.cli.observed import (
     ask_prometheus,
 )
 from netsleuth.errors import QueryError
-from netsleuth.model.findings import Severity
 from netsleuth.model.untrusted import visible
 
 if TYPE_CHECKING:
     from netsleuth.checks.base import Check, ScanConfig
     from netsleuth.checks.scan import ScanReport
     from netsleuth.model.cluster import ClusterModel
+    from netsleuth.model.findings import Severity
 
     ScanOutput = str
 else:
@@ -137,9 +139,7 @@ def register(app: typer.Typer) -> None:
         ignore: Annotated[
             list[str] | None, typer.Option("--ignore", help="Skip these checks: IDs or prefixes.")
         ] = None,
-        min_severity: Annotated[
-            Severity, typer.Option("--min-severity", help="Hide findings below this severity.")
-        ] = Severity.INFO,
+        min_severity: MinSeverityOpt = SeverityChoice.INFO,
         fail_on: Annotated[
             FailOn | None,
             typer.Option(
@@ -177,6 +177,7 @@ def register(app: typer.Typer) -> None:
         """Scan the cluster for network misconfigurations (see `netsleuth checks`)."""
         from netsleuth.checks.base import ScanConfig, load_all
         from netsleuth.checks.scan import choose_checks, split_ids
+        from netsleuth.model.findings import Severity
 
         cidrs = parse_extra_cidrs(extra_cidrs)
         svc_cidr = parse_extra_cidrs(service_cidr)[0] if service_cidr else None  # same validation
@@ -201,7 +202,7 @@ def register(app: typer.Typer) -> None:
             ignore=ign,
             config=ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr, metrics=metrics),
             namespace=opts.namespace,
-            min_severity=min_severity,
+            min_severity=Severity(min_severity.value),
             docs_base_uri=docs_url,
             progress=not machine and progress_enabled(opts.quiet),
         )
