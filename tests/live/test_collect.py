@@ -342,3 +342,33 @@ def test_collect_runs_its_command_list_for_real_in_a_network_namespace(
     # what this machine cannot run (no IPVS, no /proc/modules) is noted, not lost
     for p in model.problems:
         assert p.message.startswith("`"), p.describe()
+
+
+def test_logs_of_the_network_pods_become_evidence(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # tests/live/data/kube-system.yaml: CoreDNS pods coredns-5d78c9869d-7xkqp and -m4n8r
+    srv = apiserver()
+    srv.logs[("kube-system", "coredns-5d78c9869d-7xkqp", "coredns")] = [
+        ("2024-05-01T10:00:00.000000001Z", ".:53"),
+        (
+            "2024-05-01T10:00:01.000000001Z",
+            "[ERROR] plugin/errors: 2 api.stripe.com. A: read udp 10.244.0.2:39012->10.0.0.2:53: "
+            "i/o timeout",
+        ),
+    ]
+    out = tmp_path / "o"
+    code = cli(monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(out))
+    assert code == 0
+    text = (out / "kube-system" / "coredns-5d78c9869d-7xkqp" / "logs.txt").read_text()
+    assert text.startswith(
+        "==== START logs for container coredns of pod kube-system/coredns-5d78c9869d-7xkqp ====\n"
+    )
+    assert "i/o timeout" in text and text.rstrip().endswith("====")
+    assert not any(r.path.endswith("/log") and "/shop/" in r.path for r in srv.requests)
+    model = load_offline([str(out)])
+    logs = [c for c in model.container_logs if c.pod == "coredns-5d78c9869d-7xkqp"]
+    assert logs and any("timeout" in str(e.kind).lower() for c in logs for e in c.events)

@@ -72,6 +72,17 @@ NEEDED_VERBS = (
     "pods/exec: create",
 )
 MANIFEST_FILE = "cluster.yaml"
+LOG_TAIL_LINES = 5000
+"""Lines of each container's log kept by :meth:`Collector.logs` (the recent ones)."""
+# The network components whose logs are evidence (kube-proxy sync errors, CoreDNS
+# timeouts and loops, CNI IPAM failures), by their usual k8s-app label or name.
+_NETWORK_APPS = frozenset(
+    {"kube-proxy", "kube-dns", "calico-node", "cilium", "canal", "weave-net", "kube-router",
+     "antrea", "flannel", "kube-flannel"}
+)  # fmt: skip
+_NETWORK_POD = re.compile(
+    r"^(?:kube-proxy|coredns|calico-node|cilium|kube-flannel|canal|weave-net|kube-router|antrea-agent)-"
+)
 
 Progress = Callable[[str, int, int], None]
 """``progress(node, commands_done, commands_total)``, called from worker threads."""
@@ -240,6 +251,65 @@ class Collector:
         with (out / MANIFEST_FILE).open("w", encoding="utf-8") as fh:
             yaml.dump(doc, fh, Dumper=dumper, sort_keys=False, allow_unicode=True)
         return len(objects), problems
+
+    # ------------------------------------------------------------------ logs
+
+    def logs(
+        self, out: Path, namespaces: Iterable[str], tail_lines: int = LOG_TAIL_LINES
+    ) -> tuple[list[str], list[str]]:
+        """Write the logs of the network components' pods (kube-proxy, CoreDNS, CNI
+        agents) as ``kubectl cluster-info dump --output-directory`` does:
+        ``<out>/<ns>/<pod>/logs.txt`` with ``==== START logs for container …`` markers.
+        Returns the pods written and what could not be read (never raises for one pod)."""
+        from kubernetes.client.exceptions import ApiException
+
+        core = self._core()
+        written: list[str] = []
+        failed: list[str] = []
+        for ns in namespaces:
+            try:
+                pods = _json(core.list_namespaced_pod(ns, _preload_content=False)).get("items")
+            except ApiException as exc:
+                if exc.status != 404:
+                    failed.append(f"pods in {ns}: {_api_message(exc)}")
+                continue
+            for pod in pods or ():
+                name = _get(pod, "metadata", "name")
+                if not isinstance(name, str) or not _NODE_NAME.match(name):
+                    continue
+                labels = _get(pod, "metadata", "labels") or {}
+                app = (
+                    labels.get("k8s-app") or labels.get("app") if isinstance(labels, dict) else None
+                )
+                if app not in _NETWORK_APPS and not _NETWORK_POD.match(name):
+                    continue
+                parts: list[str] = []
+                for c in _get(pod, "spec", "containers") or ():
+                    cname = c.get("name") if isinstance(c, dict) else None
+                    if not isinstance(cname, str) or not _NODE_NAME.match(cname):
+                        continue
+                    try:
+                        raw = core.read_namespaced_pod_log(
+                            name,
+                            ns,
+                            container=cname,
+                            tail_lines=tail_lines,
+                            _preload_content=False,
+                        ).data
+                    except ApiException as exc:
+                        failed.append(f"log of {ns}/{name} {cname}: {_api_message(exc)}")
+                        continue
+                    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
+                    if text and not text.endswith("\n"):
+                        text += "\n"
+                    mark = f"container {cname} of pod {ns}/{name} ===="
+                    parts.append(f"==== START logs for {mark}\n{text}==== END logs for {mark}\n")
+                if parts:
+                    folder = out / ns / name
+                    folder.mkdir(parents=True, exist_ok=True)
+                    (folder / "logs.txt").write_text("".join(parts), encoding="utf-8")
+                    written.append(f"{ns}/{name}")
+        return written, failed
 
     # ------------------------------------------------------------------ nodes
 

@@ -53,6 +53,13 @@ def register(app: typer.Typer) -> None:
                 "a Service's endpoints), as `trace SRC DST` names them.",
             ),
         ] = None,
+        no_logs: Annotated[
+            bool,
+            typer.Option(
+                "--no-logs",
+                help="Do not save the logs of kube-proxy, CoreDNS and the CNI agents' pods.",
+            ),
+        ] = False,
         no_manifests: Annotated[
             bool,
             typer.Option("--no-manifests", help="Write only node files, not cluster.yaml."),
@@ -145,6 +152,16 @@ def register(app: typer.Typer) -> None:
                 warn(p.describe())
             if not no_manifests:
                 typer.echo(f"wrote {count} objects to {out / 'cluster.yaml'}")
+        if not no_manifests and not no_logs:
+            from netsleuth.sources.live import NETWORK_CONFIG_NAMESPACES
+
+            logged, unread = collector.logs(out, NETWORK_CONFIG_NAMESPACES)
+            for why in unread:
+                warn(why)
+            if logged:
+                typer.echo(
+                    f"wrote the logs of {len(logged)} network pods (kube-proxy, CoreDNS, CNI)"
+                )
         if path:
             chosen = _path_nodes(out, path)
         if want_nodes:
