@@ -161,3 +161,28 @@ def test_ingress_tls_secret_in_another_namespace(tmp_path: Path) -> None:
     # The test has teeth: without ING804 the broken ingress hop is unexplained.
     without = replace(scan, findings=tuple(f for f in scan.findings if f.rule_id != "ING804"))
     assert any("trace: ingress broken" in d for d in disagreements(result, without))
+
+
+def test_ingress_controller_not_ready_reported_by_both(tmp_path: Path) -> None:
+    """The trace's ingress hop and ING810 find the controller pods with one fact
+    (``facts.ingress_refs.controller_pods``): no controller pod Ready is broken in the
+    trace and an error in the scan, about the same pods."""
+    doc = yaml.safe_load((SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text())
+    for item in doc["items"]:
+        if item["kind"] == "Pod" and item["metadata"]["name"].startswith(
+            "ingress-nginx-controller"
+        ):
+            for c in item["status"]["conditions"]:
+                if c["type"] in ("Ready", "ContainersReady"):
+                    c["status"] = "False"
+            for s in item["status"]["containerStatuses"]:
+                s["ready"] = False
+    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(doc))
+    model = load_offline([str(tmp_path)])
+    result = trace(model, "external", "https://shop.example.com/")
+    scan = _scan(model)
+    ing = [h for h in result.hops if h.layer.value == "ingress"]
+    assert ing and ing[0].status is Verdict.BROKEN
+    assert "no ingress controller pod is Ready" in ing[0].summary
+    assert [f.rule_id for f in scan.findings if f.rule_id == "ING810"] == ["ING810"]
+    assert disagreements(result, scan) == []

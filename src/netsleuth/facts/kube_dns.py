@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netsleuth.facts.dns_resolution import ResolverConfig, resolver_config
+from netsleuth.facts.dns_resolution import CLUSTER_DOMAIN, ResolverConfig, resolver_config
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import (
     DNS_NAMESPACE,
@@ -157,7 +157,7 @@ def coredns_containers(model: ClusterModel) -> tuple[str, Meta, list[Container]]
 
 
 def pod_resolver(
-    model: ClusterModel, pod: Pod, cluster_domain: str = "cluster.local"
+    model: ClusterModel, pod: Pod, cluster_domain: str = CLUSTER_DOMAIN
 ) -> ResolverConfig | None:
     """The resolver of a pod whose queries go to the cluster DNS, else ``None``
     (``Default``/``None`` policies, and ``ClusterFirst`` on a host-network pod, which
@@ -192,7 +192,7 @@ class NdotsAmplification:
 
 
 def ndots_amplification(
-    model: ClusterModel, pod: Pod, name: str, cluster_domain: str = "cluster.local"
+    model: ClusterModel, pod: Pod, name: str, cluster_domain: str = CLUSTER_DOMAIN
 ) -> NdotsAmplification | None:
     """The cost of looking up ``name`` (outside the cluster) from ``pod``, or ``None`` when the
     search list is not walked (absolute name, enough dots, no cluster DNS). DNS113 and the

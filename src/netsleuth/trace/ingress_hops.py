@@ -13,26 +13,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from netsleuth.facts import ingress_refs
 from netsleuth.facts.ingress_refs import tls_secret_state
+from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl, merge_patch
-from netsleuth.model.findings import Fix, Layer, Verdict
+from netsleuth.model.findings import Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Ingress, IngressBackend, IngressPath, Pod, Route, Service
-from netsleuth.trace.evidence import ev, ref, svc_ref
+from netsleuth.trace.evidence import ev, pod_ref, ref, svc_ref
 from netsleuth.trace.result import Hop
-
-CONTROLLER_HINTS = (
-    "ingress-nginx",
-    "nginx-ingress",
-    "traefik",
-    "haproxy-ingress",
-    "contour",
-    "envoy",
-    "kong",
-    "istio-ingressgateway",
-    "aws-load-balancer-controller",
-    "ingress",
-)
 
 
 @dataclass
@@ -68,21 +57,16 @@ def path_matches(p: IngressPath, path: str) -> int:
 
 
 def controller_pods(model: ClusterModel, ingress: Ingress | None) -> list[Pod]:
-    """Pods of the ingress controller, found by their images and labels."""
-    out = []
-    for p in model.pods:
-        names = " ".join(
-            [
-                p.labels.get("app.kubernetes.io/name", ""),
-                p.labels.get("app", ""),
-                *(c.image for c in p.spec.containers),
-            ]
-        )
-        if any(h in names for h in CONTROLLER_HINTS[:-1]) or (
-            "ingress" in p.labels.get("app.kubernetes.io/name", "") and "controller" in names
-        ):
-            out.append(p)
-    return out
+    """Pods of the ingress controller (:func:`netsleuth.facts.ingress_refs.controller_pods`,
+    the ones ING810 judges): those of the Ingress's class's controller when it is among
+    them, else every controller's."""
+    found = ingress_refs.controller_pods(model)
+    wanted = ingress_refs.ingress_controller(model, ingress) if ingress is not None else None
+    if wanted is not None:
+        mine = [p for name, pods in sorted(found.items()) if name in wanted for p in pods]
+        if mine:
+            return mine
+    return [p for _, pods in sorted(found.items()) for p in pods]
 
 
 def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> IngressTrace:
@@ -299,9 +283,13 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
     ctrl_ready = [p for p in ctrl if p.ready]
     status = Verdict.OK
     summary = f"{iref} {how} → {svc_ref(svc)}:{sp.port}"
+    change: Subject | None = None
     if ctrl and not ctrl_ready:
         status = Verdict.BROKEN
         summary += f"; no ingress controller pod is Ready ({', '.join(p.name for p in ctrl[:3])})"
+        evidence += [ev(pod_ref(p), "status", "not ready") for p in ctrl[:3]]
+        kind, meta = workload_subject(model, ctrl[0])
+        change = Subject(kind, meta.namespace, meta.name)
     elif not addr:
         status = Verdict.WARNING
         summary += (
@@ -315,6 +303,7 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
             status=status,
             summary=summary,
             evidence=tuple(evidence),
+            change=change,
             confirm=(
                 kubectl("describe", "ingress", "-n", ing.namespace, ing.meta.name),
                 cmd(
