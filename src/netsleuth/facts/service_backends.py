@@ -10,6 +10,8 @@ https://kubernetes.io/docs/concepts/services-networking/service/#services-withou
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import ContainerPort, Pod, Service, ServicePort
 
@@ -79,3 +81,33 @@ def not_ready_reason(model: ClusterModel, pod: Pod) -> str:
             return f"{pod.name} not Ready: {probe_events[-1].message}"
         return f"{pod.name} Running but not Ready (readiness probe failing)"
     return f"{pod.name} Ready"
+
+
+def nearest_pods(model: ClusterModel, namespace: str, selector: Mapping[str, str]) -> list[Pod]:
+    """The pods of ``namespace`` whose labels come closest to ``selector`` (label drift):
+    a label with the wanted value counts 1, the wanted key with another value 0.5; the
+    best-scoring pods (ties: fewer differing labels first), in input order; empty when
+    no pod shares a key with the selector.
+
+    The trace's service hop names the first of them. (SVC201 still keeps its own
+    "exactly one label differs" list; the tie-break to fewer differences makes them
+    name the same pod. Moving SVC201 here waits for the accuracy work on that rule.)
+    """
+    best: list[Pod] = []
+    best_key = (0.0, 0)
+    for p in model.pods_by_namespace.get(namespace, ()):
+        score = float(sum(1 for k, v in selector.items() if p.labels.get(k) == v))
+        score += sum(0.5 for k in selector if k in p.labels and p.labels[k] != selector[k])
+        if score == 0:
+            continue
+        key = (score, -len(label_differences(p, selector)))
+        if not best or key > best_key:
+            best, best_key = [p], key
+        elif key == best_key:
+            best.append(p)
+    return best
+
+
+def label_differences(pod: Pod, selector: Mapping[str, str]) -> list[str]:
+    """The selector's keys the pod's labels do not satisfy, sorted."""
+    return sorted(k for k, v in selector.items() if pod.labels.get(k) != v)

@@ -25,7 +25,7 @@ from netsleuth.errors import QueryError
 from netsleuth.facts import dns_resolution as dnssim
 from netsleuth.facts.attribution import workload_of
 from netsleuth.facts.kube_dns import ndots_amplification
-from netsleuth.facts.service_backends import not_ready_reason
+from netsleuth.facts.service_backends import label_differences, nearest_pods, not_ready_reason
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
 from netsleuth.model.commands import Command, Snippet, cmd, kubectl, merge_patch, sh_c
@@ -535,24 +535,14 @@ def _service_path(w: _Walk, src: Pod, svc: Service, port: int | str | None) -> N
 def _nearest_labels(
     model: ClusterModel, ns: str, selector: dict[str, str]
 ) -> tuple[str, list[Pod]]:
-    best: list[Pod] = []
-    best_score = 0.0
-    for p in model.pods_by_namespace.get(ns, ()):
-        # A label with the right value counts 1; the right key with another value counts 0.5.
-        score = float(sum(1 for k, v in selector.items() if p.labels.get(k) == v))
-        score += sum(0.5 for k in selector if k in p.labels and p.labels[k] != selector[k])
-        if score > best_score:
-            best, best_score = [p], score
-        elif score == best_score and score > 0:
-            best.append(p)
+    best = nearest_pods(model, ns, selector)
     if not best:
         return "no pod in the namespace shares a label with the selector", []
     p = best[0]
     diffs = []
-    for k, v in sorted(selector.items()):
+    for k in label_differences(p, selector):
         have = p.labels.get(k)
-        if have != v:
-            diffs.append(f"{k}={have}" if have is not None else f"{k} missing")
+        diffs.append(f"{k}={have}" if have is not None else f"{k} missing")
     return (
         f"nearest: pod {p.name} has {', '.join(diffs)} (selector wants {selector_text(selector)})",
         best,
