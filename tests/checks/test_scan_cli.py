@@ -279,3 +279,49 @@ def test_adding_a_check_elsewhere_leaves_the_scan_table_unchanged() -> None:
         outputs.append(buf.getvalue())
     assert "no NetworkPolicy objects in the input" in outputs[0]  # already missing here
     assert outputs[0] == outputs[1]
+
+
+def test_write_docs_refuses_a_foreign_folder_and_touches_only_its_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """It deleted every other *.md in the folder and overwrote README.md."""
+    (tmp_path / "README.md").write_text("# my project\n")
+    (tmp_path / "notes.md").write_text("mine\n")
+    (tmp_path / "XYZ999.md").write_text("my page that looks like a check ID\n")
+    monkeypatch.setattr(sys, "argv", ["netsleuth", "checks", "--write-docs", str(tmp_path)])
+    assert run_app(app) == EXIT_USAGE
+    err = capsys.readouterr().err
+    assert "not a folder of check pages" in err and "--force" in err
+    assert (tmp_path / "README.md").read_text() == "# my project\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "XYZ999.md", "notes.md"]
+
+    result = runner.invoke(app, ["checks", "--write-docs", str(tmp_path), "--force"])
+    assert result.exit_code == 0
+    assert (tmp_path / "notes.md").read_text() == "mine\n"
+    assert (tmp_path / "XYZ999.md").read_text() == "my page that looks like a check ID\n"
+    assert (tmp_path / "DNS101.md").read_text().startswith("# DNS101: ")
+
+
+def test_write_docs_rerun_removes_only_stale_generated_pages(tmp_path: Path) -> None:
+    assert runner.invoke(app, ["checks", "--write-docs", str(tmp_path)]).exit_code == 0
+    stale = tmp_path / "DNS999.md"
+    stale.write_text("# DNS999: a check that no longer exists\n")
+    (tmp_path / "extra.md").write_text("kept\n")
+    assert runner.invoke(app, ["checks", "--write-docs", str(tmp_path)]).exit_code == 0
+    assert not stale.exists() and (tmp_path / "extra.md").read_text() == "kept\n"
+
+
+def test_write_docs_never_writes_through_a_symlink(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    assert runner.invoke(app, ["checks", "--write-docs", str(docs)]).exit_code == 0
+    outside = tmp_path / "outside.txt"
+    outside.write_text("precious\n")
+    (docs / "DNS101.md").unlink()
+    (docs / "DNS101.md").symlink_to(outside)
+    (docs / "README.md").unlink()
+    (docs / "README.md").symlink_to(outside)
+    result = runner.invoke(app, ["checks", "--write-docs", str(docs), "--force"])
+    assert result.exit_code == 0
+    assert outside.read_text() == "precious\n"
+    assert not (docs / "DNS101.md").is_symlink()
+    assert (docs / "DNS101.md").read_text().startswith("# DNS101: ")

@@ -10,6 +10,7 @@ pages in ``docs/checks/`` are stale.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable
 from pathlib import Path
@@ -98,17 +99,66 @@ def docs_pages(checks: Iterable[Check]) -> dict[str, str]:
     return pages
 
 
-def write_docs(directory: Path, checks: Iterable[Check]) -> list[Path]:
-    """Write the pages, removing pages of checks that no longer exist. Returns the paths written."""
+_PAGE_NAME = re.compile(r"^([A-Z]{2,6}\d{3})\.md$")
+GENERATED_MARK = "Generated from the check registry by `netsleuth checks --write-docs"
+
+
+def _generated(path: Path) -> bool:
+    """Whether ``path`` is a regular file this command wrote (a check page or the index)."""
+    if path.is_symlink() or not path.is_file():
+        return False
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(4096).decode("utf-8", errors="replace")
+    except OSError:
+        return False
+    if path.name == INDEX_NAME:
+        return GENERATED_MARK in head
+    m = _PAGE_NAME.match(path.name)
+    return m is not None and head.startswith(f"# {m.group(1)}: ")
+
+
+def write_docs(directory: Path, checks: Iterable[Check], *, force: bool = False) -> list[Path]:
+    """Write the pages, removing pages of checks that no longer exist. Returns the paths written.
+
+    Only files this command generates are written or removed: a non-empty folder
+    that is not a ``--write-docs`` folder (no generated index) is refused unless
+    ``force`` (it deleted every other ``*.md`` and overwrote README.md), other
+    files there are never removed, and pages are written to a temporary file
+    then renamed over the name, so a symlink planted in the folder is replaced,
+    never written through.
+    """
+    from netsleuth.errors import QueryError
+
+    if directory.exists() and not directory.is_dir():
+        raise QueryError(f"--write-docs {directory}: not a directory")
     directory.mkdir(parents=True, exist_ok=True)
+    entries = sorted(directory.iterdir())
+    ours = _generated(directory / INDEX_NAME)
+    if entries and not ours and not force:
+        raise QueryError(
+            f"--write-docs {directory}: the folder holds {len(entries)} entries and is not a "
+            "folder of check pages (no generated README.md): nothing written",
+            tip="Give an empty or new folder, or add --force to write the pages there "
+            "(README.md and <CHECK ID>.md pages are replaced; other files are left alone).",
+        )
     pages = docs_pages(checks)
-    for old in directory.glob("*.md"):
-        if old.name not in pages:
+    for old in entries:
+        if old.name not in pages and _PAGE_NAME.match(old.name) and _generated(old):
             old.unlink()
     written = []
     for name, text in pages.items():
         path = directory / name
-        if not path.exists() or path.read_text() != text:
-            path.write_text(text)
+        if path.is_dir() and not path.is_symlink():
+            raise QueryError(f"--write-docs: {path} is a directory: not replaced")
+        if _generated(path) and path.read_text(encoding="utf-8") == text:
+            written.append(path)
+            continue
+        tmp = directory / f".{name}.tmp"
+        tmp.unlink(missing_ok=True)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o644)
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        os.replace(tmp, path)  # replaces a symlink itself, never its target
         written.append(path)
     return written

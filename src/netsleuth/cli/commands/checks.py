@@ -27,6 +27,14 @@ def register(app: typer.Typer) -> None:
                 help="Write one Markdown page per check plus an index into this directory.",
             ),
         ] = None,
+        force: Annotated[
+            bool,
+            typer.Option(
+                "--force",
+                help="With --write-docs: write into a non-empty folder that holds other files "
+                "(README.md and <ID>.md pages are replaced, nothing else is touched).",
+            ),
+        ] = False,
         output: Annotated[ChecksOutput, output_option("checks")] = "table",
     ) -> None:
         """List the checks `netsleuth scan` runs (ID, layer, severity, summary), or show one."""
@@ -36,7 +44,7 @@ def register(app: typer.Typer) -> None:
 
         registry = load_all()
         if write_docs is not None:
-            paths = write(write_docs, registry.values())
+            paths = write(write_docs, registry.values(), force=force)
             typer.echo(f"wrote {len(paths)} pages to {write_docs}")
             return
         if check_id is not None:
