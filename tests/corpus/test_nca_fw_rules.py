@@ -15,10 +15,10 @@ connections (``nca_common.pod_connections``), address ranges cut at common
 bounds. Normalised as in ``test_nca_connectivity``: TCP/UDP/SCTP only, pod
 self-connections left out, NCA's kube-dns livesim.
 
-hostNetwork pods: a disagreement that disappears when the input's hostNetwork
-flags are cleared is xfail as the NCA model difference it is (Kubernetes
-leaves selectors on hostNetwork pods to the plugin; netsleuth ignores them,
-NCA does not). Any other disagreement is xfail with the differing triples.
+hostNetwork pods: NCA applies selectors to them like to any pod (Kubernetes
+leaves this to the plugin; netsleuth's default ignores them), so the
+comparison runs netsleuth with ``--host-network pod``. Any disagreement fails
+the test with the differing triples (it was an xfail, which cannot fail).
 """
 
 from __future__ import annotations
@@ -142,6 +142,4 @@ def test_nca_fw_rules_connectivity_map(case: Any) -> None:
     assert expected, "no rules read from the expected output"
     # NCA's reading of hostNetwork pods: netsleuth's --host-network pod.
     problems = _problems(root, q, expected, True)
-    if not problems:
-        return
-    pytest.xfail(" | ".join(problems))
+    assert not problems, " | ".join(problems)
