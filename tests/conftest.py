@@ -15,7 +15,7 @@ SCENARIOS = ROOT / "tests" / "scenarios"
 GOLDEN = ROOT / "tests" / "golden"
 
 settings.register_profile(
-    "ci", max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow]
+    "ci", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow]
 )
 settings.register_profile(
     "dev", max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow]
