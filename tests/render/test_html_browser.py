@@ -257,6 +257,51 @@ def test_large_report(browser: Any, large_report: tuple[Path, list[Any], Any]) -
     page.close()
 
 
+def _runs(row: list[int]) -> dict[int, int]:
+    """A run-length row ``[label, count, …]`` as {column: label} of its non-zero labels."""
+    out, pos = {}, 0
+    for k in range(0, len(row), 2):
+        if row[k]:
+            out.update(dict.fromkeys(range(pos, pos + row[k + 1]), row[k]))
+        pos += row[k + 1]
+    return out
+
+
+def test_selected_workload_links_to_open_namespaces(
+    browser: Any, large_report: tuple[Path, list[Any], Any]
+) -> None:
+    """Above the threshold, between two open namespaces, a selected workload has arrows to the
+    other namespace's header exactly where its workload -> namespace row has ports."""
+    path, _, _ = large_report
+    page, errors, _ = open_report(browser, path)
+    data = page.evaluate("JSON.parse(document.getElementById('netsleuth-data').textContent).map")
+    assert data["aggregated"] is True and data["ww"] is None
+    groups, nodes = data["groups"], data["nodes"]
+    pick = next(
+        (i, h)
+        for i, row in enumerate(data["w2g"])
+        for h in _runs(row)
+        if h != nodes[i]["g"] and not groups[h]["ext"] and not groups[nodes[i]["g"]]["ext"]
+    )
+    i, h = pick
+    g = nodes[i]["g"]
+    page.evaluate(f"window.netsleuthMap.open({groups[g]['name']!r})")
+    page.evaluate(f"window.netsleuthMap.open({groups[h]['name']!r})")
+    assert [-(h + 1)] not in [[b] for a, b in page.evaluate(f"window.netsleuthMap.edgesOf({i})")]
+    page.evaluate(f"window.netsleuthMap.select({i})")
+    ends = page.evaluate(f"window.netsleuthMap.edgesOf({i})")
+    opened = {g, h}
+    heads = {-(x + 1) for x in opened}
+    outgoing = {b for a, b in ends if a == i and b in heads}
+    incoming = {a for a, b in ends if b == i and a in heads}
+    assert -(h + 1) in outgoing
+    # to the open namespaces exactly where the rows have ports
+    assert outgoing == {-(x + 1) for x in _runs(data["w2g"][i]) if x in opened and x != g}
+    assert incoming == {-(x + 1) for x in _runs(data["g2w"][i]) if x in opened and x != g}
+    assert not errors, errors
+    page.close()
+
+
 def test_hostile_names_do_not_execute(browser: Any, tmp_path: Path) -> None:
     """Names, labels and annotations with <script>, quotes, </script>, <!--, ANSI escapes and
     event handlers: the page shows them as text and runs none of them."""

@@ -228,6 +228,14 @@
         }
       }
       M.extra.forEach(function (e) { add(itemOf(e[0]), itemOf(e[1]), e[2]); });
+      // Above the threshold the pairs between two open namespaces are not in the file: the
+      // selected workload links to the open namespaces it reaches (and is reached from) by
+      // their headers, as exact as the rows are ("some workloads there, these ports").
+      if (!M.ww && selected && selected.t === "n" && open[N[selected.i].g]) {
+        var si = selected.i, sg = N[si].g;
+        each(M.w2g[si] || [], function (h, lab) { if (h !== sg && open[h]) add(si, -(h + 1), lab); });
+        each(M.g2w[si] || [], function (h, lab) { if (h !== sg && open[h]) add(-(h + 1), si, lab); });
+      }
     }
 
     function resize() {
@@ -447,7 +455,7 @@
       panel.textContent = "";
       var close = el("button", "close", "×");
       close.type = "button";
-      close.addEventListener("click", function () { selected = null; panel.hidden = true; draw(); });
+      close.addEventListener("click", function () { selected = null; panel.hidden = true; buildEdges(); draw(); });
       panel.appendChild(close);
       var out = [], inc = [];
       if (sel.t === "n") {
@@ -519,13 +527,14 @@
     }, { passive: false });
     function click(px, py) {
       var h = hit(px, py);
-      if (!h) { selected = null; panel.hidden = true; draw(); return; }
+      if (!h) { selected = null; panel.hidden = true; buildEdges(); draw(); return; }
       if (h.t === "g" && (h.head || !boxes[h.i].cols)) {
         setOpen(h.i, !open[h.i]);
         selected = { t: "g", i: h.i };
         relayout();
       } else {
         selected = { t: h.t, i: h.i };
+        buildEdges();
         draw();
       }
       showPanel(selected);
@@ -558,7 +567,7 @@
         var h = hitList[0];
         if (h.t === "n") { setOpen(N[h.i].g, 1); relayout(); var p = nodePos(h.i); centerOn({ x: p.x, y: p.y, w: NODE_W, h: NODE_H }); }
         else centerOn(boxes[h.i]);
-        selected = h; showPanel(h); draw();
+        selected = h; buildEdges(); showPanel(h); draw();
       },
       focusNamespace: function (ns) {
         for (var g = 0; g < G.length; g++) if (!G[g].ext && G[g].name === ns) {
@@ -572,6 +581,10 @@
           return [view.x + (b.x + Math.min(b.w / 2, 60)) * view.k, view.y + (b.y + Math.min(HEAD, b.h) / 2) * view.k];
         }
         return null;
+      },
+      select: function (i) { selected = { t: "n", i: i }; buildEdges(); showPanel(selected); draw(); },
+      edgesOf: function (i) {   // [from, to] of the edges drawn at node i (a group: -(g + 1))
+        return edges.filter(function (e) { return e[5] === i || e[6] === i; }).map(function (e) { return [e[5], e[6]]; });
       },
       state: function () { return { groups: G.length, nodes: N.length, open: openCount(), edges: edges.length, k: view.k }; }
     };
