@@ -16,6 +16,7 @@ from typer.testing import CliRunner
 from netsleuth.alerts import Thresholds, alert_rules, rules_file
 from netsleuth.checks.base import load_all
 from netsleuth.cli import app
+from netsleuth.model.metrics import SIGNALS, signal_queries
 
 REGISTRY = load_all()
 
@@ -39,6 +40,34 @@ def test_every_alert_maps_to_a_registered_check() -> None:
             assert r["labels"]["layer"] == str(check.layer)
             assert r["annotations"]["runbook"].startswith(f"{check.id}: {check.summary}")
             assert "Fix:" in r["annotations"]["runbook"]
+
+
+def test_alert_check_ids_name_the_check_that_reports_the_same_signal() -> None:
+    """An alert's check_id is the check that `scan --prometheus` raises for the same
+    query: a metric check reading that signal (POL309 for policy drops, the flows check
+    that reports the same drops from `hubble observe`)."""
+    by_query = {q: name for name, q in signal_queries().items()}
+    for rule in alert_rules():
+        check = REGISTRY[rule.check_id]
+        signal = by_query.get(rule.expr)
+        if signal is not None:
+            assert check.needs.observed == "metrics", rule.name
+            assert signal in check.needs.signals, (rule.name, signal, check.needs.signals)
+        elif rule.check_id == "POL309":
+            assert check.needs.observed == "flows", rule.name
+            assert "POLICY_DENIED" in rule.expr, rule.expr
+        else:
+            # Same signal at another threshold (ConntrackTableCritical): the check's
+            # signals still include the metric the expression reads.
+            assert check.needs.observed == "metrics", rule.name
+            sigs = {s.name: s for s in SIGNALS}
+            metrics = {sel for n in check.needs.signals for sel in sigs[n].presence}
+            assert any(m.split("{")[0] in rule.expr for m in metrics), (rule.name, metrics)
+    # Every metric check is pointed at by the signals it reads, and by an alert.
+    alerted = {r.check_id for r in alert_rules()}
+    for sig in SIGNALS:
+        assert sig.name in REGISTRY[sig.check_id].needs.signals, sig.name
+        assert sig.check_id in alerted, sig.name
 
 
 def test_cli_prometheusrule_and_thresholds() -> None:
