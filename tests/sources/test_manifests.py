@@ -70,6 +70,28 @@ def test_multi_document_with_empty_documents_and_comments(tmp_path: Path) -> Non
     assert svc.meta.origin.line is not None and svc.meta.origin.line > 10
 
 
+def test_plain_equals_sign_is_a_string_as_kubectl_reads_it(tmp_path: Path) -> None:
+    # YAML 1.1 resolves a plain `=` to the `value` tag; PyYAML's safe loader
+    # refused the whole document. kubectl reads it as "=" (kube-prometheus's
+    # Alertmanager CRD has `enum: [..., =, ...]` under matchType).
+    crd = (
+        "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\n"
+        "metadata: {name: alertmanagerconfigs.monitoring.coreos.com}\n"
+        "spec:\n  group: monitoring.coreos.com\n  names: {kind: AlertmanagerConfig}\n"
+        "  versions:\n  - name: v1alpha1\n    schema:\n      openAPIV3Schema:\n"
+        "        properties:\n          matchType:\n            enum:\n"
+        "            - '!='\n            - =\n            - =~\n"
+    )
+    pod = POD.replace("  labels: {app: web}\n", "  labels: {app: web}\n  annotations:\n    op: =\n")
+    m = load_offline([str(write(tmp_path, "all.yaml", crd + "---\n" + pod))])
+    assert m.problems == ()
+    assert [p.name for p in m.pods] == ["web-0"]
+    assert m.pods[0].meta.annotations == {"op": "="}
+    # The loader is our own: PyYAML's global safe loader is left as it was.
+    with pytest.raises(yaml.constructor.ConstructorError):
+        yaml.safe_load("a: =\n")
+
+
 def test_nested_lists_and_list_items_without_kind(tmp_path: Path) -> None:
     pod = yaml.safe_load(POD)
     inner = {

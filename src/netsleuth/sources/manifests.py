@@ -49,9 +49,27 @@ from netsleuth.sources.bounded import (
 )
 
 try:
-    _Loader: Any = yaml.CSafeLoader
+    _Base: Any = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+
+class _Loader(_Base):  # type: ignore[misc,valid-type]
+    """libyaml's safe loader, reading plain scalars as kubectl does.
+
+    YAML 1.1 resolves a plain ``=`` to ``tag:yaml.org,2002:value``, which
+    PyYAML's safe loader has no constructor for: the whole document was
+    refused. kubectl (go-yaml) reads it as the string "=" (kube-prometheus's
+    Alertmanager CRD has such a value); so does this loader. Our own subclass,
+    so PyYAML's global loaders stay as they are.
+    """
+
+
+def _value_as_string(loader: Any, node: yaml.Node) -> Any:
+    return loader.construct_scalar(node)
+
+
+_Loader.add_constructor("tag:yaml.org,2002:value", _value_as_string)
 
 MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
 # netsleuth's own descriptions that sit beside a cluster dump (the test scenarios'
