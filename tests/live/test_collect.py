@@ -372,3 +372,33 @@ def test_logs_of_the_network_pods_become_evidence(
     model = load_offline([str(out)])
     logs = [c for c in model.container_logs if c.pod == "coredns-5d78c9869d-7xkqp"]
     assert logs and any("timeout" in str(e.kind).lower() for c in logs for e in c.events)
+
+
+def test_a_hanging_command_is_cut_at_the_node_timeout_and_noted(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import time
+
+    def hangs(call: ExecCall) -> int:
+        if call.command[:1] == ["iptables-nft-save"]:
+            time.sleep(4)  # a dump that never ends (a wedged xtables lock)
+        return captured(call)
+
+    srv = apiserver(exec_handler=hangs)
+    out = tmp_path / "o"
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(out),
+        "--nodes", "worker-1", "--timeout", "2s", "--no-manifests",
+    )  # fmt: skip
+    assert code == 0
+    files = sorted((out / "nodes" / "worker-1").iterdir())
+    cut = next(f for f in files if f.name.endswith("-iptables-nft-save.txt")).read_text()
+    assert "# netsleuth collect: `iptables-nft-save` timed out" in cut
+    last = files[-1].read_text()
+    assert "not run: the node's 2 s ran out" in last
+    assert leftovers(srv) == []
+    model = load_offline([str(out)])
+    assert any("timed out" in p.message for p in model.problems)
