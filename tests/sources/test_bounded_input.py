@@ -185,3 +185,26 @@ def test_an_unreadable_folder_is_reported(tmp_path: Path, monkeypatch: pytest.Mo
     assert list(model.namespaces) == ["shop"]
     [problem] = model.problems
     assert problem.origin.file.endswith("locked") and "Permission denied" in problem.message
+
+
+def test_a_number_thousands_of_digits_long_is_a_problem_not_a_traceback() -> None:
+    """int() refuses more than 4,300 digits: the JSON loader raised ValueError (exit 1)."""
+    svc = (
+        '{"apiVersion":"v1","kind":"Service","metadata":{"name":"s","namespace":"shop"},'
+        '"spec":{"ports":[{"port":' + "9" * 5000 + "}]}}"
+    )
+    ns = '{"apiVersion":"v1","kind":"Namespace","metadata":{"name":"shop"}}'
+    for text in (svc, svc + "\n" + ns, ns + "\n" + svc + "\n" + ns):
+        out = list(iter_json_documents(text, "big.json"))
+        problems = [x for x in out if isinstance(x, LoadProblem)]
+        assert [x.data["kind"] for x in out if isinstance(x, RawObject)] == ["Namespace"] * (
+            text.count("Namespace")
+        )
+        [problem] = problems
+        assert "5,000 digits" in problem.message and problem.skipped == "document"
+        assert problem.origin.document == text.split("\n").index(svc)
+    cut = '{"kind":"List","apiVersion":"v1","items":[' + ns + "," + svc + "," + ns
+    out = list(iter_json_documents(cut, "cut.json"))  # truncated: the items before it are kept
+    assert [x.data["kind"] for x in out if isinstance(x, RawObject)] == ["Namespace"]
+    [problem] = [x for x in out if isinstance(x, LoadProblem)]
+    assert problem.message.startswith("truncated")

@@ -332,6 +332,32 @@ _JSON_OPEN = re.compile(r"[{\[]")
 _ITEMS_KEY_TEXT = re.compile(r'"items"\s*:\s*\[')
 
 
+class _LongNumber(ValueError):
+    """A JSON integer too long to be a Kubernetes value (``int()`` raised past 4,300 digits)."""
+
+    def __init__(self, digits: int) -> None:
+        super().__init__(f"a number {digits:,} digits long")
+        self.digits = digits
+
+
+_MAX_JSON_INT_DIGITS = 100
+"""Kubernetes integers are int64 (19 digits); longer ones are reported, not converted."""
+
+
+def _json_int(text: str) -> int:
+    if len(text) > _MAX_JSON_INT_DIGITS:
+        raise _LongNumber(len(text.lstrip("-")))
+    return int(text)
+
+
+def _decoder() -> json.JSONDecoder:
+    return json.JSONDecoder(parse_int=_json_int)
+
+
+# Finds where a document with a too-long number ends, to skip it whole.
+_LENIENT = json.JSONDecoder(parse_int=lambda text: 0)
+
+
 def _truncated(exc: json.JSONDecodeError, s: str) -> bool:
     """The parse failed because the input ended, not because of a malformed value."""
     return exc.pos >= len(s.rstrip()) or exc.msg.startswith("Unterminated string")
@@ -342,13 +368,13 @@ def _salvage_list(s: str, pos: int, file: str, doc: int, line: int) -> Iterator[
     m = _ITEMS_KEY_TEXT.search(s, pos)
     if m is None:
         return
+    decoder = _decoder()
     try:
-        shell = json.loads(s[pos : m.start()] + '"items": []}')
-    except (json.JSONDecodeError, RecursionError):
+        shell = decoder.decode(s[pos : m.start()] + '"items": []}')
+    except (ValueError, RecursionError):
         return
     if not isinstance(shell, dict) or not str(shell.get("kind", "")).endswith("List"):
         return
-    decoder = json.JSONDecoder()
     items: list[Any] = []
     at = m.end()
     while True:
@@ -356,7 +382,7 @@ def _salvage_list(s: str, pos: int, file: str, doc: int, line: int) -> Iterator[
             at += 1
         try:
             item, at = decoder.raw_decode(s, at)
-        except (json.JSONDecodeError, RecursionError):
+        except (ValueError, RecursionError):
             break
         items.append(item)
     if items:
@@ -378,7 +404,7 @@ def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
         yield from _flatten_bounded(data, Origin(file=file, document=0, line=1))
         return
     s = text.decode("utf-8", errors="replace") if isinstance(text, bytes) else text
-    decoder = json.JSONDecoder()
+    decoder = _decoder()
     pos = 0
     doc = 0
     # Line numbers are counted from the previous document on: counting from the
@@ -393,8 +419,15 @@ def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
         pos = m.start()
         line += s.count("\n", counted, pos)
         counted = pos
+        long_number: _LongNumber | None = None
         try:
-            data, end = decoder.raw_decode(s, pos)
+            try:
+                data, end = decoder.raw_decode(s, pos)
+            except _LongNumber as exc:
+                # int() raised past 4,300 digits (a traceback); no Kubernetes field is that
+                # long. Decoded again without converting, to know where the document ends.
+                long_number = exc
+                data, end = _LENIENT.raw_decode(s, pos)
         except json.JSONDecodeError as exc:
             if _truncated(exc, s):
                 # The input ends inside this document: say so (it is not a malformed
@@ -429,7 +462,15 @@ def iter_json_documents(text: str | bytes, file: str) -> Iterator[Collected]:
             nl = s.find("\n", pos)
             pos = len(s) if nl < 0 else nl + 1
             continue
-        yield from _flatten_bounded(data, Origin(file=file, document=doc, line=line))
+        if long_number is not None:
+            yield LoadProblem(
+                level=Level.DEGRADED,
+                message=f"JSON holds {long_number}: not a Kubernetes value (int64 at most)",
+                origin=Origin(file=file, document=doc, line=line),
+                skipped="document",
+            )
+        else:
+            yield from _flatten_bounded(data, Origin(file=file, document=doc, line=line))
         doc += 1
         pos = end
 
