@@ -41,7 +41,7 @@ def scan_json(*args: str) -> dict[str, object]:
 
 def test_json_shape() -> None:
     doc = scan_json("-f", str(FIXTURES / "SVC201" / "bad"))
-    assert set(doc) == {"findings", "skipped", "problems"}
+    assert set(doc) == {"findings", "inconclusive", "skipped", "problems"}
     [f] = doc["findings"]  # type: ignore[misc]
     assert set(f) >= {
         "rule_id",

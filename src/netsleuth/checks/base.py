@@ -48,7 +48,10 @@ reason, when the data it needs is missing (kind absent from the input),
 forbidden (RBAC) or when node artifacts are needed and none were given.
 Checks of observed data (``Needs(observed="flows"|"metrics")``) run only
 when the config carries that data, and are left out otherwise.
-A check that does not apply yields nothing; it never reports "passed".
+A check that does not apply yields nothing; it never reports "passed". A check
+that applies but cannot decide from the input (its coverage is ambiguous)
+yields an :class:`Inconclusive` with the reason (:func:`inconclusive`); the
+runner keeps those apart in ``ScanResult.inconclusive``.
 A check that raises is recorded in ``ScanResult.errors`` and the scan goes on.
 """
 
@@ -66,7 +69,16 @@ from netsleuth.facts.faults import culprit_subject as culprit_subject  # for che
 from netsleuth.facts.faults import ref as ref  # checks build evidence refs with it
 from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
 from netsleuth.model.commands import Command
-from netsleuth.model.findings import Confidence, Evidence, Finding, Fix, Layer, Severity, Subject
+from netsleuth.model.findings import (
+    Confidence,
+    Evidence,
+    Finding,
+    Fix,
+    Inconclusive,
+    Layer,
+    Severity,
+    Subject,
+)
 from netsleuth.model.objects import Meta
 
 if TYPE_CHECKING:
@@ -124,7 +136,7 @@ class Needs:
     the check reads; it is skipped (not checked) unless Prometheus measured every one."""
 
 
-CheckFn = Callable[..., Iterator[Finding]]
+CheckFn = Callable[..., Iterator[Finding | Inconclusive]]
 F = TypeVar("F", bound=CheckFn)
 
 
@@ -141,7 +153,9 @@ class Check:
     module: str
     takes_config: bool = False
 
-    def execute(self, model: ClusterModel, config: ScanConfig | None = None) -> Iterator[Finding]:
+    def execute(
+        self, model: ClusterModel, config: ScanConfig | None = None
+    ) -> Iterator[Finding | Inconclusive]:
         """Run the check, passing the config when it declared it takes one."""
         if self.takes_config:
             return self.run(model, config if config is not None else ScanConfig())
@@ -195,6 +209,8 @@ class ScanResult:
     checks_run: tuple[str, ...] = ()
     errors: tuple[Skipped, ...] = field(default_factory=tuple)
     """Checks that raised: recorded, never crash the scan."""
+    inconclusive: tuple[Inconclusive, ...] = field(default_factory=tuple)
+    """Checks that apply to an object but cannot decide from the input (with the reason)."""
 
 
 REGISTRY: dict[str, Check] = {}
@@ -324,6 +340,23 @@ def findings_from(rule_id: str, model: ClusterModel, faults: Iterable[Fault]) ->
         )
 
 
+def inconclusive(
+    rule_id: str,
+    *,
+    kind: str,
+    meta: Meta,
+    reason: str,
+    confirm: Iterable[Command] = (),
+) -> Inconclusive:
+    """An :class:`Inconclusive` for a registered check about ``kind``/``meta``."""
+    return Inconclusive(
+        rule_id=rule_id,
+        subject=Subject(kind, meta.namespace, meta.name),
+        reason=reason,
+        confirm=tuple(confirm),
+    )
+
+
 # --------------------------------------------------------------------------- runner
 
 
@@ -396,6 +429,7 @@ def run_checks(
     # that data (`netsleuth flows`, `scan --prometheus`); a manifest scan leaves them out.
     todo = [c for c in checks if observed_available(c, cfg)]
     findings: list[Finding] = []
+    undecided: list[Inconclusive] = []
     skipped: list[Skipped] = []
     errors: list[Skipped] = []
     ran: list[str] = []
@@ -407,15 +441,21 @@ def run_checks(
             skipped.append(Skipped(c.id, reason))
             continue
         try:
-            findings.extend(c.execute(model, cfg))
+            for item in c.execute(model, cfg):
+                if isinstance(item, Inconclusive):
+                    undecided.append(item)
+                else:
+                    findings.append(item)
         except Exception as exc:  # a bug in one check must not hide the others
             errors.append(Skipped(c.id, f"check failed: {type(exc).__name__}: {exc}"))
             continue
         ran.append(c.id)
     findings.sort(key=lambda f: (-f.severity.rank, f.rule_id, f.subject.ref(), f.message))
+    undecided.sort(key=lambda i: (i.rule_id, i.subject.ref()))
     return ScanResult(
         findings=tuple(findings),
         skipped=tuple(skipped),
         checks_run=tuple(ran),
         errors=tuple(errors),
+        inconclusive=tuple(undecided),
     )

@@ -12,33 +12,16 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from netsleuth.model.cluster import ClusterModel, SourceKind, resource_of
+from netsleuth.facts.coverage import coverage
+from netsleuth.model.cluster import ClusterModel, resource_of
 from netsleuth.model.objects import Ingress, IngressBackend, Pod
 
 
 def covers(model: ClusterModel, kind: str, namespace: str | None = None) -> bool:
-    """True when the input would show an object of ``kind`` in ``namespace`` if it existed."""
-    if model.is_forbidden(resource_of(kind)):
-        return False
-    if model.source.kind == SourceKind.LIVE:
-        return True
-    if kind == "Service":
-        if namespace is None:
-            return bool(model.services)
-        return any(s.namespace == namespace for s in model.services)
-    if kind == "Secret":
-        return (
-            any(s.meta.namespace == namespace for s in model.secrets)
-            if namespace
-            else bool(model.secrets)
-        )
-    if kind == "Gateway":
-        return (
-            any((g.meta.namespace or "default") == namespace for g in model.gateways)
-            if namespace
-            else bool(model.gateways)
-        )
-    return model.has_kind(kind)
+    """True when the input would show an object of ``kind`` in ``namespace`` if it existed
+    (:func:`netsleuth.facts.coverage.coverage`: listed there, listed live, or listed across
+    namespaces)."""
+    return coverage(model, kind, namespace).complete
 
 
 @dataclass(frozen=True, slots=True)

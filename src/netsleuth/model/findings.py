@@ -126,3 +126,19 @@ class Finding:
     fix: Fix | None = None
     origin_file: str | None = None
     origin_line: int | None = None
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Inconclusive:
+    """A check that applies but cannot decide from the input, and why.
+
+    Said instead of staying silent when the input's coverage is ambiguous:
+    an Ingress names a TLS Secret and the input holds no Secret of that
+    namespace, but Secrets were not listed across namespaces either, so
+    absence proves nothing. ``confirm`` collects what is missing.
+    """
+
+    rule_id: str
+    subject: Subject
+    reason: str
+    confirm: tuple[Command, ...] = ()

@@ -14,6 +14,9 @@ One finding::
 ``confirm`` and ``fix.command`` are shell-quoted command lines (paste-safe);
 ``fix.snippet`` is YAML to merge into the manifest. ``fix`` is ``null`` when there is none; ``file``/``line`` are ``null`` for live input.
 Checks that raised are listed under ``skipped`` with a ``check failed:`` reason.
+``inconclusive`` lists checks that apply to an object but cannot decide from the input
+(``{"rule_id", "subject", "reason", "confirm"}``): an absence that proves nothing because the
+kind was not listed across namespaces, for example.
 """
 
 from __future__ import annotations
@@ -62,6 +65,19 @@ def findings_document(
     ]
     return {
         "findings": [finding_json(f) for f in findings],
+        "inconclusive": [
+            {
+                "rule_id": i.rule_id,
+                "subject": {
+                    "kind": i.subject.kind,
+                    "namespace": i.subject.namespace,
+                    "name": i.subject.name,
+                },
+                "reason": i.reason,
+                "confirm": [str(c) for c in i.confirm],
+            }
+            for i in result.inconclusive
+        ],
         "skipped": skipped,
         "problems": problems,
     }

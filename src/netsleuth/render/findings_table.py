@@ -101,7 +101,18 @@ def render_findings(
     # data, not per check (-o json lists every skipped check with its reason).
     if result.errors:
         summary += f"; {len(result.errors)} checks failed"
+    if result.inconclusive:
+        summary += f"; {len(result.inconclusive)} inconclusive"
     console.print(plain(summary))
+    if result.inconclusive:
+        console.print(plain("Inconclusive (the input cannot tell):"))
+        for i in result.inconclusive:
+            console.print(
+                plain(f"  {i.rule_id} {visible(i.subject.ref())}: {visible(i.reason)}"),
+                overflow="fold",
+            )
+            for c in i.confirm[:1]:
+                console.print(plain(f"    $ {c}"), soft_wrap=True)
     if show_skipped and result.skipped:
         console.print(plain("Not checked (data absent from the input):"))
         for reason in dict.fromkeys(s.reason for s in result.skipped):

@@ -93,6 +93,13 @@ def sarif_document(
             "descriptor": {"id": s.check_id},
         }
         for s in (*result.skipped, *result.errors)
+    ] + [
+        {
+            "level": "note",
+            "message": {"text": f"{i.rule_id} inconclusive for {i.subject.ref()}: {i.reason}"},
+            "descriptor": {"id": i.rule_id},
+        }
+        for i in result.inconclusive
     ]
     return {
         "$schema": SARIF_SCHEMA,

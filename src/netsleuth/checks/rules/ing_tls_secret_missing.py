@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from netsleuth.checks.base import Needs, finding, register
+from netsleuth.checks.base import Needs, finding, inconclusive, register
+from netsleuth.facts.coverage import coverage
 from netsleuth.facts.ingress_refs import tls_secret_state
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
-from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
+from netsleuth.model.findings import Evidence, Finding, Fix, Inconclusive, Layer, Severity
 
 
 @register(
@@ -17,7 +18,7 @@ from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
     severity=Severity.ERROR,
     needs=Needs(kinds=("Ingress", "Secret")),
 )
-def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
+def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding | Inconclusive]:
     """An Ingress TLS section names a Secret that is not in the Ingress's namespace.
 
     What it checks:
@@ -28,6 +29,9 @@ def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
         the input holds Secrets of that namespace, or when the only Secrets
         of that name are in other namespaces (which the Ingress cannot use
         whatever else exists). The trace's ingress hop reads the same fact.
+        Secrets listed across namespaces (``kubectl get secrets -A``) count as
+        complete for every namespace; otherwise the check is inconclusive for
+        that Ingress and says why.
 
     Why it breaks traffic:
         An Ingress can only use a Secret from its own namespace. Without it
@@ -60,6 +64,15 @@ def ing_tls_secret_missing(model: ClusterModel) -> Iterator[Finding]:
                 continue
             st = tls_secret_state(model, ing.namespace, name)
             if st.state == "not-checked":
+                # The absence proves nothing here: say so instead of staying silent.
+                yield inconclusive(
+                    "ING804",
+                    kind="Ingress",
+                    meta=ing.meta,
+                    reason=f"TLS Secret {name} is not in the input, but "
+                    f"{coverage(model, 'Secret', ing.namespace).reason}",
+                    confirm=(kubectl("get", "secret", "-n", ing.namespace, name),),
+                )
                 continue
             field = f"spec.tls[{i}].secretName"
             hosts = ", ".join(tls.hosts) or "(all hosts)"
