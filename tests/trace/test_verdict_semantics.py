@@ -109,7 +109,9 @@ def test_coredns_sizing_is_a_note_not_a_hop() -> None:
     result = trace(model, "checkout/checkout-web", "payments/payments-api", port=8080)
     assert result.verdict is Verdict.WARNING
     risky = " ".join(r.summary for r in result.risks)
-    assert "CPU limit 100m" in risky and "memory limit 128Mi" in risky and "cache" in risky
+    assert "CPU limit 100m" in risky and "cache" in risky
+    # 128Mi is above the scaling guide's estimate (54 MB) and no pod was OOMKilled: no risk.
+    assert "memory limit" not in risky
     for hop in result.hops:
         assert "CPU limit" not in hop.summary and "memory limit" not in hop.summary
     warnings = [h for h in result.hops if h.status is Verdict.WARNING]

@@ -37,8 +37,6 @@ from netsleuth.model.objects import ContainerStatus, Meta, Pod
 
 CPU_LIMIT_FLOOR = 0.1  # cores: a limit at or below 100m throttles under load
 
-MEMORY_LIMIT_FLOOR = 256 * 2**20  # bytes
-
 
 def dns_service_missing_faults(model: ClusterModel) -> Iterator[Fault]:
     """DNS101: The kube-dns Service (cluster DNS) does not exist in kube-system."""
@@ -254,7 +252,8 @@ def coredns_restarts_faults(model: ClusterModel, restart_threshold: int = 5) -> 
             ),
         ),
         fix=Fix(
-            text="Raise the CoreDNS memory limit (256Mi or more)."
+            text="Raise the CoreDNS memory limit: at least double the limit it was killed at "
+            "(DNS106 gives the value and the command)."
             if oom_any
             else "Read the previous logs and the pod events: liveness probes failing under CPU throttling "
             "(see DNS105), or 'Loop detected' (forward points back at CoreDNS, see DNS110)."
@@ -305,35 +304,89 @@ def coredns_cpu_limit_low_faults(model: ClusterModel) -> Iterator[Fault]:
         )
 
 
+# The CoreDNS scaling guide's memory estimate with default settings:
+# (pods + services) / 1000 + 54 MB
+# (https://github.com/coredns/deployment/blob/master/kubernetes/Scaling_CoreDNS.md).
+BASE_MB = 54.0
+
+
+def memory_estimate_bytes(pods: int, services: int) -> float:
+    """The scaling guide's estimate in bytes (MB as 10^6 bytes, as the guide writes it).
+
+    >>> round(memory_estimate_bytes(1000, 1000) / 1e6)
+    56
+    """
+    return ((pods + services) / 1000 + BASE_MB) * 1e6
+
+
+def suggested_memory_limit(limit: int, estimate: float, oom: bool) -> str:
+    """A limit with headroom: twice the estimate, and after an OOMKill at least twice the
+    limit it died at (and 256Mi), rounded up to 64Mi."""
+    want = max(2 * estimate, 2 * limit if oom else 0, 256 * 2**20 if oom else 0)
+    step = 64 * 2**20
+    return f"{int(-(-want // step) * 64)}Mi"
+
+
 def coredns_memory_limit_low_faults(model: ClusterModel) -> Iterator[Fault]:
-    """DNS106: CoreDNS has a memory limit below 256Mi and risks OOMKills."""
+    """DNS106: CoreDNS's memory limit is below the scaling guide's estimate for this cluster,
+    or CoreDNS was OOMKilled. The upstream default (170Mi on kubeadm, kind, k3s, EKS) is far
+    above the estimate of any cluster under ~100,000 objects: not an alarm by itself."""
     found = coredns_containers(model)
     if found is None:
         return
     kind, meta, containers = found
-    estimate_mb = (len(model.pods) + len(model.services)) / 1000 + 54
+    n_pods = sum(1 for p in model.pods if not p.meta.derived) or len(model.pods)
+    estimate = memory_estimate_bytes(n_pods, len(model.services))
+    oom_pods = [
+        p
+        for p in dns_pods(model)
+        if any(
+            "OOMKilled" in (cs.last_termination_reason, cs.state_reason)
+            for cs in p.container_statuses
+        )
+    ]
     for c in containers:
         limit = parse_quantity(c.memory_limit)
-        if limit is None or limit >= MEMORY_LIMIT_FLOOR:
+        if limit is None:
             continue
+        oom = [p for p in oom_pods if any(cs.name == c.name for cs in p.container_statuses)]
+        if limit >= estimate and not oom:
+            continue
+        why = (
+            f"was OOMKilled ({', '.join(p.name for p in oom[:3])})"
+            if oom
+            else f"is below the scaling guide's estimate for {n_pods} pods and "
+            f"{len(model.services)} services ({estimate / 1e6:.0f} MB)"
+        )
+        target = suggested_memory_limit(int(limit), estimate, bool(oom))
         yield Fault(
             layer=Layer.DNS,
             severity=Severity.WARNING,
             kind=kind,
             meta=meta,
-            message=f"CoreDNS container {c.name} has memory limit {c.memory_limit} (< 256Mi): "
-            f"OOMKills drop queries (scaling guide estimate for {len(model.pods)} pods and "
-            f"{len(model.services)} services: {estimate_mb:.0f} MB before query bursts).",
+            also=tuple(p.meta for p in oom[:1]),
+            message=f"CoreDNS container {c.name} has memory limit {c.memory_limit} and {why}: "
+            f"OOMKills drop queries (estimate {estimate / 1e6:.0f} MB before query bursts).",
             evidence=[
                 Evidence(
                     ref(kind, meta),
                     f"spec.containers[{c.name}].resources.limits.memory",
                     str(c.memory_limit),
-                )
+                ),
+                *(
+                    Evidence(
+                        f"Pod/{p.namespace}/{p.name}",
+                        f"status.containerStatuses[{c.name}].lastState.terminated.reason",
+                        "OOMKilled",
+                    )
+                    for p in oom[:2]
+                ),
             ],
             confirm=(kubectl("top", "pods", "-n", "kube-system", "-l", "k8s-app=kube-dns"),),
             fix=Fix(
-                text="Set the CoreDNS memory limit to 256Mi or more.",
+                text=f"Set the CoreDNS memory limit to {target} (twice the estimate"
+                + (", at least twice the limit it was killed at" if oom else "")
+                + ").",
                 command=kubectl(
                     "-n",
                     meta.namespace or "kube-system",
@@ -342,7 +395,7 @@ def coredns_memory_limit_low_faults(model: ClusterModel) -> Iterator[Fault]:
                     f"deploy/{meta.name}",
                     "-c",
                     c.name,
-                    "--limits=memory=256Mi",
+                    f"--limits=memory={target}",
                 )
                 if kind == "Deployment"
                 else None,

@@ -35,7 +35,7 @@ def coredns_restarts(model: ClusterModel, config: ScanConfig) -> Iterator[Findin
       NAME                       READY   STATUS    RESTARTS       AGE
       coredns-5d78c9869d-4x7k2   1/1     Running   14 (2m ago)    45d
 
-    Fix: for OOMKilled raise the memory limit (256Mi or more, see DNS106);
+    Fix: for OOMKilled raise the memory limit (at least double it, see DNS106);
     for a crash loop read the previous logs (`Loop ... detected` means
     `forward` points back at CoreDNS, see DNS110).
 
