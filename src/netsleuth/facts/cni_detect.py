@@ -4,7 +4,7 @@ Detection reads only the frozen model, strongest evidence first:
 
 1. the CNI agent DaemonSet by its well-known name (``aws-node``,
    ``cilium``, ``calico-node``, ``kube-flannel-ds``, ``weave-net``,
-   ``canal``, ``antrea-agent``), in any namespace (flannel moved from
+   ``canal``, ``antrea-agent``, kind's ``kindnet``), in any namespace (flannel moved from
    ``kube-system`` to ``kube-flannel`` in v0.20);
 2. agent pods by the labels those DaemonSets put on them (when the
    DaemonSet itself was not collected);
@@ -52,6 +52,7 @@ CNI_DAEMONSETS: dict[str, str] = {
     "weave-net": "weave",
     "canal": "canal",
     "antrea-agent": "antrea",
+    "kindnet": "kindnet",
 }
 
 # (label key, value) on agent pods -> CNI name.
@@ -63,6 +64,7 @@ CNI_POD_LABELS: tuple[tuple[str, str, str], ...] = (
     ("name", "weave-net", "weave"),
     ("k8s-app", "canal", "canal"),
     ("component", "antrea-agent", "antrea"),
+    ("app", "kindnet", "kindnet"),
 )
 
 CNI_CONFIGMAPS: dict[str, str] = {
@@ -344,6 +346,14 @@ def _detect_cni(model: ClusterModel) -> list[CniInfo]:
             info = _calico(model, info)
             if info.name == "canal" and info.encapsulation is None:
                 info = _flannel(model, info)
+        elif info.name == "kindnet":
+            # kind's CNI routes each node's podCIDR to that node (no tunnel device)
+            # https://github.com/kubernetes-sigs/kind/tree/main/images/kindnetd
+            info = _replace(
+                info,
+                encapsulation="none",
+                encapsulation_source=f"{info.evidence}: kindnet routes pod CIDRs between nodes",
+            )
         elif info.name == "aws-vpc-cni":
             info = _replace(
                 info, encapsulation="none", encapsulation_source="VPC CNI routes pod IPs natively"
@@ -388,7 +398,7 @@ def uses_node_pod_cidr(model: ClusterModel) -> str | None:
     CNI ignore the node podCIDR, so a capacity check on it would be wrong.
     """
     for info in detect_cni(model):
-        if info.name in ("flannel", "canal"):
+        if info.name in ("flannel", "canal", "kindnet"):
             return f"{info.name} allocates pod IPs from the node podCIDR (host-local IPAM)"
         if info.name == "cilium":
             for c in model.config_maps:

@@ -8,7 +8,11 @@ Kubernetes clusters run the cluster DNS (CoreDNS) as pods labelled
 The Service is ``kube-dns`` on kubeadm, EKS, GKE and AKS (CoreDNS kept the
 name for compatibility); some distributions name it ``coredns`` or, on RKE2,
 ``rke2-coredns-rke2-coredns``; failing the names, the kube-system Service that
-selects ``k8s-app=kube-dns`` is it.
+selects ``k8s-app=kube-dns`` is it. OpenShift's DNS operator runs CoreDNS as the
+DaemonSet ``openshift-dns/dns-default`` listening on 5353, behind the Service
+``openshift-dns/dns-default`` (ClusterIP ``172.30.0.10``, port 53 → targetPort
+``dns``/``dns-tcp`` = 5353)
+(https://docs.openshift.com/container-platform/4.16/networking/dns-operator.html).
 
 A directory of application manifests does not contain them, yet every
 "default-deny egress" question is really about them. :func:`with_kube_dns`
@@ -42,6 +46,8 @@ from netsleuth.model.objects import (
 
 DNS_NAMESPACE = "kube-system"
 DNS_SERVICE_NAMES = ("kube-dns", "coredns", "rke2-coredns-rke2-coredns")
+OPENSHIFT_DNS = ("openshift-dns", "dns-default")
+"""OpenShift's cluster DNS Service (namespace, name)."""
 DNS_WORKLOAD_NAMES = ("coredns", "kube-dns", "rke2-coredns-rke2-coredns")
 DNS_POD_LABEL = ("k8s-app", "kube-dns")
 
@@ -58,6 +64,9 @@ def dns_service(model: ClusterModel) -> Service | None:
         svc = model.service(DNS_NAMESPACE, name)
         if svc is not None:
             return svc
+    svc = model.service(*OPENSHIFT_DNS)
+    if svc is not None:
+        return svc
     k, v = DNS_POD_LABEL
     for svc in model.services:
         if svc.namespace == DNS_NAMESPACE and (svc.selector or {}).get(k) == v:
@@ -78,7 +87,7 @@ def dns_pods(model: ClusterModel) -> list[Pod]:
     pods labelled ``k8s-app=kube-dns``."""
     svc = dns_service(model)
     if svc is not None and svc.selector:
-        return model.pods_matching(DNS_NAMESPACE, svc.selector)
+        return model.pods_matching(svc.namespace, svc.selector)
     k, v = DNS_POD_LABEL
     return list(model.label_index.get(DNS_NAMESPACE, {}).get(k, {}).get(v, ()))
 

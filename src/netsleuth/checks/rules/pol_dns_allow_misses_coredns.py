@@ -5,7 +5,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
-from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET, describe_rule, dns_egress_gaps
+from netsleuth.facts.policy_facts import (
+    DNS_EGRESS_SNIPPET,
+    DnsEgressGap,
+    describe_rule,
+    dns_egress_gaps,
+)
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
@@ -57,15 +62,22 @@ def dns_allow_misses_coredns(model: ClusterModel) -> Iterator[Finding]:
       https://kubernetes.io/docs/concepts/services-networking/network-policies/#behavior-of-to-and-from-selectors
       https://kubernetes.io/docs/concepts/services-namespaces/namespaces/#automatic-labelling
     """
+    # One finding per rule that misses: a policy whose rule applies to several pod groups
+    # (split by the other policies selecting them) is one fault, not one per group.
+    by_rule: dict[tuple[str, str, int], list[DnsEgressGap]] = {}
     for gap in dns_egress_gaps(model):
         if not gap.attempts and not gap.udp_allowed:
             continue  # POL302
         pol, rule_index = gap.attempts[0] if gap.attempts else (gap.policies[0], 0)
+        by_rule.setdefault((pol.namespace, pol.name, rule_index), []).append(gap)
+    for gaps in by_rule.values():
+        gap = min(gaps, key=lambda g: (g.udp_allowed, g.tcp_allowed))  # the worst group speaks
+        pol, rule_index = gap.attempts[0] if gap.attempts else (gap.policies[0], 0)
         udp = "allowed" if gap.udp_allowed else "denied"
         tcp = "allowed" if gap.tcp_allowed else "denied"
         severity = Severity.WARNING if gap.udp_allowed else Severity.ERROR
-        why = "; ".join(r for r in gap.reasons[:3])
-        pods = gap.pods
+        why = "; ".join(dict.fromkeys(r for g in gaps for r in g.reasons[:3]))
+        pods = [p for g in gaps for p in g.pods]
         impact = (
             "every lookup times out"
             if not gap.udp_allowed
