@@ -846,7 +846,7 @@ def policytypes_egress_no_rules() -> None:
             **PAY_TRACE,
             culprit="NetworkPolicy/checkout/checkout-web",
             broken_layer="dns",
-            checks=["POL302"],
+            checks=["POL302", "POL312"],
         ),
         hops=[
             (

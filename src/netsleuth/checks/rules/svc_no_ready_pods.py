@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, culprit_subject, finding, ref, register
 from netsleuth.facts.attribution import sandbox_blocker, workloads_of
 from netsleuth.facts.kube_dns import dns_service
+from netsleuth.facts.rollouts import premature_switch
 from netsleuth.facts.service_backends import selected_pods
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
@@ -55,6 +56,8 @@ def no_ready_pods(model: ClusterModel) -> Iterator[Finding]:
         pods = [p for p in selected_pods(model, svc) if not p.meta.derived]
         if not pods or any(p.ready for p in pods):
             continue
+        if premature_switch(model, svc) is not None:
+            continue  # a blue/green switch made too early: SVC212 names the rollback
         states = []
         for p in pods[:3]:
             waiting = next((cs.state_reason for cs in p.container_statuses if cs.state_reason), "")
