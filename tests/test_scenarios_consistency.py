@@ -76,7 +76,7 @@ CLUSTER_SCOPED = {
     "GlobalNetworkPolicy",
     "CustomResourceDefinition",
 }
-CNI_DAEMONSETS = {"calico-node", "kube-flannel-ds", "cilium", "aws-node", "weave-net"}
+CNI_DAEMONSETS = {"calico-node", "kube-flannel-ds", "cilium", "aws-node", "weave-net", "kindnet"}
 CNI_CONFIGMAPS = {
     "calico-node": "calico-config",
     "kube-flannel-ds": "kube-flannel-cfg",
@@ -498,11 +498,13 @@ def test_kube_system_components(folder: Path) -> None:
     cni = [d for d in _kind(objs, "DaemonSet") if d["metadata"]["name"] in CNI_DAEMONSETS]
     assert len(cni) == 1, [d["metadata"]["name"] for d in cni]
     ds = cni[0]
-    cm = get("ConfigMap", ds["metadata"]["namespace"], CNI_CONFIGMAPS[ds["metadata"]["name"]])
-    if cm["metadata"]["name"] == "calico-config":
+    # kindnet (kind's CNI) has no ConfigMap: its settings are the DaemonSet's env vars
+    cm_name = CNI_CONFIGMAPS.get(ds["metadata"]["name"])
+    cm = get("ConfigMap", ds["metadata"]["namespace"], cm_name) if cm_name else {"metadata": {}}
+    if cm["metadata"].get("name") == "calico-config":
         assert int(cm["data"]["veth_mtu"]) > 0
         json.loads(cm["data"]["cni_network_config"].replace("__CNI_MTU__", "1440"))
-    if cm["metadata"]["name"] == "kube-flannel-cfg":
+    if cm["metadata"].get("name") == "kube-flannel-cfg":
         assert json.loads(cm["data"]["net-conf.json"])["Backend"]["Type"] == "vxlan"
         json.loads(cm["data"]["cni-conf.json"])
     nodes = {n["metadata"]["name"] for n in _kind(objs, "Node")}

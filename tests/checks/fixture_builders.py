@@ -8,9 +8,16 @@ server would (uid-less, but with status) so the fixtures look like a dump.
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 Obj = dict[str, Any]
+
+
+def uid(kind: str, namespace: str | None, name: str) -> str:
+    """A stable UUID per object, so ownerReferences point at their owner's uid as in a dump."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"netsleuth-fixture/{kind}/{namespace or ''}/{name}"))
+
 
 DEFAULT_KERNEL = "5.15.0-91-generic"
 
@@ -81,8 +88,19 @@ def container(
     args: list[str] | None = None,
     limits: dict[str, str] | None = None,
     requests: dict[str, str] | None = None,
+    readiness: int | str | None = None,
+    liveness: int | str | None = None,
 ) -> Obj:
     c: Obj = {"name": name, "image": image}
+    for key, probe_port in (("readinessProbe", readiness), ("livenessProbe", liveness)):
+        if probe_port is not None:
+            c[key] = {
+                "httpGet": {"path": "/healthz", "port": probe_port, "scheme": "HTTP"},
+                "periodSeconds": 10,
+                "timeoutSeconds": 1,
+                "successThreshold": 1,
+                "failureThreshold": 3,
+            }
     if args:
         c["args"] = list(args)
     if env:
@@ -148,10 +166,10 @@ def pod(
     if owner:
         m["ownerReferences"] = [
             {
-                "apiVersion": "apps/v1",
+                "apiVersion": "v1" if owner[0] == "Node" else "apps/v1",
                 "kind": owner[0],
                 "name": owner[1],
-                "uid": f"uid-{owner[1]}",
+                "uid": uid(owner[0], ns, owner[1]),
                 "controller": True,
                 "blockOwnerDeletion": True,
             }
@@ -214,7 +232,7 @@ def deployment(
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
-        "metadata": meta(name, ns, labels),
+        "metadata": meta(name, ns, labels, uid=uid("Deployment", ns, name), generation=1),
         "spec": {
             "replicas": replicas,
             "selector": {"matchLabels": labels},
@@ -246,7 +264,7 @@ def daemonset(
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",
-        "metadata": meta(name, ns, labels),
+        "metadata": meta(name, ns, labels, uid=uid("DaemonSet", ns, name), generation=1),
         "spec": {
             "selector": {"matchLabels": labels},
             "template": {"metadata": {"labels": labels}, "spec": pod_spec(containers)},
@@ -362,3 +380,118 @@ def network_policy(
         "metadata": meta(name, ns),
         "spec": spec,
     }
+
+
+def event(
+    pod_obj: Obj, reason: str, message: str, *, count: int = 1, type_: str = "Warning"
+) -> Obj:
+    """An Event about a pod, as ``kubectl get events -A -o yaml`` lists it."""
+    m = pod_obj["metadata"]
+    return {
+        "apiVersion": "v1",
+        "kind": "Event",
+        "metadata": meta(f"{m['name']}.17f3a9c2d4e5b6a1", m["namespace"]),
+        "involvedObject": {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "name": m["name"],
+            "namespace": m["namespace"],
+        },
+        "reason": reason,
+        "message": message,
+        "type": type_,
+        "count": count,
+        "firstTimestamp": "2026-11-22T09:32:40Z",
+        "lastTimestamp": "2026-11-22T10:40:10Z",
+        "source": {"component": "kubelet", "host": pod_obj["spec"].get("nodeName", "")},
+    }
+
+
+def replica_set(dep: Obj, pod_template_hash: str) -> Obj:
+    """The ReplicaSet the Deployment controller made for ``dep``'s current template
+    (``<deployment>-<pod-template-hash>``, owned by the Deployment)."""
+    m = dep["metadata"]
+    name = f"{m['name']}-{pod_template_hash}"
+    labels = {
+        **dep["spec"]["template"]["metadata"]["labels"],
+        "pod-template-hash": pod_template_hash,
+    }
+    replicas = dep["spec"]["replicas"]
+    ready = dep["status"].get("readyReplicas", replicas)
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "ReplicaSet",
+        "metadata": meta(
+            name,
+            m["namespace"],
+            labels,
+            uid=uid("ReplicaSet", m["namespace"], name),
+            annotations={
+                "deployment.kubernetes.io/desired-replicas": str(replicas),
+                "deployment.kubernetes.io/max-replicas": str(replicas + 1),
+                "deployment.kubernetes.io/revision": "1",
+            },
+            ownerReferences=[
+                {
+                    "apiVersion": "apps/v1",
+                    "kind": "Deployment",
+                    "name": m["name"],
+                    "uid": m["uid"],
+                    "controller": True,
+                    "blockOwnerDeletion": True,
+                }
+            ],
+        ),
+        "spec": {
+            "replicas": replicas,
+            "selector": {"matchLabels": labels},
+            "template": {
+                "metadata": {"labels": labels},
+                "spec": dep["spec"]["template"]["spec"],
+            },
+        },
+        "status": {
+            "replicas": replicas,
+            "readyReplicas": ready,
+            "availableReplicas": ready,
+            "fullyLabeledReplicas": replicas,
+            "observedGeneration": 1,
+        },
+    }
+
+
+def daemon_pods(ds: Obj, nodes: list[tuple[str, str, str]], ready: int | None = None) -> list[Obj]:
+    """One hostNetwork pod of ``ds`` per node (``name-xxxxx``), the first ``ready`` Ready."""
+    m = ds["metadata"]
+    tmpl = ds["spec"]["template"]
+    out = []
+    for i, (n, ip, _cidr) in enumerate(nodes):
+        p = pod(
+            f"{m['name']}-{'bcdfg'[i % 5]}{'hjklm'[i // 5 % 5]}9x4",
+            m["namespace"],
+            {**tmpl["metadata"]["labels"], "controller-revision-hash": "6d4b8f7c9"},
+            tmpl["spec"]["containers"],
+            node_name=n,
+            ip=ip,
+            host_ip=ip,
+            ready=ready is None or i < ready,
+            owner=("DaemonSet", m["name"]),
+        )
+        p["spec"]["hostNetwork"] = True
+        p["spec"]["dnsPolicy"] = "ClusterFirstWithHostNet"
+        out.append(p)
+    return out
+
+
+def scheduled_event(pod_obj: Obj) -> Obj:
+    """The scheduler's Normal ``Scheduled`` event for a pod."""
+    e = event(
+        pod_obj,
+        "Scheduled",
+        f"Successfully assigned {pod_obj['metadata']['namespace']}/{pod_obj['metadata']['name']} "
+        f"to {pod_obj['spec'].get('nodeName', '')}",
+        type_="Normal",
+    )
+    e["metadata"]["name"] = f"{pod_obj['metadata']['name']}.17f3a9c2d4e5b6a0"
+    e["source"] = {"component": "default-scheduler"}
+    return e

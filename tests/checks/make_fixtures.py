@@ -20,17 +20,22 @@ from fixture_builders import (
     Obj,
     config_map,
     container,
+    daemon_pods,
     daemonset,
     deployment,
     endpoint_slice,
+    event,
     namespace,
     network_policy,
     node,
     pod,
     port,
+    replica_set,
+    scheduled_event,
     service,
     svc_port,
 )
+from owner_chain import complete
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -73,6 +78,59 @@ def coredns_container(limits: dict[str, str] | None = None) -> Obj:
     )
 
 
+def control_plane() -> list[Obj]:
+    """kubeadm's static control-plane pods on node-a (mirror pods owned by the Node) and its
+    ClusterConfiguration, with the default flags."""
+    n, ip, _cidr = NODES[0]
+    out: list[Obj] = []
+    for comp, image, flags in (
+        ("etcd", "registry.k8s.io/etcd:3.5.12-0", ["--data-dir=/var/lib/etcd"]),
+        (
+            "kube-apiserver",
+            "registry.k8s.io/kube-apiserver:v1.29.4",
+            ["--secure-port=6443", "--service-cluster-ip-range=10.96.0.0/12"],
+        ),
+        (
+            "kube-controller-manager",
+            "registry.k8s.io/kube-controller-manager:v1.29.4",
+            [
+                "--allocate-node-cidrs=true",
+                "--cluster-cidr=10.244.0.0/16",
+                "--service-cluster-ip-range=10.96.0.0/12",
+            ],
+        ),
+        ("kube-scheduler", "registry.k8s.io/kube-scheduler:v1.29.4", ["--leader-elect=true"]),
+    ):
+        ctr = container(comp, image)
+        ctr["command"] = [comp, *flags]
+        p = pod(
+            f"{comp}-{n}",
+            "kube-system",
+            {"component": comp, "tier": "control-plane"},
+            [ctr],
+            node_name=n,
+            ip=ip,
+            host_ip=ip,
+            owner=("Node", n),
+        )
+        p["spec"]["hostNetwork"] = True
+        p["metadata"]["annotations"] = {"kubernetes.io/config.source": "file"}
+        out.append(p)
+    out.append(
+        config_map(
+            "kubeadm-config",
+            "kube-system",
+            {
+                "ClusterConfiguration": "apiVersion: kubeadm.k8s.io/v1beta3\n"
+                "kind: ClusterConfiguration\nkubernetesVersion: v1.29.4\nnetworking:\n"
+                "  dnsDomain: cluster.local\n  podSubnet: 10.244.0.0/16\n"
+                "  serviceSubnet: 10.96.0.0/12\n"
+            },
+        )
+    )
+    return out
+
+
 def system(
     *,
     corefile: str = GOOD_COREFILE,
@@ -91,9 +149,9 @@ def system(
     objs: list[Obj] = [namespace("kube-system"), namespace("default")]
     objs += [node(n, ip, cidr, kernel=kernel) for n, ip, cidr in NODES]
     c = coredns_container(limits)
-    objs.append(
-        deployment("coredns", "kube-system", DNS_LABELS, [c], replicas=2, available=available)
-    )
+    dep = deployment("coredns", "kube-system", DNS_LABELS, [c], replicas=2, available=available)
+    objs += [dep, replica_set(dep, "5d78c9869d")]
+    objs += control_plane()
     dns_pods = []
     for i, (n, ip, _cidr) in enumerate(NODES):
         name = f"coredns-5d78c9869d-{'ab'[i]}x7k2"
@@ -150,24 +208,23 @@ def system(
             },
         )
     )
-    objs.append(
+    for ds in (
         daemonset(
             "kube-proxy",
             "kube-system",
             {"k8s-app": "kube-proxy"},
             [container("kube-proxy", "registry.k8s.io/kube-proxy:v1.29.4")],
             desired=len(NODES),
-        )
-    )
-    objs.append(
+        ),
         daemonset(
             "calico-node",
             "kube-system",
             {"k8s-app": "calico-node"},
             [container("calico-node", "docker.io/calico/node:v3.27.2")],
             desired=len(NODES),
-        )
-    )
+        ),
+    ):
+        objs += [ds, *daemon_pods(ds, list(NODES))]
     if nodelocal != "none":
         nl = container(
             "node-cache",
@@ -217,6 +274,7 @@ def app(
     restarts: int = 0,
     env: dict[str, str] | None = None,
     image: str = "nginx:1.25",
+    readiness: int | str | None = None,
     dns_options: list[Obj] | None = None,
     slice_ready: list[bool] | None = None,
     with_slice: bool = True,
@@ -229,25 +287,24 @@ def app(
     """A Deployment with ``replicas`` Running pods, its Service and EndpointSlice."""
     labels = labels or {"app": name}
     ports = ports if ports is not None else [port(8080, "http")]
-    c = container(name, image, ports, env=env)
+    c = container(name, image, ports, env=env, readiness=readiness)
     objs: list[Obj] = []
     if with_namespace:
         objs.append(namespace(ns))
     if nodes:
         objs += [node(n, ip, cidr) for n, ip, cidr in NODES]
-    objs.append(
-        deployment(
-            name,
-            ns,
-            labels,
-            [c],
-            replicas=replicas,
-            dns_options=dns_options,
-            available=sum(
-                1 for i in range(replicas) if (ready[i] if isinstance(ready, list) else ready)
-            ),
-        )
+    dep = deployment(
+        name,
+        ns,
+        labels,
+        [c],
+        replicas=replicas,
+        dns_options=dns_options,
+        available=sum(
+            1 for i in range(replicas) if (ready[i] if isinstance(ready, list) else ready)
+        ),
     )
+    objs += [dep, replica_set(dep, "7c9f8b6d4")]
     eps = []
     for i in range(replicas):
         idx = on_nodes[i] if on_nodes else i % len(NODES)
@@ -271,6 +328,7 @@ def app(
                 waiting_reason=None,
             )
         )
+        objs.append(scheduled_event(objs[-1]))
         eps.append((ip, pname, n, slice_ready[i] if slice_ready is not None else r))
     sp = svc_ports if svc_ports is not None else [svc_port(80, "http", "http")]
     selector = labels if svc_selector is None else svc_selector
@@ -324,7 +382,8 @@ def _dns103(bad: bool) -> list[Obj]:
 
 @fixture("DNS104")
 def _dns104(bad: bool) -> list[Obj]:
-    return system(restarts=7 if bad else 0, last_reason="OOMKilled" if bad else None)
+    # crash-looping on a Corefile error (an OOMKill would be DNS106's too)
+    return system(restarts=7 if bad else 0, last_reason="Error" if bad else None)
 
 
 @fixture("DNS105")
@@ -336,9 +395,9 @@ def _dns105(bad: bool) -> list[Obj]:
 
 @fixture("DNS106")
 def _dns106(bad: bool) -> list[Obj]:
-    return system(
-        limits={"cpu": "1", "memory": "170Mi"} if bad else {"cpu": "1", "memory": "256Mi"}
-    )
+    # good: the upstream default (kubeadm, kind, k3s, EKS) of 170Mi, far above the scaling
+    # guide's estimate for this cluster (54 MB); bad: a limit below the estimate.
+    return system(limits={"memory": "48Mi"} if bad else {"memory": "170Mi"})
 
 
 @fixture("DNS107")
@@ -433,8 +492,15 @@ def _svc203(bad: bool) -> list[Obj]:
 
 @fixture("SVC204")
 def _svc204(bad: bool) -> list[Obj]:
+    # bad: the app moved to 9090 (its declared port, its passing readiness probe and its PORT
+    # env all say so) and the Service still targets 8080
+    listen = 9090 if bad else 8080
     return app(
-        "cart", ports=[port(9090 if bad else 8080, "http")], svc_ports=[svc_port(80, 8080, "http")]
+        "cart",
+        ports=[port(listen, "http")],
+        readiness=listen,
+        env={"PORT": str(listen)},
+        svc_ports=[svc_port(80, 8080, "http")],
     )
 
 
@@ -778,6 +844,144 @@ def _pol311(bad: bool) -> list[Obj]:
     return objs
 
 
+@fixture("POL312")
+def _pol312(bad: bool) -> list[Obj]:
+    # written to restrict egress (DNS and the database), with Ingress copied into
+    # policyTypes: the pods are isolated for ingress with no ingress rule
+    policy = network_policy(
+        "cart-egress",
+        "shop",
+        {"matchLabels": {"app": "cart"}},
+        egress=[
+            {
+                "to": [
+                    {
+                        "namespaceSelector": {
+                            "matchLabels": {"kubernetes.io/metadata.name": "kube-system"}
+                        },
+                        "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+                    }
+                ],
+                "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+            }
+        ],
+        policy_types=["Ingress", "Egress"] if bad else ["Egress"],
+    )
+    return [*system(), *app("cart", nodes=False), policy]
+
+
+@fixture("SVC211")
+def _svc211(bad: bool) -> list[Obj]:
+    # the liveness probe moved to 8081 in the manifest; the app serves /healthz on 8080
+    objs = app("cart", ports=[port(8080, "http")], restarts=7 if bad else 0)
+    for o in objs:
+        if o["kind"] in ("Pod", "Deployment"):
+            spec = o["spec"] if o["kind"] == "Pod" else o["spec"]["template"]["spec"]
+            spec["containers"][0]["livenessProbe"] = {
+                "httpGet": {"path": "/healthz", "port": 8081 if bad else "http", "scheme": "HTTP"},
+                "periodSeconds": 10,
+                "failureThreshold": 3,
+            }
+    if bad:
+        objs += [
+            event(
+                o,
+                "Unhealthy",
+                'Liveness probe failed: Get "http://10.244.0.20:8081/healthz": dial tcp '
+                "10.244.0.20:8081: connect: connection refused",
+                count=21,
+            )
+            for o in objs
+            if o["kind"] == "Pod"
+        ]
+    return objs
+
+
+@fixture("SVC212")
+def _svc212(bad: bool) -> list[Obj]:
+    # blue/green: the Service was switched to green while green's pods are not Ready
+    blue = app(
+        "ledger-blue",
+        labels={"app": "ledger", "version": "blue"},
+        with_slice=False,
+        cluster_ip="10.96.10.30",
+    )
+    green = app(
+        "ledger-green",
+        labels={"app": "ledger", "version": "green"},
+        ready=False,
+        with_namespace=False,
+        nodes=False,
+        with_slice=False,
+        cluster_ip="10.96.10.31",
+    )
+    objs = [o for o in (*blue, *green) if o["kind"] != "Service"]
+    side = "green" if bad else "blue"
+    pods = [o for o in objs if o["kind"] == "Pod" and o["metadata"]["labels"]["version"] == side]
+    objs.append(
+        service(
+            "ledger",
+            "shop",
+            {"app": "ledger", "version": side},
+            [svc_port(80, "http", "http")],
+            cluster_ip="10.96.10.10",
+        )
+    )
+    objs.append(
+        endpoint_slice(
+            "ledger",
+            "shop",
+            [
+                (
+                    p["status"]["podIP"],
+                    p["metadata"]["name"],
+                    p["spec"]["nodeName"],
+                    side == "blue",
+                )
+                for p in pods
+            ],
+            [{"name": "http", "port": 8080, "protocol": "TCP"}],
+        )
+    )
+    return objs
+
+
+@fixture("CNI413")
+def _cni413(bad: bool) -> list[Obj]:
+    # a pod got 10.96.10.10, the ClusterIP of Service shop/cart (a CNI pool overlapping
+    # the Service CIDR)
+    objs = app("cart") + app(
+        "search", cluster_ip="10.96.10.20", with_namespace=False, nodes=False, replicas=1
+    )
+    for o in objs:
+        if o["kind"] == "Pod" and o["metadata"]["name"].startswith("search-"):
+            ip = "10.96.10.10" if bad else "10.244.0.40"
+            o["status"]["podIP"], o["status"]["podIPs"] = ip, [{"ip": ip}]
+        if o["kind"] == "EndpointSlice" and o["metadata"]["name"].startswith("search"):
+            o["endpoints"][0]["addresses"] = ["10.96.10.10" if bad else "10.244.0.40"]
+    return objs
+
+
+@fixture("ING812")
+def _ing812(bad: bool) -> list[Obj]:
+    # ingress controller pods pinned to node-a, which kubeadm marks as excluded from load
+    # balancers (a control-plane node); the Service keeps the client IP with Local
+    objs = app(
+        "edge",
+        replicas=2,
+        on_nodes=(0, 0) if bad else (0, 1),
+        svc_extra={"externalTrafficPolicy": "Local", "type": "LoadBalancer"},
+    )
+    for o in objs:
+        if o["kind"] == "Node" and o["metadata"]["name"] == "node-a":
+            o["metadata"]["labels"]["node.kubernetes.io/exclude-from-external-load-balancers"] = ""
+        if o["kind"] == "Service":
+            o["spec"]["ports"][0]["nodePort"] = 31080
+            o["spec"]["healthCheckNodePort"] = 32080
+            o["status"] = {"loadBalancer": {"ingress": [{"ip": "203.0.113.20"}]}}
+    return objs
+
+
 # --------------------------------------------------------------------------- CNI
 
 
@@ -807,7 +1011,7 @@ def main(argv: list[str] | None = None) -> int:
         for which, fn in (("bad", bad), ("good", good)):
             folder = FIXTURES / rule_id / which
             folder.mkdir(parents=True, exist_ok=True)
-            (folder / "cluster.yaml").write_text(dump(fn()))
+            (folder / "cluster.yaml").write_text(dump(complete(fn())))
     return 0
 
 

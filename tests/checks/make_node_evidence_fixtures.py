@@ -20,6 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from fixture_builders import Obj, container, pod
 from make_fixtures import NODES, app, dump, system
+from owner_chain import complete
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -277,7 +278,7 @@ def main(argv: list[str] | None = None) -> int:
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
             objs, files = fn(which == "bad")
-            (folder / "cluster.yaml").write_text(dump(objs))
+            (folder / "cluster.yaml").write_text(dump(complete(objs)))
             for rel, text in files.items():
                 (folder / rel).parent.mkdir(parents=True, exist_ok=True)
                 (folder / rel).write_text(text)

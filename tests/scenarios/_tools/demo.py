@@ -43,8 +43,22 @@ def tcp(port: int) -> list[Obj]:
 
 def build() -> tuple[Cluster, list[dict[str, Any]]]:
     c = Cluster("demo", nodes=(W1, W2, W3))
-    # CoreDNS with the kubeadm default memory limit (170Mi): fault F5.
+    # CoreDNS with the kubeadm default memory limit (170Mi), OOMKilled under a query burst
+    # (a zone-transfer-heavy cache): fault F5. The limit alone is no fault, the OOMKills are.
     base(c, coredns_memory="170Mi", static_pods=False, apiserver_ip="192.168.10.5")
+    for n, p in enumerate(c.pods_of("kube-system", "coredns")):
+        cs = p["status"]["containerStatuses"][0]
+        cs["restartCount"] = 3 + n
+        cs["state"] = {"running": {"startedAt": "2026-11-22T09:48:12Z"}}
+        cs["lastState"] = {
+            "terminated": {
+                "containerID": "containerd://" + ("5e" if n else "4d") * 32,
+                "exitCode": 137,
+                "finishedAt": "2026-11-22T09:48:10Z",
+                "reason": "OOMKilled",
+                "startedAt": "2026-11-21T22:10:31Z",
+            }
+        }
 
     # ------------------------------------------------------------ ingress-nginx
     ingress_nginx(c, nodes=[W1], lb_ip="203.0.113.10")
@@ -463,13 +477,13 @@ def build() -> tuple[Cluster, list[dict[str, Any]]]:
             "rules": ["ING802"],
         },
         {
-            "id": "F5-coredns-memory-limit",
-            "title": "CoreDNS memory limit 170Mi (< 256Mi): OOMKill risk under load",
+            "id": "F5-coredns-oomkilled",
+            "title": "CoreDNS was OOMKilled at its 170Mi memory limit (3 and 4 restarts)",
             "layer": "dns",
             "culprit": "Deployment/kube-system/coredns",
             "expected_verdict": "warning",
             "expected_broken_layer": "dns",
-            "rules": ["DNS106"],
+            "rules": ["DNS104", "DNS106"],
         },
         {
             "id": "F6-mtu-mismatch-worker-2",
@@ -579,9 +593,11 @@ __ROWS__
 - **F4-ingress-backend-port-missing**: `Ingress/shop/catalog-api` backend
   `service: {name: catalog, port: {number: 8080}}`; Service shop/catalog only exposes 80.
   https://api.shop.example.com answers 503.
-- **F5-coredns-memory-limit**: `Deployment/kube-system/coredns` keeps the kubeadm default
-  `limits.memory: 170Mi` (< 256Mi). Nothing is broken yet (both pods ready, no restarts);
-  a scan warns. Scan only: no trace.
+- **F5-coredns-oomkilled**: `Deployment/kube-system/coredns` keeps the kubeadm default
+  `limits.memory: 170Mi`, and both pods were OOMKilled (last state `OOMKilled`, exit 137,
+  3 and 4 restarts). The default limit is not a fault by itself (the scaling guide estimates
+  54 MB for this cluster); the OOMKills are. Both pods are ready again: a scan warns. Scan
+  only: no trace.
 - **F6-mtu-mismatch-worker-2**: worker-2 was built from an old image whose
   `/etc/cni/net.d/10-calico.conflist` has `"mtu": 1500`; its `cali*` veths are at 1500
   (`nodes/worker-2/ip-d-link.txt`) while `tunl0` is 1480 and eth0 is 1500 (IPIP adds 20).

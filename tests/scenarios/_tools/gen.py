@@ -289,6 +289,53 @@ def healthy_same_node() -> None:
 
 
 @scenario
+def healthy_kind() -> None:
+    # kind v0.24 with its defaults: kubeadm's kube-system (static pods, CoreDNS with the
+    # 170Mi memory limit, kube-proxy iptables), kindnet as CNI, no NetworkPolicy.
+    c = Cluster(
+        "healthy-kind",
+        cni="kindnet",
+        nodes=("kind-control-plane", "kind-worker", "kind-worker2"),
+        node_ip_base="172.18.0.2",
+    )
+    base(c)
+    checkout_payments(c, pay_nodes=["kind-worker2"], chk_nodes=["kind-worker"], chk_replicas=1)
+    write(
+        "healthy-kind",
+        c,
+        title="a kind cluster as `kind create cluster` leaves it, with one app working",
+        story=(
+            "A developer's kind cluster (one control plane, two workers): checkout-web on kind-worker calls "
+            "`http://payments-api.payments.svc.cluster.local:8080` on kind-worker2. It works. Everything in "
+            "kube-system is what kind/kubeadm install by default, so nothing there may be reported as a fault."
+        ),
+        fault="None. kube-system keeps every upstream default: CoreDNS `limits.memory: 170Mi`, no CPU "
+        "limit, the kubeadm Corefile, kube-proxy in iptables mode, kindnet (routes, no encapsulation, "
+        "host-local IPAM on the node podCIDRs: 253 pod addresses per /24 against maxPods 110), the control "
+        "plane node tainted and labelled `node.kubernetes.io/exclude-from-external-load-balancers`.",
+        cause="Nothing is wrong.",
+        spec=spec_of(
+            "none",
+            "none",
+            src="checkout/checkout-web",
+            dst="payments/payments-api",
+            port=8080,
+            verdict="ok",
+        ),
+        hops=[
+            *dns_hops_ok(),
+            ("service", "ok", "port 8080 → targetPort `http`"),
+            ("endpoints", "ok", "2 ready endpoints on kind-worker2"),
+            ("target-port", "ok", "`http` → 8080"),
+            ("policy-egress", "ok", "no NetworkPolicy"),
+            ("policy-ingress", "ok", "no NetworkPolicy"),
+            ("node", "ok", "kind-worker → kind-worker2, kindnet routes (no overlay)"),
+        ],
+        fix="Nothing to fix.",
+    )
+
+
+@scenario
 def healthy_cross_node() -> None:
     c = std_cluster("healthy-cross-node")
     checkout_payments(c, pay_nodes=["worker-2"], chk_nodes=["worker-1"], chk_replicas=1)
@@ -1238,18 +1285,18 @@ def coredns_cpu_throttled() -> None:
             **PAY_TRACE,
             verdict="warning",
             culprit="Deployment/kube-system/coredns",
-            checks=["DNS104", "DNS105", "DNS106", "DNS107", "DNS108"],
+            checks=["DNS104", "DNS105", "DNS107", "DNS108"],
         ),
         hops=[
             (
                 "dns",
                 "warning",
-                "resolves (2 ready CoreDNS endpoints), but CoreDNS CPU limit 100m, memory 128Mi, restarts 6/9, Corefile `log` on and no `cache`: slow and flaky under load",
+                "resolves (2 ready CoreDNS endpoints), but CoreDNS CPU limit 100m, restarts 6/9 (liveness probes time out while throttled), Corefile `log` on and no `cache`: slow and flaky under load",
             ),
             ("service", "ok", ""),
             ("endpoints", "ok", "2 ready"),
         ],
-        fix="Remove the CPU limit (keep the request), raise memory to 256Mi+, add `cache 30`, remove `log` (or log only errors with `errors`). Consider NodeLocal DNSCache.",
+        fix="Remove the CPU limit (keep the request), add `cache 30`, remove `log` (or log only errors with `errors`). Consider NodeLocal DNSCache. The 128Mi memory limit is not a fault here: the CoreDNS scaling guide estimates 54 MB for this cluster, and no pod was OOMKilled (the restarts are liveness kills).",
     )
 
 

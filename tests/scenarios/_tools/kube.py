@@ -36,6 +36,11 @@ T_NOW = "2026-11-22T10:41:07Z"  # "now" for status timestamps and events
 Obj = dict[str, Any]
 
 
+def is_control_plane(node: str) -> bool:
+    """``cp-1`` (the scenarios' kubeadm clusters) or ``kind-control-plane`` (kind)."""
+    return node.startswith("cp") or node.endswith("control-plane")
+
+
 def _h(*parts: str) -> bytes:
     return hashlib.sha256("\x00".join(parts).encode()).digest()
 
@@ -114,8 +119,8 @@ class Cluster:
             self.node_ip[n] = str(base_ip + i)
             self.node_cidr[n] = cidr
             self._next_ip[n] = 2  # .1 is the bridge/gateway address
-            self.add_node(n, control_plane=(i == 0 and n.startswith("cp")), max_pods=max_pods)
-        self.worker_nodes = [n for n in nodes if not n.startswith("cp")] or list(nodes)
+            self.add_node(n, control_plane=(i == 0 and is_control_plane(n)), max_pods=max_pods)
+        self.worker_nodes = [n for n in nodes if not is_control_plane(n)] or list(nodes)
 
     # ------------------------------------------------------------------ basics
     def rv(self) -> str:
@@ -275,6 +280,9 @@ class Cluster:
             }
         )
         spec: Obj = {"podCIDR": cidr, "podCIDRs": [cidr]}
+        if self.cni == "kindnet":
+            # kind's node containers register with the kind cloud provider ID scheme
+            spec["providerID"] = f"kind://docker/kind/{name}"
         if control_plane:
             spec["taints"] = [
                 {"effect": "NoSchedule", "key": "node-role.kubernetes.io/control-plane"}

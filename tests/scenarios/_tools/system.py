@@ -17,6 +17,7 @@ from kube import (
     find_port,
     hexid,
     http_probe,
+    is_control_plane,
     kube_proxy_hash,
     mac,
     pod_ready,
@@ -399,7 +400,7 @@ def base(
     c: Cluster,
     *,
     coredns_nodes: list[str] | None = None,
-    coredns_memory: str = "256Mi",
+    coredns_memory: str = "170Mi",
     coredns_cpu: str | None = None,
     corefile: str = COREFILE,
     veth_mtu: int | None = None,
@@ -412,7 +413,7 @@ def base(
         c.namespace(ns, created=T0)
     cp = next(iter(c.nodes))
     c.apiserver_ip = apiserver_ip or c.node_ip[cp]
-    if static_pods and cp.startswith("cp"):
+    if static_pods and is_control_plane(cp):
         ip = c.node_ip[cp]
         c.static_pod(
             "etcd",
@@ -491,7 +492,7 @@ def base(
 
     # CoreDNS
     c.configmap("coredns", "kube-system", {"Corefile": corefile})
-    dns_nodes = coredns_nodes or [cp] if cp.startswith("cp") else c.worker_nodes
+    dns_nodes = coredns_nodes or [cp] if is_control_plane(cp) else c.worker_nodes
     coredns_spec: Obj = {
         "affinity": {
             "podAntiAffinity": {
@@ -618,6 +619,8 @@ def base(
         calico(c, veth_mtu=veth_mtu or c.underlay_mtu - 20)
     elif c.cni == "flannel":
         flannel(c)
+    elif c.cni == "kindnet":
+        kindnet(c)
 
 
 def calico(c: Cluster, *, veth_mtu: int, not_ready_nodes: tuple[str, ...] = ()) -> None:
@@ -820,6 +823,59 @@ def flannel(c: Cluster) -> None:
                     "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"},
                     "name": "xtables-lock",
                 },
+            ],
+        },
+    )
+
+
+KINDNET_IMAGE = "docker.io/kindest/kindnetd:v20240813-c6f155d6"
+
+
+def kindnet(c: Cluster) -> None:
+    """kind's default CNI, as kind v0.24 installs it: the kindnet DaemonSet in kube-system
+    (no ConfigMap: its settings are env vars), routes between nodes (no encapsulation), the
+    ptp plugin with host-local IPAM on each node's podCIDR."""
+    kc = c.container(
+        "kindnet-cni",
+        KINDNET_IMAGE,
+        env=[
+            {
+                "name": "HOST_IP",
+                "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.hostIP"}},
+            },
+            {
+                "name": "POD_IP",
+                "valueFrom": {"fieldRef": {"apiVersion": "v1", "fieldPath": "status.podIP"}},
+            },
+            {"name": "POD_SUBNET", "value": CLUSTER_CIDR},
+            {"name": "CONTROL_PLANE_ENDPOINT", "value": f"{next(iter(c.nodes))}:6443"},
+        ],
+        resources={
+            "limits": {"cpu": "100m", "memory": "50Mi"},
+            "requests": {"cpu": "100m", "memory": "50Mi"},
+        },
+        security_context={"capabilities": {"add": ["NET_RAW", "NET_ADMIN"]}, "privileged": False},
+        volume_mounts=[
+            {"mountPath": "/etc/cni/net.d", "name": "cni-cfg"},
+            {"mountPath": "/run/xtables.lock", "name": "xtables-lock"},
+            {"mountPath": "/lib/modules", "name": "lib-modules", "readOnly": True},
+        ],
+    )
+    c.daemonset(
+        "kindnet",
+        "kube-system",
+        labels={"app": "kindnet", "k8s-app": "kindnet", "tier": "node"},
+        containers=[kc],
+        priority_class=None,
+        pod_spec_extra={
+            "serviceAccountName": "kindnet",
+            "volumes": [
+                {"hostPath": {"path": "/etc/cni/net.d", "type": ""}, "name": "cni-cfg"},
+                {
+                    "hostPath": {"path": "/run/xtables.lock", "type": "FileOrCreate"},
+                    "name": "xtables-lock",
+                },
+                {"hostPath": {"path": "/lib/modules", "type": ""}, "name": "lib-modules"},
             ],
         },
     )
@@ -1307,5 +1363,6 @@ __all__ = [
     "flannel",
     "http_probe",
     "iptables_save",
+    "kindnet",
     "write_nodes",
 ]
