@@ -126,7 +126,12 @@ def join_mesh_fix(model: ClusterModel, pod: Pod) -> tuple[Culprit, Fix]:
             + ("." if restart is not None else f". {recreate_text(owner)}"),
             command=restart,
         )
-    cmd = template_patch(owner, {"metadata": {"labels": {INJECT_KEY: "true"}}})
+    # A ReplicaSet's template change reaches only the pods it creates next: no command then.
+    cmd = (
+        template_patch(owner, {"metadata": {"labels": {INJECT_KEY: "true"}}})
+        if owner.kind != "ReplicaSet" and owner.present
+        else None
+    )
     return owner, Fix(
         text=f"Inject a sidecar into {owner.ref()} only: label its {where} {INJECT_KEY}=true (this rolls "
         "its pods); the server keeps requiring mTLS and no other workload changes."

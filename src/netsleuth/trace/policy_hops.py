@@ -15,7 +15,7 @@ from netsleuth.facts.attribution import denying_policy, isolating_policy
 from netsleuth.facts.cni_detect import unenforcing_cni
 from netsleuth.facts.policy_facts import DNS_EGRESS_SNIPPET, rule_aims_at_dns
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.commands import Command, Snippet, cmd, kubectl
+from netsleuth.model.commands import Command, Snippet, cmd, json_patch, kubectl
 from netsleuth.model.findings import Evidence, Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Ingress, Pod, Service
 from netsleuth.policy import (
@@ -280,7 +280,28 @@ def policy_hops(
                 fix = Fix(
                     text=f"In {m.policy.describe()}, allow port {port} (the targetPort) instead of "
                     f"{service_port} (the Service port).",
-                    snippet=Snippet({"ports": [{"protocol": protocol, "port": port}]}),
+                    command=json_patch(
+                        "networkpolicy",
+                        m.policy.namespace,
+                        m.policy.name,
+                        [
+                            {
+                                "op": "test",
+                                "path": f"/spec/ingress/{m.rule}/ports/{m.port}/port",
+                                "value": service_port,
+                            },
+                            {
+                                "op": "replace",
+                                "path": f"/spec/ingress/{m.rule}/ports/{m.port}/port",
+                                "value": port,
+                            },
+                        ],
+                    )
+                    if m.port is not None and m.policy.kind == "NetworkPolicy"
+                    else None,
+                    snippet=None
+                    if m.port is not None
+                    else Snippet({"ports": [{"protocol": protocol, "port": port}]}),
                 )
         status = Verdict.BROKEN if not allowed else Verdict.WARNING
         change_field = f"spec.{direction}"
