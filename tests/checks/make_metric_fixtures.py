@@ -20,7 +20,13 @@ from __future__ import annotations
 
 import json
 import shutil
+import sys
 from pathlib import Path
+
+import yaml
+
+sys.path.insert(0, str(Path(__file__).parent))
+from owner_chain import complete
 
 HERE = Path(__file__).parent
 CLUSTER = HERE.parent / "data" / "metrics" / "cluster.yaml"
@@ -85,7 +91,13 @@ def main() -> int:
             if folder.exists():
                 shutil.rmtree(folder)
             folder.mkdir(parents=True)
-            shutil.copy(CLUSTER, folder / "cluster.yaml")
+            # owner-chained as kubectl get -A -o yaml gives it (test_fixtures_realistic.py)
+            objs = [o for o in yaml.safe_load_all(CLUSTER.read_text()) if o]
+            if len(objs) == 1 and objs[0].get("kind") == "List":
+                objs = list(objs[0].get("items") or [])
+            (folder / "cluster.yaml").write_text(
+                "---\n".join(yaml.safe_dump(o, sort_keys=False) for o in complete(objs))
+            )
             doc = {"absent": [], "breaches": data}
             (folder / "metrics.json").write_text(json.dumps(doc, indent=2, sort_keys=True) + "\n")
     print(f"wrote {2 * len(BAD)} folders")
