@@ -259,3 +259,30 @@ def test_kindnet_is_detected_and_allocates_from_node_pod_cidrs() -> None:
     cni = primary_cni(model)
     assert cni is not None and (cni.name, cni.encapsulation) == ("kindnet", "none")
     assert uses_node_pod_cidr(model) is not None
+
+
+def test_loadbalancer_in_unapplied_manifests_is_not_traced_as_pending(tmp_path: Path) -> None:
+    # A LoadBalancer Service as published (no clusterIP, no status) was never applied: the
+    # trace cannot know its address and must not call it <pending> (ING806 reads it the same).
+    manifest = tmp_path / "front.yaml"
+    manifest.write_text(
+        """\
+apiVersion: v1
+kind: Service
+metadata: {name: front, namespace: web}
+spec: {type: LoadBalancer, selector: {app: front}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: front, namespace: web}
+spec:
+  selector: {matchLabels: {app: front}}
+  template:
+    metadata: {labels: {app: front}}
+    spec: {containers: [{name: front, image: f:1, ports: [{containerPort: 8080}]}]}
+"""
+    )
+    result = trace(load_offline([str(manifest)]), "external", "web/front", port=80)
+    [lb] = [h for h in result.hops if str(h.layer) == "loadbalancer"]
+    assert str(lb.status) == "not-checked" and "<pending>" not in lb.summary
+    assert str(result.verdict) != "broken"

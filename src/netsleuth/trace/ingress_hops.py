@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from netsleuth.facts import ingress_refs
 from netsleuth.facts.ingress_refs import tls_secret_state
 from netsleuth.facts.ownership import workload_subject
-from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.cluster import ClusterModel, SourceKind
 from netsleuth.model.commands import cmd, kubectl, merge_patch
 from netsleuth.model.findings import Fix, Layer, Subject, Verdict
 from netsleuth.model.objects import Ingress, IngressBackend, IngressPath, Pod, Route, Service
@@ -400,6 +400,16 @@ def loadbalancer_hop(model: ClusterModel, svc: Service) -> Hop:
                 evidence=(
                     ev(sref, "status.loadBalancer.ingress", ", ".join(svc.load_balancer_ingress)),
                 ),
+            )
+        if not svc.cluster_ip and model.source.kind != SourceKind.LIVE:
+            # A manifest never applied (no clusterIP, no status), as ING806 reads it: whether a
+            # load balancer provisions it cannot be told from the input, and it is not <pending>.
+            return Hop(
+                layer=Layer.LOADBALANCER,
+                status=Verdict.NOT_CHECKED,
+                summary=f"{sref} is a LoadBalancer in a manifest (no clusterIP, no status): "
+                "its external address is not in the input",
+                confirm=(kubectl("get", "service", "-n", svc.namespace, svc.name, "-o", "wide"),),
             )
         why = (
             f"loadBalancerClass {svc.load_balancer_class!r}: no controller for that class has provisioned it"
