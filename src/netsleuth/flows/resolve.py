@@ -40,6 +40,8 @@ class Side:
     via_ip: bool = False
     identity_unknown: bool = False
     """Hubble showed a reserved identity (world/unmanaged/init) for a pod of the model."""
+    pod_key: tuple[str, str] | None = None
+    """``pod.key`` once (the summary's policy cache is keyed by it, per flow)."""
 
     @property
     def in_model(self) -> bool:
@@ -59,6 +61,7 @@ def _pod_side(
         namespace=pod.namespace,
         via_ip=via_ip,
         identity_unknown=unknown,
+        pod_key=pod.key,
     )
 
 

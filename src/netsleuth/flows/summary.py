@@ -149,7 +149,13 @@ class PairObservation:
     node: str = ""
     forwarded: int = 0
     dropped: int = 0
-    origin: str = ""
+    file: str = ""
+    line: int = 0
+
+    @property
+    def origin(self) -> str:
+        """``file:line`` of that last flow (empty when it came from no file)."""
+        return f"{self.file}:{self.line}" if self.file else ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,7 +183,6 @@ def summarize(
 ) -> FlowSummary:
     """Consume ``records`` once and return the summary (see the module docstring)."""
     resolver = Resolver(model)
-    counts = FlowCounts()
     groups: dict[tuple[str, str, str, str, str], DropGroup] = {}
     fwd_denied: dict[tuple[str, str, str], ForwardedGroup] = {}
     pairs: dict[tuple[str, str, str, int], PairObservation] = {}
@@ -197,6 +202,8 @@ def summarize(
             "forwarded flows were not compared with the policies: some policy kinds could not be read"
         )
     side = resolver.side
+    # Per-verdict counts in locals (the loop runs once per flow; attribute updates cost).
+    total = forwarded = dropped = redirected = other = 0
     for rec in records:
         if not isinstance(rec, Flow):
             if isinstance(rec, LostEvents):
@@ -204,21 +211,23 @@ def summarize(
             else:
                 problems.append(rec)
             continue
-        counts.total += 1
-        if progress is not None and counts.total % 65536 == 0:
-            progress(counts.total)
+        total += 1
+        if progress is not None and total % 65536 == 0:
+            progress(total)
         verdict = rec.verdict
+        reply = rec.is_reply
         if verdict == "FORWARDED":
-            counts.forwarded += 1
+            forwarded += 1
+            if reply is True:
+                continue
         elif verdict == "DROPPED":
-            counts.dropped += 1
+            dropped += 1
         elif verdict == "REDIRECTED":
-            counts.redirected += 1
+            redirected += 1
             continue
         else:
-            counts.other += 1
+            other += 1
             continue
-        reply = rec.is_reply
         proto = rec.protocol
         sport, dport = rec.src.port, rec.dst.port
         if verdict == "DROPPED":
@@ -259,9 +268,7 @@ def summarize(
                     if len(pair_drop) > MAX_PAIRS:
                         pair_drop.clear()
             continue
-        # FORWARDED
-        if reply is True:
-            continue
+        # FORWARDED, not a reply
         delivered = rec.delivered
         if recent:
             tup = (rec.src.ip, sport, rec.dst.ip, dport, proto)
@@ -297,13 +304,13 @@ def summarize(
             and rec.is_new_connection
         ):
             src_key: object
-            if s.pod is not None:
-                src_key = s.pod.key
+            if s.pod_key is not None:
+                src_key = s.pod_key
             elif s.kind in ("world", "address", "node", "reserved") and rec.src.ip:
                 src_key = rec.src.ip
             else:
                 continue
-            ck = (src_key, d.pod.key, proto, dport)
+            ck = (src_key, d.pod_key, proto, dport)
             sides_allowed = verdict_cache.get(ck)
             if sides_allowed is None:
                 src_ep = PodEndpoint(s.pod) if s.pod is not None else IPEndpoint(rec.src.ip)
@@ -321,6 +328,7 @@ def summarize(
                         continue
                     fg = fwd_denied[fkey] = ForwardedGroup(src=s, dst=d, protocol=proto)
                 fg.add(rec, rec.time)
+    counts = FlowCounts(total, forwarded, dropped, redirected, other)
     if overflow_groups:
         notes.append(
             f"{overflow_groups} drops beyond {MAX_GROUPS} distinct groups were counted but not grouped"
@@ -360,12 +368,13 @@ def _observe(
         obs = pairs[key] = PairObservation()
         sides.setdefault(s.key, s)
         sides.setdefault(d.key, d)
-    obs.verdict = f.verdict
+    verdict = obs.verdict = f.verdict
     obs.reason = f.drop_reason
     obs.time_text = f.time_text
     obs.node = f.node
-    obs.origin = f"{f.file}:{f.line}" if f.file else ""
-    if f.verdict == "DROPPED":
+    obs.file = f.file
+    obs.line = f.line
+    if verdict == "DROPPED":
         obs.dropped += 1
     else:
         obs.forwarded += 1

@@ -88,27 +88,36 @@ def _int(value: Any) -> int:
 
 
 def _endpoint(ep: Any, ip: str, port: int, svc: Any, names: Any) -> FlowEndpoint:
-    # The hot path of `netsleuth flows`: plain lookups, types checked only where a
-    # wrong one would propagate (protojson never prints them, hand-made files might).
+    # The hot path of `netsleuth flows` (twice per flow): plain lookups, types
+    # checked only where a wrong one would propagate (protojson never prints
+    # them, hand-made files might).
     service = ""
     if svc and type(svc) is dict and svc.get("name"):
         service = f"{svc.get('namespace') or ''}/{svc['name']}"
     names_t = tuple(names) if names and type(names) is list else ()
     if not ep or type(ep) is not dict:
-        return FlowEndpoint(ip=ip, port=port, service=service, names=names_t)
+        return FlowEndpoint(ip, port, "", "", 0, (), "", "", service, names_t)
     get = ep.get
     labels = get("labels")
     workloads = get("workloads")
     wl_name = wl_kind = ""
-    if workloads and type(workloads) is list and type(workloads[0]) is dict:
-        wl_name = str(workloads[0].get("name") or "")
-        wl_kind = str(workloads[0].get("kind") or "")
+    if workloads and type(workloads) is list:
+        wl = workloads[0]
+        if type(wl) is dict:
+            wl_name = wl.get("name") or ""
+            wl_kind = wl.get("kind") or ""
+            if type(wl_name) is not str:
+                wl_name = str(wl_name)
+            if type(wl_kind) is not str:
+                wl_kind = str(wl_kind)
     identity = get("identity", 0)
+    namespace = get("namespace") or ""
+    pod_name = get("pod_name") or ""
     return FlowEndpoint(
         ip,
         port,
-        get("namespace") or "",
-        get("pod_name") or "",
+        namespace if type(namespace) is str else str(namespace),
+        pod_name if type(pod_name) is str else str(pod_name),
         identity if type(identity) is int else _int(identity),
         tuple(labels) if labels and type(labels) is list else (),
         wl_name,
@@ -145,12 +154,16 @@ def flow_from_json(
     if ipd and type(ipd) is dict:
         sip = ipd.get("source") or ""
         dip = ipd.get("destination") or ""
+        if type(sip) is not str:
+            sip = ""
+        if type(dip) is not str:
+            dip = ""
     l4 = get("l4")
     proto = ""
     sport = dport = 0
     flags: tuple[str, ...] = ()
     if l4 and type(l4) is dict:
-        proto = next(iter(l4))
+        proto = next(iter(l4))  # one key: the protocol's name
         body = l4[proto]
         if type(body) is dict:
             sport = body.get("source_port", 0)
@@ -161,12 +174,13 @@ def flow_from_json(
                 dport = _int(dport)
             fl = body.get("flags")
             if fl and type(fl) is dict:
-                flags = tuple(k for k, v in fl.items() if v is True)
+                flags = tuple([k for k, v in fl.items() if v is True])
     ts_text = get("time") or time or ""
     if type(ts_text) is not str:
         ts_text = ""
     is_reply = get("is_reply")
     event = get("event_type")
+    etype = event.get("type", 0) if event and type(event) is dict else None
     return Flow(
         verdict,
         _endpoint(get("source"), sip, sport, get("source_service"), get("source_names")),
@@ -175,12 +189,12 @@ def flow_from_json(
         ),
         ts_text,
         reason,
-        proto,
+        proto if type(proto) is str else "",
         is_reply if type(is_reply) is bool else None,
         get("traffic_direction") or "",
         get("node_name") or node or "",
         get("Type") or "",
-        _int(event.get("type")) if event and type(event) is dict else None,
+        None if etype is None else (etype if type(etype) is int else _int(etype)),
         flags,
         get("Summary") or "",
         get("trace_observation_point") or "",
