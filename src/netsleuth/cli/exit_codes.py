@@ -31,7 +31,9 @@ MEANINGS: dict[ExitCode, str] = {
     ExitCode.TRACE_BROKEN: "`trace`: the verdict is broken",
     ExitCode.SOURCE: "the live source is unreachable or forbidden as a whole, or the kubeconfig "
     "cannot be used; nothing could be listed, or discovery is not Kubernetes API (a proxy's "
-    "login page); `scan --fail-on`: a list failed or is incomplete; `collect`: a node's "
+    "login page); `scan --fail-on`: a list failed or is incomplete, or the `--prometheus` "
+    "server (unreachable, an error answer, a page that is not its API) did not answer every "
+    "query; `collect`: a node's "
     "collector pod did not run",
     ExitCode.INTERRUPTED: "interrupted (Ctrl-C)",
     ExitCode.PIPE_CLOSED: "the reader of stdout went away (`netsleuth … | head`), "

@@ -51,8 +51,9 @@ _DURATION = re.compile(r"[1-9][0-9]*(ms|s|m|h|d|w)")
 
 
 def ask_prometheus(url: str | None, window: str, timeout: float) -> MetricsSnapshot | None:
-    """The snapshot for ``--prometheus URL`` (``None`` without it); warns on stderr when the
-    server could not be asked or a query failed."""
+    """The snapshot for ``--prometheus URL`` (``None`` without it); one warning line on
+    stderr when the server could not be asked or a query failed, naming the signals not
+    checked."""
     if url is None:
         return None
     if not _DURATION.fullmatch(window):
@@ -64,14 +65,11 @@ def ask_prometheus(url: str | None, window: str, timeout: float) -> MetricsSnaps
     from netsleuth.sources.prometheus import query_prometheus
 
     snap = query_prometheus(url, replace(DEFAULTS, window=window), timeout=timeout)
-    if snap.error is not None:
-        sys.stderr.write(
-            f"warning: {snap.error}; the Prometheus signals are not checked, "
-            "the rest of the analysis goes on\n"
-        )
-    else:
-        for p in snap.problems:
-            sys.stderr.write(f"warning: Prometheus {snap.url}: {p.message}\n")
+    failure = snap.failure()
+    if failure is not None:
+        from netsleuth.model.untrusted import visible
+
+        sys.stderr.write(f"warning: {visible(failure)}; the rest of the analysis goes on\n")
     return snap
 
 

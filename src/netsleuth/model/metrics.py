@@ -251,6 +251,33 @@ class MetricsSnapshot:
     recorded: bool = False
     """Answers replayed from a recording (test fixtures), not asked of a live server."""
 
+    def failed(self) -> tuple[str, ...]:
+        """The signals the server did not answer for (all of them when it could not be asked):
+        not checked because of the server, not because a metric is absent."""
+        if self.error is not None:
+            return tuple(s.name for s in SIGNALS)
+        return tuple(s.name for s in SIGNALS if (r := self.signals.get(s.name)) and r.error)
+
+    def failure(self) -> str | None:
+        """One line naming the server, what went wrong and the signals (with their checks)
+        left unchecked; ``None`` when every query was answered."""
+        names = self.failed()
+        if not names:
+            return None
+        if self.error is not None:
+            why = self.error.removeprefix(f"Prometheus at {self.url}: ")
+        else:
+            errors = [r.error for n in names if (r := self.signals.get(n)) and r.error]
+            why = f"{len(names)} of {len(SIGNALS)} queries failed ({errors[0]}"
+            why += f"; and {len(set(errors)) - 1} other errors)" if len(set(errors)) > 1 else ")"
+        if len(names) == len(SIGNALS):
+            ids = ", ".join(dict.fromkeys(s.check_id for s in SIGNALS))
+            return (
+                f"Prometheus at {self.url}: {why}; none of its {len(names)} queries checked ({ids})"
+            )
+        listed = ", ".join(f"{n} ({SIGNAL_BY_NAME[n].check_id})" for n in names)
+        return f"Prometheus at {self.url}: {why}; not checked: {listed}"
+
     def not_measured(self, name: str) -> str | None:
         """Why a signal was not checked, or ``None`` when Prometheus measured it."""
         if self.error is not None:

@@ -10,18 +10,23 @@ one HTTP client with a timeout per request:
   (:func:`netsleuth.model.metrics.signal_queries`): what comes back are the
   breaches, with their labels and values.
 
-Nothing here raises for the server's faults: an unreachable server, a non-200
-answer, a body that is not the API's JSON, or an error status become
-:class:`~netsleuth.model.problems.LoadProblem` values and the snapshot's
-``error`` (the whole server) or a signal's ``error`` (one query), and the
-rest of the analysis goes on. Only a URL that cannot be a Prometheus address
-is a usage error (:class:`~netsleuth.errors.QueryError`).
+Nothing here raises for the server's faults: an unreachable server (refused,
+no answer within the timeout, a 5xx or a proxy's 404, a body that is not the
+API's JSON) is the snapshot's ``error`` and the first such answer ends the
+asking; a PromQL error status (400/422, or ``"status": "error"``) is that
+signal's ``error``. Either way the snapshot carries one
+:class:`~netsleuth.model.problems.LoadProblem` whose message
+(:meth:`MetricsSnapshot.failure`) names the URL, what went wrong and the
+signals not checked, and the rest of the analysis goes on (``scan --fail-on``
+exits 6). Only a URL that cannot be a Prometheus address is a usage error
+(:class:`~netsleuth.errors.QueryError`).
 """
 
 from __future__ import annotations
 
 import math
 import time as _time
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -138,12 +143,13 @@ def _instant(client: httpx.Client, base: str, query: str, at: float) -> list[Sam
     return out
 
 
-def _problem(base: str, message: str, level: Level = Level.DEGRADED) -> LoadProblem:
+def _problem(base: str, message: str) -> LoadProblem:
+    """The one problem of a server that did not answer every query (``message`` names them)."""
     return LoadProblem(
-        level=level,
+        level=Level.DEGRADED,
         message=message,
         origin=Origin(file=f"{base}/api/v1/query", live=True),
-        skipped="the Prometheus signals it concerns (their checks are listed as not checked)",
+        skipped="the checks of the queries it names",
         affects=("scan --prometheus", "trace --prometheus"),
     )
 
@@ -161,7 +167,6 @@ def query_prometheus(
     when = _time.time() if at is None else at
     queries = signal_queries(thresholds)
     signals: dict[str, SignalResult] = {}
-    problems: list[LoadProblem] = []
     counts: dict[str, int] = {}
     failed: dict[str, str] = {}
     with httpx.Client(
@@ -179,7 +184,6 @@ def query_prometheus(
                         found = _instant(client, base, presence_query(sel), when)
                     except _QueryFailed as exc:
                         failed[sel] = str(exc)
-                        problems.append(_problem(base, f"count({sel}): {exc}"))
                         continue
                     counts[sel] = int(sum(s.value for s in found))
             for sig in SIGNALS:
@@ -198,7 +202,6 @@ def query_prometheus(
                 try:
                     found = _instant(client, base, query, when)
                 except _QueryFailed as exc:
-                    problems.append(_problem(base, f"{sig.name}: {exc}"))
                     signals[sig.name] = SignalResult(name=sig.name, query=query, error=str(exc))
                     continue
                 found.sort(key=lambda s: (-s.value, s.labels))
@@ -210,14 +213,12 @@ def query_prometheus(
                     truncated=max(0, len(found) - MAX_SAMPLES),
                 )
         except _Unavailable as exc:
-            message = f"Prometheus at {base}: {exc}"
-            return MetricsSnapshot(
-                url=base,
-                time=when,
-                thresholds=thresholds,
-                error=message,
-                problems=(*problems, _problem(base, message)),
+            snap = MetricsSnapshot(
+                url=base, time=when, thresholds=thresholds, error=f"Prometheus at {base}: {exc}"
             )
-    return MetricsSnapshot(
-        url=base, time=when, thresholds=thresholds, signals=signals, problems=tuple(problems)
-    )
+        else:
+            snap = MetricsSnapshot(url=base, time=when, thresholds=thresholds, signals=signals)
+    failure = snap.failure()
+    if failure is None:
+        return snap
+    return replace(snap, problems=(_problem(base, failure),))

@@ -145,7 +145,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--fail-on",
                 help="Exit 4 when a finding at or above this severity exists; exit 2 (6 live) "
-                "when part of the input could not be read.",
+                "when part of the input could not be read; exit 6 when the --prometheus "
+                "server did not answer every query.",
             ),
         ] = None,
         extra_cidrs: Annotated[
@@ -218,5 +219,12 @@ def register(app: typer.Typer) -> None:
                     + "; ".join(visible(u) for u in unread[:3])
                 )
                 raise typer.Exit(ExitCode.SOURCE if opts.live else ExitCode.USAGE)
+            if metrics is not None and metrics.failed():
+                # nor on a live source (the Prometheus) that did not answer every query
+                warn(
+                    f"--fail-on: the Prometheus at {visible(metrics.url)} did not answer "
+                    f"{len(metrics.failed())} of its queries (see above)"
+                )
+                raise typer.Exit(ExitCode.SOURCE)
             if report.at_or_above(Severity(fail_on.value)):
                 raise typer.Exit(ExitCode.FINDINGS)
