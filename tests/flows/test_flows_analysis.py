@@ -103,7 +103,10 @@ def test_findings() -> None:
     assert cni["CT_MAP_INSERTION_FAILED"].subject.ref() == "ConfigMap/kube-system/cilium-config"
     assert cni["STALE_OR_UNROUTABLE_IP"].subject.ref() == "Deployment/checkout/checkout-web"
     hub = str(denied.confirm[0])
-    assert hub.startswith("hubble observe --verdict DROPPED --from-pod reports/report-job-")
+    assert hub.startswith(
+        "hubble observe --verdict DROPPED --from-namespace reports --from-workload report-job "
+        "--to-namespace payments --to-workload payments-api --to-port 8080"
+    )
 
 
 def test_engine_allows_but_cluster_dropped_is_an_error(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from netsleuth.flows import DropGroup, ForwardedGroup, Side
+from netsleuth.flows.filters import Direction, side_filters
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Command, cmd
 from netsleuth.model.findings import Evidence
@@ -73,15 +74,25 @@ def flow_evidence(group: DropGroup | ForwardedGroup, what: str) -> list[Evidence
     return ev
 
 
-def hubble_cmd(group: DropGroup | ForwardedGroup, verdict: str) -> Command:
+def hubble_cmd(model: ClusterModel, group: DropGroup | ForwardedGroup, verdict: str) -> Command:
+    """``hubble observe`` for the group's flows: each side by its exact workload, pod or
+    Service (:func:`netsleuth.flows.filters.side_filters`, never a name prefix that selects
+    ``api-gateway`` for ``api``), or by the addresses the flows showed when Hubble did
+    not name the pod (a side matched only by its IP) or nothing else identifies it."""
     args = ["hubble", "observe", "--verdict", verdict]
-    for flag, side in (("--from-pod", group.src), ("--to-pod", group.dst)):
-        if side is not None and side.pod is not None:
-            args += [flag, f"{side.pod.namespace}/{side.pod.name}"]
-    for flag, ips in (("--from-ip", group.src_ips), ("--to-ip", group.dst_ips)):
-        side = group.src if flag == "--from-ip" else group.dst
-        if (side is None or side.pod is None) and ips:
-            args += [flag, ips[0]]
+    sides: tuple[tuple[Direction, Side | None, list[str]], ...] = (
+        ("from", group.src, group.src_ips),
+        ("to", group.dst, group.dst_ips),
+    )
+    for direction, side, ips in sides:
+        exact = side_filters(model, side.key, direction) if side and not side.via_ip else []
+        if exact and side is not None and side.pod is None and side.key.startswith("pod/"):
+            # a pod missing from the model: its name is a prefix, its addresses narrow it
+            exact += [arg for ip in ips for arg in (f"--{direction}-ip", ip)]
+        if exact:
+            args += exact
+        elif ips:
+            args += [f"--{direction}-ip", ips[0]]
     ports = group.top_ports(1)
     if ports:
         args += ["--to-port", str(ports[0])]

@@ -18,6 +18,11 @@ from netsleuth.model.objects import Pod, Service
 # Cilium label sources that are not the pod's own Kubernetes labels.
 _NOT_POD_LABEL = ("io.kubernetes.pod.namespace", "io.cilium.", "io.kubernetes.pod.")
 _IDENTITY_UNKNOWN = frozenset({"world", "world-ipv4", "world-ipv6", "unmanaged", "init"})
+# Labels controllers stamp on pods (Cilium leaves them out of identities).
+_CONTROLLER_LABELS = frozenset(
+    {"pod-template-hash", "controller-revision-hash", "pod-template-generation", "controller-uid"}
+)
+_STAMPED = ("statefulset.kubernetes.io/", "apps.kubernetes.io/pod-index", "batch.kubernetes.io/")
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +115,29 @@ class Resolver:
                     self._cache[key] = hit
         return hit
 
+    def _by_labels(self, namespace: str, labels: dict[str, str]) -> Pod | None:
+        """A pod of the one workload whose pods carry these labels and the fewest others.
+
+        Hubble shows an endpoint's identity labels; every pod that has them all
+        matches, so ``app=api`` also matches an ``api-canary`` Deployment's pods
+        labelled ``app=api, track=canary``. The pods whose other labels are fewest
+        (controller-stamped ones aside) are the endpoint's; when two workloads tie,
+        the labels do not say which: ``None`` (the address decides, if any).
+        """
+        best: dict[WorkloadRef, Pod] = {}
+        fewest = -1
+        for pod in self.model.pods_matching(namespace, labels):
+            extra = sum(
+                1
+                for k in pod.labels
+                if k not in labels and k not in _CONTROLLER_LABELS and not k.startswith(_STAMPED)
+            )
+            if fewest == -1 or extra < fewest:
+                best, fewest = {}, extra
+            if extra == fewest:
+                best.setdefault(self.model.owner(pod), pod)
+        return next(iter(best.values())) if len(best) == 1 else None
+
     def _resolve(self, ep: FlowEndpoint) -> Side:
         model = self.model
         if ep.namespace and ep.pod_name:
@@ -119,9 +147,9 @@ class Resolver:
         if ep.namespace:
             labels = _labels(ep)
             if labels:
-                pods = model.pods_matching(ep.namespace, labels)
-                if pods:
-                    return _pod_side(model, pods[0])
+                pod = self._by_labels(ep.namespace, labels)
+                if pod is not None:
+                    return _pod_side(model, pod)
         reserved = ep.reserved
         if ep.ip:
             for pod in model.pods_by_ip.get(ep.ip, ()):

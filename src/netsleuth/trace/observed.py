@@ -39,6 +39,7 @@ from netsleuth.facts.metric_breaches import (
 )
 from netsleuth.facts.service_backends import selected_pods, target_of
 from netsleuth.flows import FlowSummary, PairObservation, drop_layer, drop_meaning
+from netsleuth.flows.filters import side_filters
 from netsleuth.flows.reasons import is_policy_reason
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Command, cmd
@@ -174,22 +175,15 @@ def _policy_direction(summary: FlowSummary, pair: _Pair, reason: str) -> Layer:
     return Layer.POLICY_INGRESS
 
 
-def _pod_prefix(key: str) -> str | None:
-    """``deployment/ns/name`` → ``ns/name`` (hubble's ``--from-pod`` matches a name prefix)."""
-    parts = key.split("/")
-    return f"{parts[1]}/{parts[2]}" if len(parts) == 3 and parts[0] != "service" else None
-
-
-def _hubble_cmd(pair: _Pair, port: int, verdict: str | None = None) -> Command:
+def _hubble_cmd(model: ClusterModel, pair: _Pair, port: int, verdict: str | None = None) -> Command:
+    """The ``hubble observe`` that shows this pair's flows: exact workload, pod or Service
+    filters (:mod:`netsleuth.flows.filters`), never a name prefix that also selects
+    ``api-gateway`` for ``api``."""
     args = ["hubble", "observe"]
     if verdict:
         args += ["--verdict", verdict]
-    for flag, key in (("--from-pod", pair.src_key), ("--to-pod", pair.dst_key)):
-        prefix = _pod_prefix(key)
-        if prefix:
-            args += [flag, prefix]
-    if pair.dst_key.startswith("service/"):
-        args += ["--to-service", pair.dst_key.split("/", 1)[1]]
+    args += side_filters(model, pair.src_key, "from")
+    args += side_filters(model, pair.dst_key, "to")
     if port:
         args += ["--to-port", str(port)]
     args += ["--protocol", pair.protocol.lower()]
@@ -224,7 +218,7 @@ def with_flows(
             + ", ".join(sorted({p.dst_key for p in pairs}))
             + (f" on {pairs[0].protocol} " + ", ".join(map(str, ports)) if ports else "")
             + f" in {files}",
-            confirm=(_hubble_cmd(pairs[-1], ports[-1] if ports else 0),),
+            confirm=(_hubble_cmd(model, pairs[-1], ports[-1] if ports else 0),),
         )
         return _with(result, hops=(*result.hops, hop), notes=notes, problems=summary.problems)
     predicted_broken = [h for h in result.hops if h.status is Verdict.BROKEN]
@@ -286,7 +280,7 @@ def with_flows(
             status=Verdict.BROKEN,
             summary=summary_text,
             evidence=evidence,
-            confirm=(_hubble_cmd(pair, port, "DROPPED"),),
+            confirm=(_hubble_cmd(model, pair, port, "DROPPED"),),
             detail=tuple(detail),
         )
     else:
@@ -313,7 +307,7 @@ def with_flows(
             status=status,
             summary=summary_text,
             evidence=evidence,
-            confirm=(_hubble_cmd(pair, port),),
+            confirm=(_hubble_cmd(model, pair, port),),
             detail=tuple(detail),
         )
     return _with(result, hops=(*result.hops, hop), notes=notes, problems=summary.problems)

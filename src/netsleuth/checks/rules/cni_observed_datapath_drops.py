@@ -121,7 +121,7 @@ def observed_datapath_drops(model: ClusterModel, config: ScanConfig) -> Iterator
                 f" The same pair and port was forwarded within {summary.window:g} s afterwards: "
                 "it came and went."
             )
-        confirm: list[Command] = [hubble_cmd(group, "DROPPED")]
+        confirm: list[Command] = [hubble_cmd(model, group, "DROPPED")]
         node = next(iter(group.nodes), None)
         if group.reason in _NODE and node and group.dst_ips:
             confirm.append(

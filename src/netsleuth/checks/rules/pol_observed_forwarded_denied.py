@@ -88,7 +88,7 @@ def observed_forwarded_denied(model: ClusterModel, config: ScanConfig) -> Iterat
             + "; ".join(direction_lines(side, indent=""))
             + ". The CNI does not enforce them there, or the live policies differ from the input."
         )
-        confirm: list[Command] = [hubble_cmd(group, "FORWARDED")]
+        confirm: list[Command] = [hubble_cmd(model, group, "FORWARDED")]
         ex = explain_cmd(group)
         if ex:
             confirm.append(ex)

@@ -127,7 +127,7 @@ def observed_policy_drops(model: ClusterModel, config: ScanConfig) -> Iterator[F
         where = f"{src.display} -> {dst.display} on {ports_text(group)}"
         count = f"{group.count} flow{'s' if group.count != 1 else ''}"
         evidence = flow_evidence(group, f"verdict=DROPPED drop_reason_desc={group.reason}")
-        confirm: list[Command] = [hubble_cmd(group, "DROPPED")]
+        confirm: list[Command] = [hubble_cmd(model, group, "DROPPED")]
         ex = explain_cmd(group)
         if ex:
             confirm.append(ex)
