@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shlex
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -16,15 +17,29 @@ from netsleuth.cli.common import (
     HostNetworkOpt,
     KubeconfigOpt,
     MaxFileSizeOpt,
+    MinSeverityOpt,
     NamespaceOpt,
     RequestTimeoutOpt,
+    SeverityChoice,
     input_options,
     load_model,
     progress_enabled,
     source_text,
 )
+from netsleuth.cli.observed import (
+    PrometheusOpt,
+    PrometheusTimeoutOpt,
+    PrometheusWindowOpt,
+    ask_prometheus,
+)
+from netsleuth.cli.scan_options import (
+    ExtraCidrsOpt,
+    IgnoreOpt,
+    SelectOpt,
+    ServiceCidrOpt,
+    scan_config,
+)
 from netsleuth.errors import QueryError
-from netsleuth.model.findings import Severity
 from netsleuth.policy.host_network import HostNetworkMode
 
 
@@ -80,28 +95,24 @@ def register(app: typer.Typer) -> None:
                 help="Above this many workloads the map starts with namespaces collapsed.",
             ),
         ] = 300,
-        select: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--select",
-                help="Only these checks: IDs or prefixes (DNS, SVC2), comma-separated or repeated.",
-            ),
-        ] = None,
-        ignore: Annotated[
-            list[str] | None, typer.Option("--ignore", help="Skip these checks: IDs or prefixes.")
-        ] = None,
-        min_severity: Annotated[
-            Severity, typer.Option("--min-severity", help="Hide findings below this severity.")
-        ] = Severity.INFO,
+        select: SelectOpt = None,
+        ignore: IgnoreOpt = None,
+        min_severity: MinSeverityOpt = SeverityChoice.INFO,
+        extra_cidrs: ExtraCidrsOpt = None,
+        service_cidr: ServiceCidrOpt = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             str, typer.Option("-o", "--output", help="The HTML file to write ('-': stdout).")
         ] = "report.html",
+        prometheus: PrometheusOpt = None,
+        prometheus_window: PrometheusWindowOpt = "5m",
+        prometheus_timeout: PrometheusTimeoutOpt = 10.0,
     ) -> None:
         """Write an HTML report: summary, service map, findings, traces (one self-contained file)."""
-        from netsleuth.checks.base import ScanConfig, load_all
+        from netsleuth.checks.base import load_all
         from netsleuth.checks.scan import choose_checks, split_ids
         from netsleuth.cli.commands.scan import scan_with_progress
+        from netsleuth.model.findings import Severity
         from netsleuth.policy.coverage import unreadable_policies
         from netsleuth.policy.host_network import policy_view
         from netsleuth.render.html.compose import trace_request
@@ -113,6 +124,7 @@ def register(app: typer.Typer) -> None:
                 "each --trace takes two values: SRC and DST",
                 tip="e.g. --trace shop/storefront shop/cart:8080 --trace legacy/cron payments/api",
             )
+        config = scan_config(extra_cidrs, service_cidr)  # bad CIDRs: exit 2 before loading
         sel, ign = split_ids(select), split_ids(ignore)
         choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
         opts = input_options(
@@ -124,15 +136,16 @@ def register(app: typer.Typer) -> None:
             request_timeout=request_timeout,
             max_file_size=max_file_size,
         )
+        metrics = ask_prometheus(prometheus, prometheus_window, prometheus_timeout)
         model = load_model(opts)
         # The findings `netsleuth scan` shows with the same options.
         scanned = scan_with_progress(
             model,
             select=sel,
             ignore=ign,
-            config=ScanConfig(),
+            config=replace(config, metrics=metrics),
             namespace=opts.namespace,
-            min_severity=min_severity,
+            min_severity=Severity(min_severity.value),
             docs_base_uri=None,
             progress=progress_enabled(opts.quiet),
         )
@@ -146,7 +159,7 @@ def register(app: typer.Typer) -> None:
                 scan=scanned.result,
                 findings=scanned.findings,
                 traces=requests,
-                problems=model.problems,
+                problems=(*model.problems, *(metrics.problems if metrics is not None else ())),
                 unreadable_policies=unreadable_policies(model),
                 aggregate_above=aggregate_above,
             )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import enum
-import ipaddress
 from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Annotated
@@ -38,7 +37,13 @@ from netsleuth.cli.observed import (
     PrometheusWindowOpt,
     ask_prometheus,
 )
-from netsleuth.errors import QueryError
+from netsleuth.cli.scan_options import (
+    ExtraCidrsOpt,
+    IgnoreOpt,
+    SelectOpt,
+    ServiceCidrOpt,
+    scan_config,
+)
 from netsleuth.model.untrusted import visible
 
 if TYPE_CHECKING:
@@ -55,22 +60,6 @@ else:
 class FailOn(enum.StrEnum):
     WARNING = "warning"
     ERROR = "error"
-
-
-def parse_extra_cidrs(value: str | None) -> tuple[str, ...]:
-    """``--extra-cidrs 10.8.0.0/16,192.168.0.0/24`` -> canonical CIDR strings (bad ones are usage errors)."""
-    from netsleuth.checks.scan import split_ids
-
-    cidrs: list[str] = []
-    for part in split_ids([value] if value else None):
-        try:
-            cidrs.append(str(ipaddress.ip_network(part, strict=False)))
-        except ValueError as exc:
-            raise QueryError(
-                f"not a CIDR: {part!r}",
-                tip="give comma-separated CIDRs, e.g. --extra-cidrs 10.8.0.0/16,192.168.50.0/24",
-            ) from exc
-    return tuple(cidrs)
 
 
 def scan_with_progress(
@@ -129,16 +118,8 @@ def register(app: typer.Typer) -> None:
         all_namespaces: AllNamespacesOpt = False,
         request_timeout: RequestTimeoutOpt = None,
         max_file_size: MaxFileSizeOpt = None,
-        select: Annotated[
-            list[str] | None,
-            typer.Option(
-                "--select",
-                help="Only these checks: IDs or prefixes (DNS, SVC2), comma-separated or repeated.",
-            ),
-        ] = None,
-        ignore: Annotated[
-            list[str] | None, typer.Option("--ignore", help="Skip these checks: IDs or prefixes.")
-        ] = None,
+        select: SelectOpt = None,
+        ignore: IgnoreOpt = None,
         min_severity: MinSeverityOpt = SeverityChoice.INFO,
         fail_on: Annotated[
             FailOn | None,
@@ -149,17 +130,8 @@ def register(app: typer.Typer) -> None:
                 "server did not answer every query.",
             ),
         ] = None,
-        extra_cidrs: Annotated[
-            str | None,
-            typer.Option(
-                "--extra-cidrs",
-                help="Comma-separated ranges outside the cluster (VPN, peered VPCs) "
-                "that must not overlap pod or service CIDRs.",
-            ),
-        ] = None,
-        service_cidr: Annotated[
-            str | None, typer.Option("--service-cidr", help="The cluster's Service CIDR, if known.")
-        ] = None,
+        extra_cidrs: ExtraCidrsOpt = None,
+        service_cidr: ServiceCidrOpt = None,
         docs_url: Annotated[
             str | None,
             typer.Option(
@@ -176,12 +148,11 @@ def register(app: typer.Typer) -> None:
         prometheus_timeout: PrometheusTimeoutOpt = 10.0,
     ) -> None:
         """Scan the cluster for network misconfigurations (see `netsleuth checks`)."""
-        from netsleuth.checks.base import ScanConfig, load_all
+        from netsleuth.checks.base import load_all
         from netsleuth.checks.scan import choose_checks, split_ids
         from netsleuth.model.findings import Severity
 
-        cidrs = parse_extra_cidrs(extra_cidrs)
-        svc_cidr = parse_extra_cidrs(service_cidr)[0] if service_cidr else None  # same validation
+        config = scan_config(extra_cidrs, service_cidr)
         sel, ign = split_ids(select), split_ids(ignore)
         choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
         machine = machine_output("scan", output)
@@ -201,7 +172,7 @@ def register(app: typer.Typer) -> None:
             model,
             select=sel,
             ignore=ign,
-            config=ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr, metrics=metrics),
+            config=replace(config, metrics=metrics),
             namespace=opts.namespace,
             min_severity=Severity(min_severity.value),
             docs_base_uri=docs_url,
