@@ -8,7 +8,9 @@ in CI (``CI`` set) a missing browser is a failure, since .ci/run installs it.
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -19,6 +21,7 @@ from typing import Any
 import pytest
 
 from netsleuth.checks.base import load_all, run_checks
+from netsleuth.model.untrusted import visible
 from netsleuth.render.html.compose import trace_request
 from netsleuth.render.html.report import ReportInput, TraceRequest, render_report
 from netsleuth.sources import load_offline
@@ -303,8 +306,9 @@ def test_selected_workload_links_to_open_namespaces(
 
 
 def test_hostile_names_do_not_execute(browser: Any, tmp_path: Path) -> None:
-    """Names, labels and annotations with <script>, quotes, </script>, <!--, ANSI escapes and
-    event handlers: the page shows them as text and runs none of them."""
+    """Names, labels and annotations with <script>, quotes, </script> (also inside the script's
+    JSON data), <!--, ANSI escapes, U+2028/U+202E and event handlers: the page shows them as
+    text, literally, in its HTML, its map panel and its canvas, and runs none of them."""
     model = load_offline([str(HOSTILE)])
     result = run_checks(model, load_all().values())
     assert result.findings
@@ -347,6 +351,57 @@ def test_hostile_names_do_not_execute(browser: Any, tmp_path: Path) -> None:
         assert ns in page.text_content("#findings")
         assert "\\x1b[31m" in page.text_content("#traces")
         assert page.title() == "<script>window.__pwned=9</script>"
+        check_hostile_text_is_literal(page, model, ns)
+        assert page.evaluate("window.__pwned") is None
+        assert dialogs == []
         shot(page, f"hostile-report-{aggregate_above}.png")
         assert not errors, errors
         page.close()
+
+
+# The bare pod of hostile.yaml: an ANSI escape, U+2028, U+202E and </script> in its name and label.
+SOLO = "\x1b[31mred\u2028pod</script><script>window.__pwned=11</script>"
+SOLO_NOTE = "a\u2028b\x1b[31m</script><script>window.__pwned=10</script>\u202egnp.exe"
+RAW_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def check_hostile_text_is_literal(page: Any, model: Any, ns: str) -> None:
+    """The hostile text reaches the page as text: the same characters in the HTML parts, the
+    script's data, the map's panel and its canvas; no markup made of it, no raw control."""
+    # only our two script elements were parsed: no </script> in the data ended one
+    assert page.locator("script").count() == 2
+    # the script's data: </script> and quotes intact, controls made visible exactly as the
+    # HTML parts show them (one escaping function, netsleuth.model.untrusted.visible)
+    data = page.evaluate("JSON.parse(document.getElementById('netsleuth-data').textContent)")
+    names = [n["n"] for n in data["map"]["nodes"]]
+    assert visible(SOLO) in names and SOLO not in names
+    assert "web\"'><svg onload=window.__pwned=3>" in names
+    assert ns in [g["name"] for g in data["map"]["groups"]]
+    assert not RAW_CONTROL.search(json.dumps(data, ensure_ascii=False))
+    # attributes: quotes and </script> survive as values
+    options = page.evaluate(
+        "Array.from(document.querySelectorAll('#f-ns option')).map(o => o.value)"
+    )
+    assert ns in options
+    assert page.locator("article.finding").first.get_attribute("data-ns") in ("", ns)
+    # the HTML parts show the pod as the terminal does
+    assert visible(f"{ns}/{SOLO}") in page.text_content("body")
+    # the map's panel: the pod's name and label, literally
+    i = names.index(visible(SOLO))
+    page.evaluate(f"window.netsleuthMap.select({i})")
+    panel = page.text_content("#map-panel")
+    assert visible(f"{ns}/{SOLO}") in panel
+    assert visible(f"note={SOLO_NOTE}") in panel
+    assert not RAW_CONTROL.search(panel)
+    # the canvas: record what the map draws on its next frame
+    page.evaluate(
+        "(() => { window.__drawn = []; const f = CanvasRenderingContext2D.prototype.fillText;"
+        " CanvasRenderingContext2D.prototype.fillText = function (t, x, y) {"
+        " window.__drawn.push(String(t)); return f.call(this, t, x, y); }; })()"
+    )
+    page.evaluate(f"window.netsleuthMap.open({ns!r})")
+    page.evaluate("new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    drawn: list[str] = page.evaluate("window.__drawn")
+    assert drawn and not [t for t in drawn if RAW_CONTROL.search(t)]
+    assert any(t.startswith("▾ " + ns[:30]) for t in drawn), drawn
+    assert any(t.startswith(visible(SOLO)[:15]) for t in drawn), drawn

@@ -76,7 +76,17 @@ def test_script_json_cannot_end_the_element_and_round_trips() -> None:
     text = script_json({"name": EVIL, "k": ["<!--", "-->", "&amp;"]})
     assert "<" not in text and ">" not in text and "&" not in text
     assert "\u2028" not in text and "\u2029" not in text
-    assert json.loads(str(text)) == {"name": EVIL, "k": ["<!--", "-->", "&amp;"]}
+    # the same text comes back, made visible as the HTML parts show it
+    assert json.loads(str(text)) == {"name": visible(EVIL), "k": ["<!--", "-->", "&amp;"]}
+    assert visible(EVIL) != EVIL and "</script>" in visible(EVIL)
+
+
+def test_script_json_makes_every_string_visible_keys_too() -> None:
+    value = {"a\x1b": [1, 2, 3], "b": [{"l": {"k\u202e": "v\u2028"}}, "x\ty", 7, None]}
+    assert json.loads(str(script_json(value))) == {
+        "a\\x1b": [1, 2, 3],
+        "b": [{"l": {"k\\u202e": "v\\u2028"}}, "x\\ty", 7, None],
+    }
 
 
 def test_visible_shows_control_and_bidi_characters() -> None:
@@ -145,14 +155,16 @@ def test_no_cluster_text_reaches_the_page_unescaped() -> None:
     assert "\x1b" not in page and "\u2028" not in page and "\u2029" not in page
     assert "&lt;/script&gt;&lt;script&gt;window.__pwned=1&lt;/script&gt;" in page
     assert "\\x1b[31m" in page
+    # the script's data holds the text as the HTML parts show it (visible, </script> intact)
     assert data_of(page)["findings"] == [
         {
             "id": "SVC201",
             "sev": "error",
-            "ns": EVIL,
-            "subject": f"Service {EVIL}/svc\"'><img src=x onerror=window.__pwned=2>",
+            "ns": visible(EVIL),
+            "subject": visible(f"Service {EVIL}/svc\"'><img src=x onerror=window.__pwned=2>"),
         }
     ]
+    assert visible(EVIL).startswith("</script><script>window.__pwned=1</script><!-- \\u2028")
 
 
 def test_page_is_self_contained() -> None:

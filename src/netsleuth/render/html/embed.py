@@ -10,10 +10,14 @@ cluster and is untrusted. The page gets it in two ways:
   terminal someone pastes into, and bidi overrides cannot reorder what is
   shown); multi-line blocks keep their line breaks (:func:`visible_lines`);
 - the map's data, inline JSON in ``<script type="application/json">``:
-  :func:`script_json` escapes ``<``, ``>`` and ``&`` (so neither
+  :func:`script_json` passes every string in it (keys too) through the same
+  :func:`visible`, then escapes ``<``, ``>`` and ``&`` (so neither
   ``</script>`` nor ``<!--`` can end or change the script element) and
-  U+2028/U+2029 (line terminators to older JavaScript parsers) as
-  ``\\uXXXX`` escapes, which ``JSON.parse`` turns back into the same text.
+  U+2028/U+2029 as ``\\uXXXX`` escapes, which ``JSON.parse`` turns back into
+  the same text. The page's script (``assets/report.js``) thus receives text
+  that is already as it must be shown, and inserts it only as text
+  (``textContent``, canvas ``fillText``); it has no escaping of its own, so
+  the map, the panel and the HTML parts show a name the same way.
 
 The page also carries a Content-Security-Policy that allows only its own
 inline script and style (by hash) and no network access, so even a
@@ -54,10 +58,27 @@ _SCRIPT_UNSAFE = (
 )
 
 
+def visible_json(value: Any) -> Any:
+    """``value`` (dicts, lists, strings, numbers) with every string, keys included, made
+    :func:`visible`. Lists of numbers (the map's run-length rows) are returned as they are."""
+    if isinstance(value, str):
+        return _visible(value)
+    if isinstance(value, dict):
+        return {
+            (_visible(k) if isinstance(k, str) else k): visible_json(v) for k, v in value.items()
+        }
+    if isinstance(value, list | tuple):
+        if value and all(type(x) is int for x in value):
+            return value
+        return [visible_json(x) for x in value]
+    return value
+
+
 def script_json(value: Any) -> Markup:
-    """JSON for the inside of ``<script type="application/json">``: nothing in it can end
-    the element, open a comment, or be read as markup."""
-    raw = orjson.dumps(value)
+    """JSON for the inside of ``<script type="application/json">``: every string
+    :func:`visible`, and nothing in it can end the element, open a comment, or be read
+    as markup."""
+    raw = orjson.dumps(visible_json(value))
     for bad, good in _SCRIPT_UNSAFE:
         raw = raw.replace(bad, good)
     return Markup(raw.decode())  # escaped above for this context

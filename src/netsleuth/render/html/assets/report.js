@@ -1,21 +1,28 @@
 /* netsleuth report: filters, search, copy buttons and the service map.
- * Written for this report, no library. Everything from the cluster is put in the
- * page with textContent or canvas fillText, never as markup. */
+ * Written for this report, no library.
+ *
+ * Escaping: every name, label and message comes from a cluster and is untrusted.
+ * The page's generator escapes all of it with one function before it reaches the
+ * page (netsleuth.model.untrusted.visible, through render/html/embed.py: HTML text
+ * via the template's |v filter, this script's JSON data via script_json), so a
+ * control, bidi or line-separator character arrives as the visible text \x1b,
+ * \u202e, \u2028, exactly as the terminal formats show it. This script then
+ * only ever inserts text as text, through three functions; nothing else in this
+ * file writes text, markup or URLs (tests/render/test_report_js.py checks it):
+ *   setText(node, s)       node.textContent = s   (never markup: no innerHTML)
+ *   drawText(s, x, y, px)  ctx.fillText(s, ...)   (the map's canvas)
+ *   setAnchor(a, id)       a.href = "#" + id, for ids of this page only */
 (function () {
   "use strict";
   var t0 = performance.now();
   var DATA = JSON.parse(document.getElementById("netsleuth-data").textContent);
-  var CTRL = /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069]/g;
-  function vis(s) {
-    return String(s).replace(CTRL, function (c) {
-      var h = c.charCodeAt(0).toString(16);
-      return c.charCodeAt(0) < 256 ? "\\x" + ("0" + h).slice(-2) : "\\u" + ("000" + h).slice(-4);
-    });
-  }
+  function setText(node, s) { node.textContent = String(s); }
+  var ANCHOR = /^[A-Za-z0-9_-]+$/;
+  function setAnchor(a, id) { a.href = ANCHOR.test(String(id)) ? "#" + id : "#"; }
   function el(tag, cls, text) {
     var e = document.createElement(tag);
     if (cls) e.className = cls;
-    if (text !== undefined) e.textContent = vis(text);
+    if (text !== undefined) setText(e, text);
     return e;
   }
   function $(id) { return document.getElementById(id); }
@@ -23,9 +30,9 @@
   /* ---------------------------------------------------------------- copy buttons */
   function copyText(text, button) {
     function done(ok) {
-      button.textContent = ok ? "Copied" : "Select and copy";
+      setText(button, ok ? "Copied" : "Select and copy");
       button.setAttribute("data-copied", ok ? "ok" : "failed");
-      setTimeout(function () { button.textContent = "Copy"; }, 1500);
+      setTimeout(function () { setText(button, "Copy"); }, 1500);
     }
     var fallback = function () {
       var ta = document.createElement("textarea");
@@ -87,7 +94,7 @@
       if (state.q) msg += (msg ? "; " : "") + hits + " on the map";
       MAP.filter(state);
     }
-    fCount.textContent = msg;
+    setText(fCount, msg);
     document.body.setAttribute("data-filtered", String(shown));
   }
   if (form) {
@@ -263,10 +270,10 @@
       requestAnimationFrame(function () { pending = false; paint(); });
     }
     function sevRank(o) { var s = o.s || 0; return sevOn[s] ? s : 0; }
-    function trunc(s, px) {
-      s = vis(s);
+    function drawText(s, x, y, px) {   // the one way text reaches the canvas
+      s = String(s);
       var max = Math.max(4, Math.floor(px / 6.6));
-      return s.length > max ? s.slice(0, max - 1) + "…" : s;
+      ctx.fillText(s.length > max ? s.slice(0, max - 1) + "…" : s, x, y);
     }
     function arrow(x1, y1, x2, y2, size) {
       var a = Math.atan2(y2 - y1, x2 - x1);
@@ -300,11 +307,11 @@
           ctx.fillStyle = "#202124";
           ctx.font = "600 12px system-ui, sans-serif";
           var n = grp.end - grp.start;
-          ctx.fillText(trunc((b.cols ? "▾ " : "▸ ") + grp.name, b.w - 12), b.x + 6, b.y + 15);
+          drawText((b.cols ? "▾ " : "▸ ") + grp.name, b.x + 6, b.y + 15, b.w - 12);
           if (!b.cols) {
             ctx.font = "11px system-ui, sans-serif";
             ctx.fillStyle = "#5f6368";
-            ctx.fillText(n + " workload" + (n === 1 ? "" : "s") + (grp.f ? " · " + grp.f.length + " finding" + (grp.f.length === 1 ? "" : "s") : ""), b.x + 6, b.y + 33);
+            drawText(n + " workload" + (n === 1 ? "" : "s") + (grp.f ? " · " + grp.f.length + " finding" + (grp.f.length === 1 ? "" : "s") : ""), b.x + 6, b.y + 33, b.w - 12);
           }
         }
       });
@@ -348,7 +355,7 @@
           if (!visible(mx, my, 1, 1)) continue;
           if (sel !== null && F[5] !== sel && F[6] !== sel) continue;
           if (sel === null && edges.length > 40) continue;
-          ctx.fillText(trunc(L[F[4]], 140), mx + 3, my - 3);
+          drawText(L[F[4]], mx + 3, my - 3, 140);
           labelled++;
         }
       }
@@ -371,7 +378,7 @@
           ctx.strokeRect(p.x, p.y, NODE_W, NODE_H);
           if (k > 0.35) {
             ctx.fillStyle = "#202124";
-            ctx.fillText(trunc(node.n, NODE_W - 12), p.x + 6, p.y + 17);
+            drawText(node.n, p.x + 6, p.y + 17, NODE_W - 12);
           }
         }
       });
@@ -395,7 +402,7 @@
         ctx.setLineDash([]);
         if (k > 0.3) {
           ctx.font = "600 11px system-ui, sans-serif";
-          ctx.fillText(trunc(o.label, 260), mx + 4, my);
+          drawText(o.label, mx + 4, my, 260);
         }
       });
       root.setAttribute("data-state", "drawn");
@@ -406,8 +413,8 @@
     function updateStatus() {
       var shownNodes = 0;
       for (var g = 0; g < G.length; g++) if (open[g]) shownNodes += G[g].end - G[g].start;
-      status.textContent = G.length + " groups (" + openCount() + " open), " + N.length + " nodes (" + shownNodes +
-        " shown), " + edges.length + " edges drawn; " + M.edgeCount + " workload pairs allowed";
+      setText(status, G.length + " groups (" + openCount() + " open), " + N.length + " nodes (" + shownNodes +
+        " shown), " + edges.length + " edges drawn; " + M.edgeCount + " workload pairs allowed");
     }
 
     function hit(px, py) {
@@ -444,7 +451,7 @@
     function findingLinks(list) {
       return (list || []).map(function (k) {
         var f = DATA.findings[k], li = el("li"), a = el("a", "sev-" + f.sev, f.id + " " + f.subject);
-        a.href = "#finding-" + k;
+        setAnchor(a, "finding-" + k);
         li.appendChild(a);
         return li;
       });
@@ -452,7 +459,7 @@
     function labelsOf(l) { return l ? Object.keys(l).map(function (k) { return k + "=" + l[k]; }) : []; }
     function nodeName(i) { var n = N[i]; return n.k === "ip_range" || n.k === "pseudo" ? n.n : G[n.g].name + "/" + n.n; }
     function showPanel(sel) {
-      panel.textContent = "";
+      while (panel.firstChild) panel.removeChild(panel.firstChild);
       var close = el("button", "close", "×");
       close.type = "button";
       close.addEventListener("click", function () { selected = null; panel.hidden = true; buildEdges(); draw(); });
@@ -493,7 +500,7 @@
         var mine = sel.t === "n" ? (o.src.indexOf(sel.i) >= 0 || o.dst.indexOf(sel.i) >= 0) : false;
         if (!mine) return;
         var p = el("p"), a = el("a", "st-" + o.status, o.label + " — " + o.status);
-        a.href = "#" + o.anchor;
+        setAnchor(a, o.anchor);
         p.appendChild(a);
         panel.appendChild(p);
       });
