@@ -405,3 +405,56 @@ def check_hostile_text_is_literal(page: Any, model: Any, ns: str) -> None:
     assert drawn and not [t for t in drawn if RAW_CONTROL.search(t)]
     assert any(t.startswith("▾ " + ns[:30]) for t in drawn), drawn
     assert any(t.startswith(visible(SOLO)[:15]) for t in drawn), drawn
+
+
+def test_connectivity_focus_draws_only_the_neighbourhood(browser: Any, tmp_path: Path) -> None:
+    """``connectivity --focus shop/cart -o html``: the map holds shop/cart and the peers it
+    may connect to or be reached from, one arrow per listed connection, and says so; with
+    namespaces collapsed (aggregated) the focused namespace starts open."""
+    from netsleuth.policy.reports import connectivity_report
+    from netsleuth.render.html.pages import render_connectivity
+    from netsleuth.render.output import Output, RenderContext
+
+    model = load_offline([str(DEMO)])
+    report = connectivity_report(model, focus="shop/cart")
+    rows = report.connections
+    peers = {p.describe() for c in rows for p in (c.src, c.dst)}
+    assert len(rows) == 12 and len(peers) == 8  # see test_html_pages: cart talks to 7
+    out, buf = Output.buffer(context=RenderContext(model=model))
+    render_connectivity(report, out)
+    pages = {"expanded": buf.getvalue()}
+    pages["aggregated"] = render_report(
+        ReportInput(
+            title="netsleuth connectivity",
+            model=model,
+            connections=rows,
+            selection="--focus shop/cart",
+            focus="shop/cart",
+            aggregate_above=0,
+        )
+    )
+    for name, html in pages.items():
+        path = tmp_path / f"focus-{name}.html"
+        path.write_text(html)
+        page, errors, _ = open_report(browser, path)
+        st = page.evaluate("window.netsleuthMap.state()")
+        assert st["nodes"] == len(peers)
+        assert st["groups"] == len({p.namespace or "" for c in rows for p in (c.src, c.dst)})
+        assert int(page.get_attribute("#map", "data-edges")) == len(rows)
+        assert st["open"] == (1 if name == "aggregated" else st["groups"])
+        note = page.locator("#map-selection")
+        assert note.is_visible() and "--focus shop/cart" in note.inner_text()
+        # the focused workload's panel lists exactly its connections
+        data = page.evaluate("JSON.parse(document.getElementById('netsleuth-data').textContent)")
+        groups = [g["name"] for g in data["map"]["groups"]]
+        names = [f"{groups[n['g']]}/{n['n']}" for n in data["map"]["nodes"]]
+        page.evaluate(f"window.netsleuthMap.select({names.index('shop/cart')})")
+        panel = page.text_content("#map-panel")  # (inner_text has the CSS capitals)
+        outgoing = sum(1 for c in rows if c.src.name == "cart")
+        incoming = len(rows) - outgoing
+        if name == "expanded":
+            assert f"May connect to ({outgoing})" in panel
+        assert f"May be reached from ({incoming})" in panel
+        shot(page, f"connectivity-focus-{name}.png")
+        assert not errors, errors
+        page.close()

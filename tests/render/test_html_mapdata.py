@@ -15,7 +15,15 @@ import pytest
 
 from netsleuth.model.intervals import IntervalSet
 from netsleuth.policy.connlist import Connection, connectivity
-from netsleuth.render.html.mapdata import EXTERNAL_GROUP, build_map, conn_label, rle, rle_rows
+from netsleuth.render.html.mapdata import (
+    EXTERNAL_GROUP,
+    MapData,
+    build_listed_map,
+    build_map,
+    conn_label,
+    rle,
+    rle_rows,
+)
 from netsleuth.sources import load_offline
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -65,10 +73,25 @@ def _union(conns: list[Connection]) -> str:
     return conn_label([(p, per[p]) for p in ("TCP", "UDP", "SCTP") if p in per])
 
 
+def listed(model: object, aggregate_above: int = 300) -> MapData:
+    """The map of every connection, built as ``connectivity --focus/--port -o html`` builds
+    its map of listed connections: it must equal the matrix-built map's edges."""
+    return build_listed_map(
+        model,  # type: ignore[arg-type]
+        connectivity(model),  # type: ignore[arg-type]
+        selection="",
+        aggregate_above=aggregate_above,
+    )
+
+
+BUILDERS = {"matrix": build_map, "listed": listed}
+
+
+@pytest.mark.parametrize("how", BUILDERS)
 @pytest.mark.parametrize("path", CLUSTERS, ids=lambda p: p.name)
-def test_workload_edges_equal_connectivity(path: Path) -> None:
+def test_workload_edges_equal_connectivity(path: Path, how: str) -> None:
     model = load_offline([str(path)])
-    data = build_map(model)
+    data = BUILDERS[how](model)  # type: ignore[operator]
     assert not data.aggregated and data.ww is not None
     got = set()
     names = {i: (n["k"], n["n"]) for i, n in enumerate(data.nodes)}
@@ -85,12 +108,14 @@ def test_workload_edges_equal_connectivity(path: Path) -> None:
     assert data.edge_count == len(want)
 
 
+@pytest.mark.parametrize("how", BUILDERS)
 @pytest.mark.parametrize("path", CLUSTERS, ids=lambda p: p.name)
-def test_namespace_rows_are_unions_of_their_pairs(path: Path) -> None:
+def test_namespace_rows_are_unions_of_their_pairs(path: Path, how: str) -> None:
     model = load_offline([str(path)])
-    data = build_map(model, aggregate_above=0)
+    data = BUILDERS[how](model, aggregate_above=0)  # type: ignore[operator]
     assert data.aggregated and data.ww is None
-    conns = [c for c in connectivity(model) if c.src.kind != "pseudo"]
+    # the matrix-built map lists the pseudo-peer's few exact edges apart (``extra``)
+    conns = [c for c in connectivity(model) if how == "listed" or c.src.kind != "pseudo"]
     group = {i: n["g"] for i, n in enumerate(data.nodes)}
     node = {
         (
@@ -155,3 +180,17 @@ def test_pseudo_peer_edges_are_exact() -> None:
     data = build_map(model)
     edges = [(data.nodes[s]["n"], data.nodes[d]["n"], data.labels[lab]) for s, d, lab in data.extra]
     assert edges == [("ingress-controller", "api", "TCP 8080")]
+
+
+def test_listed_map_of_a_focus_opens_its_namespace() -> None:
+    model = load_offline([str(DEMO)])
+    conns = connectivity(model, focus="shop/cart")
+    data = build_listed_map(
+        model, conns, selection="--focus shop/cart", focus="shop/cart", aggregate_above=0
+    )
+    assert data.aggregated and data.selection == "--focus shop/cart"
+    assert [data.groups[g]["name"] for g in data.open_first] == ["shop"]
+    assert data.edge_count == len(conns)
+    # nothing matched: an empty map, not an error
+    empty = build_listed_map(model, [], selection="--focus nope", focus="nope")
+    assert (empty.nodes, empty.groups, empty.edge_count) == ([], [], 0)

@@ -138,6 +138,56 @@ def test_connectivity_html(
     body = page.split('<section id="connections">', 1)[1].split("</section>", 1)[0]
     assert body.count("<tr data-ns=") == len(rows)
     assert f"Allowed connections ({len(rows)})" in page
+    # the map draws exactly those rows: cart and its neighbours, one edge per row
+    mp = data_of(page)["map"]
+    assert isinstance(mp, dict)
+    assert mp["selection"] == "--focus shop/cart" and mp["edgeCount"] == len(rows)
+    groups = [g["name"] for g in mp["groups"]]
+    drawn = {f"{groups[n['g']]}/{n['n']}" for n in mp["nodes"]}
+    listed = {end.split("[", 1)[0] for row in rows for end in row.split(",")[:2]}
+    assert drawn == listed and "shop/cart" in drawn
+    assert len(drawn) < len(
+        nodes(cli(monkeypatch, capsys, "connectivity", "-f", str(DEMO), "-o", "html")[1])
+    )
+    assert 'id="map-selection"' in page and "<code>--focus shop/cart</code>" in page
+    # ww: cart's row reaches every neighbour; a neighbour's row reaches only cart
+    cart = [f"{groups[n['g']]}/{n['n']}" for n in mp["nodes"]].index("shop/cart")
+    assert [runs(r) for r in mp["ww"]][cart].keys() == set(range(len(drawn))) - {cart}
+    others = {k for i, r in enumerate(mp["ww"]) if i != cart for k in runs(r)}
+    assert others == {cart}
+
+
+def runs(row: list[int]) -> dict[int, int]:
+    """A run-length row ``[label, count, …]`` as {column: label} of its non-zero labels."""
+    out, pos = {}, 0
+    for k in range(0, len(row), 2):
+        if row[k]:
+            out.update(dict.fromkeys(range(pos, pos + row[k + 1]), row[k]))
+        pos += row[k + 1]
+    return out
+
+
+def test_connectivity_html_without_focus_draws_the_whole_cluster(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, page, err = cli(monkeypatch, capsys, "connectivity", "-f", str(DEMO), "-o", "html")
+    assert code == 0, err
+    mp = data_of(page)["map"]
+    assert isinstance(mp, dict) and mp["selection"] is None
+    assert 'id="map-selection"' not in page
+    model = load_offline([str(DEMO)])
+    assert {g["name"] for g in mp["groups"]} >= set(model.namespaces)
+
+
+def test_connectivity_html_focus_on_nothing_says_so(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, page, err = cli(
+        monkeypatch, capsys, "connectivity", "-f", str(DEMO), "--focus", "no-such", "-o", "html"
+    )
+    assert code == 0, err
+    assert "Nothing matches <code>--focus no-such</code>" in page
+    assert data_of(page)["map"]["nodes"] == []  # type: ignore[index]
 
 
 def test_diff_html(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:

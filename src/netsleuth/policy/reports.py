@@ -21,6 +21,10 @@ class ConnectivityReport:
     """Policy resources that could not be read: the list is what the others allow."""
     notes: tuple[str, ...] = ()
     """Which connections are held back as unknown (an invalid policy was left out)."""
+    focus: str | None = None
+    port: PortSpec | None = None
+    namespace: str | None = None
+    """What chose ``connections`` (``--focus``, ``--port``, ``-n``); None: not narrowed."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,7 +81,13 @@ def connectivity_report(
     # never list as allowed what a left-out (invalid) policy could deny
     conns, held = known_connections(model, conns)
     return ConnectivityReport(
-        conns, model.problems, unreadable_policies(model), (held,) if held else ()
+        conns,
+        model.problems,
+        unreadable_policies(model),
+        (held,) if held else (),
+        focus=focus,
+        port=port,
+        namespace=namespace,
     )
 
 

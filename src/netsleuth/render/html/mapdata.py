@@ -43,6 +43,7 @@ import numpy.typing as npt
 
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Finding, Severity
+from netsleuth.model.intervals import IntervalSet
 from netsleuth.policy.connlist import (
     ALL,
     PSEUDO_NAME,
@@ -182,6 +183,11 @@ class MapData:
     group_index: dict[str, int] = field(default_factory=dict)
     overlays: list[dict[str, Any]] = field(default_factory=list)
     cluster_findings: list[int] = field(default_factory=list)
+    selection: str | None = None
+    """Set when the map holds only listed connections (:func:`build_listed_map`): the
+    options that chose them, as the command line gave them (``--focus shop/cart``)."""
+    open_first: list[int] = field(default_factory=list)
+    """Groups the page opens from the start even when ``aggregated`` (the focused one)."""
 
     def node_of(self, peer: Peer) -> int | None:
         return self.index.get(peer.key())
@@ -209,6 +215,8 @@ class MapData:
             "edgeCount": self.edge_count,
             "overlays": self.overlays,
             "clusterFindings": self.cluster_findings,
+            "selection": self.selection,
+            "openFirst": self.open_first,
         }
 
 
@@ -230,25 +238,13 @@ def _workload_details(
     return out
 
 
-def build_map(
-    model: ClusterModel,
-    *,
-    wm: WorkloadMatrix | None = None,
-    aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
-) -> MapData:
-    """The map of ``model``: groups, nodes and every edge kind (see the module docstring)."""
-    wm = wm if wm is not None else workload_matrix(model)
-    data = MapData(aggregate_above=aggregate_above)
-    peers = list(wm.peers)
-    n = len(peers)
-    kinds = np.array(wm.kinds) if n else np.array([], dtype=str)
-    # Groups in first-appearance order of the (sorted) peers, then namespaces without pods.
-    order = sorted(range(n), key=lambda i: (_group_name(peers[i]) == EXTERNAL_GROUP, i))
-    perm = np.array(order, dtype=np.int64)
-    identity = bool(np.array_equal(perm, np.arange(n)))
+def _place(
+    model: ClusterModel, data: MapData, ordered: Sequence[Peer], *, with_empty_namespaces: bool
+) -> None:
+    """Nodes for ``ordered`` peers (grouped: a group's members are consecutive), their groups,
+    and (``with_empty_namespaces``) an empty group for each namespace without a peer."""
     details = _workload_details(model)
-    for pos, i in enumerate(order):
-        p = peers[i]
+    for pos, p in enumerate(ordered):
         gname = _group_name(p)
         if gname not in data.group_index:
             data.group_index[gname] = len(data.groups)
@@ -265,15 +261,36 @@ def build_map(
                 node["l"] = labels
         data.index[p.key()] = pos
         data.nodes.append(node)
-    for ns in sorted(model.namespaces):
-        if ns not in data.group_index:
-            data.group_index[ns] = len(data.groups)
-            data.groups.append({"name": ns, "ext": False, "start": n, "end": n})
+    if with_empty_namespaces:
+        n = len(ordered)
+        for ns in sorted(model.namespaces):
+            if ns not in data.group_index:
+                data.group_index[ns] = len(data.groups)
+                data.groups.append({"name": ns, "ext": False, "start": n, "end": n})
     for grp in data.groups:
         if not grp["ext"]:
             labels = model.namespace_labels(grp["name"])
             if labels:
                 grp["l"] = labels
+
+
+def build_map(
+    model: ClusterModel,
+    *,
+    wm: WorkloadMatrix | None = None,
+    aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
+) -> MapData:
+    """The map of ``model``: groups, nodes and every edge kind (see the module docstring)."""
+    wm = wm if wm is not None else workload_matrix(model)
+    data = MapData(aggregate_above=aggregate_above)
+    peers = list(wm.peers)
+    n = len(peers)
+    kinds = np.array(wm.kinds) if n else np.array([], dtype=str)
+    # Groups in first-appearance order of the (sorted) peers, then namespaces without pods.
+    order = sorted(range(n), key=lambda i: (_group_name(peers[i]) == EXTERNAL_GROUP, i))
+    perm = np.array(order, dtype=np.int64)
+    identity = bool(np.array_equal(perm, np.arange(n)))
+    _place(model, data, [peers[i] for i in order], with_empty_namespaces=True)
     workloads = sum(1 for p in peers if p.kind not in ("ip_range", "pseudo"))
     data.aggregated = workloads > aggregate_above
     if n == 0:
@@ -340,6 +357,112 @@ def build_map(
                 data.extra.append([si, di, data.label_id(conn_label(c.ports))])
                 edge_count += 1
     data.edge_count = edge_count
+    return data
+
+
+def _sparse_rle(length: int, cells: dict[int, int]) -> list[int]:
+    """:func:`rle` of a row of ``length`` columns given its non-zero ``{column: label}``."""
+    out: list[int] = []
+    pos = 0
+    for col in sorted(cells):
+        lab = cells[col]
+        if col > pos:
+            out += [0, col - pos]
+        elif out and out[-2] == lab:
+            out[-1] += 1
+            pos = col + 1
+            continue
+        out += [lab, 1]
+        pos = col + 1
+    if out and pos < length:
+        out += [0, length - pos]
+    return out
+
+
+def _union_label(data: MapData, parts: list[Connection]) -> int:
+    """The label of the union of the ports of ``parts``."""
+    if len(parts) == 1:
+        return data.label_id(conn_label(parts[0].ports))
+    sets: dict[str, IntervalSet] = {}
+    for c in parts:
+        for proto, ps in c.ports:
+            sets[proto] = sets[proto].union(ps) if proto in sets else ps
+    return data.label_id(conn_label([(p, sets[p]) for p in PROTOCOLS if p in sets]))
+
+
+def build_listed_map(
+    model: ClusterModel,
+    connections: Sequence[Connection],
+    *,
+    selection: str,
+    focus: str | None = None,
+    aggregate_above: int = DEFAULT_AGGREGATE_ABOVE,
+) -> MapData:
+    """The map of exactly ``connections`` (``connectivity --focus X -o html``): their peers
+    as nodes and each connection as one edge with its ports, so the map draws what the
+    page's table lists. ``focus`` adds the workloads it names even when nothing connects
+    with them, and their namespace starts open. The rows have the shapes :func:`build_map`
+    gives (``gg``, ``w2g``, ``g2w``, ``intra``, and ``ww`` up to ``aggregate_above``)."""
+    data = MapData(aggregate_above=aggregate_above, selection=selection)
+    chosen: dict[Peer, None] = {}
+    if focus is not None:
+        for kind, ns, name in _workload_details(model):
+            p = Peer(kind, ns, name)
+            if p.matches(focus):
+                chosen[p] = None
+    focused = list(chosen)
+    for c in connections:
+        chosen[c.src] = None
+        chosen[c.dst] = None
+    ordered = sorted(
+        chosen, key=lambda p: (_group_name(p) == EXTERNAL_GROUP, _group_name(p), p.sort_key())
+    )
+    _place(model, data, ordered, with_empty_namespaces=False)
+    n, gcount = len(ordered), len(data.groups)
+    data.aggregated = sum(1 for p in ordered if p.kind not in ("ip_range", "pseudo")) > (
+        aggregate_above
+    )
+    data.open_first = sorted(
+        {data.nodes[i]["g"] for p in focused if (i := data.node_of(p)) is not None}
+    )
+    pair: dict[tuple[int, int], list[Connection]] = {}
+    for c in connections:
+        si, di = data.node_of(c.src), data.node_of(c.dst)
+        if si is not None and di is not None and si != di:
+            pair.setdefault((si, di), []).append(c)
+    group_of = [node["g"] for node in data.nodes]
+    w2g: dict[tuple[int, int], list[Connection]] = {}
+    g2w: dict[tuple[int, int], list[Connection]] = {}
+    gg: dict[tuple[int, int], list[Connection]] = {}
+    rows: list[dict[int, int]] = [{} for _ in range(n)]
+    for (si, di), cs in pair.items():
+        rows[si][di] = _union_label(data, cs)
+        w2g.setdefault((si, group_of[di]), []).extend(cs)
+        g2w.setdefault((group_of[si], di), []).extend(cs)
+        gg.setdefault((group_of[si], group_of[di]), []).extend(cs)
+    w2g_cells: list[dict[int, int]] = [{} for _ in range(n)]
+    g2w_cells: list[dict[int, int]] = [{} for _ in range(n)]
+    gg_cells: list[dict[int, int]] = [{} for _ in range(gcount)]
+    for (si, h), cs in w2g.items():
+        w2g_cells[si][h] = _union_label(data, cs)
+    for (h, di), cs in g2w.items():
+        g2w_cells[di][h] = _union_label(data, cs)
+    for (g, h), cs in gg.items():
+        gg_cells[g][h] = _union_label(data, cs)
+    data.w2g = [_sparse_rle(gcount, c) for c in w2g_cells]
+    data.g2w = [_sparse_rle(gcount, c) for c in g2w_cells]
+    data.gg = [_sparse_rle(gcount, c) for c in gg_cells]
+    data.intra = []
+    for grp in data.groups:
+        s, e = grp["start"], grp["end"]
+        data.intra.append(
+            [
+                _sparse_rle(e - s, {j - s: lab for j, lab in rows[i].items() if s <= j < e})
+                for i in range(s, e)
+            ]
+        )
+    data.ww = None if data.aggregated else [_sparse_rle(n, r) for r in rows]
+    data.edge_count = len(pair)
     return data
 
 
@@ -458,6 +581,7 @@ __all__ = [
     "MapData",
     "add_overlay",
     "attach_findings",
+    "build_listed_map",
     "build_map",
     "conn_label",
     "connection_overlay",

@@ -9,6 +9,8 @@ command passed its cluster (without one the page has the text parts only).
 
 from __future__ import annotations
 
+import shlex
+
 from netsleuth.checks.scan import ScanReport
 from netsleuth.policy.diff import DiffReport
 from netsleuth.policy.reports import ConnectivityReport
@@ -59,6 +61,18 @@ def render_trace(result: TraceResult, out: Output) -> None:
     )
 
 
+def _selection(report: ConnectivityReport) -> str | None:
+    """The options that narrowed the connection list, as a command line writes them."""
+    words: list[str] = []
+    if report.focus is not None:
+        words += ["--focus", report.focus]
+    if report.port is not None:
+        words += ["--port", str(report.port)]
+    if report.namespace is not None:
+        words += ["-n", report.namespace]
+    return shlex.join(words) if words else None
+
+
 def render_connectivity(report: ConnectivityReport, out: Output) -> None:
     ctx = out.context
     _write(
@@ -68,6 +82,8 @@ def render_connectivity(report: ConnectivityReport, out: Output) -> None:
             source=ctx.source,
             model=ctx.model,
             connections=report.connections,
+            selection=_selection(report),
+            focus=report.focus,
             notes=report.notes,
             problems=report.problems,
             unreadable_policies=report.unreadable,

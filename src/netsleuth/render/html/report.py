@@ -34,6 +34,7 @@ from netsleuth.render.html.mapdata import (
     MapData,
     add_overlay,
     attach_findings,
+    build_listed_map,
     build_map,
     conn_label,
     connection_overlay,
@@ -82,6 +83,11 @@ class ReportInput:
     diff_sides: tuple[str, str] = ("before", "after")
     connections: Sequence[Connection] | None = None
     """A connection table under the map (``connectivity``), capped at MAX_CONNECTION_ROWS."""
+    selection: str | None = None
+    """Set when ``connections`` were narrowed (``--focus shop/cart``, ``--port``, ``-n``): the
+    map then draws exactly those connections, and the page says which options chose them."""
+    focus: str | None = None
+    """``--focus``: the workload whose neighbourhood the map shows (its namespace open)."""
     problems: Sequence[LoadProblem] = ()
     unreadable_policies: Sequence[str] = ()
     notes: Sequence[str] = ()
@@ -305,7 +311,10 @@ def _namespaces(
 ) -> list[dict[str, Any]]:
     """Namespace rows (the no-JavaScript view of the map, and the filter's choices)."""
     names: set[str] = set()
-    if model is not None:
+    if data is not None and data.selection is not None:
+        # a map of listed connections: its namespaces only
+        names |= {g["name"] for g in data.groups if not g["ext"]}
+    elif model is not None:
         names |= set(model.namespaces) | set(model.pods_by_namespace)
     names |= {f.subject.namespace for f in findings if f.subject.namespace}
     counts = Counter(f.subject.namespace for f in findings if f.subject.namespace)
@@ -336,7 +345,16 @@ def render_report(inp: ReportInput) -> str:
     )
     data: MapData | None = None
     if inp.with_map and inp.model is not None:
-        data = build_map(inp.model, wm=inp.matrix, aggregate_above=inp.aggregate_above)
+        if inp.selection is not None and inp.connections is not None:
+            data = build_listed_map(
+                inp.model,
+                inp.connections,
+                selection=inp.selection,
+                focus=inp.focus,
+                aggregate_above=inp.aggregate_above,
+            )
+        else:
+            data = build_map(inp.model, wm=inp.matrix, aggregate_above=inp.aggregate_above)
         attach_findings(inp.model, data, findings)
         _overlays(data, inp.traces, inp.diff)
     summary = _summary(findings, inp.traces)
@@ -403,5 +421,6 @@ def render_report(inp: ReportInput) -> str:
         notes=list(inp.notes),
         namespaces=_namespaces(inp.model, findings, data),
         map=data,
+        focus=inp.focus,
         verdict_ok=str(Verdict.OK),
     )

@@ -141,6 +141,7 @@
     var NODE_W = 168, NODE_H = 26, GAP = 8, PAD = 10, HEAD = 24, BOX_W = 176, BOX_H = 46;
     var open = new Uint8Array(G.length);
     if (!M.aggregated) for (var g = 0; g < G.length; g++) open[g] = 1;
+    (M.openFirst || []).forEach(function (g) { open[g] = 1; });
     var SEVC = ["#9aa0a6", "#1565c0", "#e65100", "#c62828"];
     var STC = { broken: "#c62828", warning: "#e65100", unknown: "#6a1b9a", "not-checked": "#6a1b9a",
       ok: "#2e7d32", skipped: "#5f6368", lost: "#c62828", gained: "#2e7d32", error: "#6a1b9a" };
