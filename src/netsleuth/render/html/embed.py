@@ -68,10 +68,13 @@ def visible_json(value: Any) -> Any:
             (_visible(k) if isinstance(k, str) else k): visible_json(v) for k, v in value.items()
         }
     if isinstance(value, list | tuple):
-        if value and all(type(x) is int for x in value):
+        if set(map(type, value)) <= _INT:  # a run-length row: nothing to escape (C speed)
             return value
         return [visible_json(x) for x in value]
     return value
+
+
+_INT = {int}
 
 
 def script_json(value: Any) -> Markup:
