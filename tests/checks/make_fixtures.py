@@ -999,6 +999,39 @@ def _cni410(bad: bool) -> list[Obj]:
     return objs
 
 
+# --------------------------------------------------------------------------- node-local agents
+
+
+@fixture("KPX605")
+def _kpx605(bad: bool) -> list[Obj]:
+    # kube-proxy on node-b crash-loops (a bad ConfigMap edit): the DaemonSet counts 1 of 2
+    # ready, and the pod's container waits in CrashLoopBackOff after 14 restarts.
+    objs = system()
+    if bad:
+        for o in objs:
+            if o["kind"] == "DaemonSet" and o["metadata"]["name"] == "kube-proxy":
+                o["status"]["numberReady"] = 1
+                o["status"]["numberAvailable"] = 1
+                o["status"]["numberUnavailable"] = 1
+            if (
+                o["kind"] == "Pod"
+                and o["metadata"]["name"].startswith("kube-proxy-")
+                and o["spec"]["nodeName"] == "node-b"
+            ):
+                for c in o["status"]["conditions"]:
+                    if c["type"] in ("Ready", "ContainersReady"):
+                        c["status"] = "False"
+                for st in o["status"]["containerStatuses"]:
+                    st.update(
+                        ready=False,
+                        started=False,
+                        restartCount=14,
+                        state={"waiting": {"reason": "CrashLoopBackOff"}},
+                        lastState={"terminated": {"reason": "Error", "exitCode": 1}},
+                    )
+    return objs
+
+
 def dump(objs: list[Obj]) -> str:
     return "---\n".join(yaml.safe_dump(o, sort_keys=False, default_flow_style=False) for o in objs)
 

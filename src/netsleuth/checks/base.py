@@ -79,6 +79,7 @@ from netsleuth.model.findings import (
     Severity,
     Subject,
 )
+from netsleuth.model.immutable import guard_fix
 from netsleuth.model.objects import Meta
 
 if TYPE_CHECKING:
@@ -305,16 +306,18 @@ def finding(
     if confidence is None:
         confidence = confidence_for(model, meta, *also, artifacts=artifacts)
     origin = meta.origin
+    subject = Subject(kind, meta.namespace, meta.name)
     return Finding(
         rule_id=rule_id,
         layer=layer or check.layer,
         severity=severity or check.severity,
         confidence=confidence,
-        subject=Subject(kind, meta.namespace, meta.name),
+        subject=subject,
         message=message,
         evidence=tuple(evidence),
         confirm=tuple(confirm),
-        fix=Fix(text=fix) if isinstance(fix, str) else fix,
+        # a patch the API server would reject (an immutable field) becomes "recreate"
+        fix=guard_fix(Fix(text=fix) if isinstance(fix, str) else fix, kind, subject.ref()),
         origin_file=None if origin.live else origin.file,
         origin_line=None if origin.live else origin.line,
     )

@@ -10,28 +10,15 @@ import re
 from collections.abc import Iterator
 
 from netsleuth.facts.attribution import cni_agent
-from netsleuth.facts.cni_detect import cni_agent_pods, cni_daemonsets
+from netsleuth.facts.cni_detect import cni_daemonsets
 from netsleuth.facts.faults import Fault, culprit_subject, ref
 from netsleuth.facts.ipam_events import is_ip_allocation_failure, is_sandbox_failure
+from netsleuth.facts.node_agents import node_agent_gaps
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
 from netsleuth.model.findings import Evidence, Fix, Layer, Severity
 from netsleuth.model.node_artifacts import RouteEntry
-from netsleuth.model.objects import Event, Meta, Node, Pod, Workload, find_condition
-
-
-def _eligible(node: Node, ds: Workload) -> bool:
-    """Nodes a CNI DaemonSet is meant to run on: its nodeSelector matches, and the node
-    is not a virtual node (Fargate, virtual-kubelet) that never runs DaemonSets."""
-    labels = node.meta.labels
-    if (
-        labels.get("eks.amazonaws.com/compute-type") == "fargate"
-        or labels.get("type") == "virtual-kubelet"
-    ):
-        return False
-    sel = ds.template.spec.node_selector if ds.template else {}
-    return all(labels.get(k) == v for k, v in sel.items())
-
+from netsleuth.model.objects import Event, Meta, Pod, find_condition
 
 # Kubelet's messages when the runtime reports NetworkReady=false.
 _CNI_NOT_READY = re.compile(
@@ -44,8 +31,6 @@ _CNI_NOT_READY = re.compile(
 def cni_daemonset_not_ready_faults(model: ClusterModel) -> Iterator[Fault]:
     """CNI401: The CNI agent DaemonSet is not ready on every node."""
     for cni, ds in cni_daemonsets(model):
-        pods = cni_agent_pods(model, cni)
-        pods = [p for p in pods if model.owner(p).name == ds.name or not p.meta.owner_refs]
         evidence: list[Evidence] = []
         problems: list[str] = []
         if (
@@ -65,35 +50,16 @@ def cni_daemonset_not_ready_faults(model: ClusterModel) -> Iterator[Fault]:
                     str(ds.desired_scheduled),
                 )
             )
-        bad_nodes: list[str] = []
-        if pods:
-            by_node: dict[str, list[str]] = {}
-            for p in pods:
-                if p.node_name:
-                    by_node.setdefault(p.node_name, [])
-                    if p.ready and not p.terminating:
-                        by_node[p.node_name].append(p.name)
-            for name, node in sorted(model.nodes.items()):
-                if not _eligible(node, ds):
-                    continue
-                if name not in by_node:
-                    bad_nodes.append(name)
-                    evidence.append(Evidence(f"Node/{name}", "agent pod", "none scheduled"))
-                elif not by_node[name]:
-                    bad_nodes.append(name)
-                    for p in pods:
-                        if p.node_name == name:
-                            state = next(
-                                (s.state_reason for s in p.container_statuses if s.state_reason),
-                                p.phase,
-                            )
-                            evidence.append(
-                                Evidence(
-                                    f"Pod/{p.namespace}/{p.name}", "status", f"not ready ({state})"
-                                )
-                            )
-            if bad_nodes:
-                problems.append("no ready agent on node " + ", ".join(bad_nodes))
+        # The per-node fact the trace reads too (no ready agent pod on a node).
+        gaps = [g for g in node_agent_gaps(model) if g.daemonset is ds]
+        bad_nodes = [g.node for g in gaps]
+        for g in gaps:
+            evidence.extend(g.evidence())
+        if bad_nodes:
+            problems.append(
+                "no ready agent on node "
+                + ", ".join(f"{g.node} ({g.describe()})" if g.pods else g.node for g in gaps)
+            )
         if not problems:
             continue
         selector = next(iter(ds.selector.labels), None) if ds.selector else None

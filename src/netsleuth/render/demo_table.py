@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from netsleuth.checks.scan import ScanReport
 from netsleuth.inventory import Inventory
@@ -39,9 +39,13 @@ def demo_table(report: DemoReport, out: Output) -> None:
     render_inventory(report.inventory, console)
     console.print(Rule("Misconfigurations (netsleuth scan)"))
     render_findings(report.scan.result, report.scan.findings, console)
+    # A cluster-wide risk the scan lists above (CoreDNS sizing) is said once, attributed to its
+    # object there, not repeated under every trace that passes through DNS.
+    in_scan = {f.message for f in report.scan.findings}
     for t in report.traces:
         console.print(Rule(Text(t.command + (f"   [{t.title}]" if t.title else ""))))
         if t.result is None:
             console.print(f"could not trace: {t.error}", markup=False)
             continue
-        render_trace(t.result, console)
+        risks = tuple(r for r in t.result.risks if r.summary not in in_scan)
+        render_trace(replace(t.result, risks=risks), console)

@@ -16,6 +16,7 @@ from dataclasses import replace
 from netsleuth.facts.attribution import Culprit, workload_of
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.findings import Subject, Verdict
+from netsleuth.model.immutable import guard_fix
 from netsleuth.trace.result import Hop
 
 _NAMED = (Verdict.BROKEN, Verdict.WARNING)
@@ -71,6 +72,13 @@ def attribute_hops(model: ClusterModel, hops: list[Hop]) -> tuple[Hop, ...]:
         cause = next((c for c in out[i + 1 :] if c.root_cause and c.status is Verdict.BROKEN), None)
         if cause is not None and cause.change is not None:
             out[i] = replace(h, change=cause.change, change_field=cause.change_field)
+    # A patch the API server would reject (an immutable field) becomes "recreate".
+    for i, h in enumerate(out):
+        if h.fix is not None:
+            kind, ref = (h.change.kind, h.change.ref()) if h.change is not None else ("", "it")
+            guarded = guard_fix(h.fix, kind, ref)
+            if guarded is not h.fix:
+                out[i] = replace(h, fix=guarded)
     return tuple(out)
 
 

@@ -441,7 +441,8 @@ def loadbalancer_hop(model: ClusterModel, svc: Service) -> Hop:
             ),
             fix=Fix(
                 text="Install or fix the load-balancer controller for this class, or remove "
-                "loadBalancerClass to use the cluster's default implementation."
+                "spec.loadBalancerClass (immutable: recreate the Service) to use the cluster's "
+                "default implementation."
             ),
         )
     if svc.type == "NodePort":

@@ -19,6 +19,13 @@ from netsleuth.facts import node_evidence_faults as node_ev
 from netsleuth.facts.cni_detect import primary_cni
 from netsleuth.facts.faults import Fault, faults_of
 from netsleuth.facts.kube_proxy_mode import cluster_proxy_mode, node_proxy_mode
+from netsleuth.facts.node_agents import (
+    KUBE_PROXY,
+    AgentGap,
+    cni_agent_fix,
+    gaps_on,
+    kube_proxy_fix,
+)
 from netsleuth.facts.overlay_mtu import OVERHEAD, NodeMtu, is_ipv6, node_mtus, overhead
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods
@@ -64,9 +71,9 @@ def _faults(
 
 
 # Faults that break or degrade traffic through a node now.
+# (A CNI agent missing or not ready on a path node is read per node: :func:`agent_hop`.)
 NODE_FAULTS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
     cni_health.cni_node_network_not_ready_faults,
-    cni_health.cni_daemonset_not_ready_faults,
     cni_health.cni_pod_cidr_route_missing_faults,
     node_ev.cni_local_route_shadows_pods_faults,
     node_ev.cni_neighbour_table_overflow_faults,
@@ -88,6 +95,38 @@ NODE_RISKS: tuple[Callable[[ClusterModel], Iterable[Fault]], ...] = (
     ipam.ipam_allocation_failed_faults,
     node_ev.cni_host_local_ipam_faults,
 )
+
+
+def agent_hop(gap: AgentGap) -> Hop:
+    """A node-local agent (CNI agent, kube-proxy) with no ready pod on a path node: the
+    hop is broken, and what to change is its DaemonSet; the pod is the evidence."""
+    ds = gap.daemonset
+    if gap.agent == KUBE_PROXY:
+        what = (
+            "the Service rules there are not kept in sync with the endpoints (missing after a "
+            "node restart, stale after every change)"
+        )
+        fix = kube_proxy_fix(ds, [gap.node])
+    else:
+        what = (
+            "new pods there get no interface, and the node's routes and policy rules are not "
+            "kept up to date"
+        )
+        fix = cni_agent_fix(gap)
+    return Hop(
+        layer=gap.layer,
+        status=Verdict.BROKEN,
+        summary=f"{'' if gap.agent == KUBE_PROXY else gap.agent + ' agent '}DaemonSet "
+        f"{ds.namespace}/{ds.name} has no ready pod on node "
+        f"{gap.node} ({gap.describe()}): {what}",
+        evidence=(
+            ev(f"DaemonSet/{ds.namespace}/{ds.name}", "the agent of node " + gap.node, gap.agent),
+            *gap.evidence(),
+        ),
+        confirm=gap.confirm(),
+        fix=fix,
+        change=Subject("DaemonSet", ds.namespace, ds.name),
+    )
 
 
 def _agent_pods(model: ClusterModel, nodes: Iterable[str], exclude: set[str]) -> set[str]:
@@ -137,7 +176,9 @@ def node_hops(
         for n in nodes
         if (node := model.nodes.get(n)) is not None and node.ready is False
     ]
-    if node_faults:
+    agents = [agent_hop(g) for g in gaps_on(model, nodes, "cni")]
+    if node_faults or agents:
+        yield from agents
         yield from (hop_from_fault(f) for f in node_faults)
     elif not_ready:
         yield Hop(
@@ -331,6 +372,10 @@ def kube_proxy_hop(model: ClusterModel, src: Pod, svc: Service, sp: ServicePort)
             summary="headless Service: no virtual IP, kube-proxy is not involved",
         )
     node = src.node_name or ""
+    # kube-proxy on the client's node does the DNAT: no ready pod there breaks this hop.
+    down = gaps_on(model, [node], KUBE_PROXY)
+    if down:
+        return agent_hop(down[0])
     rule_faults = [
         f
         for f in _faults(
@@ -417,12 +462,35 @@ def coredns_path_faults(model: ClusterModel) -> list[Fault]:
     ]
 
 
+CHURN_RESTARTS = 5
+"""Restarts from which a CoreDNS pod is restarting over and over (DNS104's threshold)."""
+
+
+def _churning_now(model: ClusterModel, f: Fault) -> bool:
+    """A CoreDNS restart fault whose pods are not all Ready now, or restart over and over
+    (:data:`CHURN_RESTARTS` or more): lookups sent to them time out again and again. A few
+    past restarts of pods Ready again (two OOMKills under a burst) are a sizing risk for
+    the next burst, a note rather than a degradation of this path."""
+    for m in f.also:
+        pod = model.pod(m.namespace or "", m.name)
+        if pod is None:
+            continue
+        if not pod.ready or any(s.restart_count >= CHURN_RESTARTS for s in pod.container_statuses):
+            return True
+    return False
+
+
 def coredns_churn_hops(model: ClusterModel) -> list[Hop]:
     """CoreDNS pods restarting now: lookups sent to a restarting pod time out until its
     endpoint is withdrawn, a degradation of every path that uses cluster DNS. A forwarding
     loop in CoreDNS's log takes every lookup down too; its upstream timeouts are a note
-    (:func:`coredns_risks`), they only hurt the names CoreDNS forwards."""
-    restarts = faults_of(model, coredns_health.coredns_restarts_faults)
+    (:func:`coredns_risks`), they only hurt the names CoreDNS forwards. Pods that restarted
+    before and are Ready now are a note too."""
+    restarts = [
+        f
+        for f in faults_of(model, coredns_health.coredns_restarts_faults)
+        if _churning_now(model, f)
+    ]
     loops = [
         f
         for f in faults_of(model, node_ev.dns_coredns_logged_errors_faults)
@@ -432,18 +500,26 @@ def coredns_churn_hops(model: ClusterModel) -> list[Hop]:
 
 
 def coredns_risks(model: ClusterModel) -> list[Risk]:
-    """CoreDNS sizing and resilience (replicas left, limits, cache): risks for every path
-    that uses cluster DNS, notes rather than hop statuses."""
+    """CoreDNS sizing and resilience (replicas left, limits, cache, past restarts): risks
+    for every path that uses cluster DNS, notes rather than hop statuses."""
+    past = [
+        f
+        for f in faults_of(model, coredns_health.coredns_restarts_faults)
+        if not _churning_now(model, f)
+    ]
     return [
         risk_from_fault(f)
-        for f in _faults(
-            model,
-            (
-                coredns_health.coredns_replicas_unavailable_faults,
-                coredns_health.coredns_cpu_limit_low_faults,
-                coredns_health.coredns_memory_limit_low_faults,
-                coredns_health.corefile_no_cache_faults,
-                node_ev.dns_coredns_logged_errors_faults,
+        for f in (
+            *past,
+            *_faults(
+                model,
+                (
+                    coredns_health.coredns_replicas_unavailable_faults,
+                    coredns_health.coredns_cpu_limit_low_faults,
+                    coredns_health.coredns_memory_limit_low_faults,
+                    coredns_health.corefile_no_cache_faults,
+                    node_ev.dns_coredns_logged_errors_faults,
+                ),
             ),
         )
         if f.severity is not Severity.ERROR

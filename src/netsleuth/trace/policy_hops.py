@@ -8,6 +8,7 @@ Service port blocks the traffic (the ``ingress-rule-service-port`` trap).
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -434,71 +435,166 @@ def _aims_at_dns(model: ClusterModel, m: Any) -> bool:
     return 0 <= m.rule < len(rules) and rule_aims_at_dns(rules[m.rule])
 
 
+_PRIVATE = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "10.0.0.0/8",
+        "172.16.0.0/12",
+        "192.168.0.0/16",
+        "100.64.0.0/10",
+        "127.0.0.0/8",
+        "169.254.0.0/16",
+        "fc00::/7",
+        "fe80::/10",
+        "::1/128",
+    )
+)
+# Addresses that stand for "outside" when the destination's address is not known: the
+# documentation ranges (RFC 5737/3849) as public ones, one address of each private range.
+_PUBLIC_SAMPLES = ("192.0.2.1", "198.51.100.1", EXTERNAL_PROBE_IP)
+_PRIVATE_SAMPLES = ("10.0.0.1", "172.16.0.1", "192.168.0.1", "100.64.0.1")
+
+
+def _is_private(ip: str) -> bool:
+    a = ipaddress.ip_address(ip)
+    return any(a.version == n.version and a in n for n in _PRIVATE)
+
+
+def _address_samples(model: ClusterModel, src: Pod) -> list[str]:
+    """Addresses on both sides of every edge of the ipBlocks the source's namespace policies
+    name (and of the standard samples): the egress verdict is the same for every address
+    between two edges, so if it is the same for all samples it holds for any address."""
+    out: list[str] = [*_PUBLIC_SAMPLES, *_PRIVATE_SAMPLES]
+    v6 = any(":" in ip for ip in src.pod_ips)
+    if v6:
+        out += ["2001:db8::1", "fd00::1"]
+    for pol in model.policies_in(src.namespace):
+        for rule in pol.egress:
+            for peer in rule.peers:
+                if peer.ip_block is None:
+                    continue
+                for cidr in (peer.ip_block.cidr, *peer.ip_block.except_):
+                    try:
+                        net = ipaddress.ip_network(cidr, strict=False)
+                    except ValueError:
+                        continue
+                    lo, hi = int(net.network_address), int(net.broadcast_address)
+                    top = (1 << net.max_prefixlen) - 1
+                    for n in (lo - 1, lo, hi, hi + 1):
+                        if 0 <= n <= top:
+                            out.append(
+                                str(
+                                    ipaddress.ip_address(n)
+                                    if net.version == 4
+                                    else ipaddress.IPv6Address(n)
+                                )
+                            )
+    return list(dict.fromkeys(out))
+
+
 def external_egress_hop(
     model: ClusterModel, src: Pod, target: str, port: int | None, protocol: str
 ) -> Hop:
-    """Egress of ``src`` to an address outside the cluster (or a name that resolves outside)."""
+    """Egress of ``src`` to an address outside the cluster (or a name that resolves outside).
+
+    An address the user gave is checked as it is. A name whose address the input does not
+    hold is checked against every address the policies could tell apart
+    (:func:`_address_samples`): when public addresses all get the same answer, that answer
+    holds whatever the name resolves to (outside private ranges), and the hop says the
+    address is not known rather than citing a stand-in.
+    """
     from netsleuth.model.intervals import parse_ip
 
     try:
         parse_ip(target)
-        ip, known = target, True
+        known = True
     except ValueError:
-        ip, known = EXTERNAL_PROBE_IP, False
+        known = False
     probe_port = port or 443
     unreadable = unreadable_policies(model, (src.namespace,))
     if unreadable:
         return unknown_policy_hop(
             model, Layer.POLICY_EGRESS, unreadable, f"egress to {target}:{probe_port}"
         )
-    d = evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
-    where = target if known else f"{target} (checked with a public address, {EXTERNAL_PROBE_IP})"
-    detail = tuple(direction_lines(d))
-    if d.allowed:
-        return Hop(
-            layer=Layer.POLICY_EGRESS,
-            status=Verdict.OK,
-            summary=f"to {where}:{probe_port}: {_allowed_summary(d)}",
-            detail=detail,
-        )
-    culprit = deny_culprit(model, src, d)
-    if not known and _no_address_admitted(model, src, d):
-        # No egress rule of the isolating policies names an address (ipBlock) and no admin
-        # tier speaks for this pod: whatever the name resolves to outside the cluster, it
-        # is denied. The probe address does not matter, so it is not shown.
+    if known:
+        d = evaluate(model, PodEndpoint(src), IPEndpoint(target), protocol, probe_port).egress
+        detail = tuple(direction_lines(d))
+        if d.allowed:
+            return Hop(
+                layer=Layer.POLICY_EGRESS,
+                status=Verdict.OK,
+                summary=f"to {target}:{probe_port}: {_allowed_summary(d)}",
+                detail=detail,
+            )
+        culprit = deny_culprit(model, src, d)
         return Hop(
             layer=Layer.POLICY_EGRESS,
             status=Verdict.BROKEN,
-            summary=f"egress to {target}:{probe_port} denied: {src.namespace}/{src.name} is isolated for "
-            "egress and no egress rule of its policies admits any address outside the cluster "
-            "(no ipBlock)",
+            summary=f"egress to {target}:{probe_port} denied: {d.reason}",
             evidence=_policy_evidence(d),
             detail=detail,
-            confirm=(exec_in(src, cmd("nslookup", target)), _nc(src, target, probe_port, protocol)),
+            confirm=(_nc(src, target, probe_port, protocol),),
             fix=_egress_fix(src, None, protocol, probe_port, d, culprit),
             change=culprit,
             change_field="spec.egress" if culprit is not None else "",
         )
-    if not known:
+    decisions = {
+        ip: evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
+        for ip in _address_samples(model, src)
+    }
+    public = {ip: d for ip, d in decisions.items() if not _is_private(ip)}
+    private = {ip: d for ip, d in decisions.items() if _is_private(ip)}
+    unknown_addr = f"{target}:{probe_port} (its address is not in the input)"
+    pub_allowed = {d.allowed for d in public.values()}
+    priv_allowed = {d.allowed for d in private.values()}
+    lookup = exec_in(src, cmd("nslookup", target))
+    if len(pub_allowed) > 1:
+        allowed_ips = [ip for ip, d in public.items() if d.allowed]
+        denied_ips = [ip for ip, d in public.items() if not d.allowed]
+        d = public[denied_ips[0]]
         return Hop(
             layer=Layer.POLICY_EGRESS,
             status=Verdict.UNKNOWN,
-            summary=f"egress to {target}:{probe_port} depends on the address it resolves to: a public address "
-            f"is denied ({d.reason})",
+            summary=f"egress to {unknown_addr} depends on the address it resolves to: e.g. "
+            f"{allowed_ips[0]} is allowed, {denied_ips[0]} is denied ({d.reason})",
             evidence=_policy_evidence(d),
-            detail=detail,
-            confirm=(exec_in(src, cmd("nslookup", target)), _nc(src, target, probe_port, protocol)),
+            detail=tuple(direction_lines(d)),
+            confirm=(lookup, _nc(src, target, probe_port, protocol)),
         )
+    d = next(iter(public.values()))
+    detail = tuple(direction_lines(d))
+    caveat = ""
+    if len(priv_allowed) > 1 or (priv_allowed and priv_allowed != pub_allowed):
+        other = next(ip for ip, p in private.items() if p.allowed != d.allowed)
+        caveat = (
+            f"; if it resolves to a private address the answer may differ ({other} is "
+            f"{'allowed' if private[other].allowed else 'denied'})"
+        )
+    if d.allowed:
+        return Hop(
+            layer=Layer.POLICY_EGRESS,
+            status=Verdict.OK,
+            summary=f"to {unknown_addr}: any public address: {_allowed_summary(d)}{caveat}",
+            detail=detail,
+            confirm=(lookup,),
+        )
+    culprit = deny_culprit(model, src, d)
+    why = (
+        "no egress rule of its policies admits any address outside the cluster (no ipBlock)"
+        if _no_address_admitted(model, src, d)
+        else f"no egress rule admits a public address ({d.reason})"
+    )
     return Hop(
         layer=Layer.POLICY_EGRESS,
-        status=Verdict.BROKEN,
-        summary=f"egress to {target}:{probe_port} denied: {d.reason}",
+        status=Verdict.UNKNOWN if caveat else Verdict.BROKEN,
+        summary=f"egress to {unknown_addr} denied: {src.namespace}/{src.name} is isolated for "
+        f"egress and {why}{caveat}",
         evidence=_policy_evidence(d),
         detail=detail,
-        confirm=(_nc(src, target, probe_port, protocol),),
-        fix=_egress_fix(src, None, protocol, probe_port, d, culprit),
-        change=culprit,
-        change_field="spec.egress" if culprit is not None else "",
+        confirm=(lookup, _nc(src, target, probe_port, protocol)),
+        fix=None if caveat else _egress_fix(src, None, protocol, probe_port, d, culprit),
+        change=None if caveat else culprit,
+        change_field="spec.egress" if culprit is not None and not caveat else "",
     )
 
 

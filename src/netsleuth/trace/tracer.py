@@ -930,16 +930,22 @@ def _external_path(
         )
     )
     node = w.model.nodes.get(src.node_name or "")
+    if node is not None:
+        where = (
+            f"leaves through node {node.name}: SNAT to the node address and the NAT "
+            "gateway/proxies are outside what the input shows"
+        )
+    elif src.node_name:
+        where = f"leaves through node {src.node_name}, which is not in the input"
+    else:
+        where = f"the node of {src.namespace}/{src.name} is not known (no spec.nodeName" + (
+            ": the pod stands for its workload's template)" if src.meta.derived else ")"
+        )
     w.add(
         Hop(
             layer=Layer.NODE,
             status=Verdict.NOT_CHECKED,
-            summary=(
-                f"leaves through node {src.node_name}: SNAT to the node address and the NAT gateway/proxies "
-                "are outside what the input shows"
-            )
-            if node is not None
-            else f"node {src.node_name or '?'} is not in the input",
+            summary=where,
             confirm=(exec_in(src, cmd("curl", "-sv", "--max-time", "5", target)),),
         )
     )
