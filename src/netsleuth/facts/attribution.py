@@ -25,8 +25,8 @@ import re
 from dataclasses import dataclass
 
 from netsleuth.facts import ownership
-from netsleuth.facts.cluster_cidrs import parse_network, pod_addresses
-from netsleuth.facts.cni_detect import CNI_DAEMONSETS, primary_cni, uses_node_pod_cidr
+from netsleuth.facts.cni_detect import CNI_DAEMONSETS, primary_cni
+from netsleuth.facts.ipam_capacity import node_capacities
 from netsleuth.facts.ipam_events import is_ip_allocation_failure, is_sandbox_failure
 from netsleuth.model.cluster import WORKLOAD_KINDS, ClusterModel
 from netsleuth.model.findings import Layer, Subject
@@ -425,14 +425,11 @@ def control_plane_setting(
 def node_range_short(model: ClusterModel, node: Node) -> tuple[str, int] | None:
     """``(podCIDR, pod addresses)`` when the node's pods take addresses from its podCIDR and the
     range holds fewer (net of the addresses IPAM reserves) than the kubelet admits pods."""
-    if node.capacity_pods is None or uses_node_pod_cidr(model) is None:
+    if node.capacity_pods is None:
         return None
-    for cidr in node.pod_cidrs:
-        net = parse_network(cidr)
-        if net is not None and net.version == 4:
-            usable = pod_addresses(net)
-            if usable < node.capacity_pods:
-                return cidr, usable
+    for c in node_capacities(model):
+        if c.node == node.name and c.network.version == 4 and c.short:
+            return c.cidr, c.usable
     return None
 
 

@@ -389,6 +389,42 @@ def node_tunnel_devices(links: Iterable[object]) -> list[tuple[str, str, int | N
     return out
 
 
+def node_pod_cidr_ipam(model: ClusterModel) -> tuple[str, str] | None:
+    """``(IPAM plugin, why)`` when pod IPs come from ``Node.spec.podCIDR`` here: the plugin is
+    ``host-local`` (flannel, canal, kindnet, Calico ``usePodCidr``) or ``cilium-kubernetes``
+    (Cilium ``ipam: kubernetes``); ``None`` when they do not (or it is unknown)."""
+    for info in detect_cni(model):
+        if info.name in ("flannel", "canal", "kindnet"):
+            return (
+                "host-local",
+                f"{info.name} allocates pod IPs from the node podCIDR (host-local IPAM)",
+            )
+        if info.name == "cilium":
+            for c in model.config_maps:
+                if (
+                    c.meta.name == "cilium-config"
+                    and c.data.get("ipam", "").lower() == "kubernetes"
+                ):
+                    return (
+                        "cilium-kubernetes",
+                        "cilium-config ipam=kubernetes allocates from the node podCIDR",
+                    )
+        if info.name == "calico":
+            for c in model.config_maps:
+                if c.meta.name == "calico-config" and "usePodCidr" in c.data.get(
+                    "cni_network_config", ""
+                ):
+                    return (
+                        "host-local",
+                        "calico-config cni_network_config uses host-local usePodCidr",
+                    )
+    for art in model.node_artifacts.values():
+        for conf in art.cni_configs or ():
+            if "usePodCidr" in json.dumps(conf.raw):
+                return "host-local", f"{conf.file} uses host-local usePodCidr"
+    return None
+
+
 def uses_node_pod_cidr(model: ClusterModel) -> str | None:
     """Why pod IPs come from ``Node.spec.podCIDR`` here, or ``None`` when they do not (or it is unknown).
 
@@ -397,27 +433,8 @@ def uses_node_pod_cidr(model: ClusterModel) -> str | None:
     ``usePodCidr``. Calico's own IPAM, Cilium cluster-pool and the AWS VPC
     CNI ignore the node podCIDR, so a capacity check on it would be wrong.
     """
-    for info in detect_cni(model):
-        if info.name in ("flannel", "canal", "kindnet"):
-            return f"{info.name} allocates pod IPs from the node podCIDR (host-local IPAM)"
-        if info.name == "cilium":
-            for c in model.config_maps:
-                if (
-                    c.meta.name == "cilium-config"
-                    and c.data.get("ipam", "").lower() == "kubernetes"
-                ):
-                    return "cilium-config ipam=kubernetes allocates from the node podCIDR"
-        if info.name == "calico":
-            for c in model.config_maps:
-                if c.meta.name == "calico-config" and "usePodCidr" in c.data.get(
-                    "cni_network_config", ""
-                ):
-                    return "calico-config cni_network_config uses host-local usePodCidr"
-    for art in model.node_artifacts.values():
-        for conf in art.cni_configs or ():
-            if "usePodCidr" in json.dumps(conf.raw):
-                return f"{conf.file} uses host-local usePodCidr"
-    return None
+    found = node_pod_cidr_ipam(model)
+    return found[1] if found is not None else None
 
 
 # CNIs (as detect_cni names them) that do not implement NetworkPolicy on their own.

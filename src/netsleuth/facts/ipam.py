@@ -8,15 +8,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.facts.attribution import node_mask_setting, node_range_short
-from netsleuth.facts.cluster_cidrs import (
-    Range,
-    node_pod_cidrs,
-    pod_addresses,
-    prefix_for,
-    reserved_addresses,
-)
-from netsleuth.facts.cni_detect import uses_node_pod_cidr
 from netsleuth.facts.faults import Fault, culprit_subject
+from netsleuth.facts.ipam_capacity import Reservation, node_capacities
 from netsleuth.facts.ipam_events import is_ip_allocation_failure
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Glob, cmd, kubectl
@@ -26,40 +19,49 @@ from netsleuth.model.objects import Event, Meta
 THRESHOLD = 0.90
 
 
+def _prefix_for(pods: int, res: Reservation, version: int) -> int:
+    """The longest prefix whose range holds ``pods`` pod addresses net of ``res``."""
+    bits = 32 if version == 4 else 128
+    reserved = len(res.v4 if version == 4 else res.v6)
+    for prefix in range(bits, 0, -1):
+        if (1 << (bits - prefix)) - reserved >= pods:
+            return prefix
+    return 0
+
+
 def ipam_pod_cidr_too_small_faults(model: ClusterModel) -> Iterator[Fault]:
     """CNI405: A node's podCIDR holds fewer addresses than the pods the kubelet admits."""
-    why = uses_node_pod_cidr(model)
-    if why is None:
-        return
-    short: list[tuple[str, Range, int, int]] = []
-    for node_name, r in node_pod_cidrs(model):
-        node = model.nodes[node_name]
-        if r.network.version != 4 or node.capacity_pods is None:
-            continue
-        usable = pod_addresses(r.network)
-        if usable >= node.capacity_pods:
-            continue
-        short.append((node_name, r, usable, node.capacity_pods))
+    short = [c for c in node_capacities(model) if c.short]
     if not short:
         return
     # Node ranges are cut by kube-controller-manager (--node-cidr-mask-size, default /24):
     # that flag is what to change, not the nodes. One finding for all the nodes it starves.
     setting = node_mask_setting(model)
     kind, meta = culprit_subject(setting.culprit)
-    node_name, r, usable, max_pods = short[0]
-    need = max(m for _, _, _, m in short)
-    suggest = min(prefix_for(need), 24)
-    nodes = ", ".join(n for n, _, _, _ in short[:6]) + (
+    first = short[0]
+    res = first.reservation
+    need = max(c.max_pods for c in short)
+    suggest = _prefix_for(need, res, first.network.version)
+    if first.network.version == 4:
+        suggest = min(suggest, 24)
+    nodes = ", ".join(c.node for c in short[:6]) + (
         f" and {len(short) - 6} more" if len(short) > 6 else ""
+    )
+    fullest = max(short, key=lambda c: c.pods / max(c.usable, 1))
+    now = (
+        f"; {fullest.node} already runs {fullest.pods} pod(s) there"
+        + (" — the range is full" if fullest.pods >= fullest.usable else "")
+        if fullest.pods
+        else ""
     )
     yield Fault(
         layer=Layer.IPAM,
         severity=Severity.WARNING,
         kind=kind,
         meta=meta,
-        message=f"{setting.describe()} gives node(s) {nodes} a /{r.network.prefixlen} podCIDR: "
-        f"{usable} pod addresses ({reserved_addresses(r.network)} reserved) but the kubelet admits "
-        f"{max_pods} pods; pods beyond {usable} will fail to get an IP",
+        message=f"{setting.describe()} gives node(s) {nodes} a /{first.network.prefixlen} podCIDR: "
+        f"{first.usable} pod addresses ({res.words(first.network)}) but the kubelet admits "
+        f"{first.max_pods} pods{now}; pods beyond {first.usable} will fail to get an IP",
         evidence=[
             Evidence(
                 setting.source,
@@ -67,11 +69,15 @@ def ipam_pod_cidr_too_small_faults(model: ClusterModel) -> Iterator[Fault]:
                 setting.value or f"unset (default {setting.default})",
             ),
             *(
-                Evidence(f"Node/{n}", "spec.podCIDRs", f"{rr.cidr} ({u} pod addresses)")
-                for n, rr, u, _ in short[:4]
+                Evidence(
+                    f"Node/{c.node}",
+                    "spec.podCIDRs",
+                    f"{c.cidr} ({c.usable} pod addresses, {c.pods} in use)",
+                )
+                for c in short[:4]
             ),
-            Evidence(f"Node/{node_name}", "status.capacity.pods", str(max_pods)),
-            Evidence("CNI", "ipam", why),
+            Evidence(first.max_pods_from[0], first.max_pods_from[1], str(first.max_pods)),
+            Evidence("CNI", "ipam", f"{res.why}; {res.words(first.network)}"),
         ],
         confirm=(
             kubectl(
@@ -102,43 +108,30 @@ def ipam_pod_cidr_too_small_faults(model: ClusterModel) -> Iterator[Fault]:
                 else ""
             )
             + f"). A node's spec.podCIDR is immutable: recreate the nodes (drain, delete the Node, "
-            f"re-join) to get the new size. Or lower the kubelet's maxPods to at most {usable}."
+            f"re-join) to get the new size. Or lower the kubelet's maxPods to at most {first.usable}."
         ),
     )
 
 
 def ipam_pod_cidr_nearly_full_faults(model: ClusterModel) -> Iterator[Fault]:
     """CNI406: The pods on a node use 90 % or more of its podCIDR."""
-    why = uses_node_pod_cidr(model)
-    if why is None:
-        return
-    for node_name, r in node_pod_cidrs(model):
-        if r.network.version != 4:
+    for c in node_capacities(model):
+        if c.usable <= 0 or c.pods < THRESHOLD * c.usable:
             continue
-        node = model.nodes[node_name]
-        pods = [
-            p
-            for p in model.pods_by_node.get(node_name, ())
-            if not p.host_network
-            and not p.meta.derived
-            and p.phase not in ("Succeeded", "Failed")
-            and p.pod_ips  # a pod stuck without an address holds none
-        ]
-        usable = pod_addresses(r.network)
-        if usable <= 0 or len(pods) < THRESHOLD * usable:
-            continue
-        pct = 100 * len(pods) / usable
+        node = model.nodes[c.node]
+        pct = 100 * c.pods / c.usable
         yield Fault(
             layer=Layer.IPAM,
             kind="Node",
             meta=node.meta,
-            severity=Severity.ERROR if len(pods) >= usable else Severity.WARNING,
-            message=f"node {node_name} has {len(pods)} pods in podCIDR {r.cidr} ({usable} pod addresses net of "
-            f"{reserved_addresses(r.network)}, {pct:.0f} % used)",
+            severity=Severity.ERROR if c.pods >= c.usable else Severity.WARNING,
+            message=f"node {c.node} has {c.pods} pods in podCIDR {c.cidr} ({c.usable} pod addresses "
+            f"net of {c.reservation.words(c.network)}, {pct:.0f} % used; maxPods {c.max_pods})",
             evidence=[
-                Evidence(f"Node/{node_name}", "spec.podCIDRs", r.cidr),
-                Evidence(f"Node/{node_name}", "pods with a pod IP", str(len(pods))),
-                Evidence("CNI", "ipam", why),
+                Evidence(f"Node/{c.node}", "spec.podCIDRs", c.cidr),
+                Evidence(f"Node/{c.node}", "pods with a pod IP", str(c.pods)),
+                Evidence(c.max_pods_from[0], c.max_pods_from[1], str(c.max_pods)),
+                Evidence("CNI", "ipam", f"{c.reservation.why}; {c.reservation.words(c.network)}"),
             ],
             confirm=(
                 kubectl(
@@ -148,14 +141,14 @@ def ipam_pod_cidr_nearly_full_faults(model: ClusterModel) -> Iterator[Fault]:
                     "-o",
                     "wide",
                     "--field-selector",
-                    f"spec.nodeName={node_name}",
+                    f"spec.nodeName={c.node}",
                 )
                 .pipe("grep", "-v", "Completed")
                 .pipe("wc", "-l"),
                 cmd("ls", Glob("/var/lib/cni/networks/*/")).pipe("wc", "-l").note("on the node"),
             ),
             fix=Fix(
-                text=f"Lower maxPods on {node_name} below {usable}, move load to other nodes, or allocate "
+                text=f"Lower maxPods on {c.node} below {c.usable}, move load to other nodes, or allocate "
                 "larger node ranges (--node-cidr-mask-size)."
             ),
         )

@@ -23,8 +23,10 @@ def ipam_pod_cidr_nearly_full(model: ClusterModel) -> Iterator[Finding]:
         Where pod IPs come from the node podCIDR (see CNI405), the pods that
         hold an address on each node (with a pod IP, not hostNetwork, not
         Succeeded or Failed) against the addresses the IPAM plugin can hand
-        out (the range net of network, gateway and broadcast); warns at
-        90 %, errors at 100 %.
+        out (the range net of what it reserves: network, gateway and
+        broadcast for host-local; network, broadcast, router and health
+        addresses for Cilium ``ipam: kubernetes``); warns at 90 %, errors at
+        100 %. The node's maxPods is in the evidence.
 
     Why it breaks traffic:
         The next pods scheduled there (a rollout's surge, a scale-up) get no

@@ -20,14 +20,20 @@ def ipam_pod_cidr_too_small(model: ClusterModel) -> Iterator[Finding]:
     """A node's podCIDR holds fewer addresses than the pods the kubelet admits.
 
     What it checks:
-        Where pod IPs come from the node podCIDR (flannel, canal, Cilium
-        ``ipam: kubernetes``, Calico host-local ``usePodCidr``), each node's
-        IPv4 podCIDR size, net of the addresses the IPAM plugin reserves
-        (network, gateway, broadcast: a /26 holds 61 pods, a /24 253),
-        against the node's pod capacity (``status.capacity.pods``, the
-        kubelet's ``maxPods``, 110 by default). The finding names the
-        kube-controller-manager ``--node-cidr-mask-size`` flag (its static pod,
-        kubeadm-config) that cut the ranges, once for all the nodes it starves.
+        Where pod IPs come from the node podCIDR (flannel, canal, kindnet,
+        Cilium ``ipam: kubernetes``, Calico host-local ``usePodCidr``), each
+        node's podCIDR size net of the addresses the IPAM plugin reserves
+        (host-local: network, gateway ``.1`` and the IPv4 broadcast, so a /26
+        holds 61 pods and a /24 253; Cilium: network, broadcast, its router
+        ``cilium_host`` and its health endpoint, so a /26 holds 60), against
+        the node's pod limit (``status.capacity.pods``; without a status the
+        kubeadm ``kubelet-config`` ``maxPods``; without either the kubelet's
+        default 110, said to be assumed) and the pods already holding an
+        address there. Calico's own IPAM, Cilium cluster-pool and the AWS VPC
+        CNI do not allocate from the node podCIDR and are not checked. The
+        finding names the kube-controller-manager ``--node-cidr-mask-size``
+        flag (its static pod, kubeadm-config) that cut the ranges, once for
+        all the nodes it starves.
 
     Why it breaks traffic:
         The scheduler keeps placing pods up to maxPods, but once the range is
