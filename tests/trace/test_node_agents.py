@@ -157,3 +157,16 @@ def test_agent_pods_absent_from_the_input_say_nothing_per_node(tmp_path: Path, r
     model = _load(tmp_path, objs)
     assert node_agent_gaps(model) == ()
     assert not _scan(model, rule)
+
+
+def test_a_not_ready_node_is_not_blamed_on_its_agents(tmp_path: Path) -> None:
+    # The kubelet marks every pod of a NotReady node not Ready while their containers keep
+    # running: the node's condition is the fault (CNI402), not kube-proxy's.
+    objs = _cluster()
+    pod = _agent_pod(objs, "kube-proxy", "node-b")
+    for c in pod["status"]["conditions"]:
+        if c["type"] == "Ready":
+            c["status"] = "False"
+    model = _load(tmp_path, objs)
+    assert node_agent_gaps(model) == ()
+    assert not _scan(model, "KPX605")

@@ -95,6 +95,18 @@ class AgentGap:
         return tuple(out)
 
 
+def _working(p: Pod) -> bool:
+    """The agent runs: the pod is Ready, or every container is running and ready while the
+    pod's Ready condition is False for a reason outside it (the kubelet marks every pod of
+    a NotReady node not Ready: that is the node's fault, CNI402, not the agent's)."""
+    if p.terminating:
+        return False
+    if p.ready:
+        return True
+    statuses = [s for s in p.container_statuses if not s.is_init]
+    return bool(statuses) and all(s.ready and s.state == "running" for s in statuses)
+
+
 def pod_state(p: Pod) -> str:
     """Why a pod is not ready, as ``kubectl get pods`` would show it."""
     for s in p.container_statuses:
@@ -167,7 +179,7 @@ def _gaps(model: ClusterModel) -> tuple[AgentGap, ...]:
             here = by_node.get(name, [])
             if not here and _tainted(model.nodes[name]) and not covers_all:
                 continue
-            if any(p.ready and not p.terminating for p in here):
+            if any(_working(p) for p in here):
                 continue
             live = [p for p in here if not p.terminating] or here
             out.append(
