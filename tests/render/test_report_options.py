@@ -142,3 +142,23 @@ def test_report_refuses_a_bad_cidr_before_loading(
     assert code == 2
     assert "not a CIDR" in err and "missing" not in err  # the options fail first
     assert not out.exists()
+
+
+def test_report_asks_prometheus_as_scan_does(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """--prometheus reaches the scan the page shows: a server that does not answer is a
+    problem on the page naming it, its checks are listed as skipped, the report is written."""
+    from prometheus.promlab import free_port
+
+    url = f"http://127.0.0.1:{free_port()}"  # nothing listens there (loopback only)
+    out = tmp_path / "r.html"
+    code, _, err = cli(
+        monkeypatch, capsys, "report", "-f", str(DEMO), "--prometheus", url, "-o", str(out)
+    )
+    assert code == 0, err
+    assert f"Prometheus at {url}: cannot connect" in err
+    page = out.read_text()
+    problems = page.split('<section id="problems">', 1)[1]
+    assert f"Prometheus at {url}" in problems and "cannot connect" in problems
+    assert "<code>CT731</code>" in problems  # a metric check, skipped with the reason
