@@ -131,3 +131,15 @@ def test_source_node_not_known(tmp_path: Path) -> None:
     node = _hop(res, Layer.NODE)
     assert "node ?" not in node.summary
     assert "is not known" in node.summary and "shop/" in node.summary
+
+
+def test_too_many_ranges_to_sample_is_unknown(tmp_path: Path) -> None:
+    blocks = [{"ipBlock": {"cidr": f"11.{i}.0.0/16"}} for i in range(80)]
+    res = trace(
+        _model(tmp_path, _egress("egress", DNS_ALLOW, {"to": blocks})),
+        "shop/web",
+        "api.stripe.com",
+        port=443,
+    )
+    hop = _hop(res, Layer.POLICY_EGRESS)
+    assert hop.status is Verdict.UNKNOWN and "trace the address it resolves to" in hop.summary

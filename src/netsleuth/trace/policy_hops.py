@@ -460,36 +460,48 @@ def _is_private(ip: str) -> bool:
     return any(a.version == n.version and a in n for n in _PRIVATE)
 
 
-def _address_samples(model: ClusterModel, src: Pod) -> list[str]:
-    """Addresses on both sides of every edge of the ipBlocks the source's namespace policies
-    name (and of the standard samples): the egress verdict is the same for every address
-    between two edges, so if it is the same for all samples it holds for any address."""
+MAX_ADDRESS_SAMPLES = 256
+"""Beyond this many ipBlock edges the samples are cut (the hop then says the verdict depends)."""
+
+
+def _address_samples(model: ClusterModel, src: Pod) -> tuple[list[str], bool]:
+    """Addresses on both sides of every edge of the CIDRs that the policies isolating the
+    source for egress name (NetworkPolicy ``ipBlock`` cidr/except, AdminNetworkPolicy and
+    BaselineAdminNetworkPolicy ``networks``), and standard public and private samples: the
+    egress verdict is the same for every address between two edges, so when it is the same
+    for all samples it holds for any address. The flag says the samples were cut."""
+    from netsleuth.policy import Direction, admin_policies_selecting, policies_selecting
+
     out: list[str] = [*_PUBLIC_SAMPLES, *_PRIVATE_SAMPLES]
-    v6 = any(":" in ip for ip in src.pod_ips)
-    if v6:
+    if any(":" in ip for ip in src.pod_ips):
         out += ["2001:db8::1", "fd00::1"]
-    for pol in model.policies_in(src.namespace):
+    cidrs: list[str] = []
+    for pol in policies_selecting(model, src, Direction.EGRESS):
         for rule in pol.egress:
             for peer in rule.peers:
-                if peer.ip_block is None:
-                    continue
-                for cidr in (peer.ip_block.cidr, *peer.ip_block.except_):
-                    try:
-                        net = ipaddress.ip_network(cidr, strict=False)
-                    except ValueError:
-                        continue
-                    lo, hi = int(net.network_address), int(net.broadcast_address)
-                    top = (1 << net.max_prefixlen) - 1
-                    for n in (lo - 1, lo, hi, hi + 1):
-                        if 0 <= n <= top:
-                            out.append(
-                                str(
-                                    ipaddress.ip_address(n)
-                                    if net.version == 4
-                                    else ipaddress.IPv6Address(n)
-                                )
-                            )
-    return list(dict.fromkeys(out))
+                if peer.ip_block is not None:
+                    cidrs += [peer.ip_block.cidr, *peer.ip_block.except_]
+    for admin in admin_policies_selecting(model, src, Direction.EGRESS):
+        for arule in admin.egress:
+            for apeer in arule.peers:
+                cidrs += list(apeer.networks or ())
+    cut = False
+    for cidr in dict.fromkeys(cidrs):
+        try:
+            net = ipaddress.ip_network(cidr, strict=False)
+        except ValueError:
+            continue
+        lo, hi = int(net.network_address), int(net.broadcast_address)
+        top = (1 << net.max_prefixlen) - 1
+        for n in (lo - 1, lo, hi, hi + 1):
+            if 0 <= n <= top:
+                out.append(
+                    str(ipaddress.IPv4Address(n) if net.version == 4 else ipaddress.IPv6Address(n))
+                )
+        if len(out) > MAX_ADDRESS_SAMPLES:
+            cut = True
+            break
+    return list(dict.fromkeys(out)), cut
 
 
 def external_egress_hop(
@@ -538,9 +550,10 @@ def external_egress_hop(
             change=culprit,
             change_field="spec.egress" if culprit is not None else "",
         )
+    samples, cut = _address_samples(model, src)
     decisions = {
         ip: evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
-        for ip in _address_samples(model, src)
+        for ip in samples
     }
     public = {ip: d for ip, d in decisions.items() if not _is_private(ip)}
     private = {ip: d for ip, d in decisions.items() if _is_private(ip)}
@@ -548,6 +561,15 @@ def external_egress_hop(
     pub_allowed = {d.allowed for d in public.values()}
     priv_allowed = {d.allowed for d in private.values()}
     lookup = exec_in(src, cmd("nslookup", target))
+    if cut and any(d.isolated for d in public.values()):
+        return Hop(
+            layer=Layer.POLICY_EGRESS,
+            status=Verdict.UNKNOWN,
+            summary=f"egress to {unknown_addr}: the policies isolating {src.namespace}/{src.name} name "
+            f"more address ranges than are checked one by one ({MAX_ADDRESS_SAMPLES} edges); "
+            "trace the address it resolves to",
+            confirm=(lookup,),
+        )
     if len(pub_allowed) > 1:
         allowed_ips = [ip for ip, d in public.items() if d.allowed]
         denied_ips = [ip for ip, d in public.items() if not d.allowed]
