@@ -170,3 +170,17 @@ def test_a_not_ready_node_is_not_blamed_on_its_agents(tmp_path: Path) -> None:
     model = _load(tmp_path, objs)
     assert node_agent_gaps(model) == ()
     assert not _scan(model, "KPX605")
+
+
+def test_loadbalancer_path_checks_the_backend_node_agent(tmp_path: Path) -> None:
+    objs = _cluster()
+    svc = next(o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "cart")
+    svc["spec"]["type"] = "LoadBalancer"
+    for p in svc["spec"]["ports"]:
+        p["nodePort"] = 31080
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.20"}]}}
+    _crash(_agent_pod(objs, "calico-node", "node-b"))
+    res = trace(_load(tmp_path, objs), "external", "shop/cart", port=80)
+    [hop] = [h for h in res.hops if h.layer is Layer.CNI]
+    assert hop.status is Verdict.BROKEN and "node-b" in hop.summary
+    assert hop.change is not None and hop.change.ref() == "DaemonSet/kube-system/calico-node"

@@ -25,6 +25,7 @@ from netsleuth.errors import QueryError
 from netsleuth.facts import dns_resolution as dnssim
 from netsleuth.facts.attribution import workload_of
 from netsleuth.facts.kube_dns import ndots_amplification
+from netsleuth.facts.node_agents import gaps_on
 from netsleuth.facts.service_backends import label_differences, nearest_pods, not_ready_reason
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
@@ -1062,9 +1063,13 @@ def _north_south_service(w: _Walk, svc: Service, port: int | str | None) -> None
     ports = _target_port_hop(w, svc, sp, backends)
     if not ports:
         return
+    from netsleuth.trace.node_hops import agent_hop
     from netsleuth.trace.policy_hops import ingress_from_external_hop
 
     w.add(ingress_from_external_hop(w.model, backends, ports, w.protocol))
+    # The entry node is the load balancer's choice; the backend's node is on every path.
+    for gap in gaps_on(w.model, [backends[0].node_name or ""], "cni"):
+        w.add(agent_hop(gap))
 
 
 __all__ = ["trace"]
