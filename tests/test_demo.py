@@ -53,3 +53,19 @@ def test_demo_command_runs() -> None:
     # the traces through DNS stay on their own fault instead of repeating it.
     assert r.stdout.count("CoreDNS pods keep restarting") == 1
     assert r.stdout.count("was OOMKilled") == 1
+
+
+@pytest.mark.parametrize("fault", [f for f in FAULTS if f.get("trace")], ids=lambda f: f["id"])
+def test_fault_trace_stays_on_its_fault(model: Any, fault: dict[str, Any]) -> None:
+    """Every broken or degraded hop of a planted fault's trace names that fault's culprit:
+    another fault of the cluster (CoreDNS OOMKilled, worker-2's MTU drift) is not repeated
+    on paths it does not decide."""
+    t = fault["trace"]
+    res = trace(model, str(t["src"]), str(t["dst"]), port=t.get("port"))
+    off = [
+        (str(h.layer), h.change.ref() if h.change else None, h.summary)
+        for h in res.hops
+        if h.status in (Verdict.BROKEN, Verdict.WARNING)
+        and (h.change is None or h.change.ref() != fault["culprit"])
+    ]
+    assert not off, off

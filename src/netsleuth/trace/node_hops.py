@@ -264,11 +264,15 @@ def _mtu_hops(model: ClusterModel, src: Pod, dst: Pod, nodes: list[str]) -> Iter
             model,
             (
                 mtu.mtu_exceeds_overlay_faults,
-                mtu.mtu_mixed_across_nodes_faults,
                 node_ev.mtu_over_mtu_drops_logged_faults,
             ),
         )
         if f.about(node_refs)
+    ]
+    # MTU drift names the odd node; its evidence cites the others it differs from. A path
+    # between two of those others (same MTU) is not affected: only the odd node's paths are.
+    faults += [
+        f for f in faults_of(model, mtu.mtu_mixed_across_nodes_faults) if f.subject in node_refs
     ]
     if faults:
         yield from (hop_from_fault(f) for f in faults)
