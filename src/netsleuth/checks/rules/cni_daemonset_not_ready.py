@@ -23,8 +23,15 @@ def cni_daemonset_not_ready(model: ClusterModel) -> Iterator[Finding]:
         For each CNI agent DaemonSet (aws-node, cilium, calico-node,
         kube-flannel-ds, weave-net, canal, antrea-agent): ``numberReady``
         below ``desiredNumberScheduled``, and, when the agent pods are in the
-        input, the eligible nodes (matching the DaemonSet's nodeSelector,
-        Fargate and virtual-kubelet nodes excluded) that have no ready agent pod.
+        input, the nodes it is meant for (matching the DaemonSet's
+        nodeSelector; Fargate and virtual-kubelet nodes excluded; a node with
+        a taint the DaemonSet may not tolerate only when its
+        ``desiredNumberScheduled`` counts it) that have no ready agent pod,
+        with each pod's state (CrashLoopBackOff, ImagePullBackOff, not Ready).
+        A pod whose containers run and are ready on a NotReady node is not
+        blamed (the kubelet marks every pod there not Ready: CNI402). The
+        same per-node fact makes ``trace``'s cni hop broken for a path whose
+        source or destination runs on that node.
 
     Why it breaks traffic:
         The agent wires every new pod's interface, programs routes and
