@@ -67,6 +67,34 @@ def scenario_path(name: str) -> Path:
     return SCENARIOS / name
 
 
+# Modules whose costly module/session fixtures (a wheel built into a fresh venv, a
+# Prometheus server, Chromium) must be set up once: `make test` (--dist loadgroup)
+# sends each of them whole to one worker. xdist's own `xdist_group` mark does not
+# reach the scheduler under pytest 9 (it renames item._nodeid, which pytest 9 no
+# longer reads), so the scheduler below groups by module path as well as by mark.
+ONE_WORKER_MODULES = (
+    "tests/test_packaging.py",
+    "tests/prometheus/test_prometheus_live.py",
+    "tests/render/test_html_browser.py",
+)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadGroupScheduling
+
+    class ModuleGroups(LoadGroupScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            if module in ONE_WORKER_MODULES:
+                return module
+            return super()._split_scope(nodeid)
+
+    return ModuleGroups(config, log)
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     if os.geteuid() == 0:
         return

@@ -63,7 +63,7 @@ def kube_proxy_hash(text: str) -> str:
     return base64.b32encode(hashlib.sha256(text.encode()).digest()).decode()[:16]
 
 
-class _Dumper(yaml.SafeDumper):
+class _Dumper(yaml.CSafeDumper):  # libyaml emitter: same text, 20x faster
     pass
 
 
