@@ -37,6 +37,7 @@ from netsleuth.errors import SourceError
 from netsleuth.model.cluster import SourceInfo, SourceKind
 from netsleuth.model.logs import ContainerLog
 from netsleuth.model.problems import Level, LoadProblem, Origin
+from netsleuth.sources import yaml_k8s
 from netsleuth.sources.base import Collected, RawObject
 from netsleuth.sources.bounded import (
     DEFAULT_MAX_FILE_BYTES,
@@ -48,28 +49,9 @@ from netsleuth.sources.bounded import (
     walk,
 )
 
-try:
-    _Base: Any = yaml.CSafeLoader
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Base = yaml.SafeLoader
-
-
-class _Loader(_Base):  # type: ignore[misc,valid-type]
-    """libyaml's safe loader, reading plain scalars as kubectl does.
-
-    YAML 1.1 resolves a plain ``=`` to ``tag:yaml.org,2002:value``, which
-    PyYAML's safe loader has no constructor for: the whole document was
-    refused. kubectl (go-yaml) reads it as the string "=" (kube-prometheus's
-    Alertmanager CRD has such a value); so does this loader. Our own subclass,
-    so PyYAML's global loaders stay as they are.
-    """
-
-
-def _value_as_string(loader: Any, node: yaml.Node) -> Any:
-    return loader.construct_scalar(node)
-
-
-_Loader.add_constructor("tag:yaml.org,2002:value", _value_as_string)
+# YAML is read as kubectl reads it (go-yaml v2 scalars through JSON), by a Rust
+# parser where that provably gives the same values, else by libyaml: see yaml_k8s.
+_Loader = yaml_k8s.K8sLoader
 
 MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
 # netsleuth's own descriptions that sit beside a cluster dump (the test scenarios'
@@ -196,44 +178,15 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
             continue
         origin = Origin(file=file, document=doc_index, line=first_line)
         doc_index += 1
-        try:
-            data = yaml.load(body, Loader=_Loader)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-            line = first_line + mark.line if mark is not None else first_line
-            problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
-            last = n + 1 == len(starts)
-            if last and "end of stream" in str(problem):
-                yield LoadProblem(
-                    level=Level.FATAL,
-                    message=f"truncated: the input ends inside this YAML document ({problem})",
-                    origin=Origin(file=file, document=origin.document, line=line),
-                    skipped="document",
-                )
+        last = n + 1 == len(starts)
+        if len(body) >= CHUNKED_YAML_MIN_CHARS:
+            chunked = _iter_yaml_list_chunks(body, origin, last)
+            if chunked is not None:
+                yield from chunked
                 continue
-            yield LoadProblem(
-                level=Level.DEGRADED,
-                message=f"YAML parse error: {problem}",
-                origin=Origin(file=file, document=origin.document, line=line),
-                skipped="document",
-            )
-            continue
-        except (ValueError, TypeError, RecursionError) as exc:  # odd scalars, deep nesting
-            yield LoadProblem(
-                level=Level.DEGRADED,
-                message=f"YAML parse error: {type(exc).__name__}: {exc}",
-                origin=origin,
-                skipped="document",
-            )
-            continue
-        if "&" in body and "*" in body and alias_bomb(data, len(body)):
-            yield LoadProblem(
-                level=Level.FATAL,
-                message=f"YAML aliases expand this document far beyond its {len(body):,} bytes "
-                "(an alias bomb?): not read",
-                origin=origin,
-                skipped="document",
-            )
+        data, problem = _parse_yaml(body, origin, last)
+        if problem is not None:
+            yield problem
             continue
         item_lines = (
             _list_item_lines(body, first_line)
@@ -241,6 +194,155 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
             else None
         )
         yield from _flatten_bounded(data, origin, item_lines)
+
+
+def _parse_yaml(
+    body: str, origin: Origin, last: bool, *, checked: bool = False
+) -> tuple[Any, LoadProblem | None]:
+    """One YAML document (``origin.line`` is its first line), or the problem that stops it.
+
+    ``checked``: :func:`yaml_k8s.risky` found nothing in it already."""
+    first_line = origin.line or 1
+    try:
+        data = yaml_k8s.load(body, checked=checked)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        line = first_line + mark.line if mark is not None else first_line
+        problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+        where = Origin(file=origin.file, document=origin.document, line=line)
+        if last and "end of stream" in str(problem):
+            return None, LoadProblem(
+                level=Level.FATAL,
+                message=f"truncated: the input ends inside this YAML document ({problem})",
+                origin=where,
+                skipped="document",
+            )
+        return None, LoadProblem(
+            level=Level.DEGRADED,
+            message=f"YAML parse error: {problem}",
+            origin=where,
+            skipped="document",
+        )
+    except (ValueError, TypeError, RecursionError) as exc:  # odd scalars, deep nesting
+        return None, LoadProblem(
+            level=Level.DEGRADED,
+            message=f"YAML parse error: {type(exc).__name__}: {exc}",
+            origin=origin,
+            skipped="document",
+        )
+    if "&" in body and "*" in body and alias_bomb(data, len(body)):
+        return None, LoadProblem(
+            level=Level.FATAL,
+            message=f"YAML aliases expand this document far beyond its {len(body):,} bytes "
+            "(an alias bomb?): not read",
+            origin=origin,
+            skipped="document",
+        )
+    return data, None
+
+
+# A big YAML ``List`` in kubectl's layout (``items:`` at column 0, each item a
+# "- " at column 0) is parsed a slice of items at a time, like a big JSON one.
+CHUNKED_YAML_MIN_CHARS = 1 << 20
+_YAML_CHUNK_CHARS = 1 << 20
+_YAML_ITEMS = re.compile(r"^items:[ \t]*\n(?=- )", re.MULTILINE)
+_YAML_ITEM = re.compile(r"^- ", re.MULTILINE)
+_YAML_TOP = re.compile(r"^[^\s#-]", re.MULTILINE)
+
+
+def _iter_yaml_list_chunks(body: str, origin: Origin, last: bool) -> Iterator[Collected] | None:
+    """The items of a big kubectl-layout YAML ``List``, parsed in slices; ``None`` if not one.
+
+    Memory stays bounded (one slice's values at a time) and a slice the fast
+    parser cannot take costs only itself. A cut is a line starting "- " at
+    column 0 inside the ``items:`` block, which is an item boundary unless it
+    falls inside a multi-line quoted string; then the slice before it cannot
+    parse (its quote never closes), and the rest of the list is parsed whole,
+    so a wrong cut costs speed, never values. The document minus its items must
+    parse as a ``List`` with ``items: []``, or this is not used.
+    """
+    m = _YAML_ITEMS.search(body)
+    if m is None:
+        return None
+    start = m.end()
+    top = _YAML_TOP.search(body, start)
+    end = top.start() if top is not None else len(body)
+    try:
+        shell = yaml_k8s.load(body[: m.start()] + "items: []\n" + body[end:])
+    except (yaml.YAMLError, ValueError, TypeError, RecursionError):
+        return None
+    if (
+        type(shell) is not dict
+        or shell.get("items") != []
+        or not str(shell.get("kind", "")).endswith("List")
+    ):
+        return None
+    cuts = [x.start() for x in _YAML_ITEM.finditer(body, start, end)]
+    if not cuts or cuts[0] != start:
+        return None
+
+    # One scan for the whole list: the items the fast parser cannot take (a
+    # "7997e89481" hash, a plain "yes") are read alone by libyaml, the others in
+    # slices by the fast parser without scanning again.
+    marks = yaml_k8s.risky_at(body, start, end)
+
+    def items() -> Iterator[Collected]:
+        first_line = origin.line or 1
+        line = first_line + body.count("\n", 0, start)
+        counted = start
+        i = 0
+        k = 0  # marks[k] is the first mark at or after cuts[i]
+        while i < len(cuts):
+            while k < len(marks) and marks[k] < cuts[i]:
+                k += 1
+            nxt = cuts[i + 1] if i + 1 < len(cuts) else end
+            checked = not (k < len(marks) and marks[k] < nxt)
+            j = i + 1
+            if checked:
+                # Up to about _YAML_CHUNK_CHARS of unmarked items, ending on an item start.
+                mark = marks[k] if k < len(marks) else end
+                limit = cuts[i] + _YAML_CHUNK_CHARS
+                while (
+                    j < len(cuts)
+                    and cuts[j] < limit
+                    and (cuts[j + 1] if j + 1 < len(cuts) else end) <= mark
+                ):
+                    j += 1
+            stop = cuts[j] if j < len(cuts) else end
+            checked = checked and not yaml_k8s.risky_end(body, cuts[i], stop)
+            lines = []
+            for c in cuts[i:j]:
+                line += body.count("\n", counted, c)
+                counted = c
+                lines.append(line)
+            at = Origin(file=origin.file, document=origin.document, line=lines[0])
+            data, problem = _parse_yaml(body[cuts[i] : stop], at, False, checked=checked)
+            if problem is None and isinstance(data, list) and len(data) == j - i:
+                yield from _flatten_bounded({**shell, "items": data}, origin, lines)
+                i = j
+                continue
+            # A cut inside a multi-line string, or a broken item: the rest in one piece.
+            data, problem = _parse_yaml(body[cuts[i] : end], at, last)
+            if problem is not None:
+                yield LoadProblem(
+                    level=problem.level,
+                    message=problem.message.replace(
+                        "YAML parse error", "YAML parse error in the items list"
+                    ),
+                    origin=problem.origin,
+                    skipped=f"the items of the list from item {i + 1} on",
+                )
+                return
+            rest = data if isinstance(data, list) else [data]
+            more = (
+                [first_line + body.count("\n", 0, c) for c in cuts[i:]]
+                if len(rest) == len(cuts) - i
+                else None
+            )
+            yield from _flatten_bounded({**shell, "items": rest}, origin, more)
+            return
+
+    return items()
 
 
 # A big ``List`` is parsed a slice of items at a time (see :func:`_iter_json_list_chunks`).
