@@ -15,7 +15,7 @@ from netsleuth.policy.connlist import Connection
 from netsleuth.policy.reports import ConnectivityReport
 from netsleuth.render.cells import csv_cells, md_row
 from netsleuth.render.console import cells, plain, print_table
-from netsleuth.render.jsonout import dumps_json, problems_json
+from netsleuth.render.jsonout import dumps_plain_json, problems_json
 from netsleuth.render.output import Output
 from netsleuth.render.problems_table import render_problems, render_unreadable_policies
 
@@ -62,7 +62,7 @@ def render_json(
         doc["unreadable_policy_resources"] = list(unreadable)
     if notes:
         doc["notes"] = list(notes)
-    return dumps_json(doc)
+    return dumps_plain_json(doc)
 
 
 def render_csv(conns: Sequence[Connection]) -> str:
