@@ -182,8 +182,12 @@ def test_rbac_refusal_names_the_verbs(
     )  # fmt: skip
     err = capsys.readouterr().err
     assert code == 6
-    assert 'cannot create resource "pods"' in err
-    assert "pods/exec: create" in err and "pods: create, get, list, delete" in err
+    assert err.splitlines() == [
+        "error: forbidden: cannot create pods in namespace default as "
+        "system:serviceaccount:default:viewer: node files not collected on worker-1; "
+        "nothing else was asked (collect needs nodes: get, list; pods: create, get, list, "
+        "delete, deletecollection (in the collect namespace); pods/exec: create)"
+    ]
 
 
 def test_pod_security_refusal_is_one_clear_error(
@@ -284,6 +288,88 @@ def test_path_collects_on_the_nodes_of_its_pods(
     nodes = sorted(json.loads(r.body)["spec"]["nodeName"] for r in created_pods(srv))
     assert nodes == ["worker-1", "worker-2"]
     assert leftovers(srv) == []
+
+
+def test_path_collects_on_the_nodes_the_trace_goes_through(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """To a Service, the path is the one ``trace`` follows (the source pod's node and the
+    backend its node hops follow), not every node holding a pod of the source workload or
+    an endpoint of the Service: backend-6b8d5c7f9-q2wxz on worker-2 is not on it."""
+    from netsleuth.trace import trace
+
+    srv = apiserver(exec_handler=captured)
+    out = tmp_path / "o"
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(out),
+        "--path", "shop/frontend-7c9f8b6d4-hx2lp", "shop/backend",
+    )  # fmt: skip
+    assert code == 0
+    import json
+
+    nodes = [json.loads(r.body)["spec"]["nodeName"] for r in created_pods(srv)]
+    model = load_offline([str(out / "cluster.yaml")])
+    traced = trace(model, "shop/frontend-7c9f8b6d4-hx2lp", "shop/backend")
+    assert traced.query.path == "pod-to-service"
+    assert nodes == list(traced.nodes) == ["worker-1"]
+    assert leftovers(srv) == []
+
+
+def test_forbidden_exec_is_one_line_and_the_rest_is_collected(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """A refused ``pods/exec`` (a WebSocket handshake answered 403): one line naming the
+    verb, the resource, the user and what was skipped; cluster.yaml and the logs are
+    written, the pod is deleted, exit 6."""
+    srv = apiserver(denied_verbs={"pods/exec": {"create"}}, exec_handler=captured)
+    out = tmp_path / "o"
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "--context", "viewer",
+        "-d", str(out), "--nodes", "worker-1",
+    )  # fmt: skip
+    cap = capsys.readouterr()
+    assert code == 6
+    errors = [line for line in cap.err.splitlines() if not line.startswith("warning: [warning]")]
+    assert len(errors) == 1, cap.err
+    assert errors[0].startswith(
+        "error: forbidden: cannot create pods/exec in namespace default as "
+        "system:serviceaccount:default:viewer: node files not collected on worker-1; "
+        f"the rest is in {out} (collect needs "
+    )
+    assert "Handshake" not in cap.err
+    assert (out / "cluster.yaml").is_file() and (out / "kube-system").is_dir()
+    assert f"read with: netsleuth scan -f {out}" in cap.out
+    assert leftovers(srv) == []
+
+
+def test_forbidden_logs_are_one_line_per_namespace(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    srv = apiserver(denied_verbs={"pods/log": {"get"}}, exec_handler=captured)
+    out = tmp_path / "o"
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "--context", "viewer",
+        "-d", str(out), "--nodes", "worker-1",
+    )  # fmt: skip
+    cap = capsys.readouterr()
+    assert code == 0
+    lines = [line for line in cap.err.splitlines() if "pods/log" in line]
+    assert lines == [
+        "warning: forbidden: cannot get pods/log in namespace kube-system as "
+        "system:serviceaccount:default:viewer: the logs of 2 pods not saved"
+    ]
+    assert (out / "nodes" / "worker-1").is_dir()
 
 
 @pytest.mark.root

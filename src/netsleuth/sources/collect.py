@@ -169,10 +169,30 @@ class _Exec:
     error: str | None = None
 
 
+_DENIED_USER = re.compile(r'User \\?"([^"\\]{1,253})\\?"')
+
+
+def forbidden_text(verb: str, resource: str, namespace: str | None, user: str | None) -> str:
+    """``cannot create pods in namespace default as <user>``: what RBAC refused, in one line."""
+    where = f" in namespace {namespace}" if namespace else ""
+    return f"cannot {verb} {resource}{where}" + (f" as {user}" if user else "")
+
+
+def _denied_user(exc: Any) -> str | None:
+    """The user RBAC names in a 403 (``User "system:serviceaccount:ns:sa" cannot …``)."""
+    raw = getattr(exc, "body", None)
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw or "")
+    # a refused exec handshake carries the body inside the exception's text
+    m = _DENIED_USER.search(text) or _DENIED_USER.search(str(exc)[:20000])
+    return " ".join(m.group(1).split()) if m else None
+
+
 def _forbidden(exc: Any, verb: str, resource: str, namespace: str | None) -> ForbiddenError:
-    detail = _api_message(exc)
+    """A 403 as one :class:`ForbiddenError`: ``forbidden: cannot <verb> <resource> in
+    namespace <ns> as <user>`` (the server's long message, or a WebSocket handshake dump
+    for ``pods/exec``, is not repeated), the verbs collect needs as the tip."""
     return ForbiddenError(
-        f"forbidden: {detail}" if detail else f"forbidden: cannot {verb} {resource}",
+        "forbidden: " + forbidden_text(verb, resource, namespace, _denied_user(exc)),
         verb=verb,
         resource=resource,
         namespace=namespace,
@@ -266,11 +286,19 @@ class Collector:
         core = self._core()
         written: list[str] = []
         failed: list[str] = []
+        # 403s: one line per namespace (RBAC refuses every pod of it alike), not one per pod.
+        denied: dict[str, tuple[str | None, int]] = {}
         for ns in namespaces:
             try:
                 pods = _json(core.list_namespaced_pod(ns, _preload_content=False)).get("items")
             except ApiException as exc:
-                if exc.status != 404:
+                if exc.status == 403:
+                    failed.append(
+                        "forbidden: "
+                        + forbidden_text("list", "pods", ns, _denied_user(exc))
+                        + f": the network pods' logs of {ns} not saved"
+                    )
+                elif exc.status != 404:
                     failed.append(f"pods in {ns}: {_api_message(exc)}")
                 continue
             for pod in pods or ():
@@ -297,6 +325,10 @@ class Collector:
                             _preload_content=False,
                         ).data
                     except ApiException as exc:
+                        if exc.status == 403:
+                            user, n = denied.get(ns, (None, 0))
+                            denied[ns] = (user or _denied_user(exc), n + 1)
+                            break  # the pod's other containers are refused alike
                         failed.append(f"log of {ns}/{name} {cname}: {_api_message(exc)}")
                         continue
                     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else str(raw)
@@ -309,6 +341,12 @@ class Collector:
                     folder.mkdir(parents=True, exist_ok=True)
                     (folder / "logs.txt").write_text("".join(parts), encoding="utf-8")
                     written.append(f"{ns}/{name}")
+        for ns, (user, n) in denied.items():
+            failed.append(
+                "forbidden: "
+                + forbidden_text("get", "pods/log", ns, user)
+                + f": the logs of {n} pod{'s' if n != 1 else ''} not saved"
+            )
         return written, failed
 
     # ------------------------------------------------------------------ nodes

@@ -698,7 +698,7 @@ class LiveSource:
     def collect(self) -> Iterator[RawObject | LoadProblem]:
         """Yield every listed object and every problem. Raises :class:`SourceError` only
         when the server cannot be used at all (unreachable, 401, discovery refused)."""
-        api = self._api_client()
+        api = self.api_client()
         stop = threading.Event()
         transport = _Transport(api, timeout=self.timeout, retries=self.retries, stop=stop)
         pool = ThreadPoolExecutor(max_workers=self.parallel, thread_name_prefix="netsleuth-list")
@@ -721,7 +721,13 @@ class LiveSource:
             return False
         return bool(os.environ.get("KUBERNETES_SERVICE_HOST"))
 
-    def _api_client(self) -> Any:
+    def api_client(self) -> Any:
+        """A ``kubernetes.client.ApiClient`` for this source's kubeconfig/context (or the
+        in-cluster service account), configured as :meth:`collect` uses it: no urllib3
+        retries (ours are bounded), a connection pool sized to ``parallel``, the request
+        deadlines installed. Other live work (``netsleuth collect``'s node pods) uses it
+        so that it talks to the same server as the same user. The caller closes it.
+        Raises :class:`SourceError` when the configuration cannot be loaded."""
         cfg = k8s_client.Configuration()
         if self._use_in_cluster():
             try:

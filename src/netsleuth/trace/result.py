@@ -59,6 +59,11 @@ class TraceResult:
     hops: tuple[Hop, ...]
     problems: tuple[LoadProblem, ...] = field(default_factory=tuple)
     risks: tuple[Risk, ...] = ()
+    nodes: tuple[str, ...] = ()
+    """The nodes the traced path goes through, in path order: the source pod's, the
+    destination's (the backend or pod the node hops follow, the ingress controller pod's),
+    then any other node a hop names (``Node/<name>`` in its evidence). ``netsleuth collect
+    --path`` collects on these."""
 
     @property
     def verdict(self) -> Verdict:

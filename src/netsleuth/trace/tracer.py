@@ -47,10 +47,18 @@ class _Walk:
     hops: list[Hop] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     risks: list[Risk] = field(default_factory=list)
+    nodes: list[str] = field(default_factory=list)
+    """The nodes the path goes through, in path order (see :attr:`TraceResult.nodes`)."""
 
     def add(self, hop: Hop) -> Hop:
         self.hops.append(hop)
         return hop
+
+    def via(self, *pods: Pod) -> None:
+        """The path goes through these pods' nodes."""
+        for p in pods:
+            if p.node_name and p.node_name not in self.nodes:
+                self.nodes.append(p.node_name)
 
 
 def trace(
@@ -84,6 +92,8 @@ def trace(
             "kube-dns is not in the input: a standard CoreDNS (k8s-app=kube-dns in kube-system) is assumed"
         )
     src_pod = s.pods[0] if s.pods else None
+    if src_pod is not None:
+        w.via(src_pod)
     if s.form == "workload" and s.workload and len(s.pods) > 1:
         w.notes.append(
             f"{s.workload.describe()} has {len(s.pods)} pods; tracing from {s.pods[0].name}"
@@ -240,8 +250,20 @@ def _result(
     from netsleuth.trace.attribution import attribute_hops
 
     risks = tuple({r.summary: r for r in w.risks}.values())
+    hops = attribute_hops(model, w.hops)
+    nodes = list(w.nodes)
+    for h in hops:  # a node a hop names (a CoreDNS pod's node dropping DNS, a kube-proxy's)
+        refs = [e.object for e in h.evidence] + ([h.change.ref()] if h.change else [])
+        for r in refs:
+            name = r[len("Node/") :] if r.startswith("Node/") else ""
+            if name and name not in nodes:
+                nodes.append(name)
     return TraceResult(
-        query=q, hops=attribute_hops(model, w.hops), problems=model.problems, risks=risks
+        query=q,
+        hops=hops,
+        problems=model.problems,
+        risks=risks,
+        nodes=tuple(nodes),
     )
 
 
@@ -881,6 +903,7 @@ def _policy_hops(
 
 
 def _pod_path(w: _Walk, src: Pod, dst: Pod, port: int | str | None) -> None:
+    w.via(src, dst)
     if port is None:
         declared = dst.spec.all_ports()
         if len(declared) == 1:
@@ -955,6 +978,7 @@ def _external_path(
 def _node_hops(w: _Walk, src: Pod, backends: list[Pod]) -> None:
     from netsleuth.trace.node_hops import node_hops
 
+    w.via(src, *backends[:1])  # node_hops follows the first backend
     for hop in node_hops(w.model, src, backends, w.risks):
         w.add(hop)
 

@@ -5,11 +5,14 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 
 from netsleuth.cli.common import ContextOpt, KubeconfigOpt, parse_duration, progress_enabled, warn
+
+if TYPE_CHECKING:
+    from netsleuth.errors import ForbiddenError
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -49,8 +52,8 @@ def register(app: typer.Typer) -> None:
             typer.Option(
                 "--path",
                 metavar="SRC DST",
-                help="Collect node files on the nodes of this path (SRC's and DST's pods, "
-                "a Service's endpoints), as `trace SRC DST` names them.",
+                help="Collect node files on the nodes `trace SRC DST` goes through (the "
+                "source's, the destination's, any node a hop names).",
             ),
         ] = None,
         no_logs: Annotated[
@@ -106,6 +109,8 @@ def register(app: typer.Typer) -> None:
         sysctl, lsmod, dmesg, CNI config) through one short-lived privileged pod per node,
         labelled netsleuth.io/run=<id> and deleted when done, on error and on Ctrl-C.
         Read-only: the commands only read the node. Exit 6 if a node could not be read."""
+        from netsleuth.errors import ForbiddenError
+        from netsleuth.model.untrusted import visible
         from netsleuth.sources.collect import DEFAULT_IMAGE, Collector, new_run_id
         from netsleuth.sources.live import LiveSource
 
@@ -120,7 +125,7 @@ def register(app: typer.Typer) -> None:
         if dry_run and not selector and not all_nodes and not path and wanted:
             api: Any = None  # nothing to ask the cluster
         else:
-            api = source._api_client()
+            api = source.api_client()
         collector = Collector(
             api,
             namespace=pod_namespace,
@@ -130,7 +135,10 @@ def register(app: typer.Typer) -> None:
             parallel=parallel,
         )
         if cleanup:
-            gone = collector.cleanup()
+            try:
+                gone = collector.cleanup()
+            except ForbiddenError as exc:
+                _refused(exc, "no collector pod deleted")
             for name in gone:
                 typer.echo(f"deleted pod {name}")
             if not gone:
@@ -164,16 +172,45 @@ def register(app: typer.Typer) -> None:
                 )
         if path:
             chosen = _path_nodes(out, path)
+        refused: ForbiddenError | None = None
         if want_nodes:
-            if wanted or selector or all_nodes:
-                chosen += [n for n in collector.select_nodes(wanted, selector) if n not in chosen]
-            if not chosen:
-                warn("no node to collect on")
-            else:
-                _run_nodes(collector, chosen, out, quiet)
+            try:
+                if wanted or selector or all_nodes:
+                    chosen += [
+                        n for n in collector.select_nodes(wanted, selector) if n not in chosen
+                    ]
+                if not chosen:
+                    warn("no node to collect on")
+                else:
+                    _run_nodes(collector, chosen, out, quiet)
+            except ForbiddenError as exc:
+                refused = exc
         if no_manifests and (out / "cluster.yaml").exists():
             (out / "cluster.yaml").unlink()
+        if refused is not None:
+            nodes_text = ", ".join(visible(n) for n in chosen[:5]) + (
+                f" and {len(chosen) - 5} more" if len(chosen) > 5 else ""
+            )
+            kept = "nothing else was asked" if no_manifests else f"the rest is in {out}"
+            _refused(
+                refused,
+                f"node files not collected{' on ' + nodes_text if nodes_text else ''}; {kept}",
+                read=None if no_manifests else out,
+            )
         typer.echo(f"read with: netsleuth scan -f {out}")
+
+
+def _refused(exc: ForbiddenError, skipped: str, read: Path | None = None) -> NoReturn:
+    """A 403 as one line on stderr: what RBAC refused, what was skipped because of it, the
+    verbs collect needs; exit 6 (what could be collected was written)."""
+    from netsleuth.cli.exit_codes import ExitCode
+    from netsleuth.model.untrusted import visible
+
+    needs = f" ({exc.tip.rstrip('.')})" if exc.tip else ""
+    sys.stderr.write(f"error: {visible(str(exc))}: {skipped}{needs}\n")
+    if read is not None:
+        typer.echo(f"read with: netsleuth scan -f {read}")
+    raise typer.Exit(int(ExitCode.SOURCE))
 
 
 def _listed(source: Any, quiet: bool) -> Any:
@@ -241,21 +278,13 @@ def _run_nodes(collector: Any, chosen: list[str], out: Path, quiet: bool) -> Non
 
 
 def _path_nodes(out: Path, path: tuple[str, str]) -> list[str]:
-    """The nodes of SRC's and DST's pods (a Service's: its endpoints'), from the
-    manifests just written."""
-    from netsleuth.model.targets import parse_target
+    """The nodes ``trace SRC DST`` goes through on the manifests just written (the source
+    pod's node, the destination's, and any node a hop names: :attr:`TraceResult.nodes`)."""
     from netsleuth.sources.load import load_offline
+    from netsleuth.trace import trace
 
     model = load_offline([str(out / "cluster.yaml")])
-    found: list[str] = []
-    for text, role in ((path[0], "src"), (path[1], "dst")):
-        target = parse_target(model, text, role=role)
-        names = [p.node_name for p in target.pods]
-        if target.service is not None:
-            for sl in model.slices_for(target.service):
-                names += [e.node_name for e in sl.endpoints]
-        found += [n for n in names if n and n not in found]
-    return found
+    return list(trace(model, path[0], path[1]).nodes)
 
 
 def _dry_run(
