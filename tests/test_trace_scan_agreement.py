@@ -186,3 +186,35 @@ def test_ingress_controller_not_ready_reported_by_both(tmp_path: Path) -> None:
     assert "no ingress controller pod is Ready" in ing[0].summary
     assert [f.rule_id for f in scan.findings if f.rule_id == "ING810"] == ["ING810"]
     assert disagreements(result, scan) == []
+
+
+def test_ingress_controller_partly_ready_is_a_warning_in_both(tmp_path: Path) -> None:
+    """One of the two ingress-nginx controller pods not Ready: ING810 warns (capacity down,
+    health checks flap) and the trace's ingress hop is a warning naming the same pod and
+    Deployment; both read ``facts.ingress_refs.controller_readiness``. Before, the trace
+    said ``ok`` and the agreement failed on the scan's side."""
+    doc = yaml.safe_load((SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text())
+    down = next(
+        i
+        for i in doc["items"]
+        if i["kind"] == "Pod" and i["metadata"]["name"].startswith("ingress-nginx-controller")
+    )
+    for c in down["status"]["conditions"]:
+        if c["type"] in ("Ready", "ContainersReady"):
+            c["status"] = "False"
+    for s in down["status"]["containerStatuses"]:
+        s["ready"] = False
+    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(doc))
+    model = load_offline([str(tmp_path)])
+    result = trace(model, "external", "https://shop.example.com/")
+    scan = _scan(model)
+    (hop,) = [h for h in result.hops if h.layer.value == "ingress"]
+    assert hop.status is Verdict.WARNING
+    assert "1 of 2 ingress-nginx controller pods Ready" in hop.summary
+    assert down["metadata"]["name"] in hop.summary
+    assert hop.change is not None and hop.change.kind == "Deployment"
+    (ing810,) = [f for f in scan.findings if f.rule_id == "ING810"]
+    assert ing810.severity is Severity.WARNING
+    assert ing810.subject.ref() == hop.change.ref()
+    assert result.verdict is Verdict.WARNING
+    assert disagreements(result, scan) == []

@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from netsleuth.facts.coverage import coverage
+from netsleuth.model import ingress_controllers
 from netsleuth.model.cluster import ClusterModel, resource_of
 from netsleuth.model.objects import Ingress, IngressBackend, Pod
 
@@ -49,45 +50,79 @@ def ingress_backends(ing: Ingress) -> Iterator[BackendUse]:
 
 
 def ingress_controller(model: ClusterModel, ing: Ingress) -> str | None:
-    """The controller string of the Ingress's class (``k8s.io/ingress-nginx``), when known."""
-    name = ing.class_name
-    if name is None:
-        default = next((c for c in model.ingress_classes if c.is_default), None)
-        return default.controller if default else None
-    cls = next((c for c in model.ingress_classes if c.meta.name == name), None)
-    if cls is not None:
-        return cls.controller
-    if name == "nginx":
-        return "k8s.io/ingress-nginx"
-    return None
-
-
-# Ingress / gateway controller pods by label.
-CONTROLLER_LABELS: tuple[tuple[str, str, str], ...] = (
-    ("app.kubernetes.io/name", "ingress-nginx", "ingress-nginx"),
-    ("app", "ingress-nginx", "ingress-nginx"),
-    ("app.kubernetes.io/name", "traefik", "traefik"),
-    ("app.kubernetes.io/name", "haproxy-ingress", "haproxy-ingress"),
-    ("app.kubernetes.io/name", "kong", "kong"),
-    ("app.kubernetes.io/name", "contour", "contour"),
-    ("app", "istio-ingressgateway", "istio-ingressgateway"),
-)
+    """The controller string of the Ingress's class (``k8s.io/ingress-nginx``), when known
+    (:func:`netsleuth.model.ingress_controllers.class_controller`)."""
+    return ingress_controllers.class_controller(model, ing)
 
 
 def controller_pods(model: ClusterModel) -> dict[str, list[Pod]]:
-    """Ingress controller pods by controller name (only the controller component of ingress-nginx,
-    not its admission jobs)."""
+    """Ingress controller pods that exist (not derived from a template: readiness is a
+    question about them), by controller name.
+
+    The pods are identified once, in :func:`netsleuth.model.ingress_controllers.controller_pods`
+    (the policy engine's ingress-controller peer reads the same function); ING810 judges
+    these, the trace's ingress hop reads :func:`serving_controller_pods`.
+    """
     out: dict[str, list[Pod]] = {}
-    for p in model.pods:
-        if p.meta.derived or p.phase in ("Succeeded", "Failed"):
-            continue
-        for k, v, name in CONTROLLER_LABELS:
-            if p.labels.get(k) == v:
-                comp = p.labels.get("app.kubernetes.io/component")
-                if name == "ingress-nginx" and comp not in (None, "controller"):
-                    break
-                out.setdefault(name, []).append(p)
-                break
+    for name, pods in ingress_controllers.controller_pods(model).items():
+        real = [p for p in pods if not p.meta.derived]
+        if real:
+            out[name] = real
+    return out
+
+
+def serving_controller_pods(model: ClusterModel, ingress: Ingress | None) -> list[Pod]:
+    """The existing controller pods serving ``ingress``: its class's controller's when the
+    input holds them, else every controller's
+    (:func:`netsleuth.model.ingress_controllers.serving_pods`)."""
+    return [p for p in ingress_controllers.serving_pods(model, ingress) if not p.meta.derived]
+
+
+@dataclass(frozen=True, slots=True)
+class ControllerReadiness:
+    """Readiness of one workload's ingress controller pods (ING810 and the trace's ingress
+    hop both read it): ``not_ready`` excludes terminating pods (they are going away)."""
+
+    controller: str
+    """The controller name (``ingress-nginx``)."""
+    kind: str
+    namespace: str
+    name: str
+    """The workload owning the pods (what a person changes), else the pod."""
+    pods: tuple[Pod, ...]
+    not_ready: tuple[Pod, ...]
+
+    @property
+    def ready(self) -> int:
+        """Pods Ready (a terminating pod is neither counted here nor in ``not_ready``)."""
+        return sum(1 for p in self.pods if p.ready)
+
+    @property
+    def none_ready(self) -> bool:
+        return self.ready == 0
+
+    def ref(self) -> str:
+        return f"{self.kind}/{self.namespace}/{self.name}"
+
+
+def controller_readiness(
+    model: ClusterModel, pods: list[Pod] | None = None
+) -> list[ControllerReadiness]:
+    """Per controller and owning workload, the controller pods and those not Ready
+    (terminating pods left out of ``not_ready``). ``pods``: only these (a trace's serving
+    pods); default every existing controller pod."""
+    keep = {p.key for p in pods} if pods is not None else None
+    out: list[ControllerReadiness] = []
+    for controller, found in sorted(controller_pods(model).items()):
+        by_owner: dict[tuple[str, str, str], list[Pod]] = {}
+        for p in found:
+            if keep is not None and p.key not in keep:
+                continue
+            o = model.owner(p)
+            by_owner.setdefault((o.kind, o.namespace, o.name), []).append(p)
+        for (kind, ns, name), group in sorted(by_owner.items()):
+            not_ready = tuple(p for p in group if not p.ready and not p.terminating)
+            out.append(ControllerReadiness(controller, kind, ns, name, tuple(group), not_ready))
     return out
 
 

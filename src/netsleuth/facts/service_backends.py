@@ -11,6 +11,7 @@ https://kubernetes.io/docs/concepts/services-networking/service/#services-withou
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import ContainerPort, Pod, Service, ServicePort
@@ -89,9 +90,8 @@ def nearest_pods(model: ClusterModel, namespace: str, selector: Mapping[str, str
     best-scoring pods (ties: fewer differing labels first), in input order; empty when
     no pod shares a key with the selector.
 
-    The trace's service hop names the first of them. (SVC201 still keeps its own
-    "exactly one label differs" list; the tie-break to fewer differences makes them
-    name the same pod. Moving SVC201 here waits for the accuracy work on that rule.)
+    :func:`selector_near_miss` names the first of them (SVC201 and the trace's service
+    hop read it).
     """
     best: list[Pod] = []
     best_key = (0.0, 0)
@@ -111,3 +111,35 @@ def nearest_pods(model: ClusterModel, namespace: str, selector: Mapping[str, str
 def label_differences(pod: Pod, selector: Mapping[str, str]) -> list[str]:
     """The selector's keys the pod's labels do not satisfy, sorted."""
     return sorted(k for k, v in selector.items() if pod.labels.get(k) != v)
+
+
+@dataclass(frozen=True, slots=True)
+class SelectorNearMiss:
+    """The pod whose labels come closest to a selector that matches nothing (label drift),
+    and how they differ: what SVC201 and the trace's service hop both name."""
+
+    pod: Pod
+    """The nearest pod (the first of :func:`nearest_pods`)."""
+    differences: tuple[tuple[str, str, str | None], ...]
+    """``(key, wanted value, the pod's value or None when it lacks the label)``, by key."""
+
+    def describe(self) -> str:
+        """``app=checkout-api, tier missing``: the pod's side of each difference."""
+        return ", ".join(
+            f"{k}={have}" if have is not None else f"{k} missing" for k, _, have in self.differences
+        )
+
+
+def selector_near_miss(
+    model: ClusterModel, namespace: str, selector: Mapping[str, str]
+) -> SelectorNearMiss | None:
+    """The nearest pod of ``namespace`` to ``selector`` and its differing labels; ``None``
+    when no pod shares a label key with the selector (or the selector matches)."""
+    best = nearest_pods(model, namespace, selector)
+    if not best:
+        return None
+    p = best[0]
+    diffs = tuple((k, selector[k], p.labels.get(k)) for k in label_differences(p, selector))
+    if not diffs:
+        return None
+    return SelectorNearMiss(p, diffs)

@@ -60,6 +60,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netsleuth.model.cluster import ClusterModel, ModelObject, all_objects, build_model
+from netsleuth.model.ingress_controllers import CONTROLLER_LABEL_KEYS
 from netsleuth.model.intervals import IPV4_MAX, IPV6_MAX, IntervalSet, IPSet
 from netsleuth.model.objects import Meta, Namespace, NetworkPolicy, Pod, PolicyPeer, PolicyRule
 from netsleuth.model.selectors import LabelSelector, Operator
@@ -76,7 +77,6 @@ from netsleuth.policy.connlist import (
 )
 from netsleuth.policy.decision import IngressControllerEndpoint
 from netsleuth.policy.ingress_controller import (
-    OPENSHIFT_ROUTER_LABEL,
     backend_targets,
     has_frontends,
     ingress_controller_endpoints,
@@ -89,8 +89,8 @@ BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]
 MaskArray = npt.NDArray[np.uint64]
 
-_CONTROLLER_KEYS = ("app.kubernetes.io/name", "app", "app.kubernetes.io/component")
-"""Labels the ingress-controller detection reads (see ``ingress_controller``)."""
+_CONTROLLER_KEYS = CONTROLLER_LABEL_KEYS
+"""Labels the ingress-controller detection reads (:mod:`netsleuth.model.ingress_controllers`)."""
 
 PSEUDO = Peer("pseudo", None, PSEUDO_NAME)
 _BLOCK_UNITS = 256
@@ -378,8 +378,9 @@ class IncrementalConnectivity:
         for ch in changes:
             if isinstance(ch, SetPodLabels):
                 old = self._pods[(ch.namespace, ch.name)].labels
-                if any(old.get(k) != ch.labels.get(k) for k in _CONTROLLER_KEYS) or (
-                    (OPENSHIFT_ROUTER_LABEL in old) != (OPENSHIFT_ROUTER_LABEL in ch.labels)
+                if any(
+                    (k in old) != (k in ch.labels) or old.get(k) != ch.labels.get(k)
+                    for k in _CONTROLLER_KEYS
                 ):
                     return True
         return False

@@ -5,15 +5,11 @@ the backend pods from the controller's pods (ingress controller, gateway
 data plane, OpenShift router), on the Service's target ports
 (:func:`backend_targets`). When the controller pods
 are in the input we use them (their namespace and labels decide which
-``from`` peers match). They are found, in order:
-
-1. pods labelled ``app.kubernetes.io/component: controller`` whose
-   ``app.kubernetes.io/name`` (or ``app``) is a known controller
-   (ingress-nginx, traefik, haproxy-ingress, kong, contour/envoy, …);
-2. pods whose ``app.kubernetes.io/name`` or ``app`` is a known controller
-   name, or that carry the OpenShift router's
-   ``ingresscontroller.operator.openshift.io/deployment-ingresscontroller``
-   label, in any namespace.
+``from`` peers match): the pods of the Ingress's class's controller, else every
+controller pod, identified by
+:func:`netsleuth.model.ingress_controllers.serving_pods` (the one rule ING810 and
+the trace's ingress hop read too: ``app.kubernetes.io/name``/``app`` of a known
+controller, the OpenShift router's label; pods derived from manifests included).
 
 Otherwise the controller is the pseudo-peer
 :class:`~netsleuth.policy.decision.IngressControllerEndpoint`: a pod of an
@@ -29,48 +25,22 @@ from dataclasses import dataclass
 from typing import Any
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.ingress_controllers import serving_pods
 from netsleuth.model.objects import Ingress, Pod, Service, ServicePort
 from netsleuth.policy.decision import Endpoint, IngressControllerEndpoint, PodEndpoint
 from netsleuth.policy.semantics import PROTOCOLS, normalise_protocol, resolve_named_port
 
 OPENSHIFT_ROUTE_KIND = "Route"
 OPENSHIFT_ROUTE_GROUP = "route.openshift.io"
-OPENSHIFT_ROUTER_LABEL = "ingresscontroller.operator.openshift.io/deployment-ingresscontroller"
-
-KNOWN_CONTROLLERS = frozenset(
-    {
-        "ingress-nginx",
-        "nginx-ingress",
-        "nginx-ingress-controller",
-        "traefik",
-        "haproxy-ingress",
-        "kubernetes-ingress",
-        "kong",
-        "contour",
-        "envoy",
-        "istio-ingressgateway",
-        "aws-load-balancer-controller",
-    }
-)
 
 
 def ingress_controller_endpoints(
     model: ClusterModel, ingress: Ingress | None = None
 ) -> tuple[Endpoint, ...]:
     """The controller pods (as endpoints) serving ``ingress``, else one pseudo-peer."""
-    found: list[Endpoint] = []
-    for pod in model.pods:
-        name = pod.labels.get("app.kubernetes.io/name") or pod.labels.get("app") or ""
-        if name in KNOWN_CONTROLLERS or OPENSHIFT_ROUTER_LABEL in pod.labels:
-            found.append(PodEndpoint(pod))
+    found = serving_pods(model, ingress)
     if found:
-        controllers = [
-            e
-            for e in found
-            if isinstance(e, PodEndpoint)
-            and e.pod.labels.get("app.kubernetes.io/component") == "controller"
-        ]
-        return tuple(controllers or found)
+        return tuple(PodEndpoint(p) for p in found)
     cls = ingress.class_name if ingress is not None else None
     return (IngressControllerEndpoint(ingress_class=cls),)
 

@@ -57,16 +57,10 @@ def path_matches(p: IngressPath, path: str) -> int:
 
 
 def controller_pods(model: ClusterModel, ingress: Ingress | None) -> list[Pod]:
-    """Pods of the ingress controller (:func:`netsleuth.facts.ingress_refs.controller_pods`,
-    the ones ING810 judges): those of the Ingress's class's controller when it is among
-    them, else every controller's."""
-    found = ingress_refs.controller_pods(model)
-    wanted = ingress_refs.ingress_controller(model, ingress) if ingress is not None else None
-    if wanted is not None:
-        mine = [p for name, pods in sorted(found.items()) if name in wanted for p in pods]
-        if mine:
-            return mine
-    return [p for _, pods in sorted(found.items()) for p in pods]
+    """Pods of the ingress controller serving ``ingress``
+    (:func:`netsleuth.facts.ingress_refs.serving_controller_pods`: the pods ING810 judges,
+    identified as the policy engine's ingress-controller peer is)."""
+    return ingress_refs.serving_controller_pods(model, ingress)
 
 
 def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> IngressTrace:
@@ -280,15 +274,37 @@ def ingress_hops(model: ClusterModel, host: str, path: str, scheme: str) -> Ingr
         return result
     addr = ", ".join(ing.load_balancer_ingress)
     ctrl = result.controller_pods
-    ctrl_ready = [p for p in ctrl if p.ready]
+    # One fact with ING810: per controller workload, its pods and those not Ready.
+    groups = ingress_refs.controller_readiness(model, ctrl)
+    degraded = [g for g in groups if g.not_ready]
     status = Verdict.OK
     summary = f"{iref} {how} → {svc_ref(svc)}:{sp.port}"
     change: Subject | None = None
-    if ctrl and not ctrl_ready:
+    if degraded and not any(g.ready for g in groups):
         status = Verdict.BROKEN
-        summary += f"; no ingress controller pod is Ready ({', '.join(p.name for p in ctrl[:3])})"
-        evidence += [ev(pod_ref(p), "status", "not ready") for p in ctrl[:3]]
-        kind, meta = workload_subject(model, ctrl[0])
+        down = [p for g in degraded for p in g.not_ready]
+        summary += f"; no ingress controller pod is Ready ({', '.join(p.name for p in down[:3])})"
+        evidence += [ev(pod_ref(p), "status", "not ready") for p in down[:3]]
+        kind, meta = workload_subject(model, down[0])
+        change = Subject(kind, meta.namespace, meta.name)
+    elif degraded:
+        # Some controller pods not Ready (ING810's warning): the load balancer still has
+        # targets, but capacity is down and its health checks may flap.
+        status = Verdict.WARNING
+        g = degraded[0]
+        summary += (
+            "; "
+            + "; ".join(
+                f"{d.ready} of {len(d.pods)} {d.controller} controller pods Ready "
+                f"({', '.join(p.name for p in d.not_ready[:3])} not)"
+                for d in degraded[:3]
+            )
+            + (f"; address {addr}" if addr else "")
+        )
+        evidence += [
+            ev(pod_ref(p), "status", "not ready") for d in degraded for p in d.not_ready[:3]
+        ]
+        kind, meta = workload_subject(model, g.not_ready[0])
         change = Subject(kind, meta.namespace, meta.name)
     elif not addr:
         status = Verdict.WARNING

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from netsleuth.checks.base import Needs, finding, inconclusive, ref, register
 from netsleuth.facts.coverage import coverage
 from netsleuth.facts.operators import custom_resource_meta, operator_for_selector
-from netsleuth.facts.service_backends import selected_pods
+from netsleuth.facts.service_backends import selected_pods, selector_near_miss
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Inconclusive, Layer, Severity
@@ -25,7 +25,8 @@ def selector_matches_no_pods(model: ClusterModel) -> Iterator[Finding | Inconclu
     What it checks: Services with a selector (not ExternalName, not
     selector-less Services whose endpoints are managed by hand) for which no
     pod in the namespace carries all the selector's labels. The message
-    names pods whose labels nearly match (one label differs). A Service
+    names the pod whose labels come nearest (the one ``trace`` names too:
+    most selector labels right, then fewest differences) and how it differs. A Service
     that selects the pods an operator creates for a custom resource in its
     namespace (prometheus-operator's Prometheus, Alertmanager, ThanosRuler)
     has its workload in applied manifests; in a dump with pods but none of
@@ -101,22 +102,25 @@ def selector_matches_no_pods(model: ClusterModel) -> Iterator[Finding | Inconclu
                 ),
             )
             continue
-        near = [
-            p for p in ns_pods if sum(1 for k, v in selector.items() if p.labels.get(k) != v) == 1
-        ]
+        # The nearest pod (label drift): one fact with the trace's service hop.
+        near = selector_near_miss(model, svc.namespace, selector)
         evidence = [Evidence(ref("Service", svc.meta), "spec.selector", sel_text)]
         hint = ""
-        if near:
-            p = near[0]
-            diff = next(k for k, v in selector.items() if p.labels.get(k) != v)
-            evidence.append(
-                Evidence(
-                    ref("Pod", p.meta),
-                    f"metadata.labels.{diff}",
-                    str(p.labels.get(diff, "<absent>")),
+        if near is not None:
+            for k, _want, have in near.differences:
+                evidence.append(
+                    Evidence(
+                        ref("Pod", near.pod.meta),
+                        f"metadata.labels.{k}",
+                        have if have is not None else "<absent>",
+                    )
                 )
-            )
-            hint = f"; pod {p.name} differs only in {diff}={p.labels.get(diff, '<absent>')}"
+            if len(near.differences) == 1:
+                k, _want, have = near.differences[0]
+                shown = have if have is not None else "<absent>"
+                hint = f"; pod {near.pod.name} differs only in {k}={shown}"
+            else:
+                hint = f"; the nearest pod, {near.pod.name}, has {near.describe()}"
         yield finding(
             "SVC201",
             model,
