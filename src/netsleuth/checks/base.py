@@ -30,7 +30,11 @@ say so with ``config=True`` and accept it as the second argument::
   not overlap pod or service CIDRs (``scan --extra-cidrs``).
 - ``service_cidr``: the Service CIDR when the user knows it (``None``: infer
   from ClusterIPs, or assume the kubeadm default ``10.96.0.0/12``).
-- ``cluster_domain``: the cluster DNS domain (``cluster.local``).
+- ``cluster_domain``: the cluster DNS domain when the user gives it
+  (``--cluster-domain``); ``None`` (the default) means the one the input shows
+  (:func:`netsleuth.facts.cluster_domain.cluster_domain`: kubelet config, CoreDNS
+  Corefile, kubeadm ClusterConfiguration), else ``cluster.local``. Checks read it
+  through ``cluster_domain(model, config.cluster_domain)``.
 - ``restart_threshold``: container restarts from which a pod counts as
   churning (default 5).
 
@@ -104,7 +108,8 @@ class ScanConfig:
     """Ranges outside the cluster (VPN, peered VPCs) that must not overlap pod/service CIDRs."""
     service_cidr: str | None = None
     """The Service CIDR if known; ``None`` means infer it (or assume ``10.96.0.0/12``)."""
-    cluster_domain: str = "cluster.local"
+    cluster_domain: str | None = None
+    """The user's ``--cluster-domain``; ``None``: derived from the input (see above)."""
     restart_threshold: int = 5
     """Container restarts from which a pod counts as churning / crash-looping."""
     flows: FlowSummary | None = None

@@ -340,6 +340,32 @@ def port_spec(text: str | None) -> PortSpec | None:
     return parse_port(text)
 
 
+# --------------------------------------------------------------------------- --cluster-domain
+
+
+def _cluster_domain(value: str | None) -> str | None:
+    if value is None:
+        return None
+    import re
+
+    d = value.strip().rstrip(".").lower()
+    label = r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+    if len(d) > 253 or not re.fullmatch(rf"{label}(?:\.{label})*", d):
+        raise typer.BadParameter(f"{value!r} is not a DNS domain (e.g. cluster.local)")
+    return d
+
+
+ClusterDomainOpt = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster-domain",
+        callback=_cluster_domain,
+        help="The cluster DNS domain. Default: what the input shows (kubelet config, CoreDNS "
+        "Corefile, kubeadm-config), else cluster.local.",
+    ),
+]
+
+
 # --------------------------------------------------------------------------- -o/--output
 
 

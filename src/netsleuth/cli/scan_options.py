@@ -62,11 +62,13 @@ def parse_extra_cidrs(value: str | None) -> tuple[str, ...]:
     return tuple(cidrs)
 
 
-def scan_config(extra_cidrs: str | None, service_cidr: str | None) -> ScanConfig:
+def scan_config(
+    extra_cidrs: str | None, service_cidr: str | None, cluster_domain: str | None = None
+) -> ScanConfig:
     """The :class:`~netsleuth.checks.base.ScanConfig` of the options (a bad CIDR is exit 2,
     before anything is loaded; ``--prometheus`` adds ``metrics`` once it was asked)."""
     from netsleuth.checks.base import ScanConfig
 
     cidrs = parse_extra_cidrs(extra_cidrs)
     svc_cidr = parse_extra_cidrs(service_cidr)[0] if service_cidr else None  # same validation
-    return ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr)
+    return ScanConfig(extra_cidrs=cidrs, service_cidr=svc_cidr, cluster_domain=cluster_domain)

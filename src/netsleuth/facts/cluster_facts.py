@@ -12,7 +12,9 @@ same value.
 from __future__ import annotations
 
 from netsleuth.facts import (
+    cluster_domain,
     cni_detect,
+    ingress_refs,
     kube_dns,
     kube_proxy_mode,
     mesh_membership,
@@ -22,7 +24,7 @@ from netsleuth.facts import (
     service_backends,
 )
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.objects import Meta, Pod, Service, Workload
+from netsleuth.model.objects import Ingress, Meta, Pod, Service, Workload
 
 
 class Facts:
@@ -44,6 +46,11 @@ class Facts:
         return ownership.managing_object(self.model, pod)
 
     # ---- cluster DNS
+
+    @property
+    def cluster_domain(self) -> cluster_domain.ClusterDomain:
+        """The cluster domain the input shows (kubelet, CoreDNS, kubeadm), else the default."""
+        return cluster_domain.cluster_domain_fact(self.model)
 
     @property
     def dns_service(self) -> Service | None:
@@ -94,8 +101,22 @@ class Facts:
     def selected_pods(self, svc: Service) -> list[Pod]:
         return service_backends.selected_pods(self.model, svc)
 
+    def selector_near_miss(self, svc: Service) -> service_backends.SelectorNearMiss | None:
+        """The pod nearest to a selector that matches nothing (SVC201 and the trace)."""
+        return service_backends.selector_near_miss(self.model, svc.namespace, svc.selector or {})
+
     def endpoint_nodes(self, svc: Service) -> set[str]:
         return service_backends.endpoint_nodes(self.model, svc)
+
+    # ---- ingress controller
+
+    def ingress_controller_pods(self, ingress: Ingress | None = None) -> list[Pod]:
+        """The existing controller pods serving ``ingress`` (every controller's: ``None``)."""
+        return ingress_refs.serving_controller_pods(self.model, ingress)
+
+    @property
+    def ingress_controller_readiness(self) -> list[ingress_refs.ControllerReadiness]:
+        return ingress_refs.controller_readiness(self.model)
 
     # ---- mesh membership
 

@@ -29,6 +29,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from netsleuth.facts.cluster_domain import DEFAULT_CLUSTER_DOMAIN, cluster_domain
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_service_ip
 from netsleuth.model.numbers import parse_int
@@ -37,7 +38,9 @@ from netsleuth.model.objects import Pod, Service
 DEFAULT_NDOTS = 5
 MAX_NDOTS = 15
 """glibc caps ``ndots`` at 15 (``RES_MAXNDOTS``)."""
-CLUSTER_DOMAIN = "cluster.local"
+CLUSTER_DOMAIN = DEFAULT_CLUSTER_DOMAIN
+"""The default only: the domain of a model is :func:`netsleuth.facts.cluster_domain.cluster_domain`
+(``domain=None`` below derives it from the input)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -94,7 +97,7 @@ class Resolution:
         return self.answer is not None and self.answer.kind != "nxdomain"
 
 
-def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN) -> ResolverConfig:
+def resolver_config(model: ClusterModel, pod: Pod, domain: str | None = None) -> ResolverConfig:
     """The resolv.conf the kubelet writes for ``pod``: nameservers, search list, ndots.
 
     ``ClusterFirst`` (and ``ClusterFirstWithHostNet``) pods get the cluster DNS
@@ -104,6 +107,7 @@ def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN)
     options.
     https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-s-dns-policy
     """
+    domain = cluster_domain(model, domain)
     declared = pod.spec.dns_policy or "ClusterFirst"
     effective = declared
     note = None
@@ -158,8 +162,9 @@ def resolver_config(model: ClusterModel, pod: Pod, domain: str = CLUSTER_DOMAIN)
 _POD_A = re.compile(r"^(\d+)-(\d+)-(\d+)-(\d+)$")
 
 
-def answer_for(model: ClusterModel, fqdn: str, domain: str = CLUSTER_DOMAIN) -> Answer:
+def answer_for(model: ClusterModel, fqdn: str, domain: str | None = None) -> Answer:
     """What the cluster DNS answers for an absolute name (without the trailing dot)."""
+    domain = cluster_domain(model, domain)
     name = fqdn.rstrip(".").lower()
     suffix = "." + domain
     if not name.endswith(suffix) and name != domain:
@@ -170,7 +175,7 @@ def answer_for(model: ClusterModel, fqdn: str, domain: str = CLUSTER_DOMAIN) -> 
         if (
             "." not in name
             or last in model.namespaces
-            or last in ("svc", "cluster", "local", "internal")
+            or last in ("svc", "cluster", "local", "internal", *domain.split("."))
         ):
             return Answer(name=name, kind="nxdomain")
         return Answer(name=name, kind="external")
@@ -196,8 +201,9 @@ def answer_for(model: ClusterModel, fqdn: str, domain: str = CLUSTER_DOMAIN) -> 
     return Answer(name=name, kind="nxdomain")
 
 
-def resolve(model: ClusterModel, pod: Pod, name: str, domain: str = CLUSTER_DOMAIN) -> Resolution:
-    """The resolver's walk for ``name`` from ``pod``."""
+def resolve(model: ClusterModel, pod: Pod, name: str, domain: str | None = None) -> Resolution:
+    """The resolver's walk for ``name`` from ``pod`` (``domain`` ``None``: the model's)."""
+    domain = cluster_domain(model, domain)
     cfg = resolver_config(model, pod, domain)
     absolute = name.endswith(".")
     bare = name.rstrip(".")

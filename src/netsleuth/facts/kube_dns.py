@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from netsleuth.facts.dns_resolution import CLUSTER_DOMAIN, ResolverConfig, resolver_config
+from netsleuth.facts.dns_resolution import ResolverConfig, resolver_config
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import (
     DNS_NAMESPACE,
@@ -37,6 +37,7 @@ __all__ = [
     "cluster_has_system_view",
     "coredns_containers",
     "corefile",
+    "corefile_config_map",
     "dns_pods",
     "dns_service",
     "dns_service_ip",
@@ -135,14 +136,25 @@ def parse_corefile(text: str, cm: ConfigMap) -> Corefile:
     return Corefile(cm, tuple(directives))
 
 
+COREFILE_CONFIG_MAPS = ("coredns", "rke2-coredns-rke2-coredns")
+"""kube-system ConfigMaps holding the cluster DNS's Corefile (kubeadm/EKS/AKS/GKE's CoreDNS;
+RKE2's chart)."""
+
+
+def corefile_config_map(model: ClusterModel) -> ConfigMap | None:
+    """The ConfigMap holding the cluster DNS's Corefile (the one to edit), when in the input."""
+    for name in COREFILE_CONFIG_MAPS:
+        cm = model.config_map(DNS_NAMESPACE, name)
+        if cm is not None and cm.data.get("Corefile"):
+            return cm
+    return None
+
+
 def corefile(model: ClusterModel) -> Corefile | None:
-    cm = model.config_map(DNS_NAMESPACE, "coredns")
+    cm = corefile_config_map(model)
     if cm is None:
         return None
-    text = cm.data.get("Corefile")
-    if not text:
-        return None
-    return parse_corefile(text, cm)
+    return parse_corefile(cm.data["Corefile"], cm)
 
 
 def coredns_containers(model: ClusterModel) -> tuple[str, Meta, list[Container]] | None:
@@ -157,7 +169,7 @@ def coredns_containers(model: ClusterModel) -> tuple[str, Meta, list[Container]]
 
 
 def pod_resolver(
-    model: ClusterModel, pod: Pod, cluster_domain: str = CLUSTER_DOMAIN
+    model: ClusterModel, pod: Pod, cluster_domain: str | None = None
 ) -> ResolverConfig | None:
     """The resolver of a pod whose queries go to the cluster DNS, else ``None``
     (``Default``/``None`` policies, and ``ClusterFirst`` on a host-network pod, which
@@ -192,7 +204,7 @@ class NdotsAmplification:
 
 
 def ndots_amplification(
-    model: ClusterModel, pod: Pod, name: str, cluster_domain: str = CLUSTER_DOMAIN
+    model: ClusterModel, pod: Pod, name: str, cluster_domain: str | None = None
 ) -> NdotsAmplification | None:
     """The cost of looking up ``name`` (outside the cluster) from ``pod``, or ``None`` when the
     search list is not walked (absolute name, enough dots, no cluster DNS). DNS113 and the

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from netsleuth.facts.kube_dns import DNS_NAMESPACE, dns_workload
+from netsleuth.facts.kube_dns import DNS_NAMESPACE, corefile_config_map, dns_workload
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.metrics import SIGNAL_BY_NAME, MetricsSnapshot, Sample, Signal
 from netsleuth.model.objects import Meta, Pod
@@ -113,10 +113,9 @@ def coredns_deployment(model: ClusterModel) -> tuple[str, Meta]:
 
 def coredns_corefile(model: ClusterModel) -> tuple[str, Meta]:
     """The ConfigMap holding the Corefile (its ``forward`` line), else the Deployment."""
-    for name in ("coredns", "rke2-coredns-rke2-coredns"):
-        cm = model.config_map(DNS_NAMESPACE, name)
-        if cm is not None:
-            return "ConfigMap", cm.meta
+    cm = corefile_config_map(model)
+    if cm is not None:
+        return "ConfigMap", cm.meta
     return coredns_deployment(model)
 
 

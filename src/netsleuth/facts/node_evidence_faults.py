@@ -21,6 +21,7 @@ from netsleuth.facts.cluster_cidrs import (
 )
 from netsleuth.facts.cni_detect import detect_cni
 from netsleuth.facts.faults import Fault
+from netsleuth.facts.kube_dns import corefile_config_map
 from netsleuth.facts.kube_proxy_mode import ProxyMode, cluster_proxy_mode, node_proxy_mode
 from netsleuth.facts.node_evidence import (
     component_events,
@@ -572,13 +573,13 @@ def dns_coredns_logged_errors_faults(model: ClusterModel) -> Iterator[Fault]:
     timeouts = component_events(model, "coredns-log", (EventKind.COREDNS_UPSTREAM_TIMEOUT,))
     if not loops and not timeouts:
         return
-    cm = model.config_map("kube-system", "coredns")
+    cm = corefile_config_map(model)
     meta = cm.meta if cm is not None else Meta(name="coredns", namespace="kube-system")
     confirm = (
         kubectl("-n", "kube-system", "logs", "-l", "k8s-app=kube-dns").pipe(
             "grep", "-E", "Loop|i/o timeout"
         ),
-        kubectl("-n", "kube-system", "get", "configmap", "coredns", "-o", "yaml"),
+        kubectl("-n", "kube-system", "get", "configmap", meta.name, "-o", "yaml"),
     )
     if loops:
         yield Fault(

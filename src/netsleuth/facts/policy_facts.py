@@ -19,6 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from netsleuth.facts.cluster_domain import cluster_domain
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, with_kube_dns
 from netsleuth.model.commands import Snippet
@@ -83,9 +84,13 @@ def _hosts(values: Iterable[str]) -> Iterable[tuple[str, int | None]]:
 
 
 def service_clients(
-    model: ClusterModel, cluster_domain: str = "cluster.local"
+    model: ClusterModel, domain: str | None = None
 ) -> dict[tuple[str, str], list[tuple[Pod, int | None]]]:
-    """(namespace, service) -> [(client pod, port named in the reference)]; one pod per workload."""
+    """(namespace, service) -> [(client pod, port named in the reference)]; one pod per workload.
+
+    ``domain``: the cluster domain (``None``: the model's,
+    :func:`netsleuth.facts.cluster_domain.cluster_domain`)."""
+    suffix = f".svc.{cluster_domain(model, domain)}"
     out: dict[tuple[str, str], list[tuple[Pod, int | None]]] = defaultdict(list)
     seen_owner: set[object] = set()
     for pod in model.pods:
@@ -101,7 +106,7 @@ def service_clients(
             continue
         for host, port in _hosts(values):
             parts = host.split(".")
-            if host.endswith(f".svc.{cluster_domain}") or host.endswith(".svc"):
+            if host.endswith(suffix) or host.endswith(".svc"):
                 key = (parts[1], parts[0]) if len(parts) >= 3 else None
             elif len(parts) == 2 and parts[1] in model.namespaces:
                 key = (parts[1], parts[0])

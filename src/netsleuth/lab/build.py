@@ -262,7 +262,9 @@ def start_services(plan: LabPlan, state: LabState) -> None:
     state.pids["dnsmasq"] = []
     for i, pod in enumerate(p for p in plan.pods if p.dns_server):
         conf = d / f"dnsmasq-{i}.conf"
-        conf.write_text(dnsmasq.conf_text(pod, d / "hosts", d / f"dnsmasq-{i}.log"))
+        conf.write_text(
+            dnsmasq.conf_text(pod, d / "hosts", d / f"dnsmasq-{i}.log", plan.cluster_domain)
+        )
         pid = host.start_dnsmasq(lab, pod.netns, conf, d / f"dnsmasq-{i}.pid")
         state.pids["dnsmasq"].append(pid)
         save(state)

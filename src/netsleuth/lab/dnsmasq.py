@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from netsleuth.facts.dns_resolution import CLUSTER_DOMAIN
+from netsleuth.facts.cluster_domain import DEFAULT_CLUSTER_DOMAIN
 from netsleuth.lab.plan import LabPlan, PodPlan
 
 
@@ -23,7 +23,7 @@ def hosts_text(plan: LabPlan) -> str:
     return "\n".join(lines) + "\n"
 
 
-def conf_text(pod: PodPlan, hosts: Path, log: Path, domain: str = CLUSTER_DOMAIN) -> str:
+def conf_text(pod: PodPlan, hosts: Path, log: Path, domain: str = DEFAULT_CLUSTER_DOMAIN) -> str:
     return "\n".join(
         [
             "# netsleuth lab: cluster DNS for " + pod.key,

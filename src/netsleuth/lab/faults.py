@@ -32,7 +32,7 @@ import ipaddress
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from netsleuth.lab.plan import LabPlan, service_endpoints
+from netsleuth.lab.plan import VXLAN_OVERHEAD, LabPlan, service_endpoints
 from netsleuth.model.cluster import ClusterModel, build_model
 from netsleuth.model.objects import (
     EndpointSlice,
@@ -110,9 +110,11 @@ def make_fault(
     if kind == "mtu":
         n = plan.node(_node(plan, node, kind))
         assert n is not None
-        value = mtu if mtu is not None else n.vxlan_mtu + 50 - 100
-        if value >= n.vxlan_mtu + 50:
-            raise FaultError(f"--mtu {value} carries the overlay ({n.vxlan_mtu} + 50): not a fault")
+        value = mtu if mtu is not None else n.vxlan_mtu + VXLAN_OVERHEAD - 100
+        if value >= n.vxlan_mtu + VXLAN_OVERHEAD:
+            raise FaultError(
+                f"--mtu {value} carries the overlay ({n.vxlan_mtu} + {VXLAN_OVERHEAD}): not a fault"
+            )
         if value < 576:
             raise FaultError("--mtu below 576 is not an underlay MTU")
         return {"kind": kind, "node": n.name, "mtu": value, "was": n.underlay_mtu}

@@ -34,15 +34,17 @@ from __future__ import annotations
 import ipaddress
 from dataclasses import dataclass
 
+from netsleuth.facts.cluster_domain import DEFAULT_CLUSTER_DOMAIN, cluster_domain
 from netsleuth.facts.cni_detect import primary_cni
-from netsleuth.facts.dns_resolution import CLUSTER_DOMAIN, resolver_config
-from netsleuth.facts.overlay_mtu import OVERHEAD, node_mtus
+from netsleuth.facts.dns_resolution import resolver_config
+from netsleuth.facts.overlay_mtu import OVERHEAD, node_mtus, overhead
 from netsleuth.lab import names
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.objects import Pod, Service
 
 DEFAULT_UNDERLAY_MTU = 1500
-VXLAN_OVERHEAD = 50
+VXLAN_OVERHEAD = overhead("vxlan")
+"""The lab's own overlay: VXLAN over its IPv4 underlay (facts.overlay_mtu's arithmetic)."""
 VXLAN_PORT = 8472
 DEFAULT_MAX_PODS = 20
 
@@ -114,6 +116,8 @@ class LabPlan:
     dns_records: tuple[DnsRecord, ...]
     skipped: tuple[Skipped, ...] = ()
     notes: tuple[str, ...] = ()
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+    """The zone the lab's dnsmasq answers for (the model's cluster domain)."""
 
     def node(self, name: str) -> NodePlan | None:
         return next((n for n in self.nodes if n.name == name), None)
@@ -249,10 +253,10 @@ def resolv_conf_text(model: ClusterModel, pod: Pod) -> str:
     return "\n".join(lines) + "\n"
 
 
-def dns_records(
-    model: ClusterModel, pods: list[Pod], domain: str = CLUSTER_DOMAIN
-) -> list[DnsRecord]:
-    """The records CoreDNS's kubernetes plugin would serve for the model."""
+def dns_records(model: ClusterModel, pods: list[Pod], domain: str | None = None) -> list[DnsRecord]:
+    """The records CoreDNS's kubernetes plugin would serve for the model (under the
+    model's cluster domain unless ``domain`` is given)."""
+    domain = cluster_domain(model, domain)
     out: list[DnsRecord] = []
     for svc in model.services:
         fqdn = f"{svc.name}.{svc.namespace}.svc.{domain}"
@@ -360,7 +364,12 @@ def make_plan(model: ClusterModel, lab: str, *, max_pods: int = DEFAULT_MAX_PODS
         m = mtus.get(n.name)
         model_underlay = m.underlay_mtu if m is not None else DEFAULT_UNDERLAY_MTU
         encap = (m.encapsulation if m is not None else None) or (cni.encapsulation if cni else None)
-        model_overhead = OVERHEAD[encap][0] if encap in OVERHEAD else VXLAN_OVERHEAD
+        # The model's overlay over the model's underlay (IPv6 adds 20 bytes: facts.overlay_mtu).
+        model_overhead = (
+            overhead(encap, m.ipv6 if m is not None else False)
+            if encap in OVERHEAD
+            else VXLAN_OVERHEAD
+        )
         if m is not None and m.pod_mtu is not None:
             pod_mtu = m.pod_mtu
         elif cni is not None and cni.configured_mtu and not cni.mtu_is_underlay:
@@ -469,4 +478,5 @@ def make_plan(model: ClusterModel, lab: str, *, max_pods: int = DEFAULT_MAX_PODS
         dns_records=tuple(dns_records(model, built_pods)),
         skipped=tuple(skipped),
         notes=tuple(notes),
+        cluster_domain=cluster_domain(model),
     )

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from netsleuth.facts.cluster_domain import DEFAULT_CLUSTER_DOMAIN
 from netsleuth.lab import names
 from netsleuth.lab.plan import DnsRecord, LabPlan, NodePlan, PodPlan, Skipped
 
@@ -71,6 +72,7 @@ def plan_from_json(d: dict[str, Any]) -> LabPlan:
         dns_records=tuple(DnsRecord(**r) for r in d["dns_records"]),
         skipped=tuple(Skipped(**s) for s in d["skipped"]),
         notes=tuple(d["notes"]),
+        cluster_domain=str(d.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN),
     )
 
 

@@ -24,9 +24,10 @@ from dataclasses import dataclass, field, replace
 from netsleuth.errors import QueryError
 from netsleuth.facts import dns_resolution as dnssim
 from netsleuth.facts.attribution import workload_of
+from netsleuth.facts.cluster_domain import cluster_domain
 from netsleuth.facts.kube_dns import ndots_amplification
 from netsleuth.facts.node_agents import gaps_on
-from netsleuth.facts.service_backends import label_differences, nearest_pods, not_ready_reason
+from netsleuth.facts.service_backends import not_ready_reason, selector_near_miss
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.cluster_dns import dns_pods, dns_service, has_kube_dns, with_kube_dns
 from netsleuth.model.commands import Command, Snippet, cmd, kubectl, merge_patch, sh_c
@@ -68,14 +69,18 @@ def trace(
     *,
     port: int | str | None = None,
     protocol: str = "TCP",
-    domain: str = dnssim.CLUSTER_DOMAIN,
+    domain: str | None = None,
     namespace: str | None = None,
 ) -> TraceResult:
     """Trace ``src`` → ``dst``. Raises :class:`QueryError` when either cannot be resolved.
 
+    ``domain`` is the cluster domain when the user gives it; ``None`` derives it from the
+    input (:func:`netsleuth.facts.cluster_domain.cluster_domain`, as the scan does).
+
     ``namespace`` is the default namespace of bare names (``-n``), see
     :func:`netsleuth.model.targets.qualify`.
     """
+    domain = cluster_domain(model, domain)
     protocol = protocol.upper()
     if protocol not in ("TCP", "UDP", "SCTP"):
         raise QueryError(f"unknown protocol {protocol}", tip="Use tcp, udp or sctp.")
@@ -558,17 +563,13 @@ def _service_path(w: _Walk, src: Pod, svc: Service, port: int | str | None) -> N
 def _nearest_labels(
     model: ClusterModel, ns: str, selector: dict[str, str]
 ) -> tuple[str, list[Pod]]:
-    best = nearest_pods(model, ns, selector)
-    if not best:
+    near = selector_near_miss(model, ns, selector)  # the pod SVC201 names too
+    if near is None:
         return "no pod in the namespace shares a label with the selector", []
-    p = best[0]
-    diffs = []
-    for k in label_differences(p, selector):
-        have = p.labels.get(k)
-        diffs.append(f"{k}={have}" if have is not None else f"{k} missing")
     return (
-        f"nearest: pod {p.name} has {', '.join(diffs)} (selector wants {selector_text(selector)})",
-        best,
+        f"nearest: pod {near.pod.name} has {near.describe()} "
+        f"(selector wants {selector_text(selector)})",
+        [near.pod],
     )
 
 

@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
+from netsleuth.facts.cluster_domain import cluster_domain
 from netsleuth.facts.kube_dns import ndots_amplification, pod_resolver
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
@@ -144,6 +145,7 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
       https://kubernetes.io/docs/concepts/services-networking/dns-pod-service/#pod-dns-config
       https://man7.org/linux/man-pages/man5/resolv.conf.5.html
     """
+    domain = cluster_domain(model, config.cluster_domain)
     seen: set[tuple[str, str | None, str]] = set()
     for pod in model.pods:
         owner = model.owner(pod)
@@ -151,14 +153,10 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         if key in seen:
             continue
         seen.add(key)
-        res = pod_resolver(model, pod, config.cluster_domain)
+        res = pod_resolver(model, pod, domain)
         if res is None or res.ndots < 5:
             continue
-        hosts = [
-            h
-            for h in external_hostnames(_values(pod), config.cluster_domain)
-            if h.count(".") < res.ndots
-        ]
+        hosts = [h for h in external_hostnames(_values(pod), domain) if h.count(".") < res.ndots]
         if not hosts:
             continue
         kind, wmeta = workload_subject(model, pod)
@@ -166,7 +164,7 @@ def ndots_external_names(model: ClusterModel, config: ScanConfig) -> Iterator[Fi
         if subject != key and subject in seen:
             continue  # two ReplicaSets of one Deployment
         seen.add(subject)
-        amp = ndots_amplification(model, pod, hosts[0], config.cluster_domain)
+        amp = ndots_amplification(model, pod, hosts[0], domain)
         per = amp.queries if amp is not None else res.queries_for(hosts[0])
         shown = ", ".join(hosts[:3]) + (f" and {len(hosts) - 3} more" if len(hosts) > 3 else "")
         yield finding(

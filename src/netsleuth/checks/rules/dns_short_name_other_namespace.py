@@ -7,6 +7,7 @@ from collections import defaultdict
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
+from netsleuth.facts.cluster_domain import cluster_domain
 from netsleuth.facts.kube_dns import pod_resolver
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
@@ -61,6 +62,7 @@ def short_name_other_namespace(model: ClusterModel, config: ScanConfig) -> Itera
     by_name: dict[str, list[str]] = defaultdict(list)
     for svc in model.services:
         by_name[svc.name].append(svc.namespace)
+    domain = cluster_domain(model, config.cluster_domain)
     seen: set[tuple[str, str, str]] = set()
     for pod in model.pods:
         owner = model.owner(pod)
@@ -68,7 +70,7 @@ def short_name_other_namespace(model: ClusterModel, config: ScanConfig) -> Itera
         if key in seen:
             continue
         seen.add(key)
-        if pod_resolver(model, pod, config.cluster_domain) is None:
+        if pod_resolver(model, pod, domain) is None:
             continue
         hits: list[tuple[str, str, str]] = []
         for c in pod.spec.containers:
@@ -106,7 +108,5 @@ def short_name_other_namespace(model: ClusterModel, config: ScanConfig) -> Itera
                 Evidence(f"Namespace/{pod.namespace}", f"Service {name}", "absent"),
             ],
             confirm=(kubectl("exec", "-n", pod.namespace, pod.name, "--", "nslookup", name),),
-            fix=Fix(
-                text=f"Call {fqdn} (or {fqdn}.svc.{config.cluster_domain}.) instead of {name}."
-            ),
+            fix=Fix(text=f"Call {fqdn} (or {fqdn}.svc.{domain}.) instead of {name}."),
         )

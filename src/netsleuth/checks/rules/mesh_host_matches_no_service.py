@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, register
+from netsleuth.facts.cluster_domain import cluster_domain
 from netsleuth.facts.ingress_refs import covers
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
@@ -110,7 +111,7 @@ def mesh_host_matches_no_service(model: ClusterModel, config: ScanConfig) -> Ite
         https://istio.io/latest/docs/reference/config/networking/destination-rule/ ;
         https://istio.io/latest/docs/ops/best-practices/traffic-management/
     """
-    domain = config.cluster_domain
+    domain = cluster_domain(model, config.cluster_domain)
     entries = _service_entry_hosts(model)
     rules: list[CustomObject] = model.custom_of_kind("VirtualService", "DestinationRule")
     for obj in rules:

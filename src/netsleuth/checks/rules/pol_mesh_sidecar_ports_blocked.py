@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, finding, ref, register
+from netsleuth.facts.mesh_membership import has_sidecar  # one rule with MESH9xx and the trace
 from netsleuth.facts.ownership import workload_subject
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import cmd, kubectl
@@ -14,12 +15,6 @@ from netsleuth.policy import Direction, PodEndpoint, evaluate_direction, policie
 
 ISTIOD_XDS_PORT = 15012
 ENVOY_PROMETHEUS_PORT = 15090
-
-
-def has_sidecar(pod: Pod) -> bool:
-    return any(c.name == "istio-proxy" for c in pod.spec.containers) or any(
-        c.name == "istio-proxy" and c.restart_policy == "Always" for c in pod.spec.init_containers
-    )
 
 
 def _istiod(model: ClusterModel) -> Pod | None:

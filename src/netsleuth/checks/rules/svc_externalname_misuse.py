@@ -6,6 +6,7 @@ import ipaddress
 from collections.abc import Iterator
 
 from netsleuth.checks.base import Needs, ScanConfig, finding, ref, register
+from netsleuth.facts.cluster_domain import cluster_domain
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import kubectl
 from netsleuth.model.findings import Evidence, Finding, Fix, Layer, Severity
@@ -57,7 +58,7 @@ def externalname_misuse(model: ClusterModel, config: ScanConfig) -> Iterator[Fin
     References:
       https://kubernetes.io/docs/concepts/services-networking/service/#externalname
     """
-    domain = config.cluster_domain
+    domain = cluster_domain(model, config.cluster_domain)
     for svc in model.services:
         if svc.type != "ExternalName":
             continue

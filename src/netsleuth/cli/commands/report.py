@@ -12,6 +12,7 @@ import typer
 
 from netsleuth.cli.common import (
     AllNamespacesOpt,
+    ClusterDomainOpt,
     ContextOpt,
     FileOpt,
     HostNetworkOpt,
@@ -100,6 +101,7 @@ def register(app: typer.Typer) -> None:
         min_severity: MinSeverityOpt = SeverityChoice.INFO,
         extra_cidrs: ExtraCidrsOpt = None,
         service_cidr: ServiceCidrOpt = None,
+        cluster_domain: ClusterDomainOpt = None,
         host_network: HostNetworkOpt = HostNetworkMode.NODE,
         output: Annotated[
             str, typer.Option("-o", "--output", help="The HTML file to write ('-': stdout).")
@@ -124,7 +126,9 @@ def register(app: typer.Typer) -> None:
                 "each --trace takes two values: SRC and DST",
                 tip="e.g. --trace shop/storefront shop/cart:8080 --trace legacy/cron payments/api",
             )
-        config = scan_config(extra_cidrs, service_cidr)  # bad CIDRs: exit 2 before loading
+        config = scan_config(
+            extra_cidrs, service_cidr, cluster_domain
+        )  # bad CIDRs: exit 2 before loading
         sel, ign = split_ids(select), split_ids(ignore)
         choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
         opts = input_options(

@@ -11,6 +11,7 @@ import typer
 
 from netsleuth.cli.common import (
     AllNamespacesOpt,
+    ClusterDomainOpt,
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
@@ -132,6 +133,7 @@ def register(app: typer.Typer) -> None:
         ] = None,
         extra_cidrs: ExtraCidrsOpt = None,
         service_cidr: ServiceCidrOpt = None,
+        cluster_domain: ClusterDomainOpt = None,
         docs_url: Annotated[
             str | None,
             typer.Option(
@@ -152,7 +154,7 @@ def register(app: typer.Typer) -> None:
         from netsleuth.checks.scan import choose_checks, split_ids
         from netsleuth.model.findings import Severity
 
-        config = scan_config(extra_cidrs, service_cidr)
+        config = scan_config(extra_cidrs, service_cidr, cluster_domain)
         sel, ign = split_ids(select), split_ids(ignore)
         choose_checks(load_all().values(), sel, ign)  # unknown IDs: exit 2 before loading
         machine = machine_output("scan", output)

@@ -8,6 +8,7 @@ import typer
 
 from netsleuth.cli.common import (
     AllNamespacesOpt,
+    ClusterDomainOpt,
     ContextOpt,
     FileOpt,
     KubeconfigOpt,
@@ -70,6 +71,7 @@ def register(app: typer.Typer) -> None:
         request_timeout: RequestTimeoutOpt = None,
         max_file_size: MaxFileSizeOpt = None,
         output: Annotated[TraceOutput, output_option("trace")] = "table",
+        cluster_domain: ClusterDomainOpt = None,
         flows: FlowFilesOpt = None,
         prometheus: PrometheusOpt = None,
         prometheus_window: PrometheusWindowOpt = "5m",
@@ -108,6 +110,7 @@ def register(app: typer.Typer) -> None:
             dst,
             port=spec.port if spec is not None else None,
             protocol=proto,
+            domain=cluster_domain,
             namespace=opts.namespace,
         )
         result = add_observed(

@@ -1,0 +1,101 @@
+"""The cluster domain is derived once, from the input (kubelet config, CoreDNS Corefile,
+kubeadm ClusterConfiguration), and the scan, the trace, the DNS simulation and the lab
+all use it; ``cluster.local`` only when the input shows none, a flag overrides it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from netsleuth.checks.base import ScanConfig, load_all, run_checks
+from netsleuth.facts.cluster_domain import cluster_domain, cluster_domain_fact
+from netsleuth.facts.dns_resolution import resolver_config
+from netsleuth.facts.policy_facts import service_clients
+from netsleuth.model.findings import Verdict
+from netsleuth.sources.load import load_offline
+from netsleuth.trace import trace
+
+KIND = Path(__file__).resolve().parents[1] / "scenarios" / "healthy-kind"
+KUBELET = "kubelet config kube-system/kubelet-config"
+COREFILE = "CoreDNS Corefile kube-system/coredns"
+KUBEADM = "kubeadm ClusterConfiguration kube-system/kubeadm-config"
+
+
+def _write(tmp_path: Path, text: str, drop: tuple[str, ...] = ()) -> Any:
+    doc = yaml.safe_load(text)
+    doc["items"] = [
+        i for i in doc["items"] if not (i["kind"] == "ConfigMap" and i["metadata"]["name"] in drop)
+    ]
+    (tmp_path / "cluster.yaml").write_text(yaml.safe_dump(doc))
+    return load_offline([str(tmp_path)])
+
+
+@pytest.mark.parametrize(
+    ("drop", "domain", "source"),
+    [
+        ((), "k8s.corp", KUBELET),
+        (("kubelet-config",), "k8s.corp", COREFILE),
+        (("kubelet-config", "coredns"), "k8s.corp", KUBEADM),
+        # the input shows none of them: the documented default
+        (("kubelet-config", "coredns", "kubeadm-config"), "cluster.local", "default"),
+    ],
+)
+def test_sources_in_order(tmp_path: Path, drop: tuple[str, ...], domain: str, source: str) -> None:
+    model = _write(
+        tmp_path, (KIND / "cluster.yaml").read_text().replace("cluster.local", "k8s.corp"), drop
+    )
+    fact = cluster_domain_fact(model)
+    assert (fact.domain, fact.source) == (domain, source)
+    assert fact.from_input is (source != "default")
+    assert cluster_domain(model, "Override.Example.") == "override.example"
+
+
+def test_disagreeing_sources_are_all_kept(tmp_path: Path) -> None:
+    text = (KIND / "cluster.yaml").read_text()
+    text = text.replace(
+        "kubernetes cluster.local in-addr.arpa", "kubernetes corp.internal in-addr.arpa"
+    )
+    fact = cluster_domain_fact(_write(tmp_path, text))
+    assert fact.domain == "cluster.local"  # the kubelet's: what pods' search lists hold
+    assert dict((s, d) for s, d in fact.seen) == {
+        KUBELET: "cluster.local",
+        COREFILE: "corp.internal",
+        KUBEADM: "cluster.local",
+    }
+
+
+def test_a_cluster_built_with_another_domain(tmp_path: Path) -> None:
+    """healthy-kind rebuilt with ``--cluster-domain k8s.corp`` (kubelet, CoreDNS, kubeadm and
+    the apps' URLs): it traces and scans as healthy as with cluster.local. Before, the
+    trace assumed cluster.local, so ``payments-api.payments.svc.k8s.corp`` was an outside
+    name and the scan's client list missed the app that calls it."""
+    model = _write(
+        tmp_path, (KIND / "cluster.yaml").read_text().replace("cluster.local", "k8s.corp")
+    )
+    original = load_offline([str(KIND)])
+    src = "checkout/checkout-web"
+    result = trace(model, src, "payments-api.payments.svc.k8s.corp", port=8080)
+    assert result.query.path == "pod-to-service"
+    assert result.verdict is Verdict.OK
+    pod = model.pods_by_namespace["checkout"][0]
+    assert resolver_config(model, pod).search[:3] == (
+        "checkout.svc.k8s.corp",
+        "svc.k8s.corp",
+        "k8s.corp",
+    )
+    # cluster.local names are nobody's here (the root servers say NXDOMAIN) …
+    assert trace(model, src, "payments-api.payments.svc.cluster.local", port=8080).verdict is (
+        Verdict.BROKEN
+    )
+    # … unless the user says that is the domain.
+    flagged = trace(
+        model, src, "payments-api.payments.svc.cluster.local", port=8080, domain="cluster.local"
+    )
+    assert flagged.query.path == "pod-to-service"
+    assert ("payments", "payments-api") in service_clients(model)
+    checks = list(load_all().values())
+    rules = sorted({f.rule_id for f in run_checks(model, checks, ScanConfig()).findings})
+    assert rules == sorted({f.rule_id for f in run_checks(original, checks).findings})
