@@ -128,3 +128,68 @@ def test_gzip_input(tmp_path: Path) -> None:
     f = tmp_path / "flows.json.gz"
     f.write_bytes(gzip.compress((DATA / "hubble-observe.json").read_bytes()))
     assert len(_flows(f)) == 29
+
+
+# --------------------------------------------------------------------------- brief reading
+# `netsleuth flows` reads with brief=True: forwarded replies and redirected flows, which the
+# summary only counts, are recognised from their bytes and not parsed. It must change nothing.
+
+
+def _summary(cluster: Path, path: Path, brief: bool) -> dict[str, object]:
+    from netsleuth.flows import summarize
+    from netsleuth.sources.load import load_offline
+
+    s = summarize(load_offline([str(cluster)]), read_flows([str(path)], brief=brief))
+    drops = [(g.reason, g.src, g.dst, g.count, g.transient, g.identity_unknown) for g in s.drops]
+    return {
+        "counts": s.counts.as_dict(),
+        "drops": sorted((r, a and a.key, b and b.key, *rest) for r, a, b, *rest in drops),
+        "forwarded_denied": sorted(
+            (g.src and g.src.key, g.dst and g.dst.key, g.count) for g in s.forwarded_denied
+        ),
+        "pairs": sorted(
+            (k, o.verdict, o.forwarded, o.dropped, o.origin) for k, o in s.pairs.items()
+        ),
+        "problems": [(p.message, p.origin.line) for p in s.problems],
+        "lost": s.lost_events,
+    }
+
+
+def test_brief_reading_changes_no_summary() -> None:
+    for cluster, path in (
+        (DATA / "cluster", DATA / "hubble-observe.json"),
+        (DATA / "cluster", DATA / "hubble-flows-bare.json"),
+        (DATA / "cluster", DATA / "hubble-observe-compact.txt"),
+        (DATA / "prefix", DATA / "prefix" / "hubble-observe.jsonpb"),
+    ):
+        assert _summary(cluster, path, brief=True) == _summary(cluster, path, brief=False), path
+    # the fixture's replies and redirects are the ones not parsed
+    flows = [r for r in read_flows([str(DATA / "hubble-observe.json")], brief=True)]
+    skipped = [r for r in flows if isinstance(r, Flow) and not r.src.ip]
+    assert {(r.verdict, r.is_reply) for r in skipped} == {("FORWARDED", True), ("REDIRECTED", None)}
+    assert len(skipped) == 3  # two replies, one DNS query through the proxy
+
+
+def test_brief_reading_parses_what_it_cannot_be_sure_of(tmp_path: Path) -> None:
+    lines = (DATA / "hubble-observe.json").read_text().splitlines()
+    reply = next(ln for ln in lines if '"is_reply":true' in ln and '"FORWARDED"' in ln)
+    drop = next(ln for ln in lines if '"verdict":"DROPPED"' in ln)
+    f = tmp_path / "f.json"
+    f.write_text(
+        "\n".join(
+            [
+                reply[:-40],  # cut short: not JSON, a problem (not a counted reply)
+                reply.replace('"is_reply":true', '"is_reply": true'),  # spelled otherwise: parsed
+                # a drop whose text holds the bytes of a reply (escaped inside a string)
+                drop.replace(
+                    '"Summary":"', '"Summary":"\\"is_reply\\":true \\"verdict\\":\\"FORWARDED\\" '
+                ),
+            ]
+        )
+        + "\n"
+    )
+    records = list(read_flows([str(f)], brief=True))
+    assert isinstance(records[0], LoadProblem) and "not valid JSON" in records[0].message
+    assert isinstance(records[1], Flow) and records[1].is_reply is True and records[1].src.ip
+    assert isinstance(records[2], Flow) and records[2].verdict == "DROPPED"
+    assert records[2].summary.startswith('"is_reply":true "verdict":"FORWARDED" ')

@@ -33,6 +33,7 @@ from collections.abc import Iterable, Iterator
 from typing import IO, Any
 
 import orjson
+from orjson import JSONDecodeError, loads
 
 from netsleuth.errors import InputError
 from netsleuth.model.flows import (
@@ -342,12 +343,60 @@ def _open(path: str) -> IO[bytes] | gzip.GzipFile:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}", file=path) from exc
 
 
-def read_lines(lines: Iterable[bytes], name: str) -> Iterator[FlowRecord]:
-    """Parse lines of one input (JSON or compact, detected per line)."""
+_NO_ENDPOINT = FlowEndpoint()
+COUNTED_REPLY = Flow("FORWARDED", _NO_ENDPOINT, _NO_ENDPOINT, is_reply=True)
+"""``brief``: every forwarded reply (a reply is never a policy decision; it is only counted)."""
+COUNTED_REDIRECTED = Flow("REDIRECTED", _NO_ENDPOINT, _NO_ENDPOINT)
+"""``brief``: every flow redirected to the L7 proxy (not a failure; only counted)."""
+_REPLY = b'"is_reply":true'
+_FORWARDED = b'"verdict":"FORWARDED"'
+_REDIRECTED = b'"verdict":"REDIRECTED"'
+_CLOSED = (b"}\n", b"}", b"}\r\n")
+_HEAD = 256
+_TAIL = 512
+
+
+def read_lines(lines: Iterable[bytes], name: str, *, brief: bool = False) -> Iterator[FlowRecord]:
+    """Parse lines of one input (JSON or compact, detected per line).
+
+    ``brief``: for :func:`netsleuth.flows.summarize`, which only counts forwarded
+    replies and flows redirected to the proxy, those are told by their
+    ``"verdict"``/``"is_reply"`` members as Hubble writes them (compact JSON: a
+    ``"`` inside a string is escaped, so the bytes match members only; looked for
+    near the start and the end of the line, where Hubble puts them) and yielded
+    as :data:`COUNTED_REPLY`/:data:`COUNTED_REDIRECTED` without parsing the line
+    (half of a busy stream is replies). A line that does not end in ``}``, or
+    that spells or places those members otherwise (spaces, enum numbers), is
+    parsed in full.
+    """
     problems = 0
     for number, raw in enumerate(lines, 1):
         rec: FlowRecord | None
         if raw[:1] == b"{":  # the common case: no copy, orjson skips the newline
+            if brief and raw.endswith(_CLOSED):
+                # Hubble writes "verdict" near the start, "is_reply" near the end:
+                # looking there only costs little (a miss only means a full parse)
+                if raw.find(_FORWARDED, 0, _HEAD) >= 0:
+                    if raw.find(_REPLY, len(raw) - _TAIL) >= 0:
+                        yield COUNTED_REPLY
+                        continue
+                elif raw.find(_REDIRECTED, 0, _HEAD) >= 0:
+                    yield COUNTED_REDIRECTED
+                    continue
+            # a GetFlowsResponse with its flow: read here; anything else (not JSON, a
+            # bare flow, lost events, other records) through parse_json_line
+            try:
+                obj = loads(raw)
+            except JSONDecodeError:
+                obj = None
+            if type(obj) is dict:
+                f = obj.get("flow")
+                if type(f) is dict:
+                    node = obj.get("node_name") or ""
+                    if type(node) is not str:
+                        node = str(node)
+                    yield flow_from_json(f, name, number, node, obj.get("time"))
+                    continue
             rec = parse_json_line(raw, name, number)
         else:
             line = raw.strip()
@@ -374,16 +423,17 @@ def read_lines(lines: Iterable[bytes], name: str) -> Iterator[FlowRecord]:
         )
 
 
-def read_flows(paths: Iterable[str]) -> Iterator[FlowRecord]:
+def read_flows(paths: Iterable[str], *, brief: bool = False) -> Iterator[FlowRecord]:
     """Stream every flow of ``paths`` (``-`` is stdin; ``.gz`` files are decompressed).
 
     Raises :class:`InputError` when a file cannot be opened; bad lines are problems.
+    ``brief``: see :func:`read_lines` (what :func:`netsleuth.flows.summarize` reads).
     """
     for path in paths:
         fh = _open(path)
         name = "<stdin>" if path == "-" else path
         try:
-            yield from read_lines(fh, name)
+            yield from read_lines(fh, name, brief=brief)
         except (OSError, EOFError) as exc:
             yield LoadProblem(
                 level=Level.DEGRADED,

@@ -41,7 +41,7 @@ def summarize_files(
     from netsleuth.flows import summarize
     from netsleuth.sources.hubble import read_flows
 
-    records = read_flows(paths)
+    records = read_flows(paths, brief=True)  # summarize only counts replies
     if not progress:
         return summarize(model, records, window=window, files=tuple(paths))
     from rich.console import Console
