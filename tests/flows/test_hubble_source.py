@@ -5,7 +5,13 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from netsleuth.model.flows import DROP_REASON_BY_NAME, DROP_REASONS, Flow, LostEvents
+from netsleuth.model.flows import (
+    DROP_REASON_BY_NAME,
+    DROP_REASONS,
+    Flow,
+    FlowEndpoint,
+    LostEvents,
+)
 from netsleuth.model.problems import LoadProblem
 from netsleuth.sources.hubble import read_flows
 
@@ -36,6 +42,10 @@ def test_wrapper_lines_parse_every_field() -> None:
     flows = [r for r in records if isinstance(r, Flow)]
     lost = [r for r in records if isinstance(r, LostEvents)]
     assert len(flows) == 29
+    # the reader builds the named tuples positionally: every field, in order
+    assert {(len(f), len(f.src), len(f.dst)) for f in flows} == {
+        (len(Flow._fields), len(FlowEndpoint._fields), len(FlowEndpoint._fields))
+    }
     assert not [r for r in records if isinstance(r, LoadProblem)]  # node_status is passed over
     assert [(x.source, x.count, x.node) for x in lost] == [("HUBBLE_RING_BUFFER", 12, "worker-1")]
     drop = next(f for f in flows if f.verdict == "DROPPED")
