@@ -99,3 +99,31 @@ def test_a_cluster_built_with_another_domain(tmp_path: Path) -> None:
     checks = list(load_all().values())
     rules = sorted({f.rule_id for f in run_checks(model, checks, ScanConfig()).findings})
     assert rules == sorted({f.rule_id for f in run_checks(original, checks).findings})
+
+
+def test_cluster_domain_flag_on_the_command_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+    import sys
+
+    from netsleuth.cli import app
+    from netsleuth.cli.errors import run_app
+
+    _write(tmp_path, (KIND / "cluster.yaml").read_text().replace("cluster.local", "k8s.corp"))
+    base = ["netsleuth", "trace", "-f", str(tmp_path), "checkout/checkout-web"]
+    dst = ["payments-api.payments.svc.cluster.local", "-p", "8080", "-o", "json"]
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()
+        monkeypatch.setattr(sys, "argv", [*base, *args])
+        code = run_app(app)
+        out = capsys.readouterr()
+        return code, out.out, out.err
+
+    code, out, _ = run(*dst)
+    assert code == 5  # k8s.corp cluster: a cluster.local name is no Service
+    code, out, _ = run(*dst, "--cluster-domain", "Cluster.Local.")
+    assert code == 0 and json.loads(out)["query"]["path"] == "pod-to-service"
+    code, _, err = run(*dst, "--cluster-domain", "bad..domain")
+    assert code == 2 and "is not a DNS domain" in err
