@@ -354,6 +354,11 @@ def admin_port_mismatch(
         name = port_entry.name or ""
         if dst_pod is None:
             return f"named port {name}: the destination is not a pod"
+        if dst_pod.host_network:
+            return (
+                f"named port {name}: pod {dst_pod.namespace}/{dst_pod.name} uses hostNetwork, "
+                "so it is its node's address, which has no named ports"
+            )
         for cp in dst_pod.spec.all_ports():
             if cp.name == name:
                 if normalise_protocol(cp.protocol) == proto and cp.container_port == port:
@@ -662,7 +667,7 @@ def _boundaries(model: ClusterModel, src: Endpoint, dst: Endpoint) -> list[int]:
         for arule in (*apol.ingress, *apol.egress):
             for p in arule.ports or ():
                 if p.kind == "namedPort":
-                    if dst_pod is not None:
+                    if dst_pod is not None and not dst_pod.host_network:
                         for cp in dst_pod.spec.all_ports():
                             if cp.name == p.name:
                                 points.update((cp.container_port, cp.container_port + 1))

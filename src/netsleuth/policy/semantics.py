@@ -20,7 +20,12 @@ Conventions, each one a Kubernetes rule
   is the pod the policy selects; for egress it is the peer pod the traffic
   goes to. A destination that is not a pod (an IP address, an ingress
   controller pseudo-peer) has no named ports, so a named-port entry never
-  matches it.
+  matches it. Nor does a ``hostNetwork`` pod: the engines read it as its
+  node's address (``--host-network node``; policies do not select it and only
+  ``ipBlock`` matches it), and a node address has no container ports, so the
+  answer is the same whether the destination is given as the pod or as its
+  address. (``--host-network pod`` presents such pods as ordinary pods first,
+  and then their named ports resolve.)
 
   >>> from netsleuth.model.objects import Container, ContainerPort, Meta, Pod, PodSpec
   >>> pod = Pod(meta=Meta(name="db", namespace="x"), spec=PodSpec(containers=(
@@ -144,7 +149,11 @@ def port_entry_set(entry: PolicyPort, dst_pod: Pod | None) -> PortEntrySet:
     if port is None:
         return PortEntrySet(proto, ALL_PORTS)
     if isinstance(port, str) and not port.isdigit():
-        number = resolve_named_port(dst_pod, port, proto) if dst_pod is not None else None
+        number = (
+            resolve_named_port(dst_pod, port, proto)
+            if dst_pod is not None and not dst_pod.host_network
+            else None
+        )
         if number is None:
             return PortEntrySet(proto, IntervalSet(), unresolved=port)
         return PortEntrySet(proto, IntervalSet.single(number))
@@ -173,11 +182,15 @@ def port_entry_mismatch(
     if es.protocol != proto:
         return f"protocol {proto} is not {es.protocol} ({describe_port_entry(entry)})"
     if es.unresolved is not None:
-        where = (
-            f"pod {dst_pod.namespace}/{dst_pod.name}"
-            if dst_pod is not None
-            else "the destination (not a pod)"
-        )
+        if dst_pod is None:
+            where = "the destination (not a pod)"
+        elif dst_pod.host_network:
+            where = (
+                f"pod {dst_pod.namespace}/{dst_pod.name} as policies see it: it uses "
+                "hostNetwork, so it is its node's address, which has no named ports"
+            )
+        else:
+            where = f"pod {dst_pod.namespace}/{dst_pod.name}"
         return f"named port {es.unresolved}/{es.protocol} does not exist on {where}"
     if port not in es.ports:
         return f"port {port}/{proto} is not {describe_port_entry(entry)}" + (
