@@ -97,7 +97,7 @@ def edited(path: Path, shape: str, target: tuple[str, str]) -> tuple[Path, str]:
                 name = f"{obj['metadata']['namespace']}/{obj['metadata']['name']}"
                 break
     if not out.exists():
-        out.write_bytes(json.dumps(doc).encode())
+        out.write_bytes(json.dumps(doc, separators=(",", ":")).encode())
     return out, name
 
 
