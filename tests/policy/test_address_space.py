@@ -10,6 +10,8 @@ matches falls through to NetworkPolicy, then BANP, then allow).
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -259,7 +261,7 @@ def test_nodes_peer_cuts_the_address_space_at_node_addresses() -> None:
         ]
     )
     assert _lines(model) == [
-        "a/p[Pod] -> 172.18.0.2-172.18.0.2[External] : TCP 80",
+        "a/p[Pod] -> 172.18.0.2/32[External] : TCP 80",
         "0.0.0.0-255.255.255.255[External] -> a/p[Pod] : All Connections",
     ]
 
@@ -290,3 +292,62 @@ def test_adjacent_ranges_with_one_connection_are_merged() -> None:
         "192.168.0.0-192.168.0.255[External] -> a/p[Pod] : TCP 80,443",
         "192.168.1.0-192.168.255.255[External] -> a/p[Pod] : TCP 80",
     ]
+
+
+SINGLE_ADDRESS = """\
+apiVersion: v1
+kind: Namespace
+metadata: {name: a, labels: {kubernetes.io/metadata.name: a}}
+---
+apiVersion: v1
+kind: Pod
+metadata: {name: p, namespace: a, labels: {app: p}}
+spec: {containers: [{name: c}]}
+status: {phase: Running, podIP: 10.0.0.5, podIPs: [{ip: 10.0.0.5}]}
+---
+apiVersion: networking.k8s.io/v1
+kind: NetworkPolicy
+metadata: {name: one-address, namespace: a}
+spec:
+  podSelector: {}
+  policyTypes: [Egress]
+  egress:
+  - to: [{ipBlock: {cidr: 192.0.2.7/32}}]
+    ports: [{port: 443, protocol: TCP}]
+"""
+
+
+def test_a_single_address_prints_as_a_host_cidr_in_every_format(tmp_path: Path) -> None:
+    """One address is ``192.0.2.7/32[External]`` (as other analysers print it), never
+    ``192.0.2.7-192.0.2.7``; the same label in table, csv, md and json, and ``--focus``
+    takes it written either way."""
+    path = tmp_path / "one.yaml"
+    path.write_text(SINGLE_ADDRESS)
+
+    def run(*args: str) -> str:
+        r = subprocess.run(
+            [sys.executable, "-m", "netsleuth", "connectivity", "-f", str(path), *args],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "COLUMNS": "200"},
+        )
+        assert r.returncode == 0, r.stderr
+        return r.stdout
+
+    for fmt, label in (
+        ("table", "192.0.2.7/32[External]"),
+        ("csv", "192.0.2.7/32[External]"),
+        ("md", "192.0.2.7/32\\[External\\]"),  # Markdown escapes the brackets
+    ):
+        out = run("-o", fmt)
+        assert label in out, (fmt, out)
+        assert "192.0.2.7-192.0.2.7" not in out, (fmt, out)
+    doc = json.loads(run("-o", "json"))
+    dsts = [c["dst"] for c in doc["connections"] if c["src"].get("name") == "p"]
+    assert {"ip_range": "192.0.2.7/32"} in dsts
+    assert "192.0.2.7-192.0.2.7" not in run("-o", "json")
+    # the peer parses back, and --focus takes the range written either way
+    peer = Peer("ip_range", None, "192.0.2.7/32")
+    assert peer.address_range() == (4, 0xC0000207, 0xC0000207)
+    assert peer.matches("192.0.2.7-192.0.2.7") and peer.matches("192.0.2.7")
+    assert Peer.for_range(6, 1, 1).name == "::1/128"

@@ -152,6 +152,27 @@ def format_ip(version: int, value: int) -> str:
     return str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
 
 
+def format_ip_range(version: int, lo: int, hi: int) -> str:
+    """``first-last``; a single address as a host CIDR (``192.0.2.7/32``, ``2001:db8::1/128``),
+    as other analysers print one address."""
+    if lo == hi:
+        return f"{format_ip(version, lo)}/{32 if version == 4 else 128}"
+    return f"{format_ip(version, lo)}-{format_ip(version, hi)}"
+
+
+def parse_ip_range(text: str) -> tuple[int, int, int]:
+    """``(version, first, last)`` of ``first-last``, ``a.b.c.d/n`` or one address. Raises
+    ``ValueError``."""
+    if "/" in text:
+        return parse_cidr(text)
+    first, _, last = text.partition("-")
+    v, lo = parse_ip(first)
+    v2, hi = parse_ip(last or first)
+    if v2 != v:
+        raise ValueError(f"{text!r} mixes IPv4 and IPv6")
+    return v, lo, hi
+
+
 @dataclass(frozen=True, slots=True)
 class IPSet:
     """A set of IPv4 and IPv6 addresses, as two interval sets."""

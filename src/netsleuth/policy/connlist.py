@@ -30,7 +30,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from netsleuth.model.cluster import ClusterModel
-from netsleuth.model.intervals import PORT_MAX, PORT_MIN, IntervalSet, format_ip, parse_ip
+from netsleuth.model.intervals import (
+    PORT_MAX,
+    PORT_MIN,
+    IntervalSet,
+    format_ip_range,
+    parse_ip_range,
+)
 from netsleuth.model.objects import Pod
 from netsleuth.policy.decision import Endpoint, IngressControllerEndpoint, IPEndpoint, PodEndpoint
 from netsleuth.policy.ingress_controller import (
@@ -56,7 +62,8 @@ PSEUDO_NAME = "ingress-controller"
 @dataclass(frozen=True, slots=True)
 class Peer:
     """One side of a connection: a workload (``kind`` its kind, ``Pod`` for a bare pod),
-    an address range (``kind`` ``ip_range``, ``name`` ``first-last``) or the
+    an address range (``kind`` ``ip_range``, ``name`` ``first-last``, or ``a.b.c.d/32`` for
+    one address) or the
     pseudo-peer (``kind`` ``pseudo``)."""
 
     kind: str
@@ -75,7 +82,8 @@ class Peer:
         return (order, self.namespace or "", self.name, self.kind)
 
     def describe(self) -> str:
-        """``ns/name[Deployment]``, ``first-last[External]``, ``{ingress-controller}``:
+        """``ns/name[Deployment]``, ``first-last[External]`` (one address:
+        ``192.0.2.7/32[External]``), ``{ingress-controller}``:
         the kind in brackets, as netpol-analyzer prints workloads."""
         if self.kind == "ip_range":
             return f"{self.name}[External]"
@@ -87,14 +95,12 @@ class Peer:
         """``(version, first, last)`` of an address-range peer, else ``None``."""
         if self.kind != "ip_range":
             return None
-        first, _, last = self.name.partition("-")
-        v, lo = parse_ip(first)
-        _, hi = parse_ip(last or first)
-        return v, lo, hi
+        return parse_ip_range(self.name)
 
     @staticmethod
     def for_range(version: int, lo: int, hi: int) -> Peer:
-        return Peer("ip_range", None, f"{format_ip(version, lo)}-{format_ip(version, hi)}")
+        """The peer of an address range: ``first-last``, one address as ``a.b.c.d/32``."""
+        return Peer("ip_range", None, format_ip_range(version, lo, hi))
 
     def json(self) -> dict[str, str]:
         if self.kind == "ip_range":
@@ -105,7 +111,14 @@ class Peer:
 
     def matches(self, text: str) -> bool:
         """``ns/name``, ``name``, or ``kind/ns/name`` (case-insensitive kind)."""
-        if self.kind in ("ip_range", "pseudo"):
+        if self.kind == "ip_range":
+            if text in (self.name, self.describe()):
+                return True
+            try:  # the same range written another way (``a-a``, ``a``, ``a/32``)
+                return parse_ip_range(text) == self.address_range()
+            except ValueError:
+                return False
+        if self.kind == "pseudo":
             return text in (self.name, self.describe())
         return text in (
             f"{self.namespace}/{self.name}",

@@ -42,7 +42,6 @@ this section; a workload they select carries a note (``explain`` and
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 
 import numpy as np
@@ -442,12 +441,13 @@ def _outside_units(model: ClusterModel, wm: WorkloadMatrix) -> list[int]:
     for i, peer in enumerate(wm.peers):
         if wm.kinds[i] != EXTERNAL:
             continue
-        first, _, last = peer.name.partition("-")
-        a, b = ipaddress.ip_address(first), ipaddress.ip_address(last)
-        if a.version != 4:
+        r = peer.address_range()
+        assert r is not None
+        version, a, b = r
+        if version != 4:
             out.append(i)
             continue
-        if IntervalSet.single(int(a), int(b)) - inside:
+        if IntervalSet.single(a, b) - inside:
             out.append(i)
     return out
 
@@ -502,7 +502,7 @@ def exposure(model: ClusterModel, wm: WorkloadMatrix | None = None) -> list[Expo
 
 
 def _merge_labels(labels: list[str]) -> tuple[str, ...]:
-    """Adjacent ``first-last`` ranges as one."""
+    """Adjacent ranges (``first-last``, ``a.b.c.d/32``) as one."""
     out: list[tuple[int, int, int]] = []
     for text in labels:
         r = Peer("ip_range", None, text).address_range()

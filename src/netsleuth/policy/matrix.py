@@ -880,11 +880,12 @@ def _admin_policies(model: ClusterModel):  # type: ignore[no-untyped-def]
 
 
 def external_ranges(model: ClusterModel, ipv6: bool | None = None) -> list[tuple[str, str]]:
-    """Address ranges induced by every ipBlock bound: ``(first-last, representative)``.
+    """Address ranges induced by every ipBlock bound: ``(label, representative)``, the label
+    ``first-last`` (one address: ``a.b.c.d/32``).
 
     The whole IPv4 space when no policy has an ipBlock. IPv6 ranges appear
     only when an IPv6 bound exists (``ipv6`` forces the choice)."""
-    from netsleuth.model.intervals import format_ip
+    from netsleuth.model.intervals import format_ip, format_ip_range
 
     cells = PolicyMatrix.ip_cells(model)
     has_v6 = PolicyMatrix.address_bounds(model)[1] if ipv6 is None else ipv6
@@ -896,9 +897,7 @@ def external_ranges(model: ClusterModel, ipv6: bool | None = None) -> list[tuple
         for lo, nxt in itertools.pairwise([*starts, top + 1]):
             hi = nxt - 1
             rep = lo if lo != 0 else min(1, hi)
-            out.append(
-                (f"{format_ip(version, lo)}-{format_ip(version, hi)}", format_ip(version, rep))
-            )
+            out.append((format_ip_range(version, lo, hi), format_ip(version, rep)))
     return out
 
 
