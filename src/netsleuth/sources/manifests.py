@@ -714,7 +714,7 @@ class ManifestSource:
         return SourceInfo(kind=SourceKind.OFFLINE, paths=tuple(self.paths))
 
     def collect(self) -> Iterator[Collected]:
-        from netsleuth.sources.node_bundle import NodeEvidence, node_files
+        from netsleuth.sources.node_bundle import NodeEvidence, node_folders
 
         node_names: set[str] = set()
         # Files that are not manifests (or manifests that held no object): node evidence when
@@ -725,7 +725,7 @@ class ManifestSource:
         def node_of(name: str, origin: str) -> NodeEvidence:
             ev = evidence.get(name)
             if ev is None:
-                ev = evidence[name] = NodeEvidence(name, origin)
+                ev = evidence[name] = NodeEvidence(name, origin, limit=self.max_file_bytes)
             return ev
 
         def watch(items: Iterator[Collected]) -> Iterator[Collected]:
@@ -788,11 +788,12 @@ class ManifestSource:
                 rootp = Path(root)
                 if "nodes" in dirs:
                     dirs.remove("nodes")
-                    for d in sorted((rootp / "nodes").iterdir()):
-                        if d.is_dir():
-                            ev = node_of(d.name, str(d))
-                            for f in node_files(d):
-                                ev.add_path(f, str(f), short=str(f.relative_to(d)))
+                    folders = node_folders(rootp / "nodes")
+                    if isinstance(folders, LoadProblem):
+                        yield folders  # the rest of the input is still read
+                        folders = []
+                    for d in folders:
+                        node_of(d.name, str(d)).add_tree(d, d)
                 # Skip hidden folders (.git) and tool folders.
                 dirs[:] = [d for d in dirs if not d.startswith(".") and not d.startswith("_")]
                 for name in sorted(files):
@@ -829,10 +830,7 @@ class ManifestSource:
             if not pending and fp.suffix in (".txt", ".log"):
                 yield from _container_logs_file(fp)
         for node, target in explicit:
-            ev = node_of(node, str(target))
-            base = target if target.is_dir() else target.parent
-            for f in node_files(target):
-                ev.add_path(f, str(f), short=str(f.relative_to(base)))
+            node_of(node, str(target)).add_tree(target, explicit=True)
         for ev in evidence.values():
             art, problems = ev.build()
             yield from problems

@@ -53,14 +53,13 @@ from netsleuth.model.node_artifacts import (
 from netsleuth.model.numbers import parse_int
 from netsleuth.model.problems import Level, LoadProblem, Origin
 from netsleuth.sources import node_artifacts as p
+from netsleuth.sources.bounded import DEFAULT_MAX_FILE_BYTES, Refused, read_bounded, walk
 from netsleuth.sources.logs import date_boot_times, log_events
 from netsleuth.sources.node_sniff import Section, _grep_terms, _pipeline, sniff
 
 K = EvidenceKind
 _LOG_KINDS = {K.KUBE_PROXY_LOG, K.COREDNS_LOG, K.CNI_LOG, K.KUBELET_LOG, K.DMESG}
 _CT_KEYS = ("drop", "early_drop", "insert_failed", "invalid", "search_restart")
-MAX_FILE_BYTES = 1 << 30
-"""A node file larger than this is not read (a problem says so)."""
 
 
 def _is_ip(text: str) -> bool:
@@ -74,9 +73,13 @@ def _is_ip(text: str) -> bool:
 class NodeEvidence:
     """Collects one node's files; :meth:`build` merges them."""
 
-    def __init__(self, node: str, origin: str | None = None) -> None:
+    def __init__(
+        self, node: str, origin: str | None = None, *, limit: int = DEFAULT_MAX_FILE_BYTES
+    ) -> None:
         self.node = node
         self.origin = origin
+        self.limit = limit
+        """The most read from one file (``--max-file-size``, as for manifests)."""
         self.problems: list[LoadProblem] = []
         self.sections: list[EvidenceSection] = []
         self.files: list[str] = []
@@ -109,9 +112,42 @@ class NodeEvidence:
 
     # ------------------------------------------------------------------ input
 
-    def add_path(self, path: Path, display: str | None = None, short: str | None = None) -> None:
+    def add_tree(self, root: Path, base: Path | None = None, *, explicit: bool = False) -> None:
+        """Every file under ``root`` (or ``root`` itself), in path order, hidden ones skipped.
+
+        A folder that cannot be listed is a problem naming it (``rglob`` skipped it
+        silently); FIFOs, devices and sockets inside folders are problems too (they were
+        skipped silently). ``explicit``: ``root`` was named with ``-f node=…:<path>``, so
+        when it is a pipe it is read (up to the cap), as ``-f <(…)`` is for manifests.
+        """
+        if base is None:
+            base = root if root.is_dir() else root.parent
+        if not root.is_dir():
+            self.add_path(root, str(root), short=str(root.relative_to(base)), explicit=explicit)
+            return
+        paths: list[Path] = []
+        for entry in walk(root):
+            if isinstance(entry, LoadProblem):
+                where = entry.origin.file
+                self._problem(Level.DEGRADED, entry.message, where or str(root), None, "folder")
+                continue
+            top, dirs, files = entry
+            dirs[:] = [d for d in dirs if not d.startswith(".")]
+            paths.extend(Path(top) / n for n in files if not n.startswith("."))
+        for f in sorted(paths):
+            self.add_path(f, str(f), short=str(f.relative_to(base)))
+
+    def add_path(
+        self,
+        path: Path,
+        display: str | None = None,
+        short: str | None = None,
+        *,
+        explicit: bool = False,
+    ) -> None:
         """Read one file of the node (``display`` names it in messages, ``short`` is its
-        path inside the node's folder, used to name CNI configurations)."""
+        path inside the node's folder, used to name CNI configurations), within the
+        ``--max-file-size`` cap; only regular files unless ``explicit`` (then a pipe too)."""
         file = display or str(path)
         name = path.name
         if name.startswith(".") or name.lower().startswith("readme") or path.suffix == ".md":
@@ -121,20 +157,9 @@ class NodeEvidence:
         ):
             self._ipam_file(path, file)
             return
-        try:
-            size = path.stat().st_size
-            if size > MAX_FILE_BYTES:
-                self._problem(
-                    Level.DEGRADED,
-                    f"{size:,} bytes: larger than the {MAX_FILE_BYTES:,} read from a node file",
-                    file,
-                    None,
-                    "file",
-                )
-                return
-            raw = path.read_bytes()
-        except OSError as exc:
-            self._problem(Level.DEGRADED, f"cannot read: {exc.strerror}", file, None, "file")
+        raw = read_bounded(path, self.limit, explicit=explicit)
+        if isinstance(raw, Refused):
+            self._refused(raw, file)
             return
         if b"\0" in raw[:8192]:
             self._problem(
@@ -146,11 +171,11 @@ class NodeEvidence:
     def _ipam_file(self, path: Path, file: str) -> None:
         if not _is_ip(path.name):
             return
-        try:
-            lines = path.read_text(errors="replace").replace("\r", "").split("\n")
-        except OSError as exc:
-            self._problem(Level.DEGRADED, f"cannot read: {exc.strerror}", file, None, "file")
+        raw = read_bounded(path, self.limit, explicit=False)
+        if isinstance(raw, Refused):
+            self._refused(raw, file)
             return
+        lines = raw.decode("utf-8", errors="replace").replace("\r", "").split("\n")
         if self.ipam is None:
             self.ipam = []
         self.ipam.append(
@@ -173,6 +198,12 @@ class NodeEvidence:
         date: float | None = None
         for sec in sniff(text, name_hint):
             date = self._section(text, sec, file, date)
+
+    def _refused(self, why: Refused, file: str) -> None:
+        # Only the node checks lose this file: degraded, not a fatal input error (a pipe
+        # or device in a node folder stays a warning, as in manifest folders).
+        level = Level.DEGRADED if why.level is Level.FATAL else why.level
+        self._problem(level, why.message, file, None, "file")
 
     def _problem(
         self, level: Level, message: str, file: str, line: int | None, skipped: str | None
@@ -545,33 +576,38 @@ class NodeEvidence:
         return art, self.problems
 
 
-def node_files(root: Path) -> Iterator[Path]:
-    """Every regular file under ``root`` (or ``root`` itself), sorted, hidden ones skipped."""
-    if root.is_file():
-        yield root
-        return
-    for path in sorted(root.rglob("*")):
-        if any(part.startswith(".") for part in path.relative_to(root).parts):
-            continue
-        if path.is_file():
-            yield path
-
-
 def read_node_bundle(
-    node_dir: Path, node: str | None = None
+    node_dir: Path, node: str | None = None, *, limit: int = DEFAULT_MAX_FILE_BYTES
 ) -> tuple[NodeArtifacts, list[LoadProblem]]:
     """Every file under ``node_dir`` as the evidence of ``node`` (default: the folder's name)."""
-    ev = NodeEvidence(node or node_dir.name, str(node_dir))
-    base = node_dir if node_dir.is_dir() else node_dir.parent
-    for f in node_files(node_dir):
-        ev.add_path(f, str(f), short=str(f.relative_to(base)))
+    ev = NodeEvidence(node or node_dir.name, str(node_dir), limit=limit)
+    ev.add_tree(node_dir)
     return ev.build()
 
 
-def collect_nodes_dir(nodes_dir: Path) -> Iterator[NodeArtifacts | LoadProblem]:
+def node_folders(nodes_dir: Path) -> list[Path] | LoadProblem:
+    """The ``<node>/`` folders of a ``nodes/`` folder, or why it could not be listed."""
+    try:
+        return sorted(d for d in nodes_dir.iterdir() if d.is_dir())
+    except OSError as exc:
+        return LoadProblem(
+            level=Level.DEGRADED,
+            message=f"cannot read folder: {exc.strerror or exc}",
+            origin=Origin(file=str(nodes_dir)),
+            skipped="the node captures in it",
+            affects=("node checks",),
+        )
+
+
+def collect_nodes_dir(
+    nodes_dir: Path, *, limit: int = DEFAULT_MAX_FILE_BYTES
+) -> Iterator[NodeArtifacts | LoadProblem]:
     """Every ``nodes/<node>/`` bundle below ``nodes_dir``."""
-    for d in sorted(nodes_dir.iterdir()):
-        if d.is_dir():
-            art, problems = read_node_bundle(d)
-            yield from problems
-            yield art
+    folders = node_folders(nodes_dir)
+    if isinstance(folders, LoadProblem):
+        yield folders
+        return
+    for d in folders:
+        art, problems = read_node_bundle(d, limit=limit)
+        yield from problems
+        yield art
