@@ -113,7 +113,8 @@ def write(
             "",
             "`netsleuth scan` must report "
             + ", ".join(f"`{r}`" for r in rules)
-            + " (other findings may appear too, e.g. the informational NodeLocal DNSCache notice).",
+            + "; no other error-level finding (warnings and notices may appear too, e.g. the informational "
+            "NodeLocal DNSCache notice).",
             "",
         ]
     if notes:
@@ -1087,6 +1088,7 @@ def admin_network_policy() -> None:
             dst="payments/payments-api",
             port=8080,
             culprit="AdminNetworkPolicy/deny-legacy-to-payments",
+            checks=["POL311"],
         ),
         hops=[
             *dns_hops_ok(),
@@ -1100,7 +1102,10 @@ def admin_network_policy() -> None:
             ),
         ],
         fix="Add a higher-priority (lower number) ANP `Allow`/`Pass` rule for billing-cron, or narrow the Deny's `from` — talk to the platform team that owns the ANP.",
-        notes="The checkout → payments path is allowed (ANP does not mention checkout; `payments/allow-from-checkout` allows it).",
+        notes="The checkout → payments path is allowed (ANP does not mention checkout; `payments/allow-from-checkout` allows it). "
+        "`POL311` (an admin-tier Deny shadows a NetworkPolicy allow) is the fault itself: AdminNetworkPolicies "
+        "are evaluated before NetworkPolicies and a matching Deny is final (policy.networking.k8s.io/v1alpha1), "
+        "so `payments/allow-legacy-billing` never takes effect for billing-cron.",
     )
 
 
@@ -2173,7 +2178,7 @@ def cni_not_ready() -> None:
             **PAY_TRACE,
             culprit="DaemonSet/kube-system/calico-node",
             broken_layer="endpoints",
-            checks=["CNI401", "CNI402", "CNI403"],
+            checks=["CNI401", "CNI402", "CNI403", "SVC202"],
         ),
         hops=[
             *dns_hops_ok(),
@@ -2190,7 +2195,10 @@ def cni_not_ready() -> None:
             ),
         ],
         fix="Fix calico-node on worker-2 (`kubectl -n kube-system logs <calico-node pod> -c calico-node --previous`); once it is ready the sandboxes are created and the endpoints appear.",
-        notes="`expected.broken_layer` is `endpoints` (the hop on the path that fails); `layer: cni` is the root cause, and the CNI hop/finding must name `DaemonSet/kube-system/calico-node`.",
+        notes="`expected.broken_layer` is `endpoints` (the hop on the path that fails); `layer: cni` is the root cause, and the CNI hop/finding must name `DaemonSet/kube-system/calico-node`. "
+        "`SVC202` (the Service selects pods but none is Ready) is a true consequence, not a false alarm: "
+        "a pod without a sandbox never becomes Ready, so the EndpointSlice has no ready endpoint; the finding "
+        "names calico-node as what to change.",
     )
 
 
@@ -2279,7 +2287,7 @@ def pod_cidr_exhausted() -> None:
             dst="payments/invoice-renderer",
             port=8080,
             culprit="Pod/kube-system/kube-controller-manager-cp-1",
-            checks=["CNI405", "CNI406", "CNI407"],
+            checks=["CNI405", "CNI406", "CNI407", "SVC202"],
         ),
         hops=[
             *dns_hops_ok(),
@@ -2296,7 +2304,9 @@ def pod_cidr_exhausted() -> None:
             ),
         ],
         fix="Allocate bigger node CIDRs (`--node-cidr-mask-size=24`, needs new nodes) or set the kubelet `maxPods` to what the CIDR holds (≤ 61) so the scheduler stops placing pods that cannot get an IP.",
-        notes="Only worker-1 runs workloads (cp-1 is tainted). The cp-1 podCIDR is 10.244.0.0/26 and holds the CoreDNS pods. The path breaks at the endpoints hop; `expected.broken_layer` is `ipam`, where the cause is, and a trace must show an ipam hop naming the kube-controller-manager static pod whose flag cut the ranges (worker-1 in its evidence).",
+        notes="Only worker-1 runs workloads (cp-1 is tainted). The cp-1 podCIDR is 10.244.0.0/26 and holds the CoreDNS pods. The path breaks at the endpoints hop; `expected.broken_layer` is `ipam`, where the cause is, and a trace must show an ipam hop naming the kube-controller-manager static pod whose flag cut the ranges (worker-1 in its evidence). "
+        "`SVC202` (invoice-renderer selects 3 pods, none Ready) is a true consequence: pods that got no IP "
+        "never start, so the Service has no ready endpoint; the finding names the kube-controller-manager pod.",
     )
 
 
@@ -2493,7 +2503,8 @@ expected:
   broken_layer: <a layer that a broken hop of the trace must have>
   culprit: Kind/ns/name | Kind/name      # must appear in the evidence of a broken hop
 scan:
-  expect_rules: [RULE, ...]              # every listed rule must fire on this cluster
+  expect_rules: [RULE, ...]              # every listed rule must fire on this cluster, and
+                                         # every error-level finding must be listed
 ```
 
 Layers: dns, service, endpoints, target-port, policy-egress, policy-ingress,
