@@ -135,7 +135,9 @@ def test_real_manifests_trace_and_scan_agree(real: ClusterModel) -> None:
 def test_ingress_tls_secret_in_another_namespace(tmp_path: Path) -> None:
     """The issue's example: a dump where the Ingress's TLS Secret exists only in another
     namespace. The trace reported it and the scan did not; both read one fact now."""
-    doc = yaml.safe_load((SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text())
+    doc = yaml.load(
+        (SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text(), Loader=yaml.CSafeLoader
+    )
     for item in doc["items"]:
         if item["kind"] == "Secret" and item["metadata"]["name"] == "shop-example-com-tls":
             item["metadata"]["namespace"] = "cert-manager"
@@ -167,7 +169,9 @@ def test_ingress_controller_not_ready_reported_by_both(tmp_path: Path) -> None:
     """The trace's ingress hop and ING810 find the controller pods with one fact
     (``facts.ingress_refs.controller_pods``): no controller pod Ready is broken in the
     trace and an error in the scan, about the same pods."""
-    doc = yaml.safe_load((SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text())
+    doc = yaml.load(
+        (SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text(), Loader=yaml.CSafeLoader
+    )
     for item in doc["items"]:
         if item["kind"] == "Pod" and item["metadata"]["name"].startswith(
             "ingress-nginx-controller"
@@ -193,7 +197,9 @@ def test_ingress_controller_partly_ready_is_a_warning_in_both(tmp_path: Path) ->
     health checks flap) and the trace's ingress hop is a warning naming the same pod and
     Deployment; both read ``facts.ingress_refs.controller_readiness``. Before, the trace
     said ``ok`` and the agreement failed on the scan's side."""
-    doc = yaml.safe_load((SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text())
+    doc = yaml.load(
+        (SCENARIOS / "healthy-ingress" / "cluster.yaml").read_text(), Loader=yaml.CSafeLoader
+    )
     down = next(
         i
         for i in doc["items"]

@@ -275,7 +275,7 @@ def complete(objs: list[Obj]) -> list[Obj]:
 
 
 def _load(path: Path) -> tuple[list[Obj], bool]:
-    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    docs = [d for d in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if d]
     if len(docs) == 1 and docs[0].get("kind") == "List":
         return list(docs[0].get("items") or []), True
     return docs, False

@@ -127,7 +127,10 @@ def test_svc211_failing_readiness_probe_on_undeclared_port(tmp_path: Path) -> No
 
 
 def test_svc212_names_the_rollback_and_svc202_stays_quiet(tmp_path: Path) -> None:
-    objs = yaml.safe_load_all((ROOT / "tests/checks/fixtures/SVC212/bad/cluster.yaml").read_text())
+    objs = yaml.load_all(
+        (ROOT / "tests/checks/fixtures/SVC212/bad/cluster.yaml").read_text(),
+        Loader=yaml.CSafeLoader,
+    )
     res = _scan(tmp_path, [o for o in objs if o], "SVC212", "SVC202")
     [f] = res.findings
     assert f.rule_id == "SVC212" and f.fix is not None
@@ -235,7 +238,9 @@ def test_operator_cr_named_when_a_dump_lacks_its_pods(tmp_path: Path) -> None:
     # a dump with pods in monitoring but none created for the Prometheus CR: the CR is named
     docs = [
         d
-        for d in yaml.safe_load_all((DATA / "operator-manifests" / "monitoring.yaml").read_text())
+        for d in yaml.load_all(
+            (DATA / "operator-manifests" / "monitoring.yaml").read_text(), Loader=yaml.CSafeLoader
+        )
         if d
     ]
     dump = app("grafana-agent", ns="monitoring") + docs

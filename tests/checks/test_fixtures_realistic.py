@@ -18,7 +18,7 @@ FILES = sorted(FIXTURES.glob("*/*/cluster.yaml"))
 
 
 def _objs(path: Path) -> list[dict[str, Any]]:
-    docs = [d for d in yaml.safe_load_all(path.read_text()) if d]
+    docs = [d for d in yaml.load_all(path.read_text(), Loader=yaml.CSafeLoader) if d]
     if len(docs) == 1 and docs[0].get("kind") == "List":
         return list(docs[0].get("items") or [])
     return docs

@@ -90,7 +90,7 @@ class Scheme:
     @staticmethod
     def read(root: Path, rel: str) -> Scheme:
         p = root / rel
-        return Scheme(p, yaml.safe_load(p.read_text()))
+        return Scheme(p, yaml.load(p.read_text(), Loader=yaml.CSafeLoader))
 
     def config(self, name: str) -> dict[str, Any]:
         return next(c for c in self.data["networkConfigList"] if c["name"] == name)

@@ -90,7 +90,7 @@ def _app_pod(peer: object) -> bool:
 def _expected(path: Path, fmt: str, configs: list[str]) -> dict[str, list[str]]:
     """Config name -> its fw-rule lines."""
     if fmt == "yaml":
-        doc = yaml.safe_load(path.read_text())
+        doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
         out: dict[str, list[str]] = {}
         for item in doc:
             cfgs = item.get("configs") or configs

@@ -168,7 +168,7 @@ def test_nca_semantic_diff_count(case: Any) -> None:
 
 def _yaml_sections(path: Path) -> list[tuple[str, list[str]]]:
     """The yaml variant's explanation as (category, fw-rule lines) like the txt variant."""
-    doc = yaml.safe_load(path.read_text())
+    doc = yaml.load(path.read_text(), Loader=yaml.CSafeLoader)
     return [
         (item["description"], yaml_rule_lines(item)) for item in doc[0].get("explanation") or []
     ]

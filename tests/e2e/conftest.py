@@ -32,7 +32,7 @@ the same objects."""
 def demo_objects() -> tuple[dict[str, Any], ...]:
     """The objects of ``cluster.yaml`` (a ``kind: List``), parsed once."""
     out: list[dict[str, Any]] = []
-    for doc in yaml.safe_load_all(DEMO_CLUSTER.read_text()):
+    for doc in yaml.load_all(DEMO_CLUSTER.read_text(), Loader=yaml.CSafeLoader):
         if not doc:
             continue
         out.extend(doc["items"] if str(doc.get("kind", "")).endswith("List") else [doc])

@@ -27,7 +27,7 @@ def _pod(name: str, labels: dict[str, str]) -> dict[str, object]:
 
 
 def test_scan_and_trace_name_the_same_drifted_pod(tmp_path: Path) -> None:
-    doc = yaml.safe_load((SCENARIO / "cluster.yaml").read_text())
+    doc = yaml.load((SCENARIO / "cluster.yaml").read_text(), Loader=yaml.CSafeLoader)
     svc = next(
         i
         for i in doc["items"]
@@ -60,7 +60,7 @@ def test_scan_and_trace_name_the_same_drifted_pod(tmp_path: Path) -> None:
 
 
 def _drift(tmp_path: Path, selector: dict[str, str], pods: list[tuple[str, dict[str, str]]]) -> Any:
-    doc = yaml.safe_load((SCENARIO / "cluster.yaml").read_text())
+    doc = yaml.load((SCENARIO / "cluster.yaml").read_text(), Loader=yaml.CSafeLoader)
     svc = next(
         i
         for i in doc["items"]

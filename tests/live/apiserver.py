@@ -458,7 +458,7 @@ class FakeApiServer:
 
     def load_dir(self, path: Path) -> None:
         for f in sorted(path.glob("*.yaml")):
-            for doc in yaml.safe_load_all(f.read_text()):
+            for doc in yaml.load_all(f.read_text(), Loader=yaml.CSafeLoader):
                 if not doc:
                     continue
                 for obj in (

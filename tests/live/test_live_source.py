@@ -26,7 +26,7 @@ Kubeconfig = Callable[[FakeApiServer], str]
 def data_objects() -> list[dict[str, Any]]:
     out = []
     for f in sorted(DATA.glob("*.yaml")):
-        out.extend(d for d in yaml.safe_load_all(f.read_text()) if d)
+        out.extend(d for d in yaml.load_all(f.read_text(), Loader=yaml.CSafeLoader) if d)
     return out
 
 
