@@ -104,8 +104,35 @@ def demo_summary() -> str:
         f"`src/netsleuth/data/demo/` ({len(model.nodes)} nodes running {cni}, {pods} pods in\n"
         f"{len(namespaces)} namespaces, {len(model.network_policies)} NetworkPolicies, "
         f"{len(model.ingresses)} Ingresses, node files) with {len(faults)} planted\nfaults listed in "
-        f"its `faults.yaml`, and prints the inventory, the scan and a trace of each fault that "
-        f"has a path.\n"
+        f"its `faults.yaml`. It opens with the faults found, by layer and the worst first,\n"
+        f"prints the inventory, the scan and a trace of each fault that has a path, and ends\n"
+        f"with what to run next.\n"
+    )
+
+
+SCAN_ARGS = ("scan", "-f", "tests/scenarios/egress-deny-no-dns")
+
+
+def scan_sample() -> str:
+    """``scan``'s first screen (the overview) and its last lines (summary, what next)."""
+    import shlex
+
+    from netsleuth.checks.scan import scan
+    from netsleuth.render.findings_table import scan_table
+    from netsleuth.render.output import Output, RenderContext
+    from netsleuth.sources.load import load_offline
+
+    model = load_offline([SCAN_ARGS[-1]])
+    command = shlex.join(["netsleuth", *SCAN_ARGS])
+    out, buf = Output.buffer(width=100, context=RenderContext(command=command))
+    scan_table(scan(model), out)
+    lines = [line.rstrip() for line in buf.getvalue().split("\n")]
+    head = lines[: lines.index("") + 1]
+    tail = lines[
+        next(i for i, ln in enumerate(lines) if " finding" in ln and ":" in ln and i > len(head)) :
+    ]
+    return (
+        "```\n" + command + "\n```\n\n```\n" + "\n".join([*head, "...", *tail]).rstrip() + "\n```\n"
     )
 
 
@@ -115,6 +142,7 @@ GENERATORS: dict[str, Callable[[], str]] = {
     "formats": formats_table,
     "trace-sample": trace_sample,
     "demo-summary": demo_summary,
+    "scan-sample": scan_sample,
 }
 
 

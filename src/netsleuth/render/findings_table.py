@@ -9,6 +9,7 @@ not looked at is shown as clearly as what was found.
 
 from __future__ import annotations
 
+import shlex
 import textwrap
 from collections.abc import Sequence
 from itertools import groupby
@@ -64,16 +65,112 @@ def _print_wrapped(console: Console, indent: int, label: str, style: str, text: 
         console.print(line, soft_wrap=True)
 
 
-def render_findings(
-    result: ScanResult, findings: Sequence[Finding], console: Console, *, show_skipped: bool = True
-) -> None:
-    """Print ``findings`` (already filtered) grouped by severity and layer, then the run summary."""
+def render_overview(findings: Sequence[Finding], console: Console) -> None:
+    """The first screen: how many faults, by layer, the worst layer first."""
     if not findings:
-        console.print(plain("No findings."))
-    ordered = sorted(
+        console.print(plain("No faults found."))
+        return
+    by_layer: dict[str, list[Finding]] = {}
+    for f in findings:
+        by_layer.setdefault(str(f.layer), []).append(f)
+
+    def worst(item: tuple[str, list[Finding]]) -> tuple[int, ...]:
+        fs = item[1]
+        return tuple(-sum(1 for f in fs if f.severity is s) for s in _WORST_FIRST)
+
+    layers = sorted(by_layer.items(), key=lambda item: (worst(item), item[0]))
+    console.print(plain(f"{_counts(findings)}. By layer, the worst first:"))
+    width = max(len(layer) for layer in by_layer)
+    tallies = [_tally(fs) for _, fs in layers]
+    twidth = max(len(t) for t in tallies)
+    for (layer, fs), tally in zip(layers, tallies, strict=True):
+        ids = " ".join(dict.fromkeys(f.rule_id for f in _ordered(fs)))
+        line = Text(f"  {layer:<{width}}  ")
+        line.append(f"{tally:<{twidth}}", style=status_style(str(_ordered(fs)[0].severity)))
+        line.append(f"  {ids}", style="dim")
+        console.print(line, soft_wrap=True)
+    console.print()
+
+
+_WORST_FIRST = (Severity.ERROR, Severity.WARNING, Severity.INFO)
+_NOUNS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "info"}
+
+
+def _ordered(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(
         findings, key=lambda f: (-f.severity.rank, str(f.layer), f.rule_id, f.subject.ref())
     )
-    for sev, by_sev in groupby(ordered, key=lambda f: f.severity):
+
+
+def _tally(findings: Sequence[Finding]) -> str:
+    parts = []
+    for s in _WORST_FIRST:
+        n = sum(1 for f in findings if f.severity is s)
+        if n:
+            noun = _NOUNS[s]
+            parts.append(f"{n} {noun}{'s' if n != 1 and s is not Severity.INFO else ''}")
+    return ", ".join(parts)
+
+
+def _counts(findings: Sequence[Finding]) -> str:
+    n = len(findings)
+    return f"{n} finding{'s' if n != 1 else ''}: {_tally(findings)}"
+
+
+def render_next(
+    result: ScanResult,
+    findings: Sequence[Finding],
+    console: Console,
+    *,
+    again: str,
+    verbose: bool,
+    trace: str = "",
+    more: Sequence[tuple[str, str]] = (),
+) -> None:
+    """What to run next: the worst finding's check, a trace, the skipped checks.
+
+    ``again``: the command that produced this screen, shell-quoted (``-v`` is added to it).
+    ``trace``: a ``netsleuth trace`` command line to show (else its usage).
+    """
+    lines: list[tuple[str, str]] = []
+    if findings:
+        worst = _ordered(findings)[0]
+        lines.append(
+            (
+                shlex.join(["netsleuth", "checks", worst.rule_id]),
+                "the worst finding's check: what it reads, why it breaks traffic",
+            )
+        )
+    lines.append(
+        (
+            trace or "netsleuth trace NAMESPACE/FROM NAMESPACE/TO --port PORT",
+            "follow one connection hop by hop to the object to change",
+        )
+    )
+    if result.skipped and not verbose and again:
+        lines.append((f"{again} -v", "every check the input could not run, and why"))
+    lines += more
+    console.print(plain("What to run next:"))
+    for cmd, why in lines:
+        console.print(Text(f"  {why}", style="dim"), soft_wrap=True)
+        console.print(plain(f"    $ {visible(cmd)}"), soft_wrap=True)
+
+
+def render_findings(
+    result: ScanResult,
+    findings: Sequence[Finding],
+    console: Console,
+    *,
+    show_skipped: bool = True,
+    verbose: bool = True,
+) -> None:
+    """Print ``findings`` (already filtered) grouped by severity and layer, then the run summary.
+
+    ``verbose``: list every kind of data the skipped checks lacked (else one line).
+    """
+    if not findings:
+        console.print(plain("No findings."))
+    for sev, by_sev in groupby(_ordered(findings), key=lambda f: f.severity):
         items = list(by_sev)
         console.print(Text(f"{_HEADINGS[sev]} ({len(items)})", style=status_style(str(sev))))
         for layer, by_layer in groupby(items, key=lambda f: f.layer):
@@ -114,9 +211,19 @@ def render_findings(
             for c in i.confirm[:1]:
                 console.print(plain(f"    $ {c}"), soft_wrap=True)
     if show_skipped and result.skipped:
-        console.print(plain("Not checked (data absent from the input):"))
-        for reason in dict.fromkeys(s.reason for s in result.skipped):
-            console.print(plain(f"  {reason}"), overflow="fold")
+        reasons = list(dict.fromkeys(s.reason for s in result.skipped))
+        if verbose:
+            console.print(plain("Not checked (data absent from the input):"))
+            for reason in reasons:
+                console.print(plain(f"  {reason}"), overflow="fold")
+        else:
+            n = len(reasons)
+            console.print(
+                plain(
+                    f"Not checked: {n} kind{'s' if n != 1 else ''} of data absent from the "
+                    "input (-v lists them)"
+                )
+            )
     if show_skipped and result.errors:
         console.print(plain("Failed checks:"))
         for s in result.errors:
@@ -133,12 +240,17 @@ def render_scan(result: ScanResult, model: object, console: Console) -> None:
 
 
 def scan_table(report: ScanReport, out: Output) -> None:
-    """``scan -o table``."""
+    """``scan -o table``: the overview, the findings, the summary, what to run next."""
     console = out.console()
-    render_findings(report.result, report.findings, console)
+    render_overview(report.findings, console)
+    render_findings(report.result, report.findings, console, verbose=out.verbose)
     if report.problems:
         console.print(
             plain(
                 f"{len(report.problems)} input problem(s); see `netsleuth inventory` for details."
             )
         )
+    console.print()
+    render_next(
+        report.result, report.findings, console, again=out.context.command, verbose=out.verbose
+    )
