@@ -392,3 +392,31 @@ def test_one_policy_change_on_a_minimal_cluster() -> None:
     d = inc.set_pod_labels("n", "a", {"app": "z"})
     assert [(c.src.describe(), c.dst.describe()) for c in d.lost] == [("n/a[Pod]", "n/b[Pod]")]
     assert d.gained == () and d.changed == ()
+
+
+def test_delta_refuses_a_relabel_that_moves_a_pod_to_another_owner() -> None:
+    """Its ReplicaSet absent, a pod belongs to Deployment web by its pod-template-hash label
+    (the naming convention): changing that label makes the ReplicaSet its owner. That is
+    not a label change the incremental state can take (owners are fixed): the diff is the
+    full one."""
+    ns = Namespace(meta=Meta(name="a", labels={"kubernetes.io/metadata.name": "a"}))
+    web = Workload(kind="Deployment", meta=Meta(name="web", namespace="a"))
+    ref = (OwnerRef(kind="ReplicaSet", name="web-abc", controller=True),)
+    p = Pod(
+        meta=Meta(
+            name="web-abc-1",
+            namespace="a",
+            labels={"app": "web", "pod-template-hash": "abc"},
+            owner_refs=ref,
+        ),
+        phase="Running",
+        pod_ips=("10.0.0.1",),
+    )
+    q = Pod(meta=Meta(name="q", namespace="a", labels={"app": "q"}), pod_ips=("10.0.0.2",))
+    moved = dataclasses.replace(
+        p, meta=dataclasses.replace(p.meta, labels={"app": "web", "pod-template-hash": "xyz"})
+    )
+    before, after = model_of([ns, web, p, q]), model_of([ns, web, moved, q])
+    assert before.owner(p).kind == "Deployment" and after.owner(moved).kind == "ReplicaSet"
+    assert model_delta(before, after) is None
+    assert diff_incremental(before, after) is None

@@ -64,7 +64,17 @@ import numpy.typing as npt
 from netsleuth.model.cluster import ClusterModel, ModelObject, all_objects, build_model
 from netsleuth.model.ingress_controllers import CONTROLLER_LABEL_KEYS
 from netsleuth.model.intervals import IPV4_MAX, IPV6_MAX, IntervalSet, IPSet
-from netsleuth.model.objects import Meta, Namespace, NetworkPolicy, Pod, PolicyPeer, PolicyRule
+from netsleuth.model.objects import (
+    Container,
+    ContainerPort,
+    Meta,
+    Namespace,
+    NetworkPolicy,
+    OwnerRef,
+    Pod,
+    PolicyPeer,
+    PolicyRule,
+)
 from netsleuth.model.selectors import LabelSelector, Operator
 from netsleuth.policy.anp import admin_policies
 from netsleuth.policy.connlist import (
@@ -255,6 +265,107 @@ class _Ext:
         return self.lo in (s.v4 if self.version == 4 else s.v6)
 
 
+# --------------------------------------------------------------------------- pod columns
+
+_POD_FIELDS = attrgetter(
+    "meta.labels",
+    "meta.owner_refs",
+    "spec.host_network",
+    "spec.containers",
+    "spec.init_containers",
+    "pod_ips",
+)
+
+
+@dataclass(slots=True)
+class _PodColumns:
+    """What the incremental state and the model comparison read of every pod, fetched in
+    one walk over the pods (at 150,000 pods each walk over their objects costs about
+    0.1 s, memory-bound: one walk, not one per attribute and per use).
+
+    In the order of the mapping it was built from (``ClusterModel.pod_by_key``)."""
+
+    keys: list[tuple[str, str]]
+    pods: list[Pod]
+    labels: Sequence[Mapping[str, str]]
+    owner_refs: Sequence[tuple[Any, ...]]
+    host: Sequence[bool]
+    containers: Sequence[tuple[Any, ...]]
+    init_containers: Sequence[tuple[Any, ...]]
+    ips: Sequence[tuple[str, ...]]
+    _groups: tuple[IntArray, IntArray] | None = None
+
+    @staticmethod
+    def of(pods: Mapping[Any, Pod], keys: list[tuple[str, str]] | None = None) -> _PodColumns:
+        """Columns of ``pods`` (keyed by pod key, or by anything with ``keys`` given)."""
+        values = list(pods.values())
+        if keys is None:
+            keys = list(pods)
+        if not values:
+            return _PodColumns(keys, values, (), (), (), (), (), ())
+        labels, refs, host, cs, ics, ips = zip(*map(_POD_FIELDS, values), strict=True)
+        return _PodColumns(keys, values, labels, refs, host, cs, ics, ips)
+
+    def groups(self) -> tuple[IntArray, IntArray]:
+        """Pods grouped for the units: (a pod of each group, each pod's group).
+        Computed once per columns."""
+        if self._groups is None:
+            self._groups = self._group()
+        return self._groups
+
+    def _group(self) -> tuple[IntArray, IntArray]:
+        """Pods grouped for the units (see :meth:`groups`).
+
+        A group shares owner references (a pod without: alone), namespace, label map,
+        hostNetwork and containers, compared by identity: replicas share these objects
+        (the loader decodes equal ones once), so the owner lookup and the class are made
+        once per group. Equal but distinct objects make distinct groups; their units
+        still merge by (peer, class). Grouped by the owner references first; where a
+        group of those differs in anything else (a relabelled replica), by all of it."""
+        n = len(self.keys)
+        if not n:
+            empty = np.zeros(0, dtype=np.int64)
+            return empty, empty
+        ids = np.fromiter(map(id, self.owner_refs), dtype=np.uint64, count=n)
+        bare = np.flatnonzero(~np.fromiter(map(bool, self.owner_refs), dtype=bool, count=n))
+        # one group per pod without owner: odd numbers, never an object's address
+        ids[bare] = 2 * bare.astype(np.uint64) + np.uint64(1)
+        cols = [
+            np.fromiter(map(id, self.labels), dtype=np.uint64, count=n),
+            np.fromiter(self.host, dtype=np.uint64, count=n),
+            _id_codes(self.containers),
+            _id_codes(self.init_containers),
+        ]
+        ns_names = list(map(operator.itemgetter(0), self.keys))
+        ns_code = {name: i for i, name in enumerate(dict.fromkeys(ns_names))}
+        cols.append(np.fromiter(map(ns_code.__getitem__, ns_names), dtype=np.uint64, count=n))
+        _, firsts, group_of = np.unique(ids, return_index=True, return_inverse=True)
+        group_of = group_of.reshape(-1)
+        rep = firsts[group_of]
+        if all(np.array_equal(c, c[rep]) for c in cols):
+            return firsts, group_of
+        _, firsts, group_of = np.unique(
+            np.stack([ids, *cols], axis=1), axis=0, return_index=True, return_inverse=True
+        )
+        return firsts, group_of.reshape(-1)
+
+
+def _id_codes(tuples: Sequence[tuple[Any, ...]]) -> npt.NDArray[np.uint64]:
+    """Per tuple of objects, a code equal for tuples of the same objects (by identity)."""
+    n = len(tuples)
+    lens = np.fromiter(map(len, tuples), dtype=np.int64, count=n)
+    if not lens.any():
+        return np.zeros(n, dtype=np.uint64)
+    if (lens == 1).all():
+        return np.fromiter(map(id, map(operator.itemgetter(0), tuples)), dtype=np.uint64, count=n)
+    codes: dict[tuple[int, ...], int] = {}
+    return np.fromiter(
+        (codes.setdefault(tuple(map(id, t)), len(codes)) for t in tuples),
+        dtype=np.uint64,
+        count=n,
+    )
+
+
 # --------------------------------------------------------------------------- the engine
 
 
@@ -267,7 +378,17 @@ class IncrementalConnectivity:
     the rows and columns a change touches: what ``diff`` needs).
     """
 
-    def __init__(self, model: ClusterModel, *, materialize: bool = True) -> None:
+    def __init__(
+        self,
+        model: ClusterModel,
+        *,
+        materialize: bool = True,
+        _columns: _PodColumns | None = None,
+        _warm: bool = True,
+    ) -> None:
+        """``_columns``: the pods' columns when the caller has them (``diff_incremental``);
+        ``_warm=False``: pod lookups that only pod relabelling needs are built on first use
+        (a one-shot diff without pod changes never needs them)."""
         self._base = model
         self._model: ClusterModel | None = model
         self._materialized = materialize
@@ -289,12 +410,16 @@ class IncrementalConnectivity:
             paused = gc.isenabled()
             gc.disable()
             try:
-                self._build(model)
+                self._build(model, _columns)
                 # the first change costs what the others do: masks, cuts, entries ready now
                 _Block(self)
                 self._entries(_EGRESS)
                 self._entries(_INGRESS)
                 self._wl_rank()
+                if _warm:
+                    self._pod_unit()
+                    for key in itertools.islice(self._pods, 1):
+                        self._pod_ordinal(key)
             finally:
                 if paused:
                     gc.enable()
@@ -460,7 +585,7 @@ class IncrementalConnectivity:
 
     # ================================================================= state
 
-    def _build(self, model: ClusterModel) -> None:
+    def _build(self, model: ClusterModel, columns: _PodColumns | None = None) -> None:
         # ---- namespaces
         self._unit_cache: tuple[IntArray, IntArray, BoolArray, IntArray, IntArray] | None = None
         self._iso_cache: tuple[BoolArray, BoolArray] | None = None
@@ -470,7 +595,9 @@ class IncrementalConnectivity:
         self._ns_index: dict[str, int] = {}
         self._ns_table = _Table()
         for n in sorted(
-            set(self._ns_labels) | {k[0] for k in self._pods} | {k[0] for k in self._policies}
+            set(self._ns_labels)
+            | set(map(operator.itemgetter(0), self._pods))
+            | {k[0] for k in self._policies}
         ):
             self._ns_id(n)
 
@@ -484,66 +611,65 @@ class IncrementalConnectivity:
         self._units: list[_Unit] = []
         self._unit_index: dict[tuple[int, int], int] = {}
         self._peer_units: dict[int, list[int]] = {}
-        self._pod_unit_map: dict[tuple[str, str], int] = {}
-        self._pod_ord: dict[tuple[str, str], int] = {}
+        self._pod_unit_map: dict[tuple[str, str], int] | None = None
+        self._pod_ord: dict[tuple[str, str], int] | None = None
+        self._pod_u: list[int] = []
         self._ns_pods: dict[str, list[tuple[str, str]]] | None = None
         self._ns_kv: dict[tuple[int, str, str], list[int]] = {}
         self._kv: dict[tuple[str, str], list[int]] = {}
-        unit_of: dict[tuple[object, ...], int] = {}
-        peer_of_ref: dict[int, int] = {}
         owner_of_pod = model.owner_of_pod
         units = self._units
         self._v6: list[tuple[int, tuple[str, str]]] = []
-        pod_u: list[int] = []
-        append_u = pod_u.append
-        unit_get = unit_of.get
-        for key, pod in self._pods.items():
-            meta, spec = pod.meta, pod.spec
-            # One lookup per pod: replicas share their owner references, label map and
-            # containers, and those decide the owner (with the namespace) and the class.
-            cs, ics = spec.containers, spec.init_containers
-            ck = (
-                id(meta.owner_refs) if meta.owner_refs else key,
-                key[0],
-                id(meta.labels),
-                spec.host_network,
-                id(cs[0]) if len(cs) == 1 else tuple(map(id, cs)),
-                tuple(map(id, ics)) if ics else None,
-            )
-            u = unit_get(ck)
+        cols = columns if columns is not None else _PodColumns.of(self._pods)
+        keys = cols.keys
+        n_pods = len(keys)
+        # Pods into units in bulk: a peer and a class per group of replicas, not per pod.
+        firsts, group_of = cols.groups()
+        peer_of_ref: dict[int, int] = {}
+        group_unit: list[int] = []
+        for i in firsts.tolist():
+            key, pod = keys[i], cols.pods[i]
+            ref = owner_of_pod.get(key)
+            if ref is None:
+                pi = self._peer_id(Peer("Pod", key[0], key[1]))
+            else:
+                hit = peer_of_ref.get(id(ref))
+                if hit is None:
+                    hit = peer_of_ref[id(ref)] = self._peer_id(
+                        Peer(ref.kind, ref.namespace, ref.name)
+                    )
+                pi = hit
+            lc = self._class_of(pod)
+            uk = (pi, lc)
+            u = self._unit_index.get(uk)
             if u is None:
-                ref = owner_of_pod.get(key)
-                if ref is None:
-                    pi = self._peer_id(Peer("Pod", key[0], key[1]))
-                else:
-                    hit = peer_of_ref.get(id(ref))
-                    if hit is None:
-                        hit = peer_of_ref[id(ref)] = self._peer_id(
-                            Peer(ref.kind, ref.namespace, ref.name)
-                        )
-                    pi = hit
-                lc = self._class_of(pod)
-                uk = (pi, lc)
-                u = self._unit_index.get(uk)
-                if u is None:
-                    u = self._unit_index[uk] = len(units)
-                    units.append(_Unit(pi, lc, []))
-                    self._peer_units.setdefault(pi, []).append(u)
-                unit_of[ck] = u
-            units[u].pods.append(key)  # type: ignore[union-attr]
-            append_u(u)
+                u = self._unit_index[uk] = len(units)
+                units.append(_Unit(pi, lc, []))
+                self._peer_units.setdefault(pi, []).append(u)
+            group_unit.append(u)
+        pod_units = np.array(group_unit, dtype=np.int64)[group_of]
+        # each unit's pods, in input order
+        order = np.argsort(pod_units, kind="stable")
+        keys_arr = np.empty(n_pods, dtype=object)
+        keys_arr[:] = keys
+        sorted_keys = keys_arr[order].tolist()
+        del keys_arr
+        bounds = np.searchsorted(pod_units[order], np.arange(len(units) + 1)).tolist()
+        for u, unit in enumerate(units):
+            unit.pods = sorted_keys[bounds[u] : bounds[u + 1]]
+        pod_u = pod_units.tolist()
+        self._pod_u = pod_u
         # pod addresses: ipBlock peers match pod IPs (a hostNetwork pod's: its node's)
-        pod_list = list(self._pods.values())
-        addrs = list(map(attrgetter("pod_ips"), pod_list))
+        addrs = list(cols.ips)
         no_ip = np.fromiter(map(operator.not_, addrs), dtype=bool, count=len(addrs))
         for i in np.flatnonzero(no_ip).tolist():
-            pod = pod_list[i]
+            pod = cols.pods[i]
             if pod.spec.host_network and pod.host_ip:
                 addrs[i] = (pod.host_ip,)
         ip_texts: list[str] = list(itertools.chain.from_iterable(addrs))
         counts = np.fromiter(map(len, addrs), dtype=np.int64, count=len(addrs))
         ip_ords = np.repeat(np.arange(len(addrs), dtype=np.int64), counts)
-        ip_units = np.repeat(np.array(pod_u, dtype=np.int64), counts)
+        ip_units = np.repeat(pod_units, counts)
         v4, keep = parse_v4_many(ip_texts)
         for pos in np.flatnonzero(~keep).tolist():
             parsed = _parse_ip(ip_texts[pos])
@@ -552,10 +678,6 @@ class IncrementalConnectivity:
         self._v4 = v4[keep]
         self._v4_ord = ip_ords[keep]
         self._v4_unit = ip_units[keep]
-        # pod -> unit and pod -> ordinal now (C loops), so the first relabel costs what
-        # the others do
-        self._pod_unit_map = dict(zip(self._pods, pod_u, strict=True))
-        self._pod_ord = dict(zip(self._pods, range(len(pod_u)), strict=True))
         self._units_touched: set[int] | None = None
 
         # ---- peer sets, policies, rule entries
@@ -662,7 +784,9 @@ class IncrementalConnectivity:
         return lc
 
     def _pod_unit(self) -> dict[tuple[str, str], int]:
-        """Pod -> unit."""
+        """Pod -> unit (built on first use)."""
+        if self._pod_unit_map is None:
+            self._pod_unit_map = dict(zip(self._pods, self._pod_u, strict=True))
         return self._pod_unit_map
 
     def _unit_pods(self, u: int) -> set[tuple[str, str]]:
@@ -680,6 +804,8 @@ class IncrementalConnectivity:
         return next(itertools.islice(self._pods, ordinal, None))
 
     def _pod_ordinal(self, key: tuple[str, str]) -> int:
+        if self._pod_ord is None:
+            self._pod_ord = dict(zip(self._pods, range(len(self._pods)), strict=True))
         return self._pod_ord[key]
 
     def _owner_peer(self, key: tuple[str, str]) -> int:
@@ -2007,11 +2133,14 @@ def _chunked(items: list[tuple[_T, list[int]]], limit: int) -> Iterable[list[tup
 # --------------------------------------------------------------------------- model deltas
 
 
-def model_delta(before: ClusterModel, after: ClusterModel) -> list[Change] | None:
+def model_delta(
+    before: ClusterModel, after: ClusterModel, *, _columns: _PodColumns | None = None
+) -> list[Change] | None:
     """The changes turning ``before`` into ``after`` when they are only NetworkPolicies,
     namespace labels and pod labels; ``None`` when anything else that connectivity depends
     on differs (pods added or removed, their addresses, ports, owners or hostNetwork;
-    Services, Ingresses, routes; admin policies)."""
+    Services, Ingresses, routes; admin policies). ``_columns``: ``before``'s pod columns
+    when the caller has them (:func:`_columns_of`)."""
     if admin_policies(before) or admin_policies(after):
         return None
     changes: list[Change] = []
@@ -2033,11 +2162,7 @@ def model_delta(before: ClusterModel, after: ClusterModel) -> list[Change] | Non
             changes.append(SetNamespaceLabels(name, dict(after.namespace_labels(name))))
     if len(before.pods) != len(after.pods):
         return None
-    if [(w.key, w.meta.owner_refs) for w in before.workloads] != [
-        (w.key, w.meta.owner_refs) for w in after.workloads
-    ]:
-        return None  # owners may differ
-    relabelled = _relabelled_in_order(before, after)
+    relabelled = _relabelled_in_order(before, after, _columns)
     if relabelled is None:
         return None
     changes.extend(relabelled)
@@ -2048,66 +2173,106 @@ def model_delta(before: ClusterModel, after: ClusterModel) -> list[Change] | Non
     return changes
 
 
-def _relabelled_in_order(before: ClusterModel, after: ClusterModel) -> list[Change] | None:
+def _columns_of(model: ClusterModel) -> _PodColumns:
+    """The pods' columns in ``pod_by_key`` order (the incremental state's order), or in
+    ``pods`` order when two pods share a key (``namespace: null`` and ``default``)."""
+    if len(model.pod_by_key) == len(model.pods):
+        return _PodColumns.of(model.pod_by_key)
+    return _PodColumns.of(dict(enumerate(model.pods)), keys=[p.key for p in model.pods])
+
+
+def _relabelled_in_order(
+    before: ClusterModel, after: ClusterModel, cb: _PodColumns | None = None
+) -> list[Change] | None:
     """The pod label changes between two versions listing the same pods; ``None`` when a pod
     differs in anything else connectivity depends on (addresses, owner references,
     hostNetwork, node, named ports). Pods are compared pairwise in input order; another
     order falls back to a comparison by key.
 
-    Attribute by attribute over all pods at once (C loops: ``map`` and list equality), so
-    150,000 pods cost tens of milliseconds. Replicas share owner references and
+    Column by column over all pods at once (C loops: ``map`` and list equality) after one
+    walk over each side's pods (:class:`_PodColumns`; ``cb``, the BEFORE side's, is
+    shared with the incremental state). Replicas share owner references and
     containers, so those are compared once per distinct pair of objects."""
-    pb, pa = before.pods, after.pods
-    n = len(pb)
-    meta = attrgetter("meta")
-    spec = attrgetter("spec")
-    mb, ma = list(map(meta, pb)), list(map(meta, pa))
-
-    def same(get: Callable[[Any], object], xs: Sequence[Any], ys: Sequence[Any]) -> bool:
-        return list(map(get, xs)) == list(map(get, ys))
-
-    if not same(attrgetter("name"), mb, ma) or not same(attrgetter("namespace"), mb, ma):
+    if cb is None:
+        cb = _columns_of(before)
+    ca = _columns_of(after)
+    n = len(cb.keys)
+    if cb.keys != ca.keys:
         return _relabelled_by_key(before, after)
-    sb, sa = list(map(spec, pb)), list(map(spec, pa))
-    if not (same(attrgetter("pod_ips"), pb, pa) and same(attrgetter("host_network"), sb, sa)):
+    if cb.ips != ca.ips or cb.host != ca.host:
         return None
     # the node (its address) matters only to hostNetwork pods
-    host = np.flatnonzero(
-        np.fromiter(map(attrgetter("host_network"), sb), dtype=bool, count=n)
-    ).tolist()
-    if any((pb[i].host_ip, sb[i].node_name) != (pa[i].host_ip, sa[i].node_name) for i in host):
-        return None
-
-    def distinct_pairs_equal(
-        xs: Sequence[Any], ys: Sequence[Any], key: Callable[[Any], object]
-    ) -> bool:
-        # one index per distinct pair of objects (dict of id pairs, built in C)
-        firsts = dict(zip(zip(map(id, xs), map(id, ys), strict=True), range(len(xs)), strict=True))
-        return all(key(xs[i]) == key(ys[i]) for i in firsts.values())
-
-    def whole(o: object) -> object:
-        return o
-
-    if not distinct_pairs_equal(
-        list(map(attrgetter("owner_refs"), mb)), list(map(attrgetter("owner_refs"), ma)), whole
+    host = np.flatnonzero(np.fromiter(cb.host, dtype=bool, count=n)).tolist()
+    pb, pa = cb.pods, ca.pods
+    if any(
+        (pb[i].host_ip, pb[i].spec.node_name) != (pa[i].host_ip, pa[i].spec.node_name) for i in host
     ):
         return None
-    ports = attrgetter("ports", "restart_policy")
-    for field in ("containers", "init_containers"):
-        get = attrgetter(field)
-        cb, ca = list(map(get, sb)), list(map(get, sa))
-        if list(map(len, cb)) != list(map(len, ca)):
+
+    # BEFORE's objects are the same within each of its unit groups: AFTER's are compared
+    # once per group, and one by one where they differ within a group
+    firsts, group_of = cb.groups()
+    rep = firsts[group_of]
+
+    def covering(ys_ids: npt.NDArray[np.uint64]) -> tuple[list[int], IntArray]:
+        """Pods covering every distinct pair of objects, and each pod's one among them."""
+        odd = np.flatnonzero(ys_ids != ys_ids[rep])
+        own = rep.copy()
+        own[odd] = odd
+        return np.union1d(firsts, odd).tolist(), own
+
+    refs_at, _ = covering(np.fromiter(map(id, ca.owner_refs), dtype=np.uint64, count=n))
+    if _flat_refs(list(map(cb.owner_refs.__getitem__, refs_at))) != _flat_refs(
+        list(map(ca.owner_refs.__getitem__, refs_at))
+    ):
+        return None
+    for cs_b, cs_a in ((cb.containers, ca.containers), (cb.init_containers, ca.init_containers)):
+        at, _ = covering(_id_codes(cs_a))
+        sel_b = list(map(cs_b.__getitem__, at))
+        sel_a = list(map(cs_a.__getitem__, at))
+        if list(map(len, sel_b)) != list(map(len, sel_a)) or _flat_ports(
+            list(itertools.chain.from_iterable(sel_b))
+        ) != _flat_ports(list(itertools.chain.from_iterable(sel_a))):
             return None
-        if not distinct_pairs_equal(
-            list(itertools.chain.from_iterable(cb)), list(itertools.chain.from_iterable(ca)), ports
-        ):
-            return None
-    labels = attrgetter("labels")
-    lb, la = list(map(labels, mb)), list(map(labels, ma))
-    moved = np.flatnonzero(np.fromiter(map(operator.ne, lb, la), dtype=bool, count=n))
-    return [
-        SetPodLabels(ma[i].namespace or "default", ma[i].name, dict(la[i])) for i in moved.tolist()
-    ]
+    lb, la = cb.labels, ca.labels
+    at, own = covering(np.fromiter(map(id, la), dtype=np.uint64, count=n))
+    # owners: a function of owner references, namespace and labels (a ReplicaSet absent
+    # from the input is bridged by its pods' pod-template-hash): the same for every pod
+    # these pods stand for
+    keys_at = list(map(cb.keys.__getitem__, at))
+    if list(map(before.owner_of_pod.get, keys_at)) != list(map(after.owner_of_pod.get, keys_at)):
+        return None
+    differs = np.zeros(n, dtype=bool)
+    differs[at] = np.fromiter(
+        map(operator.ne, map(lb.__getitem__, at), map(la.__getitem__, at)),
+        dtype=bool,
+        count=len(at),
+    )
+    moved = np.flatnonzero(differs[own])
+    return [SetPodLabels(*ca.keys[i], dict(la[i])) for i in moved.tolist()]
+
+
+_OWNER_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(OwnerRef)))
+_PORT_FIELDS = attrgetter(*(f.name for f in dataclasses.fields(ContainerPort)))
+_CONTAINER_PORTS = attrgetter("ports")
+_RESTART = attrgetter("restart_policy")
+
+
+def _flat_refs(refs: list[tuple[OwnerRef, ...]]) -> tuple[list[int], list[tuple[object, ...]]]:
+    """Owner reference tuples as plain values (compared in C, not field by field in
+    Python)."""
+    return list(map(len, refs)), list(map(_OWNER_FIELDS, itertools.chain.from_iterable(refs)))
+
+
+def _flat_ports(containers: list[Container]) -> tuple[list[object], ...]:
+    """What connectivity reads of containers (named ports; restartPolicy makes a sidecar),
+    as plain values."""
+    ports = list(map(_CONTAINER_PORTS, containers))
+    return (
+        list(map(_RESTART, containers)),
+        list(map(len, ports)),
+        list(map(_PORT_FIELDS, itertools.chain.from_iterable(ports))),
+    )
 
 
 def _relabelled_by_key(before: ClusterModel, after: ClusterModel) -> list[Change] | None:
@@ -2183,12 +2348,16 @@ def diff_incremental(before: ClusterModel, after: ClusterModel) -> ConnDiff | No
     paused = gc.isenabled()
     gc.disable()  # many small objects, nothing cyclic: no collector passes
     try:
-        changes = model_delta(before, after)
+        # one walk over BEFORE's pods serves the comparison and the incremental state
+        columns = _columns_of(before)
+        changes = model_delta(before, after, _columns=columns)
         if changes is None:
             return None
         if not changes:
             return ConnDiff((), (), ())
-        return IncrementalConnectivity(before, materialize=False).apply(changes)
+        shared = columns if len(before.pod_by_key) == len(before.pods) else None
+        inc = IncrementalConnectivity(before, materialize=False, _columns=shared, _warm=False)
+        return inc.apply(changes)
     finally:
         if paused:
             gc.enable()
