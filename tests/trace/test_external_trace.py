@@ -94,6 +94,7 @@ def test_public_allowed_private_denied_says_so(tmp_path: Path) -> None:
     hop = _hop(res, Layer.POLICY_EGRESS)
     assert hop.status is Verdict.OK and "any public address" in hop.summary
     assert "private address" in hop.summary and "denied" in hop.summary
+    assert "10.0.0.0/8" in hop.summary
 
 
 def test_answer_depending_on_the_address_is_unknown(tmp_path: Path) -> None:
@@ -104,7 +105,8 @@ def test_answer_depending_on_the_address_is_unknown(tmp_path: Path) -> None:
     hop = _hop(res, Layer.POLICY_EGRESS)
     assert hop.status is Verdict.UNKNOWN
     assert "depends on the address it resolves to" in hop.summary
-    assert "198.51.100." in hop.summary  # an address inside the block, allowed
+    assert "allowed to 198.51.100.0/24" in hop.summary  # the range, not a sample address
+    assert "every other public address" in hop.summary and "192.0.2" not in hop.summary
 
 
 def test_no_ipblock_denies_every_address(tmp_path: Path) -> None:
@@ -134,7 +136,8 @@ def test_source_node_not_known(tmp_path: Path) -> None:
 
 
 def test_too_many_ranges_to_sample_is_unknown(tmp_path: Path) -> None:
-    blocks = [{"ipBlock": {"cidr": f"11.{i}.0.0/16"}} for i in range(80)]
+    # 120 separate blocks cut the address space into more than 256 ranges
+    blocks = [{"ipBlock": {"cidr": f"11.{2 * i}.0.0/16"}} for i in range(120)]
     res = trace(
         _model(tmp_path, _egress("egress", DNS_ALLOW, {"to": blocks})),
         "shop/web",
@@ -143,3 +146,48 @@ def test_too_many_ranges_to_sample_is_unknown(tmp_path: Path) -> None:
     )
     hop = _hop(res, Layer.POLICY_EGRESS)
     assert hop.status is Verdict.UNKNOWN and "trace the address it resolves to" in hop.summary
+
+
+def _lb_model(tmp_path: Path, *policies: Obj) -> ClusterModel:
+    """web behind a LoadBalancer Service (owner-chained, with its EndpointSlice)."""
+    objs = system() + app("web", "shop", on_nodes=(0, 1), nodes=False)
+    svc = next(o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "web")
+    svc["spec"]["type"] = "LoadBalancer"
+    for p in svc["spec"]["ports"]:
+        p["nodePort"] = 31080
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.20"}]}}
+    (tmp_path / "cluster.yaml").write_text(
+        yaml.safe_dump(
+            {"apiVersion": "v1", "kind": "List", "items": complete(objs + list(policies))}
+        )
+    )
+    return load_offline([str(tmp_path)])
+
+
+def _ingress(*rules: Obj) -> Obj:
+    return network_policy("ingress", "shop", {}, ingress=list(rules), policy_types=["Ingress"])
+
+
+def test_from_outside_names_no_stand_in(tmp_path: Path) -> None:
+    res = trace(_lb_model(tmp_path), "external", "shop/web", port=80)
+    hop = _hop(res, Layer.POLICY_INGRESS)
+    assert hop.status is Verdict.OK and "outside (any address)" in hop.summary
+    assert "203.0.113" not in hop.summary and "192.0.2" not in hop.summary
+
+
+def test_from_outside_depending_on_the_client_is_unknown(tmp_path: Path) -> None:
+    office = {"from": [{"ipBlock": {"cidr": "198.51.100.0/24"}}]}
+    res = trace(_lb_model(tmp_path, _ingress(office)), "external", "shop/web", port=80)
+    hop = _hop(res, Layer.POLICY_INGRESS)
+    assert hop.status is Verdict.UNKNOWN
+    assert "allowed from 198.51.100.0/24" in hop.summary
+    assert "denied from every other public address" in hop.summary
+    assert "203.0.113" not in hop.summary and "192.0.2" not in hop.summary
+
+
+def test_from_outside_denied_for_every_address(tmp_path: Path) -> None:
+    pods_only = {"from": [{"podSelector": {}}]}
+    res = trace(_lb_model(tmp_path, _ingress(pods_only)), "external", "shop/web", port=80)
+    hop = _hop(res, Layer.POLICY_INGRESS)
+    assert hop.status is Verdict.BROKEN and "outside (any address)" in hop.summary
+    assert "an external address is not a pod" in " ".join(hop.detail)

@@ -40,9 +40,13 @@ class IPEndpoint:
     """An address that is not a (non-hostNetwork) pod: outside the cluster, or a node."""
 
     ip: str
+    label: str = ""
+    """When set, the endpoint stands for a class of addresses the user did not give (e.g.
+    "an external address", see :mod:`netsleuth.policy.external`): ``ip`` is only the member
+    it is evaluated with, and reasons name the label, never ``ip``."""
 
     def describe(self) -> str:
-        return f"address {self.ip}"
+        return self.label or f"address {self.ip}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,7 @@ report; the reasons come from the engine.
 
 from __future__ import annotations
 
+from collections.abc import Hashable
 from dataclasses import dataclass, replace
 
 from netsleuth.errors import QueryError
@@ -21,13 +22,35 @@ from netsleuth.model.ports import PortSpec
 from netsleuth.model.problems import LoadProblem
 from netsleuth.model.targets import close_matches, parse_target
 from netsleuth.policy.coverage import unreadable_note, unreadable_policies
-from netsleuth.policy.decision import Decision, Endpoint, IPEndpoint, PodEndpoint, PortsDecision
+from netsleuth.policy.decision import (
+    Decision,
+    Endpoint,
+    IPEndpoint,
+    PodEndpoint,
+    PortsDecision,
+)
+from netsleuth.policy.external import (
+    MAX_ADDRESS_CLASSES,
+    AddressClass,
+    address_classes,
+    describe_ranges,
+    policy_cidrs,
+    range_list,
+)
 from netsleuth.policy.ingress_controller import ingress_controller_endpoints
-from netsleuth.policy.reference import endpoint_for_ip, evaluate, evaluate_ports
-from netsleuth.policy.semantics import resolve_named_port
+from netsleuth.policy.provenance import describe_port_sets, explain_text
+from netsleuth.policy.reference import (
+    admin_policies_selecting,
+    endpoint_for_ip,
+    evaluate,
+    evaluate_ports,
+    policies_selecting,
+)
+from netsleuth.policy.semantics import Direction, resolve_named_port
 
-DEFAULT_EXTERNAL_IP = "203.0.113.10"
-"""TEST-NET-3 (RFC 5737): an address outside every pod and node of any real cluster."""
+EXTERNAL_LABEL = "an external address"
+"""How 'external' is named when the user gave no address: the verdict is worked out for
+every public address (:mod:`netsleuth.policy.external`), never for a stand-in."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +67,11 @@ class ExplainReport:
     could change this verdict: the verdict is then unknown."""
     problems: tuple[LoadProblem, ...] = ()
     """The input's load problems (renderers list them after the verdict)."""
+    undetermined: str = ""
+    """Why the verdict is unknown although every policy was read: 'external' without an
+    address, and the answer depends on the address (the notes give the ranges)."""
+    external: dict[str, object] | None = None
+    """For 'external' without an address: the address ranges and their answers (JSON)."""
 
     @property
     def allowed(self) -> bool:
@@ -64,7 +92,7 @@ class ExplainReport:
         BANP/ANP Deny), or give back what another took (ANP Allow), so neither
         answer holds without it.
         """
-        if self.unreadable:
+        if self.unreadable or self.undetermined:
             return "unknown"
         return "allowed" if self.allowed else "denied"
 
@@ -109,14 +137,20 @@ def resolve_endpoint(
     text: str,
     *,
     role: str,
-    external_ip: str = DEFAULT_EXTERNAL_IP,
+    external_ip: str | None = None,
     namespace: str | None = None,
 ) -> tuple[Endpoint, list[str], Service | None]:
-    """SRC (``role="src"``) or DST (``"dst"``) text -> an endpoint, notes, and the Service DST names."""
+    """SRC (``role="src"``) or DST (``"dst"``) text -> an endpoint, notes, and the Service DST names.
+
+    'external' is ``external_ip`` when the user gave one, else an :data:`EXTERNAL_LABEL`
+    endpoint that :func:`build_report` answers for every public address."""
     who = "source" if role == "src" else "destination"
     raw = text.strip()
     if raw == "external":
-        return IPEndpoint(external_ip), [f"{who} 'external' is the address {external_ip}"], None
+        if external_ip is None:
+            return IPEndpoint(_EVAL_MEMBER, label=EXTERNAL_LABEL), [], None
+        note = f"{who} 'external' is the address {external_ip} (--external-ip)"
+        return IPEndpoint(external_ip), [note], None
     if raw in ("ingress-controller", "ingress"):
         eps = ingress_controller_endpoints(model)
         ep = eps[0]
@@ -213,11 +247,16 @@ def build_report(
     dst_text: str,
     *,
     port: PortSpec | None = None,
-    external_ip: str = DEFAULT_EXTERNAL_IP,
+    external_ip: str | None = None,
     namespace: str | None = None,
 ) -> ExplainReport:
     """``netsleuth explain SRC DST [--port]`` as a library call: resolve, then evaluate."""
     problems = model.problems
+    if external_ip is None and src_text.strip() == dst_text.strip() == "external":
+        raise QueryError(
+            "SRC and DST are both 'external': policies select pods, so one side must be a pod",
+            tip="e.g. netsleuth explain external shop/frontend --port tcp/8080",
+        )
     model, dns_notes = model_for_explain(model)
     src, notes, _ = resolve_endpoint(
         model, src_text, role="src", external_ip=external_ip, namespace=namespace
@@ -229,11 +268,166 @@ def build_report(
     if unreadable:
         dns_notes = (unreadable_note(unreadable), *dns_notes)
     notes += dst_notes
-    if port is None:
-        report = explain(model, src, dst, notes=(*dns_notes, *notes))
+    protocol, number = None, None
+    if port is not None:
+        protocol, number = port.protocol, target_port(dst, svc, port, notes)
+    labelled = [ep for ep in (src, dst) if isinstance(ep, IPEndpoint) and ep.label]
+    if labelled:
+        report = _explain_external(
+            model, src, dst, protocol=protocol, port=number, notes=(*dns_notes, *notes)
+        )
     else:
-        number = target_port(dst, svc, port, notes)
         report = explain(
-            model, src, dst, protocol=port.protocol, port=number, notes=(*dns_notes, *notes)
+            model, src, dst, protocol=protocol, port=number, notes=(*dns_notes, *notes)
         )
     return replace(report, problems=problems)
+
+
+_EVAL_MEMBER = "192.0.2.1"
+"""The member an 'external' endpoint holds before its address classes are worked out (and
+when there are too many to check): it is evaluated only, never shown (the endpoint's
+label is)."""
+
+
+def _explain_external(
+    model: ClusterModel,
+    src: Endpoint,
+    dst: Endpoint,
+    *,
+    protocol: str | None,
+    port: int | None,
+    notes: tuple[str, ...],
+) -> ExplainReport:
+    """'external' (no address given) on one side: the verdict for every public address.
+
+    The policies that select the pod on the other side (egress when DST is external,
+    ingress when SRC is) cut the address space at the edges of the CIDRs they name; one
+    member of each range is evaluated. One answer for every public range is the verdict
+    (private ranges that differ are a note); answers that differ make the verdict unknown
+    and the notes give the ranges of each answer, never a made-up address.
+    """
+    ext_is_src = isinstance(src, IPEndpoint) and bool(src.label)
+    other = dst if ext_is_src else src
+    who = "source" if ext_is_src else "destination"
+    direction = Direction.INGRESS if ext_is_src else Direction.EGRESS
+    pod = other.pod if isinstance(other, PodEndpoint) else None
+
+    def run(ip: str) -> ExplainReport:
+        ep = IPEndpoint(ip, label=EXTERNAL_LABEL)
+        return explain(
+            model,
+            ep if ext_is_src else src,
+            dst if ext_is_src else ep,
+            protocol=protocol,
+            port=port,
+        )
+
+    def key(r: ExplainReport) -> Hashable:
+        if r.ports is None:
+            return r.allowed
+        return tuple((p, s.ranges) for p, s in r.ports.combined.items())
+
+    def answer(r: ExplainReport) -> str:
+        if r.ports is None:
+            return "allowed" if r.allowed else "denied"
+        return describe_port_sets(r.ports.combined)
+
+    cidrs = policy_cidrs(model, pod, direction) if pod is not None else []
+    ipv6 = pod is not None and any(":" in ip for ip in pod.pod_ips)
+    classes, cut = address_classes(cidrs, ipv6=ipv6)
+    selected = pod is not None and bool(
+        policies_selecting(model, pod, direction) or admin_policies_selecting(model, pod, direction)
+    )
+    whose = f"{pod.namespace}/{pod.name}" if pod is not None else "the other side"
+    give = "give the address: --external-ip ADDRESS, or the IP itself as " + (
+        "SRC" if ext_is_src else "DST"
+    )
+    if cut:
+        rep = run(_EVAL_MEMBER)
+        why = (
+            f"the policies selecting {whose} ({direction.lower()}) name more address ranges "
+            f"than are checked one by one ({MAX_ADDRESS_CLASSES}); {give}"
+        )
+        return replace(rep, notes=(*notes, f"{who} 'external': unknown, {why}"), undetermined=why)
+
+    results = {c: run(c.sample) for c in classes}
+    public = [c for c in classes if not c.private]
+    private = [c for c in classes if c.private]
+    groups: dict[Hashable, list[AddressClass]] = {}
+    for c in public:
+        groups.setdefault(key(results[c]), []).append(c)
+    priv_groups: dict[Hashable, list[AddressClass]] = {}
+    for c in private:
+        priv_groups.setdefault(key(results[c]), []).append(c)
+
+    def doc(gs: dict[Hashable, list[AddressClass]]) -> list[dict[str, object]]:
+        return [
+            {
+                "ranges": range_list(cs),
+                "answer": answer(results[cs[0]]),
+            }
+            for cs in gs.values()
+        ]
+
+    external: dict[str, object] = {
+        "side": "src" if ext_is_src else "dst",
+        "cidrs_considered": cidrs,
+        "public": doc(groups),
+        "private": doc(priv_groups),
+    }
+    out_notes = list(notes)
+    if len(groups) == 1:
+        rep = results[public[0]]
+        if not cidrs:
+            out_notes.append(
+                f"{who} 'external' is any address outside the cluster: "
+                + (
+                    f"no policy selecting {whose} ({direction.lower()}) names an address range, "
+                    "so every address gets this answer"
+                    if selected
+                    else f"no policy selects {whose} for {direction.lower()}, so every address "
+                    "gets this answer"
+                )
+            )
+        else:
+            out_notes.append(
+                f"{who} 'external' is any public address: the policies selecting {whose} "
+                f"({direction.lower()}) name {len(cidrs)} address range(s); every public "
+                "address gets this answer"
+            )
+            sigs = {_signature(results[c]) for c in public}
+            if len(sigs) > 1:
+                out_notes.append(
+                    "which rule decides depends on the address (the reasons below are for one "
+                    f"public address); for the reasons for a given address, {give}"
+                )
+        for k, cs in priv_groups.items():
+            if k != key(rep):
+                out_notes.append(
+                    f"private addresses in {describe_ranges(cs)} get another answer: "
+                    f"{answer(results[cs[0]])}"
+                )
+        return replace(rep, notes=tuple(out_notes), external=external)
+    # The answer depends on the address: show the ranges of each answer.
+    ordered = sorted(groups.values(), key=lambda cs: sum(c.hi - c.lo for c in cs))
+    if port is not None:
+        parts = [f"{answer(results[cs[0]])} for {describe_ranges(cs)}" for cs in ordered[:-1]]
+        parts.append(f"{answer(results[ordered[-1][0]])} for every other public address")
+        sep = "; "
+    else:
+        parts = [f"{describe_ranges(cs)} gets {answer(results[cs[0]])}" for cs in ordered[:-1]]
+        parts.append(f"every other public address gets {answer(results[ordered[-1][0]])}")
+        sep = " | "
+    why = f"the answer depends on the address: {sep.join(parts)}; {give}"
+    rep = results[ordered[-1][0]]
+    out_notes.append(f"{who} 'external': unknown, {why}")
+    out_notes.append(f"the reasons below are for a public address that gets: {answer(rep)}")
+    return replace(rep, notes=tuple(out_notes), undetermined=why, external=external)
+
+
+def _signature(report: ExplainReport) -> Hashable:
+    """The reasons a report gives (the address class is named by its label, not its member)."""
+    if report.decision is not None:
+        return tuple(explain_text(report.decision))
+    assert report.ports is not None
+    return (report.ports.egress, report.ports.ingress)

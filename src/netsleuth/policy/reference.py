@@ -191,6 +191,14 @@ def _ip_text(ep: Endpoint) -> str:
     return ", ".join(ips) if ips else "no IP"
 
 
+def _with_ips(ep: Endpoint) -> str:
+    """``address 192.0.2.7`` / ``pod ns/x (10.0.0.5)``; a labelled address class alone (its
+    ``ip`` is only the member it is evaluated with)."""
+    if isinstance(ep, IPEndpoint) and ep.label:
+        return ep.label
+    return f"{_describe(ep)} ({_ip_text(ep)})"
+
+
 def np_peer_mismatch(
     model: ClusterModel, policy: NetworkPolicy, peer: PolicyPeer, other: Endpoint
 ) -> str | None:
@@ -203,7 +211,7 @@ def np_peer_mismatch(
             return f"ipBlock cidr {peer.ip_block.cidr!r} is not a valid CIDR"
         if ip_in_set(ips, ip_block_set(peer.ip_block)):
             return None
-        return f"{_describe(other)} ({', '.join(ips)}) is not in ipBlock {describe_ip_block(peer.ip_block)}"
+        return f"{_with_ips(other)} is not in ipBlock {describe_ip_block(peer.ip_block)}"
     ns_sel, pod_sel = peer.namespace_selector, peer.pod_selector
     if ns_sel is None and pod_sel is None:
         return "empty peer (no podSelector, namespaceSelector or ipBlock) matches nothing"
@@ -215,7 +223,7 @@ def np_peer_mismatch(
             "input); only namespaceSelector: {} matches it"
         )
     if isinstance(other, IPEndpoint):
-        return f"address {other.ip} is not a pod; only ipBlock matches addresses"
+        return f"{_describe(other)} is not a pod; only ipBlock matches addresses"
     pod = other.pod
     if pod.host_network:
         return f"pod {pod.namespace}/{pod.name} uses hostNetwork; only ipBlock (node IP) matches it"
@@ -292,13 +300,11 @@ def admin_peer_mismatch(
                 nets = nets | s
         if ips and ip_in_set(ips, nets):
             return None
-        return (
-            f"{_describe(other)} ({_ip_text(other)}) is not in networks {', '.join(peer.networks)}"
-        )
+        return f"{_with_ips(other)} is not in networks {', '.join(peer.networks)}"
     if peer.nodes is not None:
         nodes = _nodes_of(model, other)
         if not nodes:
-            return f"{_describe(other)} ({_ip_text(other)}) is not a node address"
+            return f"{_with_ips(other)} is not a node address"
         whys = []
         for node in nodes:
             why = selector_mismatch(peer.nodes, node.meta.labels)

@@ -32,6 +32,8 @@ def endpoint_json(ep: Endpoint) -> dict[str, Any]:
             "derived": ep.pod.meta.derived,
         }
     if isinstance(ep, IPEndpoint):
+        if ep.label:  # 'external' without an address: see the document's "external" key
+            return {"kind": "external", "ip": None, "label": ep.label}
         return {"kind": "ip", "ip": ep.ip}
     assert isinstance(ep, IngressControllerEndpoint)
     return {"kind": "ingress-controller", "ingress_class": ep.ingress_class, "ip": ep.ip}
@@ -104,9 +106,11 @@ def explain_document(report: ExplainReport, problems: list[dict[str, object]]) -
         "dst": endpoint_json(report.dst),
         "notes": list(report.notes),
         # null when policy kinds could not be read: the computed answer is not a verdict
-        "allowed": None if report.unreadable else report.allowed,
+        "allowed": None if report.verdict == "unknown" else report.allowed,
         "verdict": report.verdict,
         "unreadable_policy_resources": list(report.unreadable),
+        "undetermined": report.undetermined or None,
+        "external": report.external,
     }
     if report.decision is not None:
         d = report.decision

@@ -8,7 +8,6 @@ Service port blocks the traffic (the ``ingress-rule-service-port`` trap).
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +34,6 @@ from netsleuth.policy import (
 from netsleuth.policy.coverage import POLICY_RESOURCES, invalid_policies, unreadable_policies
 from netsleuth.trace.evidence import ev, exec_in
 from netsleuth.trace.result import Hop
-
-EXTERNAL_PROBE_IP = "203.0.113.10"
-"""A documentation address (RFC 5737 TEST-NET-3) standing for "somewhere outside"."""
 
 
 def unknown_policy_hop(
@@ -435,75 +431,6 @@ def _aims_at_dns(model: ClusterModel, m: Any) -> bool:
     return 0 <= m.rule < len(rules) and rule_aims_at_dns(rules[m.rule])
 
 
-_PRIVATE = tuple(
-    ipaddress.ip_network(n)
-    for n in (
-        "10.0.0.0/8",
-        "172.16.0.0/12",
-        "192.168.0.0/16",
-        "100.64.0.0/10",
-        "127.0.0.0/8",
-        "169.254.0.0/16",
-        "fc00::/7",
-        "fe80::/10",
-        "::1/128",
-    )
-)
-# Addresses that stand for "outside" when the destination's address is not known: the
-# documentation ranges (RFC 5737/3849) as public ones, one address of each private range.
-_PUBLIC_SAMPLES = ("192.0.2.1", "198.51.100.1", EXTERNAL_PROBE_IP)
-_PRIVATE_SAMPLES = ("10.0.0.1", "172.16.0.1", "192.168.0.1", "100.64.0.1")
-
-
-def _is_private(ip: str) -> bool:
-    a = ipaddress.ip_address(ip)
-    return any(a.version == n.version and a in n for n in _PRIVATE)
-
-
-MAX_ADDRESS_SAMPLES = 256
-"""Beyond this many ipBlock edges the samples are cut (the hop then says the verdict depends)."""
-
-
-def _address_samples(model: ClusterModel, src: Pod) -> tuple[list[str], bool]:
-    """Addresses on both sides of every edge of the CIDRs that the policies isolating the
-    source for egress name (NetworkPolicy ``ipBlock`` cidr/except, AdminNetworkPolicy and
-    BaselineAdminNetworkPolicy ``networks``), and standard public and private samples: the
-    egress verdict is the same for every address between two edges, so when it is the same
-    for all samples it holds for any address. The flag says the samples were cut."""
-    from netsleuth.policy import Direction, admin_policies_selecting, policies_selecting
-
-    out: list[str] = [*_PUBLIC_SAMPLES, *_PRIVATE_SAMPLES]
-    if any(":" in ip for ip in src.pod_ips):
-        out += ["2001:db8::1", "fd00::1"]
-    cidrs: list[str] = []
-    for pol in policies_selecting(model, src, Direction.EGRESS):
-        for rule in pol.egress:
-            for peer in rule.peers:
-                if peer.ip_block is not None:
-                    cidrs += [peer.ip_block.cidr, *peer.ip_block.except_]
-    for admin in admin_policies_selecting(model, src, Direction.EGRESS):
-        for arule in admin.egress:
-            for apeer in arule.peers:
-                cidrs += list(apeer.networks or ())
-    cut = False
-    for cidr in dict.fromkeys(cidrs):
-        try:
-            net = ipaddress.ip_network(cidr, strict=False)
-        except ValueError:
-            continue
-        lo, hi = int(net.network_address), int(net.broadcast_address)
-        top = (1 << net.max_prefixlen) - 1
-        for n in (lo - 1, lo, hi, hi + 1):
-            if 0 <= n <= top:
-                out.append(
-                    str(ipaddress.IPv4Address(n) if net.version == 4 else ipaddress.IPv6Address(n))
-                )
-        if len(out) > MAX_ADDRESS_SAMPLES:
-            cut = True
-            break
-    return list(dict.fromkeys(out)), cut
-
-
 def external_egress_hop(
     model: ClusterModel, src: Pod, target: str, port: int | None, protocol: str
 ) -> Hop:
@@ -550,35 +477,59 @@ def external_egress_hop(
             change=culprit,
             change_field="spec.egress" if culprit is not None else "",
         )
-    samples, cut = _address_samples(model, src)
+    from netsleuth.policy.external import (
+        MAX_ADDRESS_CLASSES,
+        address_classes,
+        describe_ranges,
+        policy_cidrs,
+    )
+
+    classes, cut = address_classes(
+        policy_cidrs(model, src, Direction.EGRESS), ipv6=any(":" in ip for ip in src.pod_ips)
+    )
     decisions = {
-        ip: evaluate(model, PodEndpoint(src), IPEndpoint(ip), protocol, probe_port).egress
-        for ip in samples
+        c: evaluate(
+            model,
+            PodEndpoint(src),
+            IPEndpoint(c.sample, label="an external address"),
+            protocol,
+            probe_port,
+        ).egress
+        for c in classes
     }
-    public = {ip: d for ip, d in decisions.items() if not _is_private(ip)}
-    private = {ip: d for ip, d in decisions.items() if _is_private(ip)}
+    public = {c: d for c, d in decisions.items() if not c.private}
+    private = {c: d for c, d in decisions.items() if c.private}
     unknown_addr = f"{target}:{probe_port} (its address is not in the input)"
     pub_allowed = {d.allowed for d in public.values()}
-    priv_allowed = {d.allowed for d in private.values()}
     lookup = exec_in(src, cmd("nslookup", target))
-    if cut and any(d.isolated for d in public.values()):
+    if cut:
         return Hop(
             layer=Layer.POLICY_EGRESS,
             status=Verdict.UNKNOWN,
             summary=f"egress to {unknown_addr}: the policies isolating {src.namespace}/{src.name} name "
-            f"more address ranges than are checked one by one ({MAX_ADDRESS_SAMPLES} edges); "
+            f"more address ranges than are checked one by one ({MAX_ADDRESS_CLASSES}); "
             "trace the address it resolves to",
             confirm=(lookup,),
         )
     if len(pub_allowed) > 1:
-        allowed_ips = [ip for ip, d in public.items() if d.allowed]
-        denied_ips = [ip for ip, d in public.items() if not d.allowed]
-        d = public[denied_ips[0]]
+        allowed_cls = [c for c, d in public.items() if d.allowed]
+        denied_cls = [c for c, d in public.items() if not d.allowed]
+        d = public[denied_cls[0]]
+        if sum(c.hi - c.lo for c in allowed_cls) <= sum(c.hi - c.lo for c in denied_cls):
+            split = (
+                f"allowed to {describe_ranges(allowed_cls)}, denied to every other public "
+                f"address ({d.reason})"
+            )
+        else:
+            split = (
+                f"denied to {describe_ranges(denied_cls)} ({d.reason}), allowed to every other "
+                "public address"
+            )
         return Hop(
             layer=Layer.POLICY_EGRESS,
             status=Verdict.UNKNOWN,
-            summary=f"egress to {unknown_addr} depends on the address it resolves to: e.g. "
-            f"{allowed_ips[0]} is allowed, {denied_ips[0]} is denied ({d.reason})",
+            summary=f"egress to {unknown_addr} depends on the address it resolves to: {split}; "
+            "trace the address it resolves to",
             evidence=_policy_evidence(d),
             detail=tuple(direction_lines(d)),
             confirm=(lookup, _nc(src, target, probe_port, protocol)),
@@ -586,11 +537,11 @@ def external_egress_hop(
     d = next(iter(public.values()))
     detail = tuple(direction_lines(d))
     caveat = ""
-    if len(priv_allowed) > 1 or (priv_allowed and priv_allowed != pub_allowed):
-        other = next(ip for ip, p in private.items() if p.allowed != d.allowed)
+    differ = [c for c, p in private.items() if p.allowed != d.allowed]
+    if differ:
         caveat = (
-            f"; if it resolves to a private address the answer may differ ({other} is "
-            f"{'allowed' if private[other].allowed else 'denied'})"
+            f"; if it resolves to a private address the answer may differ ({describe_ranges(differ)} "
+            f"{'allowed' if private[differ[0]].allowed else 'denied'})"
         )
     if d.allowed:
         return Hop(
@@ -711,13 +662,75 @@ def ingress_from_controller_hop(
 def ingress_from_external_hop(
     model: ClusterModel, backends: list[Pod], ports: dict[str, int], protocol: str
 ) -> Hop:
-    return _ingress_hop_from(
-        model,
-        (IPEndpoint(EXTERNAL_PROBE_IP),),
-        backends,
-        ports,
-        protocol,
-        f"outside ({EXTERNAL_PROBE_IP})",
+    """Ingress from a client outside the cluster whose address the user did not give.
+
+    The backends' ingress policies cut the address space at the CIDRs they name
+    (:func:`netsleuth.policy.external.address_classes`); one member of each public range is
+    evaluated. One answer for all of them is the hop; answers that differ make it
+    ``unknown`` naming the ranges. No stand-in address is cited."""
+    from netsleuth.policy.external import address_classes, describe_ranges, policy_cidrs
+    from netsleuth.policy.semantics import Direction
+
+    checked = [b for b in backends if b.name in ports]
+    cidrs: list[str] = []
+    for b in checked:
+        cidrs += policy_cidrs(model, b, Direction.INGRESS)
+    ipv6 = any(":" in ip for b in checked for ip in b.pod_ips)
+    classes, cut = address_classes(dict.fromkeys(cidrs), ipv6=ipv6)
+    label = "outside (any public address)" if cidrs else "outside (any address)"
+    if cut:
+        return Hop(
+            layer=Layer.POLICY_INGRESS,
+            status=Verdict.UNKNOWN,
+            summary="ingress from outside: the policies selecting the backends name more address "
+            "ranges than are checked one by one; trace from the client's address (as SRC)",
+            confirm=(kubectl("get", "networkpolicy", "-n", checked[0].namespace),)
+            if checked
+            else (),
+        )
+
+    def hop_for(ip: str, what: str) -> Hop:
+        src = IPEndpoint(ip, label="an external address")
+        return _ingress_hop_from(model, (src,), backends, ports, protocol, what)
+
+    public = [c for c in classes if not c.private]
+    hops = {c: hop_for(c.sample, label) for c in public}
+    by_status: dict[Verdict, list[Any]] = {}
+    for c, h in hops.items():
+        by_status.setdefault(h.status, []).append(c)
+    first = hops[public[0]]
+    if len(by_status) == 1:
+        private = [
+            c for c in classes if c.private and hop_for(c.sample, label).status != first.status
+        ]
+        if not private:
+            return first
+        return Hop(
+            layer=first.layer,
+            status=first.status,
+            summary=f"{first.summary}; from private addresses in {describe_ranges(private)} the "
+            "answer differs",
+            evidence=first.evidence,
+            detail=first.detail,
+            confirm=first.confirm,
+            fix=first.fix,
+        )
+    ordered = sorted(by_status.items(), key=lambda kv: sum(c.hi - c.lo for c in kv[1]))
+    words = {Verdict.OK: "allowed", Verdict.BROKEN: "denied", Verdict.WARNING: "partly denied"}
+    parts = [f"{words.get(v, v.value)} from {describe_ranges(cs)}" for v, cs in ordered[:-1]]
+    parts.append(
+        f"{words.get(ordered[-1][0], ordered[-1][0].value)} from every other public address"
+    )
+    denied = next((hops[cs[0]] for v, cs in ordered if v is not Verdict.OK), first)
+    return Hop(
+        layer=Layer.POLICY_INGRESS,
+        status=Verdict.UNKNOWN,
+        summary="ingress from outside depends on the client's address: "
+        + "; ".join(parts)
+        + "; trace from the client's address (as SRC)",
+        evidence=denied.evidence,
+        detail=denied.detail,
+        confirm=denied.confirm,
     )
 
 

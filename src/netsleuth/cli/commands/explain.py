@@ -31,10 +31,6 @@ if TYPE_CHECKING:
 else:
     ExplainOutput = output_choices("explain")
 
-DEFAULT_EXTERNAL_IP = "203.0.113.10"
-"""TEST-NET-3 (RFC 5737), as :data:`netsleuth.policy.explain.DEFAULT_EXTERNAL_IP`."""
-
-
 def register(app: typer.Typer) -> None:
     @app.command("explain")
     def explain_cmd(
@@ -54,9 +50,13 @@ def register(app: typer.Typer) -> None:
         ],
         port: PortOpt = None,
         external_ip: Annotated[
-            str,
-            typer.Option("--external-ip", help="Address used for 'external'."),
-        ] = DEFAULT_EXTERNAL_IP,
+            str | None,
+            typer.Option(
+                "--external-ip",
+                help="The address 'external' stands for. Without it, the answer is worked "
+                "out for every public address (by the ranges the policies name).",
+            ),
+        ] = None,
         files: FileOpt = None,
         kubeconfig: KubeconfigOpt = None,
         context: ContextOpt = None,
