@@ -127,3 +127,65 @@ def test_cluster_domain_flag_on_the_command_line(
     assert code == 0 and json.loads(out)["query"]["path"] == "pod-to-service"
     code, _, err = run(*dst, "--cluster-domain", "bad..domain")
     assert code == 2 and "is not a DNS domain" in err
+
+
+def _question(query: bytes) -> str:
+    """The name a DNS query asks for."""
+    labels, off = [], 12
+    while query[off]:
+        n = query[off]
+        labels.append(query[off + 1 : off + 1 + n].decode())
+        off += 1 + n
+    return ".".join(labels)
+
+
+def test_probes_query_the_cluster_domain(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe agent's query to a DNS port is for ``kubernetes.default.svc.<domain>``, the
+    domain derived from the input (or ``--cluster-domain``), in probe and conformance plans:
+    under another domain the cluster DNS would forward it upstream instead of answering."""
+    from netsleuth.probe import agent
+    from netsleuth.probe.conformance import PairProbe, agent_plans
+    from netsleuth.probe.plan import plan_probe
+
+    model = _write(
+        tmp_path, (KIND / "cluster.yaml").read_text().replace("cluster.local", "k8s.corp")
+    )
+    req = plan_probe(model, "checkout/checkout-web", "kube-system/kube-dns", port=53)
+    plan = req.agent_plan(timeout=0.1, dns_timeout=None, mtu_max=None)
+    assert plan["cluster_domain"] == "k8s.corp"
+    assert any(c["port"] == 53 and c["proto"] == "UDP" for c in plan["connect"])
+    flagged = plan_probe(model, "checkout/checkout-web", "kube-system/kube-dns", domain="x.y")
+    assert flagged.cluster_domain == "x.y"
+    pair = PairProbe(
+        src="checkout/checkout-web", dst="kube-system/coredns", dst_ip="10.244.0.2",
+        protocol="UDP", port=53,
+    )  # fmt: skip
+    [conf_plan] = agent_plans([pair], 0.1, "k8s.corp").values()
+    assert conf_plan["cluster_domain"] == "k8s.corp"
+
+    sent: list[bytes] = []
+
+    class Sock:
+        def __init__(self, *_: object) -> None: ...
+        def connect(self, _addr: object) -> None: ...
+        def send(self, data: bytes) -> None:
+            sent.append(data)
+
+        def recv(self, _n: int) -> bytes:
+            return b"answer"
+
+        def close(self) -> None: ...
+
+    monkeypatch.setattr(agent.socket, "socket", Sock)
+    monkeypatch.setattr(agent.select, "select", lambda r, w, x, t: (r, w, []))
+    out = agent.run_plan(
+        {
+            **plan,
+            "resolv_conf": str(tmp_path / "none"),
+            "dns": [],
+            "mtu": [],
+            "connect": [{"proto": "UDP", "ip": "10.96.0.10", "port": 53}],
+        }
+    )
+    assert out["connect"][0]["attempts"][0]["status"] == "connected"
+    assert [_question(q) for q in sent] == ["kubernetes.default.svc.k8s.corp"]

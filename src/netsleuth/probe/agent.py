@@ -288,14 +288,25 @@ def tcp_connect(ip: str, port: int, timeout: float) -> dict[str, Any]:
         s.close()
 
 
-def udp_exchange(ip: str, port: int, timeout: float) -> dict[str, Any]:
+DEFAULT_CLUSTER_DOMAIN = "cluster.local"
+"""Only for a plan that names no ``cluster_domain`` (the planner always does: it sends the
+domain derived from the cluster, see :mod:`netsleuth.facts.cluster_domain`). The agent is
+standard library only, so it cannot import that module."""
+
+
+def udp_exchange(
+    ip: str, port: int, timeout: float, cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+) -> dict[str, Any]:
+    """A UDP datagram to ``ip:port`` and whether anything answers. Port 53 gets a real query
+    for ``kubernetes.default.svc.<cluster_domain>``: a name in the cluster's own zone, which
+    the cluster DNS answers itself (under another domain it would forward it upstream)."""
     t0 = time.monotonic()
     s = socket.socket(socket.AF_INET6 if ":" in ip else socket.AF_INET, socket.SOCK_DGRAM)
     try:
         s.connect((ip, port))
         # port 53 gets a real DNS query (a DNS server ignores anything else)
         payload = (
-            encode_query(0x4E53, "kubernetes.default.svc.cluster.local", 1)
+            encode_query(0x4E53, f"kubernetes.default.svc.{cluster_domain.strip('.')}", 1)
             if port == 53
             else b"netsleuth-probe\n"
         )
@@ -584,6 +595,7 @@ def _route_mtu(ip: str) -> int | None:
 
 def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
     timeout = float(plan.get("timeout", 1.0))
+    domain = str(plan.get("cluster_domain") or DEFAULT_CLUSTER_DOMAIN)
     try:
         with open(plan.get("resolv_conf", "/etc/resolv.conf")) as fh:
             rtext = fh.read()
@@ -600,12 +612,14 @@ def run_plan(plan: dict[str, Any]) -> dict[str, Any]:
         ]
         conn_f = []
         for c in plan.get("connect", []):
-            fn = tcp_connect if c["proto"].upper() == "TCP" else udp_exchange
+            udp = c["proto"].upper() != "TCP"
             conn_f.append(
                 (
                     c,
                     [
-                        pool.submit(fn, c["ip"], int(c["port"]), timeout)
+                        pool.submit(udp_exchange, c["ip"], int(c["port"]), timeout, domain)
+                        if udp
+                        else pool.submit(tcp_connect, c["ip"], int(c["port"]), timeout)
                         for _ in range(int(c.get("repeat", 1)))
                     ],
                 )

@@ -128,13 +128,18 @@ def observe(attempt: dict[str, Any]) -> tuple[str, str]:
     return "unknown", f"{status}: {attempt.get('error', '')}".strip()
 
 
-def agent_plans(pairs: list[PairProbe], timeout: float) -> dict[str, dict[str, Any]]:
+def agent_plans(
+    pairs: list[PairProbe], timeout: float, cluster_domain: str
+) -> dict[str, dict[str, Any]]:
+    """One agent plan per source pod; ``cluster_domain`` names the DNS query a UDP probe to
+    port 53 sends."""
     by_src: dict[str, list[PairProbe]] = defaultdict(list)
     for p in pairs:
         by_src[p.src].append(p)
     return {
         src: {
             "timeout": timeout,
+            "cluster_domain": cluster_domain,
             "connect": [{"proto": p.protocol, "ip": p.dst_ip, "port": p.port} for p in lst],
         }
         for src, lst in by_src.items()

@@ -49,6 +49,7 @@ def probe_in_lab(
         port=port,
         protocol=protocol,
         usable=lambda p: plan.pod(p.namespace, p.name) is not None,
+        domain=plan.cluster_domain,  # the domain the lab's DNS serves
     )
     pp = plan.pod(req.src.namespace, req.src.name)
     assert pp is not None
@@ -78,7 +79,7 @@ def conformance_in_lab(
     plan = state.plan
     assert plan is not None
     pairs, not_probed = plan_pairs(model, plan)
-    plans = agent_plans(pairs, timeout)
+    plans = agent_plans(pairs, timeout, plan.cluster_domain)
     jobs = []
     for src, ap in plans.items():
         ns, name = src.split("/", 1)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from netsleuth.errors import QueryError
+from netsleuth.facts.cluster_domain import DEFAULT_CLUSTER_DOMAIN, cluster_domain
 from netsleuth.facts.dns_resolution import resolve as simulate_resolution
 from netsleuth.lab.plan import service_endpoints
 from netsleuth.model.cluster import ClusterModel
@@ -53,12 +54,16 @@ class ProbeRequest:
     mtu_targets: tuple[str, ...] = ()
     service: Service | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    cluster_domain: str = DEFAULT_CLUSTER_DOMAIN
+    """The cluster's DNS domain (derived, or ``--cluster-domain``): the agent's DNS query to a
+    port 53 is for a name under it."""
 
     def agent_plan(
         self, *, timeout: float, dns_timeout: float | None, mtu_max: int | None
     ) -> dict[str, Any]:
         plan: dict[str, Any] = {
             "timeout": timeout,
+            "cluster_domain": self.cluster_domain,
             "dns": [{"name": n} for n in self.dns_names],
             "connect": [
                 {"proto": c.protocol, "ip": c.ip, "port": c.port, "repeat": c.repeat}
@@ -178,7 +183,10 @@ def plan_probe(
     port: int | None = None,
     protocol: str | None = None,
     usable: Callable[[Pod], bool] = lambda p: bool(p.ip) and not p.host_network,
+    domain: str | None = None,
 ) -> ProbeRequest:
+    """What to probe from ``src_text`` towards ``dst_text``; ``domain`` is the user's
+    ``--cluster-domain`` (else the one the input shows, else ``cluster.local``)."""
     src = pick_source(model, src_text, usable)
     dst = parse_target(model, dst_text, role="dst")
     port = port if port is not None else dst.port
@@ -253,4 +261,5 @@ def plan_probe(
         mtu_targets=tuple(mtu),
         service=svc,
         notes=tuple(notes),
+        cluster_domain=cluster_domain(model, domain),
     )

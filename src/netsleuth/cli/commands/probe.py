@@ -8,7 +8,13 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from netsleuth.cli.common import ContextOpt, KubeconfigOpt, input_options, load_model
+from netsleuth.cli.common import (
+    ClusterDomainOpt,
+    ContextOpt,
+    KubeconfigOpt,
+    input_options,
+    load_model,
+)
 from netsleuth.render.formats import OutputFormat
 from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.output import stdout_console
@@ -102,6 +108,7 @@ def register(app: typer.Typer) -> None:
         output: Annotated[
             OutputFormat, typer.Option("-o", "--output", help="table or json.")
         ] = OutputFormat.TABLE,
+        cluster_domain: ClusterDomainOpt = None,
     ) -> None:
         """Send real traffic from SRC: DNS as the pod's resolver does it, TCP/UDP to the
         Service and to each endpoint, and a DF ping sweep for the path MTU. In a lab
@@ -135,7 +142,7 @@ def register(app: typer.Typer) -> None:
         else:
             live_reports = _live(
                 src, dst, port, proto, kubeconfig, context, via, image, node, concurrency, wait,
-                dry_run, timeout, dns_timeout, output,
+                dry_run, timeout, dns_timeout, output, cluster_domain,
             )  # fmt: skip
             if live_reports is None:
                 return
@@ -169,6 +176,7 @@ def _live(
     timeout: float,
     dns_timeout: float | None,
     output: OutputFormat,
+    cluster_domain: str | None = None,
 ) -> list[ProbeReport] | None:
     import sys
 
@@ -186,6 +194,7 @@ def _live(
         port=port,
         protocol=proto,
         usable=lambda p: bool(p.ip) and not p.host_network and p.phase == "Running",
+        domain=cluster_domain,
     )
     plan = req.agent_plan(timeout=timeout, dns_timeout=dns_timeout, mtu_max=None)
 
