@@ -488,3 +488,78 @@ def test_a_hanging_command_is_cut_at_the_node_timeout_and_noted(
     assert leftovers(srv) == []
     model = load_offline([str(out)])
     assert any("timed out" in p.message for p in model.problems)
+
+
+def _interrupt_on_third(call: ExecCall, calls: list[str] = []) -> int:  # noqa: B006
+    calls.append(call.node)
+    if len(calls) % 3 == 0:
+        _thread.interrupt_main()  # Ctrl-C in the middle of the run
+    return captured(call)
+
+
+@pytest.mark.parametrize(
+    ("knobs", "args", "code"),
+    [
+        ({"exec_handler": captured}, ("--nodes", "worker-1"), 0),
+        ({}, ("--cleanup",), 0),
+        ({}, ("--dry-run", "-l", "!node-role.kubernetes.io/control-plane"), 0),
+        (
+            {"exec_handler": captured, "stuck_nodes": {"worker-2"}},
+            ("--nodes", "worker-2", "--timeout", "1s", "--no-manifests"),
+            6,
+        ),
+        (
+            {"denied_verbs": {"pods": {"create"}}},
+            ("--context", "viewer", "--nodes", "worker-1", "--no-manifests"),
+            6,
+        ),
+        ({"exec_handler": _interrupt_on_third}, ("--all-nodes", "--no-manifests"), 130),
+        ({}, ("--nodes", "worker-1", "crash"), 1),
+    ],
+    ids=["ok", "cleanup", "dry-run", "node-error", "forbidden", "ctrl-c", "crash"],
+)
+def test_the_api_client_is_closed_on_every_exit(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    knobs: dict[str, object],
+    args: tuple[str, ...],
+    code: int,
+) -> None:
+    """Every ``kubernetes`` ApiClient collect opens (its own, and the one listing the
+    objects) is closed: on success, on exit 6, on a 403, on Ctrl-C and on a crash."""
+    from netsleuth.sources.collect import Collector
+    from netsleuth.sources.live import LiveSource
+
+    opened: list[object] = []
+    closed: list[object] = []
+    original = LiveSource.api_client
+
+    def tracked(self: LiveSource) -> object:
+        api = original(self)
+        opened.append(api)
+        real_close = api.close
+
+        def close() -> None:
+            closed.append(api)
+            real_close()
+
+        api.close = close
+        return api
+
+    monkeypatch.setattr(LiveSource, "api_client", tracked)
+    if "crash" in args:
+        args = args[:-1]
+
+        def boom(*_: object) -> None:
+            raise RuntimeError("a bug")
+
+        monkeypatch.setattr(Collector, "write_manifests", staticmethod(boom))
+    srv = apiserver(**knobs)
+    out = ["-d", str(tmp_path / "o")] if "--cleanup" not in args and "--dry-run" not in args else []
+    got = cli(monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), *out, *args)
+    assert got == code
+    assert opened, "collect opened no client"
+    assert sorted(map(id, opened)) == sorted(map(id, closed))  # each one closed, once
+    assert leftovers(srv) == []

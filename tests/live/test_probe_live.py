@@ -270,3 +270,41 @@ def test_ephemeral_probe_in_a_lab(tmp_path: Path) -> None:
         build.down(lab)
         assert_clean(lab)
     assert os.geteuid() == 0
+
+
+def test_the_api_client_is_closed(
+    tmp_path: Path, listener: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The client a live probe opens is closed after its cleanup, on success and on error."""
+    from netsleuth.probe import live
+
+    opened: list[Any] = []
+    closed: list[Any] = []
+    original = live.api_client
+
+    def tracked(kubeconfig: str | None, context: str | None) -> Any:
+        api = original(kubeconfig, context)
+        opened.append(api)
+        real_close = api.close
+
+        def close() -> None:
+            closed.append(api)
+            real_close()
+
+        api.close = close
+        return api
+
+    monkeypatch.setattr(live, "api_client", tracked)
+    srv = _server(tmp_path, stuck_nodes={"worker-2"})
+    try:
+        ok = _run(tmp_path, srv, "/".join(SRC_POD), "127.0.0.1", "--port", str(listener))
+        assert ok.exit_code == 0, ok.output
+        # the probe pod never starts: the wait ends in an error, the pod is deleted
+        failed = _run(
+            tmp_path, srv, "/".join(SRC_POD), "127.0.0.1", "--port", "9",
+            "--via", "pod", "--node", "worker-2", "--wait", "1",
+        )  # fmt: skip
+        assert failed.exit_code != 0
+    finally:
+        srv.stop()
+    assert len(opened) == 2 and sorted(map(id, opened)) == sorted(map(id, closed))

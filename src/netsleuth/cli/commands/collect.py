@@ -126,78 +126,84 @@ def register(app: typer.Typer) -> None:
             api: Any = None  # nothing to ask the cluster
         else:
             api = source.api_client()
-        collector = Collector(
-            api,
-            namespace=pod_namespace,
-            image=image or DEFAULT_IMAGE,
-            run_id=run_id,
-            timeout=seconds,
-            parallel=parallel,
-        )
-        if cleanup:
-            try:
-                gone = collector.cleanup()
-            except ForbiddenError as exc:
-                _refused(exc, "no collector pod deleted")
-            for name in gone:
-                typer.echo(f"deleted pod {name}")
-            if not gone:
-                typer.echo("no collector pods found")
-            return
-        if dry_run:
-            _dry_run(collector, wanted, selector, all_nodes, path)
-            return
-        out = output_directory or Path(f"netsleuth-collect-{run_id}")
-        if out.exists() and (not out.is_dir() or any(out.iterdir())):
-            raise typer.BadParameter(
-                f"{out} exists and is not an empty directory", param_hint="--output-directory"
+        try:
+            collector = Collector(
+                api,
+                namespace=pod_namespace,
+                image=image or DEFAULT_IMAGE,
+                run_id=run_id,
+                timeout=seconds,
+                parallel=parallel,
             )
-        out.mkdir(parents=True, exist_ok=True)
-        chosen: list[str] = []
-        if not no_manifests or path:
-            count, problems = Collector.write_manifests(_listed(source, quiet), out)
-            for p in problems:
-                warn(p.describe())
-            if not no_manifests:
-                typer.echo(f"wrote {count} objects to {out / 'cluster.yaml'}")
-        if not no_manifests and not no_logs:
-            from netsleuth.sources.live import NETWORK_CONFIG_NAMESPACES
-
-            logged, unread = collector.logs(out, NETWORK_CONFIG_NAMESPACES)
-            for why in unread:
-                warn(why)
-            if logged:
-                typer.echo(
-                    f"wrote the logs of {len(logged)} network pods (kube-proxy, CoreDNS, CNI)"
+            if cleanup:
+                try:
+                    gone = collector.cleanup()
+                except ForbiddenError as exc:
+                    _refused(exc, "no collector pod deleted")
+                for name in gone:
+                    typer.echo(f"deleted pod {name}")
+                if not gone:
+                    typer.echo("no collector pods found")
+                return
+            if dry_run:
+                _dry_run(collector, wanted, selector, all_nodes, path)
+                return
+            out = output_directory or Path(f"netsleuth-collect-{run_id}")
+            if out.exists() and (not out.is_dir() or any(out.iterdir())):
+                raise typer.BadParameter(
+                    f"{out} exists and is not an empty directory", param_hint="--output-directory"
                 )
-        if path:
-            chosen = _path_nodes(out, path)
-        refused: ForbiddenError | None = None
-        if want_nodes:
-            try:
-                if wanted or selector or all_nodes:
-                    chosen += [
-                        n for n in collector.select_nodes(wanted, selector) if n not in chosen
-                    ]
-                if not chosen:
-                    warn("no node to collect on")
-                else:
-                    _run_nodes(collector, chosen, out, quiet)
-            except ForbiddenError as exc:
-                refused = exc
-        if no_manifests and (out / "cluster.yaml").exists():
-            (out / "cluster.yaml").unlink()
-        if refused is not None:
-            nodes_text = ", ".join(visible(n) for n in chosen[:5]) + (
-                f" and {len(chosen) - 5} more" if len(chosen) > 5 else ""
-            )
-            kept = "nothing else was asked" if no_manifests else f"the rest is in {out}"
-            _refused(
-                refused,
-                f"node files not collected{' on ' + nodes_text if nodes_text else ''}; {kept}",
-                read=None if no_manifests else out,
-            )
-        typer.echo(f"read with: netsleuth scan -f {out}")
+            out.mkdir(parents=True, exist_ok=True)
+            chosen: list[str] = []
+            if not no_manifests or path:
+                count, problems = Collector.write_manifests(_listed(source, quiet), out)
+                for p in problems:
+                    warn(p.describe())
+                if not no_manifests:
+                    typer.echo(f"wrote {count} objects to {out / 'cluster.yaml'}")
+            if not no_manifests and not no_logs:
+                from netsleuth.sources.live import NETWORK_CONFIG_NAMESPACES
+
+                logged, unread = collector.logs(out, NETWORK_CONFIG_NAMESPACES)
+                for why in unread:
+                    warn(why)
+                if logged:
+                    typer.echo(
+                        f"wrote the logs of {len(logged)} network pods (kube-proxy, CoreDNS, CNI)"
+                    )
+            if path:
+                chosen = _path_nodes(out, path)
+            refused: ForbiddenError | None = None
+            if want_nodes:
+                try:
+                    if wanted or selector or all_nodes:
+                        chosen += [
+                            n for n in collector.select_nodes(wanted, selector) if n not in chosen
+                        ]
+                    if not chosen:
+                        warn("no node to collect on")
+                    else:
+                        _run_nodes(collector, chosen, out, quiet)
+                except ForbiddenError as exc:
+                    refused = exc
+            if no_manifests and (out / "cluster.yaml").exists():
+                (out / "cluster.yaml").unlink()
+            if refused is not None:
+                nodes_text = ", ".join(visible(n) for n in chosen[:5]) + (
+                    f" and {len(chosen) - 5} more" if len(chosen) > 5 else ""
+                )
+                kept = "nothing else was asked" if no_manifests else f"the rest is in {out}"
+                _refused(
+                    refused,
+                    f"node files not collected{' on ' + nodes_text if nodes_text else ''}; {kept}",
+                    read=None if no_manifests else out,
+                )
+            typer.echo(f"read with: netsleuth scan -f {out}")
+        finally:
+            # The client's connection pool (and its thread pool, once used) is ours to
+            # close: on success, on every error, on exit codes and on Ctrl-C/SIGTERM.
+            if api is not None:
+                api.close()
 
 
 def _refused(exc: ForbiddenError, skipped: str, read: Path | None = None) -> NoReturn:

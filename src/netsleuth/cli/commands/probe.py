@@ -202,8 +202,9 @@ def _live(
         if output == OutputFormat.TABLE and sys.stderr.isatty():
             sys.stderr.write(msg + "\n")
 
+    api = api_client(kubeconfig, context)
     runner = LiveRunner(
-        api_client(kubeconfig, context),
+        api,
         image=image,
         timeout=wait,
         concurrency=concurrency,
@@ -220,8 +221,11 @@ def _live(
         else:
             results = runner.daemonset(ns, lambda _node: plan, nodes=len(model.nodes))
     finally:
-        runner.cleanup()
-        signal.signal(signal.SIGTERM, old)
+        try:
+            runner.cleanup()
+        finally:
+            api.close()  # its connection pool; on success, error and Ctrl-C alike
+            signal.signal(signal.SIGTERM, old)
     if dry_run:
         typer.echo(dumps_json({"dry_run": True, "would_create": runner.planned}), nl=False)
         return None
