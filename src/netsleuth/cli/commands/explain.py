@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 else:
     ExplainOutput = output_choices("explain")
 
+
 def register(app: typer.Typer) -> None:
     @app.command("explain")
     def explain_cmd(
