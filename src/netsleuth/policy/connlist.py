@@ -327,10 +327,11 @@ def connectivity(
     s_idx, d_idx = np.nonzero(any_)
     out: list[Connection] = []
     cache: dict[int, tuple[tuple[str, IntervalSet], ...]] = {}
-    for s, d in zip(s_idx.tolist(), d_idx.tolist(), strict=True):
-        mask = wm.mask(s, d)
+    peers = wm.peers
+    kind_of = wm.kinds  # plain strings: comparing numpy's per pair is slow
+    for s, d, mask in zip(s_idx.tolist(), d_idx.tolist(), _masks(wm, s_idx, d_idx), strict=True):
         target: dict[str, IntervalSet] | None = None
-        if kinds[s] == PSEUDO:
+        if kind_of[s] == PSEUDO:
             mask &= backends.get(d, 0)
             target = _backend_ports(model, wm, d)
         ports = cache.get(mask)
@@ -343,9 +344,35 @@ def connectivity(
             continue
         if port is not None and not any(p == port[0].upper() and port[1] in s_ for p, s_ in ports):
             continue
-        out.append(Connection(wm.peers[s], wm.peers[d], ports))
+        out.append(Connection(peers[s], peers[d], ports))
     out = merge_adjacent_ranges(out)
-    out.sort(key=lambda c: (c.src.sort_key(), c.dst.sort_key()))
+    _sort_by_peers(out)
+    return out
+
+
+def _sort_by_peers(conns: list[Connection]) -> None:
+    """``conns.sort(key=lambda c: (c.src.sort_key(), c.dst.sort_key()))``, each peer keyed
+    once: peers are ranked by their keys (equal keys, equal ranks), then pairs of ranks
+    are compared as one integer."""
+    keys: dict[Peer, tuple[int, str, str, str]] = {}
+    for c in conns:
+        for p in (c.src, c.dst):
+            if p not in keys:
+                keys[p] = p.sort_key()
+    rank = {k: i for i, k in enumerate(sorted(set(keys.values())))}
+    of = {p: rank[k] for p, k in keys.items()}
+    n = len(rank)
+    conns.sort(key=lambda c: of[c.src] * n + of[c.dst])
+
+
+def _masks(wm: WorkloadMatrix, s_idx: np.ndarray, d_idx: np.ndarray) -> list[int]:  # type: ignore[type-arg]
+    """``[wm.mask(s, d) for s, d in zip(s_idx, d_idx)]``, one numpy gather per chunk."""
+    out: list[int] = [0] * len(s_idx)
+    for c, arr in enumerate(wm.chunks):
+        shift = 64 * c
+        for k, v in enumerate(arr[s_idx, d_idx].tolist()):
+            if v:
+                out[k] |= v << shift
     return out
 
 
@@ -376,11 +403,18 @@ def merge_adjacent_ranges(conns: Iterable[Connection]) -> list[Connection]:
     runs: dict[
         tuple[int, Peer, tuple[tuple[str, IntervalSet], ...]], list[tuple[int, int, int]]
     ] = {}
+    parsed: dict[str, tuple[int, int, int] | None] = {}  # a range peer recurs per workload
+
+    def address_range(p: Peer) -> tuple[int, int, int] | None:
+        if p.name not in parsed:
+            parsed[p.name] = p.address_range()
+        return parsed[p.name]
+
     for c in conns:
         if c.src.kind == "ip_range" and c.dst.kind != "ip_range":
-            r, side, other = c.src.address_range(), 0, c.dst
+            r, side, other = address_range(c.src), 0, c.dst
         elif c.dst.kind == "ip_range" and c.src.kind != "ip_range":
-            r, side, other = c.dst.address_range(), 1, c.src
+            r, side, other = address_range(c.dst), 1, c.src
         else:
             out.append(c)
             continue
