@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from rich.console import Console
 from rich.table import Table
@@ -13,7 +13,7 @@ from netsleuth.model.problems import LoadProblem
 from netsleuth.model.untrusted import visible
 from netsleuth.policy.connlist import Connection
 from netsleuth.policy.reports import ConnectivityReport
-from netsleuth.render.cells import csv_cells, md_row
+from netsleuth.render.cells import csv_cell, md_row
 from netsleuth.render.console import cells, plain, print_table
 from netsleuth.render.jsonout import dumps_plain_json, problems_json
 from netsleuth.render.output import Output
@@ -52,10 +52,24 @@ def render_json(
     policy was left out). When policy kinds could not be read,
     ``unreadable_policy_resources`` lists them: the connections are then what the policies that were read allow.
     """
+    # Peers and port sets repeat across connections: make each one's JSON once
+    # (keyed by identity: every connection, so every key, lives until the dump).
+    peer_json: dict[int, dict[str, str]] = {}
+    conn_of: dict[int, dict[str, object]] = {}
+    rows = []
+    for c in conns:
+        src = peer_json.get(id(c.src))
+        if src is None:
+            src = peer_json[id(c.src)] = c.src.json()
+        dst = peer_json.get(id(c.dst))
+        if dst is None:
+            dst = peer_json[id(c.dst)] = c.dst.json()
+        conn = conn_of.get(id(c.ports))
+        if conn is None:
+            conn = conn_of[id(c.ports)] = c.conn_json()
+        rows.append({"src": src, "dst": dst, "conn": conn})
     doc: dict[str, object] = {
-        "connections": [
-            {"src": c.src.json(), "dst": c.dst.json(), "conn": c.conn_json()} for c in conns
-        ],
+        "connections": rows,
         "problems": problems,
     }
     if unreadable:
@@ -65,12 +79,33 @@ def render_json(
     return dumps_plain_json(doc)
 
 
+def _rows(
+    conns: Sequence[Connection], peer: Callable[[str], str], conn: Callable[[str], str]
+) -> list[tuple[str, str, str]]:
+    """``(peer(src.describe()), peer(dst.describe()), conn(conn_text()))`` per connection,
+    each peer and port set rendered once (keyed by identity: the connections hold them)."""
+    peers: dict[int, str] = {}
+    texts: dict[int, str] = {}
+    rows = []
+    for c in conns:
+        src = peers.get(id(c.src))
+        if src is None:
+            src = peers[id(c.src)] = peer(c.src.describe())
+        dst = peers.get(id(c.dst))
+        if dst is None:
+            dst = peers[id(c.dst)] = peer(c.dst.describe())
+        text = texts.get(id(c.ports))
+        if text is None:
+            text = texts[id(c.ports)] = conn(c.conn_text())
+        rows.append((src, dst, text))
+    return rows
+
+
 def render_csv(conns: Sequence[Connection]) -> str:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["src", "dst", "conn"])
-    for c in conns:
-        w.writerow(csv_cells(c.src.describe(), c.dst.describe(), c.conn_text()))
+    w.writerows(_rows(conns, csv_cell, csv_cell))
     return buf.getvalue()
 
 
@@ -117,7 +152,7 @@ def conn_table(report: ConnectivityReport, out: Output) -> None:
     write_columns(
         out,
         ("src", "dst", "conn"),
-        [(visible(c.src.describe()), visible(c.dst.describe()), c.conn_text()) for c in conns],
+        _rows(conns, visible, str),
     )
     out.write(f"{len(conns)} allowed connection(s)\n")
     if report.problems:
