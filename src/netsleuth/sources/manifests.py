@@ -58,6 +58,9 @@ MANIFEST_SUFFIXES = {".yaml", ".yml", ".json"}
 # ``scenario.yaml``, the demo's ``faults.yaml``): not manifests, skipped in directory walks.
 DESCRIPTOR_FILES = frozenset({"scenario.yaml", "faults.yaml"})
 _DOC_SEP = re.compile(r"^---(?:\s|$)", re.MULTILINE)
+# The same separators after the first line, found by their newline: a pattern that
+# starts with "^" is tried at every character, one that starts with "\n" is not.
+_NL_DOC_SEP = re.compile(r"\n---(?=\s|$)", re.MULTILINE)
 _LOG_MARK = b"==== START logs for container"
 _NODE_SPEC = re.compile(r"^node=([^:/\s]+):(.+)$")
 
@@ -153,7 +156,7 @@ def _list_item_lines(text: str, first_line: int) -> list[int] | None:
 
 def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
     """Split on ``---`` ourselves so a broken document costs only itself, with its line."""
-    starts = [0] + [m.start() for m in _DOC_SEP.finditer(text) if m.start() != 0]
+    starts = [0] + [m.start() + 1 for m in _NL_DOC_SEP.finditer(text)]
     doc_index = 0
     line_base = 0
     prev_begin = 0
@@ -246,8 +249,9 @@ def _parse_yaml(
 CHUNKED_YAML_MIN_CHARS = 1 << 20
 _YAML_CHUNK_CHARS = 1 << 20
 _YAML_ITEMS = re.compile(r"^items:[ \t]*\n(?=- )", re.MULTILINE)
-_YAML_ITEM = re.compile(r"^- ", re.MULTILINE)
-_YAML_TOP = re.compile(r"^[^\s#-]", re.MULTILINE)
+# Line starts, found by the newline before them (see _NL_DOC_SEP): "- " and a top-level key.
+_NL_YAML_ITEM = re.compile(r"\n- ")
+_NL_YAML_TOP = re.compile(r"\n[^\s#-]")
 
 
 def _iter_yaml_list_chunks(body: str, origin: Origin, last: bool) -> Iterator[Collected] | None:
@@ -265,8 +269,9 @@ def _iter_yaml_list_chunks(body: str, origin: Origin, last: bool) -> Iterator[Co
     if m is None:
         return None
     start = m.end()
-    top = _YAML_TOP.search(body, start)
-    end = top.start() if top is not None else len(body)
+    # body[start - 1] is the newline ending "items:"
+    top = _NL_YAML_TOP.search(body, start - 1)
+    end = top.start() + 1 if top is not None else len(body)
     try:
         shell = yaml_k8s.load(body[: m.start()] + "items: []\n" + body[end:])
     except (yaml.YAMLError, ValueError, TypeError, RecursionError):
@@ -277,7 +282,7 @@ def _iter_yaml_list_chunks(body: str, origin: Origin, last: bool) -> Iterator[Co
         or not str(shell.get("kind", "")).endswith("List")
     ):
         return None
-    cuts = [x.start() for x in _YAML_ITEM.finditer(body, start, end)]
+    cuts = [x.start() + 1 for x in _NL_YAML_ITEM.finditer(body, start - 1, end)]
     if not cuts or cuts[0] != start:
         return None
 
