@@ -347,3 +347,63 @@ def test_without_the_rust_parser_everything_is_read_by_libyaml(
     monkeypatch.setattr(yaml_k8s, "_yaml_rs", None)
     assert yaml_k8s.load_fast(text) is yaml_k8s.NOT_FAST
     assert same(yaml_k8s.load(text), fast)
+
+
+# --- the risk scan, one distinct line at a time ----------------------------------------
+
+
+def _one_scan(text: str, start: int, end: int) -> list[int]:
+    return sorted(m.start() for rx in yaml_k8s._RISKY for m in rx.finditer(text, start, end))
+
+
+@pytest.fixture
+def by_line_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(yaml_k8s, "_BY_LINE_MIN_CHARS", 0)
+    monkeypatch.setattr(yaml_k8s, "_BY_LINE_MAX_DISTINCT", 1.0)
+
+
+@pytest.mark.usefixtures("by_line_always")
+@pytest.mark.parametrize("find_max", [0, 1000])
+def test_risk_marks_by_distinct_line_equal_one_scan_on_every_corpus_file(
+    find_max: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Marks found per distinct line and placed at each copy (by search or by a loop over
+    the lines) are the marks of one scan, for the whole text and for ranges inside it."""
+    monkeypatch.setattr(yaml_k8s, "_FIND_MAX_LINES", find_max)
+    marked = 0
+    for path in _corpus_files():
+        text = path.read_text(errors="replace")
+        n = len(text)
+        for start, end in ((0, n), (1, n - 1), (n // 3, n // 2)):
+            want = _one_scan(text, start, max(start, end))
+            assert yaml_k8s.risky_at(text, start, max(start, end)) == want, path
+            marked += bool(want)
+    assert marked > 100
+
+
+_RISK_ATOMS = [
+    *("yes", "no", "on", "Off", "true", "~", "null", "1", "0x1F", "1.5", "0755", "1e3", "1_0"),
+    *("&a", "*a", "!t", "%", "@", "`", "?", "<<", ":", ": ", "- ", "#c", "...", "---"),
+    *("[", "]", "{", "}", ",", "|", ">", "|-", " ", "\t", "\r", "\n", "\n  ", "key", "v"),
+]
+
+
+@pytest.mark.usefixtures("by_line_always")
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(_RISK_ATOMS), max_size=40),
+    st.integers(1, 4),
+    st.data(),
+)
+def test_risk_marks_by_distinct_line_equal_one_scan_on_generated_text(
+    atoms: list[str], copies: int, data: st.DataObject
+) -> None:
+    text = "".join(atoms) * copies  # repeated lines, as in a dump of replicas
+    start = data.draw(st.integers(0, len(text)))
+    end = data.draw(st.integers(start, len(text)))
+    for find_max in (0, 1000):
+        yaml_k8s._FIND_MAX_LINES, keep = find_max, yaml_k8s._FIND_MAX_LINES
+        try:
+            assert yaml_k8s.risky_at(text, start, end) == _one_scan(text, start, end)
+        finally:
+            yaml_k8s._FIND_MAX_LINES = keep

@@ -267,12 +267,69 @@ _RISKY = (
 _BLOCK_AT_END = re.compile(r"[|>][-+0-9]*[ \t]*(?:#[^\n]*)?$", re.MULTILINE)
 
 
+def _scan_at(text: str, start: int, end: int) -> list[int]:
+    return [m.start() for rx in _RISKY for m in rx.finditer(text, start, end)]
+
+
+# Below this many characters one scan of the text is as quick as finding its lines.
+_BY_LINE_MIN_CHARS = 1 << 16
+# More distinct lines than this share of the lines: one scan of the text is as quick.
+_BY_LINE_MAX_DISTINCT = 0.5
+
+
 def risky_at(text: str, start: int = 0, end: int | None = None) -> list[int]:
-    """Where in ``text[start:end]`` the fast parser might read differently (sorted)."""
+    """Where in ``text[start:end]`` the fast parser might read differently (sorted).
+
+    Every pattern of ``_RISKY`` matches inside one line, its first character
+    possibly the newline before the line (a token at column 0), and none takes
+    that newline otherwise. So the marks of a line depend on the line alone, and
+    a kubectl dump repeats most of its lines (replicas, defaults): each distinct
+    line is scanned once, and its marks are placed at every line equal to it.
+    The result is the same list as one scan of ``text[start:end]``.
+    """
     end = len(text) if end is None else end
-    out = [m.start() for rx in _RISKY for m in rx.finditer(text, start, end)]
+    nl = text.find("\n", start, end)
+    if end - start < _BY_LINE_MIN_CHARS or nl < 0:
+        out = _scan_at(text, start, end)
+        out.sort()
+        return out
+    out = _scan_at(text, start, nl)  # the first line, without the newline before it
+    lines = text[nl + 1 : end].split("\n")
+    distinct = list(dict.fromkeys(lines))
+    if len(distinct) > len(lines) * _BY_LINE_MAX_DISTINCT:  # few repeats: one scan is quicker
+        out = _scan_at(text, start, end)
+        out.sort()
+        return out
+    # The distinct lines, each after a newline as in the text.
+    joined = "\n" + "\n".join(distinct)
+    marks: dict[str, list[int]] = {}  # line -> offsets of its marks (-1: the newline before)
+    for p in _scan_at(joined, 0, len(joined)):
+        begin = joined.rfind("\n", 0, p + 1) + 1  # p itself may be the newline before
+        stop = joined.find("\n", begin)
+        marks.setdefault(joined[begin : stop if stop >= 0 else len(joined)], []).append(p - begin)
+    if len(marks) > _FIND_MAX_LINES:
+        pos = nl + 1
+        for line in lines:
+            offsets = marks.get(line)
+            if offsets is not None:
+                out.extend(pos + off for off in offsets)
+            pos += len(line) + 1
+    else:  # a few marked lines: find them (a fast search per line beats a loop over all)
+        last = end - len(lines[-1])  # where the last line starts
+        for line, offsets in marks.items():
+            needle = "\n" + line + "\n"
+            at = text.find(needle, nl, end)
+            while at >= 0:
+                out.extend(at + 1 + off for off in offsets)
+                at = text.find(needle, at + len(line) + 1, end)
+            if lines[-1] == line:  # the last line: no newline after it in the range
+                out.extend(last + off for off in offsets)
     out.sort()
     return out
+
+
+# More marked lines than this: one loop over the lines places their marks.
+_FIND_MAX_LINES = 8
 
 
 def risky_end(text: str, start: int, end: int) -> bool:
