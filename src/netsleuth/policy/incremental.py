@@ -53,7 +53,7 @@ import dataclasses
 import gc
 import itertools
 import operator
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import attrgetter
 from typing import Any, TypeVar, cast
@@ -62,6 +62,7 @@ import numpy as np
 import numpy.typing as npt
 
 from netsleuth.model.cluster import ClusterModel, ModelObject, all_objects, build_model
+from netsleuth.model.fastinit import maker
 from netsleuth.model.ingress_controllers import CONTROLLER_LABEL_KEYS
 from netsleuth.model.intervals import IPV4_MAX, IPV6_MAX, IntervalSet, IPSet
 from netsleuth.model.objects import (
@@ -105,6 +106,8 @@ _CONTROLLER_KEYS = CONTROLLER_LABEL_KEYS
 """Labels the ingress-controller detection reads (:mod:`netsleuth.model.ingress_controllers`)."""
 
 PSEUDO = Peer("pseudo", None, PSEUDO_NAME)
+_new_peer = maker(Peer)
+"""``Peer(...)`` without the frozen dataclass's per-field ``object.__setattr__``."""
 _BLOCK_UNITS = 256
 """Units computed together in one block (bounds the temporary arrays)."""
 _EGRESS, _INGRESS = 0, 1
@@ -216,8 +219,9 @@ class _Class:
 class _Unit:
     peer: int
     lc: int
-    pods: list[tuple[str, str]] | set[tuple[str, str]]
-    """A list while building, a set once pods move (relabelling)."""
+    pods: set[tuple[str, str]] | None
+    """``None``: the pods it was built with (:meth:`IncrementalConnectivity._pods_of`);
+    a set once pods move (relabelling)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -286,25 +290,44 @@ class _PodColumns:
     In the order of the mapping it was built from (``ClusterModel.pod_by_key``)."""
 
     keys: list[tuple[str, str]]
-    pods: list[Pod]
+    source: Mapping[Any, Pod]
+    """What the columns were read from (``pod(i)`` finds a pod there)."""
     labels: Sequence[Mapping[str, str]]
     owner_refs: Sequence[tuple[Any, ...]]
     host: Sequence[bool]
     containers: Sequence[tuple[Any, ...]]
     init_containers: Sequence[tuple[Any, ...]]
     ips: Sequence[tuple[str, ...]]
+    by_index: bool = False
+    """``source`` is keyed by position (two pods share a key)."""
     _groups: tuple[IntArray, IntArray] | None = None
+    _ns: dict[str, int] | None = None
 
     @staticmethod
     def of(pods: Mapping[Any, Pod], keys: list[tuple[str, str]] | None = None) -> _PodColumns:
         """Columns of ``pods`` (keyed by pod key, or by anything with ``keys`` given)."""
-        values = list(pods.values())
         if keys is None:
             keys = list(pods)
-        if not values:
-            return _PodColumns(keys, values, (), (), (), (), (), ())
-        labels, refs, host, cs, ics, ips = zip(*map(_POD_FIELDS, values), strict=True)
-        return _PodColumns(keys, values, labels, refs, host, cs, ics, ips)
+        if not pods:
+            return _PodColumns(keys, pods, (), (), (), (), (), ())
+        labels, refs, host, cs, ics, ips = zip(*map(_POD_FIELDS, pods.values()), strict=True)
+        return _PodColumns(keys, pods, labels, refs, host, cs, ics, ips)
+
+    def pod(self, i: int) -> Pod:
+        """The ``i``-th pod."""
+        return self.source[i if self.by_index else self.keys[i]]
+
+    def _ns_codes(self) -> dict[str, int]:
+        if self._ns is None:
+            self._ns = {
+                name: i
+                for i, name in enumerate(dict.fromkeys(map(operator.itemgetter(0), self.keys)))
+            }
+        return self._ns
+
+    def namespaces(self) -> set[str]:
+        """The pods' namespaces."""
+        return set(self._ns_codes())
 
     def groups(self) -> tuple[IntArray, IntArray]:
         """Pods grouped for the units: (a pod of each group, each pod's group).
@@ -336,9 +359,14 @@ class _PodColumns:
             _id_codes(self.containers),
             _id_codes(self.init_containers),
         ]
-        ns_names = list(map(operator.itemgetter(0), self.keys))
-        ns_code = {name: i for i, name in enumerate(dict.fromkeys(ns_names))}
-        cols.append(np.fromiter(map(ns_code.__getitem__, ns_names), dtype=np.uint64, count=n))
+        ns_code = self._ns_codes()
+        cols.append(
+            np.fromiter(
+                map(ns_code.__getitem__, map(operator.itemgetter(0), self.keys)),
+                dtype=np.uint64,
+                count=n,
+            )
+        )
         _, firsts, group_of = np.unique(ids, return_index=True, return_inverse=True)
         group_of = group_of.reshape(-1)
         rep = firsts[group_of]
@@ -398,7 +426,9 @@ class IncrementalConnectivity:
         self._ns_labels: dict[str, Mapping[str, str]] = {
             n: ns.labels for n, ns in model.namespaces.items()
         }
-        self._pods: dict[tuple[str, str], Pod] = dict(model.pod_by_key)
+        # the model's own map until a pod is relabelled (copied then: see _record)
+        self._pods: dict[tuple[str, str], Pod] = cast(dict[tuple[str, str], Pod], model.pod_by_key)
+        self._pods_shared = True
         self._slow = bool(admin_policies(model))
         self._conns: dict[tuple[Peer, Peer], Connection] = {}
         self._range_keys: dict[tuple[int, Peer], list[tuple[Peer, Peer]]] = {}
@@ -417,6 +447,7 @@ class IncrementalConnectivity:
                 self._entries(_INGRESS)
                 self._wl_rank()
                 if _warm:
+                    self._all_ip_vectors()
                     self._pod_unit()
                     for key in itertools.islice(self._pods, 1):
                         self._pod_ordinal(key)
@@ -554,6 +585,9 @@ class IncrementalConnectivity:
         else:
             key = (ch.namespace, ch.name)
             old = self._pods[key]
+            if self._pods_shared:
+                self._pods = dict(self._pods)
+                self._pods_shared = False
             self._pods[key] = dataclasses.replace(
                 old, meta=dataclasses.replace(old.meta, labels=dict(ch.labels))
             )
@@ -594,11 +628,8 @@ class IncrementalConnectivity:
         self._ns_names: list[str] = []
         self._ns_index: dict[str, int] = {}
         self._ns_table = _Table()
-        for n in sorted(
-            set(self._ns_labels)
-            | set(map(operator.itemgetter(0), self._pods))
-            | {k[0] for k in self._policies}
-        ):
+        cols = columns if columns is not None else _PodColumns.of(self._pods)
+        for n in sorted(set(self._ns_labels) | cols.namespaces() | {k[0] for k in self._policies}):
             self._ns_id(n)
 
         # ---- label classes, peers, units
@@ -613,71 +644,56 @@ class IncrementalConnectivity:
         self._peer_units: dict[int, list[int]] = {}
         self._pod_unit_map: dict[tuple[str, str], int] | None = None
         self._pod_ord: dict[tuple[str, str], int] | None = None
-        self._pod_u: list[int] = []
+        self._pod_u: IntArray = np.zeros(0, dtype=np.int64)
         self._ns_pods: dict[str, list[tuple[str, str]]] | None = None
         self._ns_kv: dict[tuple[int, str, str], list[int]] = {}
         self._kv: dict[tuple[str, str], list[int]] = {}
         owner_of_pod = model.owner_of_pod
         units = self._units
         self._v6: list[tuple[int, tuple[str, str]]] = []
-        cols = columns if columns is not None else _PodColumns.of(self._pods)
         keys = cols.keys
-        n_pods = len(keys)
         # Pods into units in bulk: a peer and a class per group of replicas, not per pod.
         firsts, group_of = cols.groups()
         peer_of_ref: dict[int, int] = {}
         group_unit: list[int] = []
+        owner_get = owner_of_pod.get
+        peer_index, unit_index = self._peer_index, self._unit_index
+        labels_col, host_col = cols.labels, cols.host
+        cs_col, ics_col = cols.containers, cols.init_containers
         for i in firsts.tolist():
-            key, pod = keys[i], cols.pods[i]
-            ref = owner_of_pod.get(key)
+            key = keys[i]
+            ref = owner_get(key)
             if ref is None:
-                pi = self._peer_id(Peer("Pod", key[0], key[1]))
+                pi = self._peer_id(_new_peer(kind="Pod", namespace=key[0], name=key[1]))
             else:
                 hit = peer_of_ref.get(id(ref))
                 if hit is None:
-                    hit = peer_of_ref[id(ref)] = self._peer_id(
-                        Peer(ref.kind, ref.namespace, ref.name)
-                    )
+                    peer = _new_peer(kind=ref.kind, namespace=ref.namespace, name=ref.name)
+                    hit = peer_index.get(peer)
+                    if hit is None:
+                        hit = self._peer_id(peer)
+                    peer_of_ref[id(ref)] = hit
                 pi = hit
-            lc = self._class_of(pod)
+            lc = self._class_of_parts(key[0], labels_col[i], host_col[i], cs_col[i], ics_col[i])
             uk = (pi, lc)
-            u = self._unit_index.get(uk)
+            u = unit_index.get(uk)
             if u is None:
-                u = self._unit_index[uk] = len(units)
-                units.append(_Unit(pi, lc, []))
+                u = unit_index[uk] = len(units)
+                units.append(_Unit(pi, lc, None))
                 self._peer_units.setdefault(pi, []).append(u)
             group_unit.append(u)
         pod_units = np.array(group_unit, dtype=np.int64)[group_of]
-        # each unit's pods, in input order
-        order = np.argsort(pod_units, kind="stable")
-        keys_arr = np.empty(n_pods, dtype=object)
-        keys_arr[:] = keys
-        sorted_keys = keys_arr[order].tolist()
-        del keys_arr
-        bounds = np.searchsorted(pod_units[order], np.arange(len(units) + 1)).tolist()
-        for u, unit in enumerate(units):
-            unit.pods = sorted_keys[bounds[u] : bounds[u + 1]]
-        pod_u = pod_units.tolist()
-        self._pod_u = pod_u
-        # pod addresses: ipBlock peers match pod IPs (a hostNetwork pod's: its node's)
-        addrs = list(cols.ips)
-        no_ip = np.fromiter(map(operator.not_, addrs), dtype=bool, count=len(addrs))
-        for i in np.flatnonzero(no_ip).tolist():
-            pod = cols.pods[i]
-            if pod.spec.host_network and pod.host_ip:
-                addrs[i] = (pod.host_ip,)
-        ip_texts: list[str] = list(itertools.chain.from_iterable(addrs))
-        counts = np.fromiter(map(len, addrs), dtype=np.int64, count=len(addrs))
-        ip_ords = np.repeat(np.arange(len(addrs), dtype=np.int64), counts)
-        ip_units = np.repeat(pod_units, counts)
-        v4, keep = parse_v4_many(ip_texts)
-        for pos in np.flatnonzero(~keep).tolist():
-            parsed = _parse_ip(ip_texts[pos])
-            if parsed is not None and parsed[0] == 6:
-                self._v6.append((parsed[1], self._key_at(int(ip_ords[pos]))))
-        self._v4 = v4[keep]
-        self._v4_ord = ip_ords[keep]
-        self._v4_unit = ip_units[keep]
+        # each unit's pods, in input order (listed on first use: _pods_of)
+        self._built_keys = keys
+        self._unit_order = np.argsort(pod_units, kind="stable")
+        self._unit_bounds = np.searchsorted(
+            pod_units[self._unit_order], np.arange(len(units) + 1)
+        ).tolist()
+        self._pod_u = pod_units
+        # pod addresses (ipBlock peers): parsed on first use (_ensure_ips)
+        self._ip_cols: _PodColumns | None = cols
+        self._v6 = []
+        self._v4 = self._v4_ord = self._v4_unit = np.zeros(0, dtype=np.int64)
         self._units_touched: set[int] | None = None
 
         # ---- peer sets, policies, rule entries
@@ -686,12 +702,17 @@ class IncrementalConnectivity:
         self._psets_by_ns_sel: dict[LabelSelector, list[int]] = {}
         self._pv = np.zeros((256, len(self._classes) + 256), dtype=bool)
         self._pv_ip: dict[int, BoolArray] = {}
+        self._ip_psets: list[int] = []
+        """Peer sets with an ipBlock (their match over the pod units: _ip_vec), in order."""
+        self._ip_pset_set: set[int] = set()
         """Peer sets with an ipBlock: their match over the pod units."""
         self._pv_other: BoolArray | None = None
         self._rules: list[_Rule] = []
         self._rule_ps: list[int] = []
         self._named_rules: dict[tuple[str, str], list[int]] = {}
-        self._rule_index: dict[_Rule, int] = {}
+        self._rule_index: dict[tuple[int, Any, tuple[tuple[str, str], ...]], int] = {}
+        self._port_entry: dict[tuple[object, ...], tuple[int, Any]] = {}
+        """Port entries compiled, by (protocol, port, endPort): cuts made once per entry."""
         self._pol_rules: dict[tuple[str, str], tuple[list[int], list[int]]] = {}
         self._pol_sel: dict[tuple[str, str], tuple[set[int], set[int]]] = {}
         self._pol_bounds: dict[tuple[str, str], list[IPSet]] = {}
@@ -755,25 +776,46 @@ class IncrementalConnectivity:
         return i
 
     def _class_of(self, pod: Pod) -> int:
-        ns = self._ns_id(pod.namespace)
-        if pod.host_network:
+        spec = pod.spec
+        return self._class_of_parts(
+            pod.namespace, pod.labels, spec.host_network, spec.containers, spec.init_containers
+        )
+
+    def _class_of_parts(
+        self,
+        namespace: str,
+        pod_labels: Mapping[str, str],
+        host_network: bool,
+        containers: tuple[Container, ...],
+        init_containers: tuple[Container, ...],
+    ) -> int:
+        """The class of a pod with these namespace, labels, hostNetwork and containers."""
+        ns = self._ns_id(namespace)
+        if host_network:
             key: tuple[object, ...] = (ns, "<host>")
             labels: Mapping[str, str] = {}
             ports: tuple[tuple[str, str, int], ...] = ()
         else:
-            labels = pod.labels
-            ports = tuple(
-                sorted(
-                    (cp.name, normalise_protocol(cp.protocol), cp.container_port)
-                    for cp in pod.spec.all_ports()
-                    if cp.name
+            labels = pod_labels
+            named = [cp for c in containers for cp in c.ports if cp.name]
+            for c in init_containers:  # native sidecars (restartPolicy Always), as all_ports()
+                if c.restart_policy == "Always":
+                    named.extend(cp for cp in c.ports if cp.name)
+            ports = (
+                tuple(
+                    sorted(
+                        (cast(str, cp.name), normalise_protocol(cp.protocol), cp.container_port)
+                        for cp in named
+                    )
                 )
+                if named
+                else ()
             )
             key = (ns, tuple(sorted(labels.items())), ports)
         lc = self._class_index.get(key)
         if lc is None:
             lc = self._class_index[key] = len(self._classes)
-            self._classes.append(_Class(ns, labels, ports, pod.host_network))
+            self._classes.append(_Class(ns, labels, ports, host_network))
             self._ns_classes.setdefault(ns, []).append(lc)
             for kv in labels.items():
                 self._ns_kv.setdefault((ns, *kv), []).append(lc)
@@ -786,14 +828,28 @@ class IncrementalConnectivity:
     def _pod_unit(self) -> dict[tuple[str, str], int]:
         """Pod -> unit (built on first use)."""
         if self._pod_unit_map is None:
-            self._pod_unit_map = dict(zip(self._pods, self._pod_u, strict=True))
+            self._pod_unit_map = dict(zip(self._pods, self._pod_u.tolist(), strict=True))
         return self._pod_unit_map
 
-    def _unit_pods(self, u: int) -> set[tuple[str, str]]:
-        """The pods of unit ``u`` as a set (a list until its pods first move)."""
+    def _pods_of(self, u: int) -> Collection[tuple[str, str]]:
+        """The pods of unit ``u``."""
         pods = self._units[u].pods
-        if isinstance(pods, list):
-            self._units[u].pods = pods = set(pods)
+        if pods is None:
+            a, b = self._unit_bounds[u], self._unit_bounds[u + 1]
+            return list(map(self._built_keys.__getitem__, self._unit_order[a:b].tolist()))
+        return pods
+
+    def _unit_size(self, u: int) -> int:
+        pods = self._units[u].pods
+        if pods is None:
+            return int(self._unit_bounds[u + 1] - self._unit_bounds[u])
+        return len(pods)
+
+    def _unit_pods(self, u: int) -> set[tuple[str, str]]:
+        """The pods of unit ``u`` as a set, to move pods (relabelling)."""
+        pods = self._units[u].pods
+        if pods is None:
+            self._units[u].pods = pods = set(self._pods_of(u))
         return pods
 
     def _touch_unit(self, u: int) -> None:
@@ -801,7 +857,7 @@ class IncrementalConnectivity:
             self._units_touched.add(u)
 
     def _key_at(self, ordinal: int) -> tuple[str, str]:
-        return next(itertools.islice(self._pods, ordinal, None))
+        return self._built_keys[ordinal]
 
     def _pod_ordinal(self, key: tuple[str, str]) -> int:
         if self._pod_ord is None:
@@ -832,7 +888,10 @@ class IncrementalConnectivity:
         if self._unit_cache is None:
             unit_lc = np.fromiter((u.lc for u in self._units), dtype=np.int64, count=n)
             unit_peer = np.fromiter((u.peer for u in self._units), dtype=np.int64, count=n)
-            alive = np.fromiter((bool(u.pods) for u in self._units), dtype=bool, count=n)
+            # a unit as built has pods (pods None)
+            alive = np.fromiter(
+                (u.pods is None or bool(u.pods) for u in self._units), dtype=bool, count=n
+            )
         elif self._units_touched:
             # a relabel moved pods: update the units it touched (copies: an earlier block
             # may still hold the old arrays)
@@ -845,7 +904,7 @@ class IncrementalConnectivity:
                 unit_peer = np.concatenate([unit_peer, [u.peer for u in new]]).astype(np.int64)
                 alive = np.concatenate([alive, np.zeros(len(new), dtype=bool)])
             for u in self._units_touched:
-                alive[u] = bool(self._units[u].pods)
+                alive[u] = bool(self._pods_of(u))
         else:
             return self._unit_cache
         live = np.flatnonzero(alive)
@@ -865,15 +924,19 @@ class IncrementalConnectivity:
 
     # ---- peer sets
 
-    def _peerset(self, pol: NetworkPolicy, rule: PolicyRule) -> int:
-        if not rule.peers:
+    def _peerset(self, policy_ns: str, rule: PolicyRule) -> int:
+        peers = rule.peers
+        if not peers:
             key: Hashable = "<all>"
             definition: PeerDef = None
         else:
-            scoped = any(p.namespace_selector is None and p.ip_block is None for p in rule.peers)
-            ns = pol.namespace if scoped else None
-            key = (ns, rule.peers)
-            definition = (ns, rule.peers)
+            ns = None
+            for p in peers:
+                if p.namespace_selector is None and p.ip_block is None:
+                    ns = policy_ns
+                    break
+            key = (ns, peers)
+            definition = (ns, peers)
         i = self._pset_index.get(key)
         if i is not None:
             return i
@@ -883,13 +946,14 @@ class IncrementalConnectivity:
             for peer in definition[1]:
                 if peer.namespace_selector is not None and peer.ip_block is None:
                     self._psets_by_ns_sel.setdefault(peer.namespace_selector, []).append(i)
-        if i >= self._pv.shape[0]:
-            grown = np.zeros((self._pv.shape[0] * 2, self._pv.shape[1]), dtype=bool)
+        if i >= self._pv.shape[0]:  # x4: fewer copies of a matrix of thousands of rows
+            grown = np.zeros((self._pv.shape[0] * 4, self._pv.shape[1]), dtype=bool)
             grown[: self._pv.shape[0]] = self._pv
             self._pv = grown
         self._pv[i, : len(self._classes)] = self._class_vector(definition)
         if definition is not None and any(p.ip_block is not None for p in definition[1]):
-            self._pv_ip[i] = self._ip_vector(definition)
+            self._ip_psets.append(i)
+            self._ip_pset_set.add(i)
         return i
 
     def _class_vector(self, definition: PeerDef) -> BoolArray:
@@ -920,8 +984,7 @@ class IncrementalConnectivity:
                 continue
             ns_ok = self._ns_table.match(ns_sel)
             if pod_sel is None:
-                for nsi in np.flatnonzero(ns_ok).tolist():
-                    out[self._ns_classes.get(nsi, [])] = True
+                out |= ns_ok[self._class_ns()]
             elif pod_sel.labels and pod_sel.invalid is None:
                 for lc in self._kv.get(pod_sel.labels[0], ()):
                     c = classes[lc]
@@ -944,6 +1007,45 @@ class IncrementalConnectivity:
             arr = np.fromiter((c.host for c in self._classes), dtype=bool)
             self._class_host_arr: BoolArray | None = arr
         return arr
+
+    def _ensure_ips(self) -> None:
+        """Parse the pods' addresses (ipBlock peers match pod IPs; a hostNetwork pod's: its
+        node's): once, when a peer set with an ipBlock is first evaluated in full."""
+        cols = self._ip_cols
+        if cols is None:
+            return
+        self._ip_cols = None
+        pod_units = self._pod_u
+        addrs = list(cols.ips)
+        counts = np.fromiter(map(len, addrs), dtype=np.int64, count=len(addrs))
+        for i in np.flatnonzero(counts == 0).tolist():
+            pod = cols.pod(i)
+            if pod.spec.host_network and pod.host_ip:
+                addrs[i] = (pod.host_ip,)
+                counts[i] = 1
+        ip_texts: list[str] = list(itertools.chain.from_iterable(addrs))
+        ip_ords = np.repeat(np.arange(len(addrs), dtype=np.int64), counts)
+        ip_units = np.repeat(pod_units, counts)
+        v4, keep = parse_v4_many(ip_texts)
+        for pos in np.flatnonzero(~keep).tolist():
+            parsed = _parse_ip(ip_texts[pos])
+            if parsed is not None and parsed[0] == 6:
+                self._v6.append((parsed[1], self._key_at(int(ip_ords[pos]))))
+        self._v4 = v4[keep]
+        self._v4_ord = ip_ords[keep]
+        self._v4_unit = ip_units[keep]
+
+    def _ip_vec(self, ps: int) -> BoolArray:
+        """The ipBlock part of peer set ``ps`` over the pod units (computed on first use)."""
+        hit = self._pv_ip.get(ps)
+        if hit is None:
+            self._ensure_ips()
+            hit = self._pv_ip[ps] = self._ip_vector(self._pset_def[ps])
+        return hit
+
+    def _all_ip_vectors(self) -> None:
+        for ps in self._ip_psets:
+            self._ip_vec(ps)
 
     def _ip_vector(self, definition: PeerDef) -> BoolArray:
         """The ipBlock part of a peer set over the pod units."""
@@ -1008,16 +1110,18 @@ class IncrementalConnectivity:
     # ---- policies and their entries
 
     def _add_policy(self, key: tuple[str, str], pol: NetworkPolicy) -> None:
-        self._ns_id(pol.namespace)
-        eg = [self._rule_id(pol, r) for r in pol.egress] if pol.affects_egress else []
-        ing = [self._rule_id(pol, r) for r in pol.ingress] if pol.affects_ingress else []
+        ns = key[0]
+        self._ns_id(ns)
+        types = pol.policy_types
+        affects_eg, affects_ing = "Egress" in types, "Ingress" in types
+        eg = [self._rule_id(ns, r) for r in pol.egress] if affects_eg else []
+        ing = [self._rule_id(ns, r) for r in pol.ingress] if affects_ing else []
         self._pol_rules[key] = (eg, ing)
         sel = self._selected(pol)
-        sels = (sel if pol.affects_egress else set(), sel if pol.affects_ingress else set())
+        sels = (sel if affects_eg else set(), sel if affects_ing else set())
         self._pol_sel[key] = sels
         ents: list[tuple[int, int, int]] = []
-        for d in (_EGRESS, _INGRESS):
-            rids = self._pol_rules[key][d]
+        for d, rids in ((_EGRESS, eg), (_INGRESS, ing)):
             lcs = sels[d]
             if not lcs:
                 continue
@@ -1027,11 +1131,15 @@ class IncrementalConnectivity:
             if rids:
                 ent_lc = self._ent_lc[d]
                 start = len(ent_lc)
-                ent_lc.extend([lc for lc in lcs for _ in rids])
+                if len(rids) == 1:
+                    ent_lc.extend(lcs)
+                else:
+                    ent_lc.extend([lc for lc in lcs for _ in rids])
                 self._ent_rule[d].extend(rids * len(lcs))
                 ents.append((d, start, len(ent_lc)))
         self._pol_ents[key] = ents
-        self._dirty_entries({d for d, _, _ in ents})
+        if ents:
+            self._dirty_entries({d for d, _, _ in ents})
         self._iso_cache = None
         bounds = _ip_bounds(pol)
         if bounds:
@@ -1067,32 +1175,32 @@ class IncrementalConnectivity:
         self._dirty_entries({_EGRESS, _INGRESS})
         self._iso_cache = None
 
-    def _rule_id(self, pol: NetworkPolicy, rule: PolicyRule) -> int:
-        ps = self._peerset(pol, rule)
+    def _rule_id(self, ns: str, rule: PolicyRule) -> int:
+        """The rule of a policy of namespace ``ns``, numbered (equal rules once)."""
+        ps = self._peerset(ns, rule)
         if not rule.ports:
-            r = _Rule(ps, None, ())
+            rk: tuple[int, Any, tuple[tuple[str, str], ...]] = (ps, None, ())
         else:
             nums: list[tuple[str, int, int]] = []
             named: set[tuple[str, str]] = set()
+            port_entry = self._port_entry
             for e in rule.ports:
-                proto = normalise_protocol(e.protocol)
-                if proto not in PROTOCOLS:
-                    continue
-                rng = _entry_range(e)
-                if rng is None:
-                    named.add((str(e.port), proto))
-                elif rng[0] <= rng[1]:
-                    nums.append((proto, rng[0], rng[1]))
-                    if rng[0] not in self._cuts[proto] or rng[1] + 1 not in self._cuts[proto]:
-                        self._cuts[proto].update((rng[0], rng[1] + 1))
-                        self._atoms_dirty = True
-            if not named <= self._named_used:
+                pk = (e.protocol, e.port, e.end_port)
+                hit = port_entry.get(pk)
+                if hit is None:
+                    hit = port_entry[pk] = self._compile_port(e)
+                if hit[0] == 1:
+                    nums.append(hit[1])
+                elif hit[0] == 2:
+                    named.add(hit[1])
+            if named and not named <= self._named_used:
                 self._named_used |= named
                 self._atoms_dirty = True
-            r = _Rule(ps, tuple(nums), tuple(sorted(named)))
-        rid = self._rule_index.get(r)
+            rk = (ps, tuple(nums), tuple(sorted(named)) if named else ())
+        rid = self._rule_index.get(rk)
         if rid is None:
-            rid = self._rule_index[r] = len(self._rules)
+            r = _Rule(*rk)
+            rid = self._rule_index[rk] = len(self._rules)
             self._rules.append(r)
             self._rule_ps.append(r.peerset)
             for k in r.named:
@@ -1100,6 +1208,23 @@ class IncrementalConnectivity:
             if not self._atoms_dirty:
                 self._rule_masks = np.vstack([self._rule_masks, self._rule_mask(r)[None, :]])
         return rid
+
+    def _compile_port(self, e: Any) -> tuple[int, Any]:
+        """A port entry: ``(0, None)`` ignored (unknown protocol, empty range), ``(1, (proto,
+        lo, hi))`` numeric (its bounds made cuts), ``(2, (name, proto))`` named."""
+        proto = normalise_protocol(e.protocol)
+        if proto not in PROTOCOLS:
+            return 0, None
+        rng = _entry_range(e)
+        if rng is None:
+            return 2, (str(e.port), proto)
+        if rng[0] > rng[1]:
+            return 0, None
+        cuts = self._cuts[proto]
+        if rng[0] not in cuts or rng[1] + 1 not in cuts:
+            cuts.update((rng[0], rng[1] + 1))
+            self._atoms_dirty = True
+        return 1, (proto, rng[0], rng[1])
 
     def _selected(self, pol: NetworkPolicy) -> set[int]:
         """Classes of the policy's namespace its podSelector selects (not hostNetwork)."""
@@ -1178,23 +1303,40 @@ class IncrementalConnectivity:
         cuts = {p: set(v) for p, v in self._cuts.items()}
         named_num: dict[tuple[str, str], list[int | None]] = {}
         kept = self._named_num
-        for name, proto in self._named_used:
+        L = len(self._classes)
+        for key in self._named_used:
             # what each class resolves the name to does not change with the cuts: keep it
-            nums = kept.get((name, proto), [])
-            for c in self._classes[len(nums) :]:
-                nums.append(
-                    next((num for nm, pr, num in c.ports if nm == name and pr == proto), None)
-                )
-            named_num[(name, proto)] = nums
+            nums = kept.get(key, [])
+            named_num[key] = nums + [None] * (L - len(nums))
+        # the classes not resolved yet: each class's ports read once (a name resolves to
+        # the first of the class's sorted ports with that name and protocol)
+        start = min((len(kept.get(key, ())) for key in named_num), default=L)
+        for lc in range(start, L):
+            seen: set[tuple[str, str]] = set()
+            for nm, pr, num in self._classes[lc].ports:
+                key = (nm, pr)
+                if key in seen:
+                    continue
+                seen.add(key)
+                resolved = named_num.get(key)
+                if resolved is not None and lc >= len(kept.get(key, ())):
+                    resolved[lc] = num
+        for (_, proto), nums in named_num.items():
             cuts[proto].update(x for n in set(nums) if n is not None for x in (n, n + 1))
         self._atoms = PortAtoms.build(cuts)
         self._nchunks = max(1, (self._atoms.count + 63) // 64)
         self._named_num = named_num
         self._all = self._chunks(self._atoms.all_mask())
+        # rules share a few port lists: one mask per distinct list
+        by_ports: dict[object, MaskArray] = {}
+        masks = []
+        for r in self._rules:
+            m = by_ports.get(r.ports)
+            if m is None:
+                m = by_ports[r.ports] = self._rule_mask(r)
+            masks.append(m)
         self._rule_masks = (
-            np.stack([self._rule_mask(r) for r in self._rules])
-            if self._rules
-            else np.zeros((0, self._nchunks), dtype=np.uint64)
+            np.stack(masks) if masks else np.zeros((0, self._nchunks), dtype=np.uint64)
         )
         self._named_cache: dict[tuple[str, str], MaskArray] = {}
         self._atoms_dirty = False
@@ -1412,6 +1554,8 @@ class IncrementalConnectivity:
         return sorted(out)
 
     def _set_pod_labels(self, key: tuple[str, str]) -> None:
+        # addresses and ipBlock matches exist before pods move (kept current below)
+        self._all_ip_vectors()
         pod = self._pods[key]  # already carries the new labels (_record)
         old_u = self._pod_unit()[key]
         self._unit_pods(old_u).discard(key)
@@ -1441,7 +1585,7 @@ class IncrementalConnectivity:
             if peer.ip_block is None or cidr_set(peer.ip_block.cidr) is None:
                 continue
             s = ip_block_set(peer.ip_block)
-            for k in self._units[u].pods:
+            for k in self._pods_of(u):
                 for ip in pod_ips(self._pods[k]):
                     parsed = _parse_ip(ip)
                     if parsed is not None and parsed[1] in (s.v4 if parsed[0] == 4 else s.v6):
@@ -1785,7 +1929,10 @@ class IncrementalConnectivity:
         once built: relabelling moves pods between units, never makes a peer)."""
         hit = self._wl_rank_arr
         if hit is None or len(hit) != len(self._peers):
-            order = sorted(range(len(self._peers)), key=lambda i: self._peers[i].sort_key())
+            # Peer.sort_key() of a workload peer (every one of _peers): (0, namespace, name,
+            # kind); built here without a method call per peer
+            keys = [(p.namespace or "", p.name, p.kind) for p in self._peers]
+            order = sorted(range(len(keys)), key=keys.__getitem__)
             hit = np.empty(len(self._peers), dtype=np.int64)
             hit[np.array(order, dtype=np.int64)] = np.arange(len(order), dtype=np.int64)
             self._wl_rank_arr = hit
@@ -1969,9 +2116,8 @@ class _Block:
         if hit is None:
             st = self.st
             pods = st._pv[ps, : self.L][self.unit_lc]
-            ip = st._pv_ip.get(ps)
-            if ip is not None:
-                pods = pods | ip[: self.Up]
+            if ps in st._ip_pset_set:
+                pods = pods | st._ip_vec(ps)[: self.Up]
             hit = self._pv_rows[ps] = np.concatenate([pods, self.pv_other[ps]])
         return hit
 
@@ -1984,8 +2130,19 @@ class _Block:
         out = np.zeros((n, len(units)), dtype=bool)
         if pods.any():
             out[:, pods] = st._pv[:n][:, self.unit_lc[idx[pods]]]
-            for ps, vec in st._pv_ip.items():
-                out[ps, pods] |= vec[idx[pods]]
+            at = idx[pods]
+            # ipBlock peer sets: by the few units' own addresses, unless they hold many
+            # pods (then over every unit, once)
+            n_pods = sum(st._unit_size(u) for u in at.tolist())
+            if n_pods * len(st._ip_psets) > 20_000:
+                st._all_ip_vectors()
+            for ps in st._ip_psets:
+                vec = st._pv_ip.get(ps)
+                if vec is not None:
+                    out[ps, pods] |= vec[at]
+                else:
+                    d = st._pset_def[ps]
+                    out[ps, pods] |= [st._unit_in_blocks(d, u) for u in at.tolist()]
         if (~pods).any():
             out[:, ~pods] = self.pv_other[:, idx[~pods] - self.Up]
         return out
@@ -2178,7 +2335,9 @@ def _columns_of(model: ClusterModel) -> _PodColumns:
     ``pods`` order when two pods share a key (``namespace: null`` and ``default``)."""
     if len(model.pod_by_key) == len(model.pods):
         return _PodColumns.of(model.pod_by_key)
-    return _PodColumns.of(dict(enumerate(model.pods)), keys=[p.key for p in model.pods])
+    cols = _PodColumns.of(dict(enumerate(model.pods)), keys=[p.key for p in model.pods])
+    cols.by_index = True
+    return cols
 
 
 def _relabelled_in_order(
@@ -2203,9 +2362,10 @@ def _relabelled_in_order(
         return None
     # the node (its address) matters only to hostNetwork pods
     host = np.flatnonzero(np.fromiter(cb.host, dtype=bool, count=n)).tolist()
-    pb, pa = cb.pods, ca.pods
     if any(
-        (pb[i].host_ip, pb[i].spec.node_name) != (pa[i].host_ip, pa[i].spec.node_name) for i in host
+        (cb.pod(i).host_ip, cb.pod(i).spec.node_name)
+        != (ca.pod(i).host_ip, ca.pod(i).spec.node_name)
+        for i in host
     ):
         return None
 
