@@ -38,7 +38,12 @@ def dumps_json(obj: Any) -> str:
 def dumps_plain_json(doc: Any) -> str:
     """:func:`dumps_json` for a document already made of dicts, lists, tuples, str, numbers
     (no walk: orjson writes it as it is; 10x faster on 90k connections)."""
-    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode() + "\n"
+    return dumps_plain_json_bytes(doc).decode()
+
+
+def dumps_plain_json_bytes(doc: Any) -> bytes:
+    """:func:`dumps_plain_json` as UTF-8 bytes (to write to a binary stream as they are)."""
+    return orjson.dumps(doc, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS) + b"\n"
 
 
 def dumps_yaml(obj: Any) -> str:
