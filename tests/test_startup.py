@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -65,3 +66,14 @@ def test_min_severity_choices_are_the_severities() -> None:
     assert [s.value for s in SeverityChoice] == [
         s.value for s in sorted(Severity, key=lambda s: s.rank)
     ]
+
+
+@pytest.mark.parametrize("fmt", ["json", "csv", "md", "dot"])
+def test_connectivity_machine_formats_import_no_rich_and_no_exposure(fmt: str) -> None:
+    """A machine format of ``connectivity`` draws nothing: rich (and the exposure engine,
+    which only ``exposure`` uses) stay out of the process."""
+    demo = str(Path(__file__).resolve().parents[1] / "src" / "netsleuth" / "data" / "demo")
+    mods = set(_imported("connectivity", "-f", demo, "-o", fmt))
+    assert "netsleuth.policy.connlist" in mods  # the command ran
+    assert not {m for m in mods if m == "rich" or m.startswith("rich.")}
+    assert "netsleuth.policy.exposure" not in mods

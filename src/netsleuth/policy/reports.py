@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from netsleuth.model.cluster import ClusterModel, WorkloadRef
 from netsleuth.model.ports import PortSpec
 from netsleuth.model.problems import LoadProblem
 from netsleuth.policy.connlist import Connection, Peer, connectivity
 from netsleuth.policy.coverage import known_connections, unknown_namespaces, unreadable_policies
-from netsleuth.policy.exposure import Exposure, exposure
 from netsleuth.policy.semantics import resolve_named_port
+
+if TYPE_CHECKING:  # exposure (and the reference engine it uses) only for exposure_report
+    from netsleuth.policy.exposure import Exposure
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +96,8 @@ def connectivity_report(
 
 def exposure_report(model: ClusterModel, *, namespace: str | None = None) -> ExposureReport:
     """Per workload, what reaches it from other namespaces and from outside (``netsleuth exposure``)."""
+    from netsleuth.policy.exposure import exposure
+
     rows = [x for x in exposure(model) if namespace in (None, x.namespace)]
     gaps = unknown_namespaces(model)
     if gaps is None or gaps:
