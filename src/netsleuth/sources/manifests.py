@@ -154,6 +154,20 @@ def _list_item_lines(text: str, first_line: int) -> list[int] | None:
     return out
 
 
+def _no_content(body: str) -> bool:
+    """Every line blank, a comment or ``...`` (lines taken one at a time: a big document's
+    first line usually settles it, without splitting all of it)."""
+    pos = 0
+    while True:
+        nl = body.find("\n", pos)
+        ln = body[pos:] if nl < 0 else body[pos:nl]
+        if ln.strip() and not ln.lstrip().startswith("#") and ln.strip() != "...":
+            return False
+        if nl < 0:
+            return True
+        pos = nl + 1
+
+
 def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
     """Split on ``---`` ourselves so a broken document costs only itself, with its line."""
     starts = [0] + [m.start() + 1 for m in _NL_DOC_SEP.finditer(text)]
@@ -172,10 +186,7 @@ def iter_yaml_documents(text: str, file: str) -> Iterator[Collected]:
             nl = body.find("\n")
             body = "" if nl < 0 else body[nl + 1 :]
             first_line += 1
-        if not body.strip() or all(
-            not ln.strip() or ln.lstrip().startswith("#") or ln.strip() == "..."
-            for ln in body.split("\n")
-        ):
+        if not body.strip() or _no_content(body):
             if n > 0 or body.strip():
                 doc_index += 1
             continue
