@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from netsleuth.model.cluster import ClusterModel
+from netsleuth.model.fastinit import maker
 from netsleuth.model.intervals import (
     PORT_MAX,
     PORT_MIN,
@@ -153,6 +154,9 @@ class Connection:
     def first_port(self) -> tuple[str, int]:
         proto, s = self.ports[0]
         return proto, s.ranges[0][0]
+
+
+_new_Connection = maker(Connection)  # the engine makes one per allowed pair
 
 
 # --------------------------------------------------------------------------- the workload matrix
@@ -344,7 +348,7 @@ def connectivity(
             continue
         if port is not None and not any(p == port[0].upper() and port[1] in s_ for p, s_ in ports):
             continue
-        out.append(Connection(peers[s], peers[d], ports))
+        out.append(_new_Connection(src=peers[s], dst=peers[d], ports=ports))
     out = merge_adjacent_ranges(out)
     _sort_by_peers(out)
     return out
@@ -354,15 +358,15 @@ def _sort_by_peers(conns: list[Connection]) -> None:
     """``conns.sort(key=lambda c: (c.src.sort_key(), c.dst.sort_key()))``, each peer keyed
     once: peers are ranked by their keys (equal keys, equal ranks), then pairs of ranks
     are compared as one integer."""
-    keys: dict[Peer, tuple[int, str, str, str]] = {}
+    keys: dict[int, tuple[int, str, str, str]] = {}  # by identity: the peers are alive
     for c in conns:
         for p in (c.src, c.dst):
-            if p not in keys:
-                keys[p] = p.sort_key()
+            if id(p) not in keys:
+                keys[id(p)] = p.sort_key()
     rank = {k: i for i, k in enumerate(sorted(set(keys.values())))}
     of = {p: rank[k] for p, k in keys.items()}
     n = len(rank)
-    conns.sort(key=lambda c: of[c.src] * n + of[c.dst])
+    conns.sort(key=lambda c: of[id(c.src)] * n + of[id(c.dst)])
 
 
 def _masks(wm: WorkloadMatrix, s_idx: np.ndarray, d_idx: np.ndarray) -> list[int]:  # type: ignore[type-arg]
