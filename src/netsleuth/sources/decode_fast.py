@@ -345,6 +345,11 @@ def _conditions(obj: dict[str, Any]) -> tuple[Condition, ...]:
     return tuple(out)
 
 
+def _conditions_of(obj: dict[str, Any], key: str) -> tuple[Condition, ...]:
+    assert key == "conditions"
+    return _conditions(obj)
+
+
 def _statuses(status: dict[str, Any], key: str, is_init: bool) -> list[ContainerStatus]:
     out = []
     for cs in _l(status, key):
@@ -393,6 +398,31 @@ def _statuses(status: dict[str, Any], key: str, is_init: bool) -> list[Container
     return out
 
 
+# The replicas of a workload usually report the same conditions and container statuses
+# (same types, states, reasons): decode each distinct list once, keyed by its JSON (equal
+# text, equal result) and share the frozen objects. Bounded like the container cache.
+_STATUS_CACHE: dict[tuple[Any, ...], tuple[Any, ...]] = {}
+_STATUS_CACHE_MAX = 8192
+
+
+def _shared(decode: Any, obj: dict[str, Any], key: str, *args: Any) -> tuple[Any, ...]:
+    """``tuple(decode(obj, key, *args))``, memoised by the JSON of ``obj[key]``."""
+    value = obj.get(key)
+    if value is None:
+        return tuple(decode(obj, key, *args))
+    try:
+        ck = (orjson.dumps(value, option=orjson.OPT_PASSTHROUGH_DATETIME), key, *args)
+    except TypeError:  # a YAML date or time, or not JSON-shaped: decode as is
+        return tuple(decode(obj, key, *args))
+    hit = _STATUS_CACHE.get(ck)
+    if hit is None:
+        hit = tuple(decode(obj, key, *args))
+        if len(_STATUS_CACHE) >= _STATUS_CACHE_MAX:
+            _STATUS_CACHE.clear()
+        _STATUS_CACHE[ck] = hit
+    return hit
+
+
 def pod(raw: dict[str, Any], m: Meta) -> Pod:
     spec = _d(raw, "spec")
     status = _d(raw, "status")
@@ -404,8 +434,8 @@ def pod(raw: dict[str, Any], m: Meta) -> Pod:
         ips = (_ipv4(single), *ips)
     elif single is not None and type(single) is not str:
         raise Bail("podIP")
-    statuses = _statuses(status, "containerStatuses", False) + _statuses(
-        status, "initContainerStatuses", True
+    statuses = _shared(_statuses, status, "containerStatuses", False) + _shared(
+        _statuses, status, "initContainerStatuses", True
     )
     phase = _s(status, "phase") or "Unknown"
     reason = status.get("reason") or ""
@@ -419,8 +449,8 @@ def pod(raw: dict[str, Any], m: Meta) -> Pod:
         phase=phase,
         pod_ips=ips,
         host_ip=_s(status, "hostIP"),
-        conditions=_conditions(status),
-        container_statuses=tuple(statuses),
+        conditions=_shared(_conditions_of, status, "conditions"),
+        container_statuses=statuses,
         reason=reason,
         message=message,
         qos_class=qos,
