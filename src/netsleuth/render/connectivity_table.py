@@ -71,21 +71,29 @@ def json_doc(
     ``unreadable_policy_resources`` lists them: the connections are then what the policies that were read allow.
     """
     # Peers and port sets repeat across connections: make each one's JSON once
-    # (keyed by identity: every connection, so every key, lives until the dump).
+    # (keyed by identity: every connection, so every key, lives until the dump), and
+    # the connections come sorted by source, so a source is looked up once per run.
     peer_json: dict[int, dict[str, str]] = {}
     conn_of: dict[int, dict[str, object]] = {}
-    rows = []
+    rows: list[dict[str, object]] = []
+    append = rows.append
+    last_src: object = None
+    src: dict[str, str] = {}
     for c in conns:
-        src = peer_json.get(id(c.src))
-        if src is None:
-            src = peer_json[id(c.src)] = c.src.json()
-        dst = peer_json.get(id(c.dst))
+        s = c.src
+        if s is not last_src:
+            got = peer_json.get(id(s))
+            src = peer_json[id(s)] = s.json() if got is None else got
+            last_src = s
+        d = c.dst
+        dst = peer_json.get(id(d))
         if dst is None:
-            dst = peer_json[id(c.dst)] = c.dst.json()
-        conn = conn_of.get(id(c.ports))
+            dst = peer_json[id(d)] = d.json()
+        p = c.ports
+        conn = conn_of.get(id(p))
         if conn is None:
-            conn = conn_of[id(c.ports)] = c.conn_json()
-        rows.append({"src": src, "dst": dst, "conn": conn})
+            conn = conn_of[id(p)] = c.conn_json()
+        append({"src": src, "dst": dst, "conn": conn})
     doc: dict[str, object] = {
         "connections": rows,
         "problems": problems,
