@@ -71,9 +71,11 @@ def test_min_severity_choices_are_the_severities() -> None:
 @pytest.mark.parametrize("fmt", ["json", "csv", "md", "dot"])
 def test_connectivity_machine_formats_import_no_rich_and_no_exposure(fmt: str) -> None:
     """A machine format of ``connectivity`` draws nothing: rich (and the exposure engine,
-    which only ``exposure`` uses) stay out of the process."""
-    demo = str(Path(__file__).resolve().parents[1] / "src" / "netsleuth" / "data" / "demo")
-    mods = set(_imported("connectivity", "-f", demo, "-o", fmt))
+    which only ``exposure`` uses) stay out of the process; so do the node-capture
+    sniffers when the input is one manifest file."""
+    demo = Path(__file__).resolve().parents[1] / "src" / "netsleuth" / "data" / "demo"
+    mods = set(_imported("connectivity", "-f", str(demo / "cluster.yaml"), "-o", fmt))
     assert "netsleuth.policy.connlist" in mods  # the command ran
     assert not {m for m in mods if m == "rich" or m.startswith("rich.")}
     assert "netsleuth.policy.exposure" not in mods
+    assert "netsleuth.sources.node_bundle" not in mods

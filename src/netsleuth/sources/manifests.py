@@ -28,7 +28,7 @@ import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 import yaml
@@ -48,6 +48,9 @@ from netsleuth.sources.bounded import (
     read_stream_bounded,
     walk,
 )
+
+if TYPE_CHECKING:
+    from netsleuth.sources.node_bundle import NodeEvidence
 
 # YAML is read as kubectl reads it (go-yaml v2 scalars through JSON), by a Rust
 # parser where that provably gives the same values, else by libyaml: see yaml_k8s.
@@ -730,8 +733,8 @@ class ManifestSource:
         return SourceInfo(kind=SourceKind.OFFLINE, paths=tuple(self.paths))
 
     def collect(self) -> Iterator[Collected]:
-        from netsleuth.sources.node_bundle import NodeEvidence, node_folders
-
+        # node_bundle (the node-capture sniffers) is imported when node evidence turns up:
+        # a plain manifest read does not pay for it.
         node_names: set[str] = set()
         # Files that are not manifests (or manifests that held no object): node evidence when
         # a folder above them (below the -f root) is named after a Node. (root, file, problems)
@@ -739,6 +742,8 @@ class ManifestSource:
         evidence: dict[str, NodeEvidence] = {}
 
         def node_of(name: str, origin: str) -> NodeEvidence:
+            from netsleuth.sources.node_bundle import NodeEvidence
+
             ev = evidence.get(name)
             if ev is None:
                 ev = evidence[name] = NodeEvidence(name, origin, limit=self.max_file_bytes)
@@ -803,6 +808,8 @@ class ManifestSource:
                 dirs.sort()
                 rootp = Path(root)
                 if "nodes" in dirs:
+                    from netsleuth.sources.node_bundle import node_folders
+
                     dirs.remove("nodes")
                     folders = node_folders(rootp / "nodes")
                     if isinstance(folders, LoadProblem):
