@@ -295,7 +295,7 @@ def risky_at(text: str, start: int = 0, end: int | None = None) -> list[int]:
         return out
     out = _scan_at(text, start, nl)  # the first line, without the newline before it
     lines = text[nl + 1 : end].split("\n")
-    distinct = list(dict.fromkeys(lines))
+    distinct = set(lines)  # order is irrelevant: marks are per line, and sorted at the end
     if len(distinct) > len(lines) * _BY_LINE_MAX_DISTINCT:  # few repeats: one scan is quicker
         out = _scan_at(text, start, end)
         out.sort()
