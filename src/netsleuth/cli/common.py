@@ -12,8 +12,11 @@ it), so it imports nothing heavy at module level: no model, no engine, no rich.
 
 from __future__ import annotations
 
+import contextlib
 import enum
+import gc
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -419,6 +422,21 @@ def render_context(
         namespace=opts.namespace if opts is not None else None,
         sides=sides,
     )
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """The cyclic garbage collector paused for a computation that makes many short-lived
+    objects and no reference cycles (a connection list and its rendering: 0.07 s of
+    collector passes at 90,000 connections), restored after it, as ``load_source`` does
+    for the load."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def emit(

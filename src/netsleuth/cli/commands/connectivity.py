@@ -17,6 +17,7 @@ from netsleuth.cli.common import (
     PortOpt,
     RequestTimeoutOpt,
     emit,
+    gc_paused,
     input_options,
     load_model,
     machine_output,
@@ -74,9 +75,10 @@ def register(app: typer.Typer) -> None:
             max_file_size=max_file_size,
         )
         model = policy_view(load_model(opts), host_network)
-        emit(
-            "connectivity",
-            output,
-            connectivity_report(model, focus=focus, port=spec, namespace=opts.namespace),
-            context=render_context(opts, model),
-        )
+        with gc_paused():
+            emit(
+                "connectivity",
+                output,
+                connectivity_report(model, focus=focus, port=spec, namespace=opts.namespace),
+                context=render_context(opts, model),
+            )
