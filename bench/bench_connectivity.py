@@ -115,19 +115,21 @@ import sys, time
 def now():
     return time.perf_counter(), time.process_time()
 t0 = now()
-from netsleuth.cli.common import emit
+from netsleuth.cli.common import emit, gc_paused
 from netsleuth.sources.load import load_offline
 from netsleuth.policy.reports import connectivity_report
 t1 = now()
 model = load_offline([sys.argv[1]])
 t2 = now()
-report = connectivity_report(model)
+with gc_paused():  # as the command runs them
+    report = connectivity_report(model)
 t3 = now()
 import io, contextlib
 buf = io.StringIO()
 from netsleuth.render.output import Output
 from netsleuth.render.formats import FORMATS
-FORMATS.get("connectivity", sys.argv[2]).load()(report, Output(stream=buf))
+with gc_paused():
+    FORMATS.get("connectivity", sys.argv[2]).load()(report, Output(stream=buf))
 t4 = now()
 import json
 out = {"connections": len(report.connections)}
