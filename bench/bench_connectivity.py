@@ -111,7 +111,8 @@ def ensure_nca() -> Path | None:
 
 
 _PHASES = r"""
-import sys, time
+import os, sys, time
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")  # as netsleuth's CLI sets it
 def now():
     return time.perf_counter(), time.process_time()
 t0 = now()

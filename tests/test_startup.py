@@ -79,3 +79,21 @@ def test_connectivity_machine_formats_import_no_rich_and_no_exposure(fmt: str) -
     assert not {m for m in mods if m == "rich" or m.startswith("rich.")}
     assert "netsleuth.policy.exposure" not in mods
     assert "netsleuth.sources.node_bundle" not in mods
+
+
+def test_the_cli_runs_openblas_on_one_thread_unless_told_otherwise(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """numpy's OpenBLAS thread pool costs CPU at start and netsleuth never calls BLAS."""
+    import os
+
+    from netsleuth.cli import main
+
+    monkeypatch.setattr(sys, "argv", ["netsleuth", "--version"])
+    monkeypatch.delenv("OPENBLAS_NUM_THREADS", raising=False)
+    main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "1"
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "4")
+    main()
+    assert os.environ["OPENBLAS_NUM_THREADS"] == "4"
+    assert capsys.readouterr().out.startswith("netsleuth ")
