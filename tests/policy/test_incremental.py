@@ -11,6 +11,7 @@ namespaces and pods. The full recompute is the engine the corpora check.
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import os
 from typing import Any
@@ -420,3 +421,75 @@ def test_delta_refuses_a_relabel_that_moves_a_pod_to_another_owner() -> None:
     assert before.owner(p).kind == "Deployment" and after.owner(moved).kind == "ReplicaSet"
     assert model_delta(before, after) is None
     assert diff_incremental(before, after) is None
+
+
+@st.composite
+def replica_clusters(draw: Any) -> list[ModelObject]:
+    """Workloads whose replicas share their label map, owner references and containers
+    objects, as the loader shares them (the incremental state groups pods by these
+    objects): some replicas carry labels of their own, and one owner-reference tuple and
+    label map are shared by same-named workloads of two namespaces."""
+    objs: list[ModelObject] = []
+    for ns in NAMESPACES:
+        labels = {"kubernetes.io/metadata.name": ns, **draw(labels_st)}
+        objs.append(Namespace(meta=Meta(name=ns, labels=labels)))
+    shared_refs = {w: (OwnerRef(kind="Deployment", name=w, controller=True),) for w in WORKLOADS}
+    shared_labels = {w: draw(labels_st) for w in WORKLOADS}
+    n = 0
+    for ns in draw(st.lists(st.sampled_from(NAMESPACES), min_size=1, max_size=2, unique=True)):
+        for w in WORKLOADS:
+            objs.append(Workload(kind="Deployment", meta=Meta(name=w, namespace=ns)))
+            cports = tuple(
+                ContainerPort(
+                    container_port=draw(st.sampled_from((53, 80, 8080))),
+                    name=draw(st.sampled_from((*PORT_NAMES, None))),
+                )
+                for _ in range(draw(st.integers(0, 2)))
+            )
+            containers = (Container(name="c", ports=cports),)
+            for j in range(draw(st.integers(1, 3))):
+                own = draw(st.integers(0, 3)) == 0
+                objs.append(
+                    Pod(
+                        meta=Meta(
+                            name=f"{w}-{j}",
+                            namespace=ns,
+                            labels=draw(labels_st) if own else shared_labels[w],
+                            owner_refs=shared_refs[w],
+                        ),
+                        spec=PodSpec(containers=containers),
+                        phase="Running",
+                        pod_ips=(f"10.0.{n // 200}.{n % 200 + 1}",),
+                    )
+                )
+                n += 1
+    objs.append(Pod(meta=Meta(name="bare", namespace="a", labels=draw(labels_st))))
+    for k in range(draw(st.integers(1, 4))):
+        objs.append(draw(policies(f"np{k}")))
+    return objs
+
+
+@settings(max_examples=EQUIVALENCE_EXAMPLES)
+@given(st.data())
+def test_replicas_sharing_objects_equal_a_full_recompute(data: st.DataObject) -> None:
+    """Re-check and diff where pods are grouped by shared objects; the AFTER side of the
+    diff is sometimes a copy (a reload: equal values, its own shared objects)."""
+    objs = data.draw(replica_clusters())
+    model = model_of(objs)
+    inc = IncrementalConnectivity(model)
+    assert inc.connections() == connectivity(model)
+    after_objs = objs
+    for _ in range(data.draw(st.integers(1, 3))):
+        ch = data.draw(changes(after_objs))
+        got = inc.apply([ch])
+        prev_model = model_of(after_objs)
+        after_objs = apply_objects(after_objs, ch)
+        now_model = model_of(after_objs)
+        assert inc.connections() == connectivity(now_model), ch
+        assert got == diff(*connectivity_pair(prev_model, now_model)), ch
+    if data.draw(st.booleans()):
+        after_objs = copy.deepcopy(after_objs)
+    after = model_of(after_objs)
+    want = diff(*connectivity_pair(model, after))
+    assert diff_incremental(model, after) == want
+    assert model_delta(model, model_of(copy.deepcopy(objs))) == []

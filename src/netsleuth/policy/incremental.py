@@ -300,18 +300,25 @@ class _PodColumns:
     ips: Sequence[tuple[str, ...]]
     by_index: bool = False
     """``source`` is keyed by position (two pods share a key)."""
+    ns_names: set[str] | None = None
+    """The pods' namespaces when known (the model's ``pods_by_namespace``)."""
     _groups: tuple[IntArray, IntArray] | None = None
     _ns: dict[str, int] | None = None
 
     @staticmethod
-    def of(pods: Mapping[Any, Pod], keys: list[tuple[str, str]] | None = None) -> _PodColumns:
-        """Columns of ``pods`` (keyed by pod key, or by anything with ``keys`` given)."""
+    def of(
+        pods: Mapping[Any, Pod],
+        keys: list[tuple[str, str]] | None = None,
+        namespaces: set[str] | None = None,
+    ) -> _PodColumns:
+        """Columns of ``pods`` (keyed by pod key, or by anything with ``keys`` given);
+        ``namespaces``: the pods' namespaces, when the caller knows them."""
         if keys is None:
             keys = list(pods)
         if not pods:
-            return _PodColumns(keys, pods, (), (), (), (), (), ())
+            return _PodColumns(keys, pods, (), (), (), (), (), (), ns_names=namespaces)
         labels, refs, host, cs, ics, ips = zip(*map(_POD_FIELDS, pods.values()), strict=True)
-        return _PodColumns(keys, pods, labels, refs, host, cs, ics, ips)
+        return _PodColumns(keys, pods, labels, refs, host, cs, ics, ips, ns_names=namespaces)
 
     def pod(self, i: int) -> Pod:
         """The ``i``-th pod."""
@@ -327,7 +334,30 @@ class _PodColumns:
 
     def namespaces(self) -> set[str]:
         """The pods' namespaces."""
+        if self.ns_names is not None:
+            return set(self.ns_names)
         return set(self._ns_codes())
+
+    def _ns_column(self) -> npt.NDArray[np.uint64]:
+        """A code per pod equal for pods of one namespace. With the namespaces known and
+        their string hashes distinct, the hash (cached in each string: one read per pod,
+        no lookup); else a code per distinct name."""
+        n = len(self.keys)
+        names = self.ns_names
+        if names is not None:
+            hashes = {hash(name) for name in names}
+            if len(hashes) == len(names):
+                col = np.fromiter(
+                    map(hash, map(operator.itemgetter(0), self.keys)), dtype=np.int64, count=n
+                )
+                if set(np.unique(col).tolist()) <= hashes:
+                    return col.view(np.uint64)
+        ns_code = self._ns_codes()
+        return np.fromiter(
+            map(ns_code.__getitem__, map(operator.itemgetter(0), self.keys)),
+            dtype=np.uint64,
+            count=n,
+        )
 
     def groups(self) -> tuple[IntArray, IntArray]:
         """Pods grouped for the units: (a pod of each group, each pod's group).
@@ -359,14 +389,7 @@ class _PodColumns:
             _id_codes(self.containers),
             _id_codes(self.init_containers),
         ]
-        ns_code = self._ns_codes()
-        cols.append(
-            np.fromiter(
-                map(ns_code.__getitem__, map(operator.itemgetter(0), self.keys)),
-                dtype=np.uint64,
-                count=n,
-            )
-        )
+        cols.append(self._ns_column())
         _, firsts, group_of = np.unique(ids, return_index=True, return_inverse=True)
         group_of = group_of.reshape(-1)
         rep = firsts[group_of]
@@ -628,7 +651,14 @@ class IncrementalConnectivity:
         self._ns_names: list[str] = []
         self._ns_index: dict[str, int] = {}
         self._ns_table = _Table()
-        cols = columns if columns is not None else _PodColumns.of(self._pods)
+        cols = (
+            columns
+            if columns is not None
+            else _PodColumns.of(
+                self._pods,
+                namespaces=set(model.pods_by_namespace) if self._pods_shared else None,
+            )
+        )
         for n in sorted(set(self._ns_labels) | cols.namespaces() | {k[0] for k in self._policies}):
             self._ns_id(n)
 
@@ -636,6 +666,9 @@ class IncrementalConnectivity:
         self._classes: list[_Class] = []
         self._class_index: dict[tuple[object, ...], int] = {}
         self._ns_classes: dict[int, list[int]] = {}
+        self._ns_pod_classes: dict[int, frozenset[int]] = {}
+        """Per namespace, its classes that are not hostNetwork (what ``podSelector: {}``
+        selects), made on first use."""
         self._pod_table = _Table()
         self._peers: list[Peer] = []
         self._peer_index: dict[Peer, int] = {}
@@ -790,7 +823,9 @@ class IncrementalConnectivity:
         init_containers: tuple[Container, ...],
     ) -> int:
         """The class of a pod with these namespace, labels, hostNetwork and containers."""
-        ns = self._ns_id(namespace)
+        ns = self._ns_index.get(namespace)
+        if ns is None:
+            ns = self._ns_id(namespace)
         if host_network:
             key: tuple[object, ...] = (ns, "<host>")
             labels: Mapping[str, str] = {}
@@ -817,6 +852,7 @@ class IncrementalConnectivity:
             lc = self._class_index[key] = len(self._classes)
             self._classes.append(_Class(ns, labels, ports, host_network))
             self._ns_classes.setdefault(ns, []).append(lc)
+            self._ns_pod_classes.pop(ns, None)
             for kv in labels.items():
                 self._ns_kv.setdefault((ns, *kv), []).append(lc)
                 self._kv.setdefault(kv, []).append(lc)
@@ -1235,7 +1271,12 @@ class IncrementalConnectivity:
             # the common shapes without a match per class: {} and one matchLabels pair
             # (hostNetwork classes carry no labels here, so _ns_kv never lists them)
             if not sel.labels:
-                return {lc for lc in self._ns_classes.get(nsi, ()) if not classes[lc].host}
+                hit = self._ns_pod_classes.get(nsi)
+                if hit is None:
+                    hit = self._ns_pod_classes[nsi] = frozenset(
+                        lc for lc in self._ns_classes.get(nsi, ()) if not classes[lc].host
+                    )
+                return set(hit)
             if len(sel.labels) == 1:
                 return set(self._ns_kv.get((nsi, *sel.labels[0]), ()))
         candidates: Iterable[int]
@@ -2334,8 +2375,12 @@ def _columns_of(model: ClusterModel) -> _PodColumns:
     """The pods' columns in ``pod_by_key`` order (the incremental state's order), or in
     ``pods`` order when two pods share a key (``namespace: null`` and ``default``)."""
     if len(model.pod_by_key) == len(model.pods):
-        return _PodColumns.of(model.pod_by_key)
-    cols = _PodColumns.of(dict(enumerate(model.pods)), keys=[p.key for p in model.pods])
+        return _PodColumns.of(model.pod_by_key, namespaces=set(model.pods_by_namespace))
+    cols = _PodColumns.of(
+        dict(enumerate(model.pods)),
+        keys=[p.key for p in model.pods],
+        namespaces=set(model.pods_by_namespace),
+    )
     cols.by_index = True
     return cols
 
