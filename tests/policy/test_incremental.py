@@ -493,3 +493,35 @@ def test_replicas_sharing_objects_equal_a_full_recompute(data: st.DataObject) ->
     want = diff(*connectivity_pair(model, after))
     assert diff_incremental(model, after) == want
     assert model_delta(model, model_of(copy.deepcopy(objs))) == []
+
+
+def test_a_port_name_used_twice_resolves_to_the_first_in_container_order() -> None:
+    """Two containers of a pod both name a port http (80, then 53; the API server would
+    refuse it, the files may hold it): the full engine resolves http to 80, the first in
+    container order, and so must the incremental state (it once took the lowest)."""
+    ns = Namespace(meta=Meta(name="a", labels={"kubernetes.io/metadata.name": "a"}))
+    web = Pod(
+        meta=Meta(name="web", namespace="a", labels={"app": "web"}),
+        spec=PodSpec(
+            containers=(
+                Container(name="c1", ports=(ContainerPort(container_port=80, name="http"),)),
+                Container(name="c2", ports=(ContainerPort(container_port=53, name="http"),)),
+            )
+        ),
+        pod_ips=("10.0.0.1",),
+    )
+    client = Pod(meta=Meta(name="client", namespace="a"), pod_ips=("10.0.0.2",))
+    to_http = NetworkPolicy(
+        meta=Meta(name="to-http", namespace="a"),
+        pod_selector=LabelSelector(),
+        policy_types=("Egress",),
+        egress=(PolicyRule(ports=(PolicyPort(protocol="TCP", port="http"),)),),
+    )
+    model = model_of([ns, web, client, to_http])
+    inc = IncrementalConnectivity(model)
+    assert inc.connections() == connectivity(model)
+    [conn] = [c for c in inc.connections() if (c.src.name, c.dst.name) == ("client", "web")]
+    assert conn.conn_text() == "TCP 80"
+    d = inc.remove_policy("a", "to-http")
+    after = model_of([ns, web, client])
+    assert d == diff(*connectivity_pair(model, after))

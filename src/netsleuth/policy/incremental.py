@@ -470,6 +470,7 @@ class IncrementalConnectivity:
                 self._entries(_INGRESS)
                 self._wl_rank()
                 if _warm:
+                    self._ensure_ips()
                     self._all_ip_vectors()
                     self._pod_unit()
                     for key in itertools.islice(self._pods, 1):
@@ -836,16 +837,14 @@ class IncrementalConnectivity:
             for c in init_containers:  # native sidecars (restartPolicy Always), as all_ports()
                 if c.restart_policy == "Always":
                     named.extend(cp for cp in c.ports if cp.name)
-            ports = (
-                tuple(
-                    sorted(
-                        (cast(str, cp.name), normalise_protocol(cp.protocol), cp.container_port)
-                        for cp in named
-                    )
+            # a name resolves to the first port of that name and protocol in container
+            # order (resolve_named_port): a duplicate name (invalid, but loaded) is dropped
+            first: dict[tuple[str, str], int] = {}
+            for cp in named:
+                first.setdefault(
+                    (cast(str, cp.name), normalise_protocol(cp.protocol)), cp.container_port
                 )
-                if named
-                else ()
-            )
+            ports = tuple(sorted((nm, pr, num) for (nm, pr), num in first.items()))
             key = (ns, tuple(sorted(labels.items())), ports)
         lc = self._class_index.get(key)
         if lc is None:
@@ -1595,7 +1594,9 @@ class IncrementalConnectivity:
         return sorted(out)
 
     def _set_pod_labels(self, key: tuple[str, str]) -> None:
-        # addresses and ipBlock matches exist before pods move (kept current below)
+        # addresses (with their units) and ipBlock matches exist before pods move: kept
+        # current below
+        self._ensure_ips()
         self._all_ip_vectors()
         pod = self._pods[key]  # already carries the new labels (_record)
         old_u = self._pod_unit()[key]
