@@ -357,6 +357,24 @@ def fixture(rule_id: str) -> Callable[[Callable[[bool], list[Obj]]], Callable[[b
 # --------------------------------------------------------------------------- DNS
 
 
+@fixture("DNS117")
+def _dns117(bad: bool) -> list[Obj]:
+    # The kubelet (and kubeadm's dnsDomain) say cluster.local; the bad Corefile serves only
+    # corp.internal, so every pod's search list names a zone CoreDNS forwards upstream.
+    corefile = GOOD_COREFILE
+    if bad:
+        corefile = corefile.replace(
+            "kubernetes cluster.local in-addr", "kubernetes corp.internal in-addr"
+        )
+    kubelet = (
+        "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
+        "cgroupDriver: systemd\nclusterDNS:\n- 10.96.0.10\nclusterDomain: cluster.local\n"
+    )
+    return system(corefile=corefile) + [
+        config_map("kubelet-config", "kube-system", {"kubelet": kubelet})
+    ]
+
+
 @fixture("DNS101")
 def _dns101(bad: bool) -> list[Obj]:
     return system(with_dns_service=not bad)

@@ -189,3 +189,71 @@ def test_probes_query_the_cluster_domain(tmp_path: Path, monkeypatch: pytest.Mon
     )
     assert out["connect"][0]["attempts"][0]["status"] == "connected"
     assert [_question(q) for q in sent] == ["kubernetes.default.svc.k8s.corp"]
+
+
+def _dns117(model: Any) -> list[Any]:
+    checks = [c for c in load_all().values() if c.id == "DNS117"]
+    return list(run_checks(model, checks, ScanConfig()).findings)
+
+
+def test_kubelet_and_corefile_disagreeing_is_an_error_naming_the_corefile(tmp_path: Path) -> None:
+    """healthy-kind (owner-chained, kubeadm) with a Corefile serving another zone: every
+    pod's Service lookups go upstream. The kubelet and kubeadm agree: the Corefile changes."""
+    text = (
+        (KIND / "cluster.yaml")
+        .read_text()
+        .replace("kubernetes cluster.local in-addr.arpa", "kubernetes corp.internal in-addr.arpa")
+    )
+    model = _write(tmp_path, text)
+    [f] = _dns117(model)
+    assert f.severity.value == "error" and f.subject.ref() == "ConfigMap/kube-system/coredns"
+    assert "cluster.local" in f.message and "corp.internal" in f.message
+    assert f.fix is not None and "serve cluster.local" in f.fix.text and "Or," not in f.fix.text
+    assert str(f.confirm[0]) == (
+        "kubectl get configmap -n kube-system coredns -o 'jsonpath={.data.Corefile}' "
+        "| grep kubernetes"
+    )
+    # trace: the Service name does not resolve, and the hop names the same ConfigMap
+    res = trace(model, "checkout/checkout-web", "payments/payments-api", port=8080)
+    dns = next(h for h in res.hops if h.layer.value == "dns")
+    assert dns.status is Verdict.BROKEN and "cannot be resolved" in dns.summary
+    assert dns.change is not None and dns.change.ref() == "ConfigMap/kube-system/coredns"
+    # an outside name is not affected
+    ext = trace(model, "checkout/checkout-web", "api.stripe.com", port=443)
+    assert not any(h.layer.value == "dns" and h.status is Verdict.BROKEN for h in ext.hops)
+
+
+def test_the_kubelet_config_is_named_when_kubeadm_sides_with_the_corefile(tmp_path: Path) -> None:
+    text = (KIND / "cluster.yaml").read_text()
+    text = text.replace("clusterDomain: cluster.local", "clusterDomain: corp.internal")
+    model = _write(tmp_path, text)
+    [f] = _dns117(model)
+    assert f.subject.ref() == "ConfigMap/kube-system/kubelet-config"
+    assert f.fix is not None and "Set clusterDomain: cluster.local" in f.fix.text
+
+
+@pytest.mark.parametrize(
+    "drop",
+    [("coredns",), ("kubelet-config", "kubeadm-config")],
+    ids=["no-corefile", "no-kubelet-side"],
+)
+def test_either_side_absent_is_not_checked(tmp_path: Path, drop: tuple[str, ...]) -> None:
+    text = (
+        (KIND / "cluster.yaml")
+        .read_text()
+        .replace("kubernetes cluster.local in-addr.arpa", "kubernetes corp.internal in-addr.arpa")
+    )
+    text = text.replace("clusterDomain: cluster.local", "clusterDomain: other.example")
+    assert _dns117(_write(tmp_path, text, drop)) == []
+
+
+def test_a_corefile_serving_the_domain_among_others_agrees(tmp_path: Path) -> None:
+    text = (
+        (KIND / "cluster.yaml")
+        .read_text()
+        .replace(
+            "kubernetes cluster.local in-addr.arpa",
+            "kubernetes corp.internal cluster.local in-addr.arpa",
+        )
+    )
+    assert _dns117(_write(tmp_path, text)) == []

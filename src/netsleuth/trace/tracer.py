@@ -364,6 +364,26 @@ def _dns_hop(w: _Walk, pod: Pod, name: str, domain: str) -> dnssim.Resolution | 
             if not server_hop.root_cause:
                 w.hops.remove(server_hop)
             return None
+    if cluster_name and cfg.effective_policy == "ClusterFirst":
+        # The simulation answers under the kubelet's domain; CoreDNS answers only its zones
+        # (DNS117: the same fault the scan reports).
+        from netsleuth.facts.cluster_domain import cluster_domain_mismatch_faults, corefile_zones
+        from netsleuth.facts.faults import faults_of
+        from netsleuth.trace.node_hops import hop_from_fault
+
+        served = corefile_zones(model)
+        mismatch = faults_of(model, cluster_domain_mismatch_faults)
+        if mismatch and served is not None and domain not in served[2]:
+            hop = hop_from_fault(mismatch[0])
+            w.add(
+                replace(
+                    hop,
+                    summary=f"{name} cannot be resolved: {hop.summary}",
+                    detail=tuple(detail),
+                    confirm=(*confirm, *hop.confirm),
+                )
+            )
+            return None
     wasted = len(res.attempts) - 1
     summary = f"{name} → {ans.name}" + (f" ({ans.kind})" if ans.kind != "service" else "")
     status = Verdict.OK
