@@ -370,8 +370,9 @@ def _dns117(bad: bool) -> list[Obj]:
         "apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n"
         "cgroupDriver: systemd\nclusterDNS:\n- 10.96.0.10\nclusterDomain: cluster.local\n"
     )
-    return system(corefile=corefile) + [
-        config_map("kubelet-config", "kube-system", {"kubelet": kubelet})
+    return [
+        *system(corefile=corefile),
+        config_map("kubelet-config", "kube-system", {"kubelet": kubelet}),
     ]
 
 
