@@ -184,3 +184,65 @@ def test_loadbalancer_path_checks_the_backend_node_agent(tmp_path: Path) -> None
     [hop] = [h for h in res.hops if h.layer is Layer.CNI]
     assert hop.status is Verdict.BROKEN and "node-b" in hop.summary
     assert hop.change is not None and hop.change.ref() == "DaemonSet/kube-system/calico-node"
+
+
+def _loadbalancer(objs: list[Obj], local: bool = False) -> None:
+    svc = next(o for o in objs if o["kind"] == "Service" and o["metadata"]["name"] == "cart")
+    svc["spec"]["type"] = "LoadBalancer"
+    if local:
+        svc["spec"]["externalTrafficPolicy"] = "Local"
+    for p in svc["spec"]["ports"]:
+        p["nodePort"] = 31080
+    svc["status"] = {"loadBalancer": {"ingress": [{"ip": "198.51.100.20"}]}}
+
+
+def _entry_hops(res: Any) -> list[Any]:
+    return [h for h in res.hops if h.layer is Layer.KUBE_PROXY]
+
+
+def test_kube_proxy_down_on_some_entry_nodes_is_a_warning(tmp_path: Path) -> None:
+    # the load balancer may send to node-a or node-b; kube-proxy is down on node-a only
+    objs = _cluster()
+    _loadbalancer(objs)
+    _crash(_agent_pod(objs, "kube-proxy", "node-a"))
+    res = trace(_load(tmp_path, objs), "external", "shop/cart", port=80)
+    [hop] = _entry_hops(res)
+    assert hop.status is Verdict.WARNING
+    assert "1 of the 2 nodes" in hop.summary and "node-a" in hop.summary
+    assert "load balancer's choice" in hop.summary
+    assert hop.change is not None and hop.change.ref() == "DaemonSet/kube-system/kube-proxy"
+    assert res.verdict is Verdict.WARNING
+
+
+def test_kube_proxy_down_on_every_entry_node_is_broken(tmp_path: Path) -> None:
+    objs = _cluster()
+    _loadbalancer(objs)
+    for n in ("node-a", "node-b"):
+        _crash(_agent_pod(objs, "kube-proxy", n))
+    res = trace(_load(tmp_path, objs), "external", "shop/cart", port=80)
+    [hop] = _entry_hops(res)
+    assert hop.status is Verdict.BROKEN and "any node this traffic can enter" in hop.summary
+    assert hop.change is not None and hop.change.ref() == "DaemonSet/kube-system/kube-proxy"
+    assert hop.fix is not None and "node-a, node-b" in hop.fix.text
+
+
+def test_local_policy_entry_nodes_are_the_endpoint_nodes(tmp_path: Path) -> None:
+    # externalTrafficPolicy Local: only node-b (cart's pods) takes this traffic, so a
+    # kube-proxy down on node-a is not on this path; down on node-b, every entry is
+    objs = _cluster()
+    _loadbalancer(objs, local=True)
+    _crash(_agent_pod(objs, "kube-proxy", "node-a"))
+    assert _entry_hops(trace(_load(tmp_path, objs), "external", "shop/cart", port=80)) == []
+    objs = _cluster()
+    _loadbalancer(objs, local=True)
+    _crash(_agent_pod(objs, "kube-proxy", "node-b"))
+    (tmp_path / "b").mkdir()
+    [hop] = _entry_hops(trace(_load(tmp_path / "b", objs), "external", "shop/cart", port=80))
+    assert hop.status is Verdict.BROKEN
+
+
+def test_healthy_entry_nodes_add_no_hop(tmp_path: Path) -> None:
+    objs = _cluster()
+    _loadbalancer(objs)
+    res = trace(_load(tmp_path, objs), "external", "shop/cart", port=80)
+    assert _entry_hops(res) == [] and res.verdict is Verdict.OK

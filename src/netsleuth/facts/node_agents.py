@@ -34,9 +34,10 @@ from netsleuth.facts.faults import Fault, ref
 from netsleuth.model.cluster import ClusterModel
 from netsleuth.model.commands import Command, kubectl
 from netsleuth.model.findings import Evidence, Fix, Layer, Severity
-from netsleuth.model.objects import Node, Pod, Workload
+from netsleuth.model.objects import Node, Pod, Service, Workload
 
 KUBE_PROXY = "kube-proxy"
+EXCLUDE_FROM_LB = "node.kubernetes.io/exclude-from-external-load-balancers"
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +215,23 @@ def gaps_on(model: ClusterModel, nodes: Iterable[str], agent: str | None = None)
             or (agent != "cni" and g.agent == agent)
         )
     ]
+
+
+def entry_nodes(model: ClusterModel, svc: Service) -> tuple[str, ...]:
+    """The nodes where traffic from outside can enter a NodePort/LoadBalancer Service (the
+    client's or the load balancer's choice, so any of them): every node not NotReady; for a
+    LoadBalancer not those labelled :data:`EXCLUDE_FROM_LB`; with externalTrafficPolicy
+    Local only those with a ready endpoint (the others drop it, and the load balancer's
+    health check takes them out). Empty when the input holds no Node."""
+    from netsleuth.facts.service_backends import endpoint_nodes
+
+    nodes = [n for n, node in sorted(model.nodes.items()) if node.ready is not False]
+    if svc.type == "LoadBalancer":
+        nodes = [n for n in nodes if EXCLUDE_FROM_LB not in model.nodes[n].meta.labels]
+    if svc.external_traffic_policy == "Local":
+        have = endpoint_nodes(model, svc)
+        nodes = [n for n in nodes if n in have]
+    return tuple(nodes)
 
 
 def kube_proxy_not_ready_faults(model: ClusterModel) -> Iterator[Fault]:

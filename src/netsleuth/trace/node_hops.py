@@ -12,6 +12,7 @@ the hop is ``not-checked`` and names the command that collects them.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
+from dataclasses import replace
 
 from netsleuth.facts import cni_health, conntrack, coredns_health, ipam, kube_proxy_faults
 from netsleuth.facts import mtu_faults as mtu
@@ -23,6 +24,7 @@ from netsleuth.facts.node_agents import (
     KUBE_PROXY,
     AgentGap,
     cni_agent_fix,
+    entry_nodes,
     gaps_on,
     kube_proxy_fix,
 )
@@ -126,6 +128,51 @@ def agent_hop(gap: AgentGap) -> Hop:
         confirm=gap.confirm(),
         fix=fix,
         change=Subject("DaemonSet", ds.namespace, ds.name),
+    )
+
+
+def entry_kube_proxy_hop(model: ClusterModel, svc: Service) -> Hop | None:
+    """kube-proxy on the nodes where traffic from outside enters a NodePort/LoadBalancer
+    Service (:func:`netsleuth.facts.node_agents.entry_nodes`): which of them gets a
+    connection is the load balancer's (or the client's) choice, so no ready kube-proxy pod
+    on every one of them is broken, on some of them a warning naming those nodes. Nothing
+    when every candidate's kube-proxy is ready, or the input shows no Node or no
+    kube-proxy pod (no gap is known)."""
+    candidates = entry_nodes(model, svc)
+    gaps = gaps_on(model, candidates, KUBE_PROXY)
+    if not gaps:
+        return None
+    down = sorted({g.node for g in gaps})
+    base = agent_hop(gaps[0])
+    ds = gaps[0].daemonset
+    who = "the load balancer" if svc.type == "LoadBalancer" else "the client"
+    stale = (
+        "Service rules not kept in sync with the endpoints (missing after a node restart, "
+        "stale after every change)"
+    )
+    states = "; ".join(f"{g.node}: {g.describe()}" for g in gaps[:4]) + (
+        f" and {len(gaps) - 4} more" if len(gaps) > 4 else ""
+    )
+    if len(down) == len(candidates):
+        summary = (
+            f"kube-proxy DaemonSet {ds.namespace}/{ds.name} has no ready pod on any node this "
+            f"traffic can enter through ({states}): every connection meets {stale}"
+        )
+        status = Verdict.BROKEN
+    else:
+        summary = (
+            f"kube-proxy DaemonSet {ds.namespace}/{ds.name} has no ready pod on "
+            f"{len(down)} of the {len(candidates)} nodes this traffic can enter through "
+            f"({states}); the entry node is {who}'s choice, so connections entering there "
+            f"meet {stale}"
+        )
+        status = Verdict.WARNING
+    return replace(
+        base,
+        status=status,
+        summary=summary,
+        evidence=(*base.evidence, *(e for g in gaps[1:] for e in g.evidence())),
+        fix=kube_proxy_fix(ds, down),
     )
 
 

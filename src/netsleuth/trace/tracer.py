@@ -1112,6 +1112,11 @@ def _north_south_service(w: _Walk, svc: Service, port: int | str | None) -> None
     from netsleuth.trace.policy_hops import ingress_from_external_hop
 
     w.add(ingress_from_external_hop(w.model, backends, ports, w.protocol))
+    from netsleuth.trace.node_hops import entry_kube_proxy_hop
+
+    entry = entry_kube_proxy_hop(w.model, svc)  # kube-proxy where the traffic enters
+    if entry is not None:
+        w.add(entry)
     # The entry node is the load balancer's choice; the backend's node is on every path.
     for gap in gaps_on(w.model, [backends[0].node_name or ""], "cni"):
         w.add(agent_hop(gap))
