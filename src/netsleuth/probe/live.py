@@ -221,29 +221,35 @@ class LiveRunner:
         from kubernetes.stream import stream
 
         # stream() swaps the ApiClient's request method while it runs: one client per
-        # exec, or concurrent execs (and later plain calls) go through a websocket
-        core = client.CoreV1Api(client.ApiClient(self.client.configuration))
-        out = stream(
-            core.connect_get_namespaced_pod_exec,
-            pod,
-            namespace,
-            container="probe",
-            command=agent_command(plan),
-            stderr=True,
-            stdin=False,
-            stdout=True,
-            tty=False,
-            _preload_content=False,
-        )
+        # exec, or concurrent execs (and later plain calls) go through a websocket; closed
+        # with the exec.
+        api = client.ApiClient(self.client.configuration)
         chunks: list[str] = []
-        deadline = time.monotonic() + self.timeout
-        while out.is_open() and time.monotonic() < deadline:
-            out.update(timeout=1)
-            if out.peek_stdout():
-                chunks.append(out.read_stdout())
-            if out.peek_stderr():
-                out.read_stderr()
-        out.close()
+        try:
+            out = stream(
+                client.CoreV1Api(api).connect_get_namespaced_pod_exec,
+                pod,
+                namespace,
+                container="probe",
+                command=agent_command(plan),
+                stderr=True,
+                stdin=False,
+                stdout=True,
+                tty=False,
+                _preload_content=False,
+            )
+            try:
+                deadline = time.monotonic() + self.timeout
+                while out.is_open() and time.monotonic() < deadline:
+                    out.update(timeout=1)
+                    if out.peek_stdout():
+                        chunks.append(out.read_stdout())
+                    if out.peek_stderr():
+                        out.read_stderr()
+            finally:
+                out.close()
+        finally:
+            api.close()  # type: ignore[no-untyped-call]
         return parse_output("".join(chunks), f"{namespace}/{pod}")
 
     def _wait_running(

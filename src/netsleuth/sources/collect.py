@@ -530,50 +530,55 @@ class Collector:
         from kubernetes.client.exceptions import ApiException
         from kubernetes.stream import stream
 
-        # stream() swaps the ApiClient's request method while it runs: one client per exec.
-        core = client.CoreV1Api(client.ApiClient(self.api.configuration))
+        # stream() swaps the ApiClient's request method while it runs: one client per exec,
+        # closed when the exec is done.
+        api = client.ApiClient(self.api.configuration)
+        core = client.CoreV1Api(api)
         try:
-            resp = stream(
-                core.connect_get_namespaced_pod_exec,
-                pod,
-                self.namespace,
-                container=CONTAINER,
-                command=list(argv),
-                stdout=True,
-                stderr=True,
-                stdin=False,
-                tty=False,
-                binary=True,
-                _preload_content=False,
-            )
-        except ApiException as exc:
-            msg = _api_message(exc)
-            # a refused WebSocket handshake is status 0 with the handshake text
-            if exc.status == 403 or "Handshake status 403" in msg:
-                raise _forbidden(exc, "create", "pods/exec", self.namespace) from exc
-            return _Exec(b"", b"", None, f"could not start: {msg}")
-        out: list[bytes] = []
-        err: list[bytes] = []
-        try:
-            while resp.is_open():
-                left = deadline - time.monotonic()
-                if left <= 0 or self.stop.is_set():
-                    return _Exec(
-                        b"".join(out),
-                        b"".join(err),
-                        None,
-                        "interrupted" if self.stop.is_set() else "timed out",
-                    )
-                resp.update(timeout=min(1.0, left))
+            try:
+                resp = stream(
+                    core.connect_get_namespaced_pod_exec,
+                    pod,
+                    self.namespace,
+                    container=CONTAINER,
+                    command=list(argv),
+                    stdout=True,
+                    stderr=True,
+                    stdin=False,
+                    tty=False,
+                    binary=True,
+                    _preload_content=False,
+                )
+            except ApiException as exc:
+                msg = _api_message(exc)
+                # a refused WebSocket handshake is status 0 with the handshake text
+                if exc.status == 403 or "Handshake status 403" in msg:
+                    raise _forbidden(exc, "create", "pods/exec", self.namespace) from exc
+                return _Exec(b"", b"", None, f"could not start: {msg}")
+            out: list[bytes] = []
+            err: list[bytes] = []
+            try:
+                while resp.is_open():
+                    left = deadline - time.monotonic()
+                    if left <= 0 or self.stop.is_set():
+                        return _Exec(
+                            b"".join(out),
+                            b"".join(err),
+                            None,
+                            "interrupted" if self.stop.is_set() else "timed out",
+                        )
+                    resp.update(timeout=min(1.0, left))
+                    out.append(resp.read_stdout(timeout=0) or b"")
+                    err.append(resp.read_stderr(timeout=0) or b"")
                 out.append(resp.read_stdout(timeout=0) or b"")
                 err.append(resp.read_stderr(timeout=0) or b"")
-            out.append(resp.read_stdout(timeout=0) or b"")
-            err.append(resp.read_stderr(timeout=0) or b"")
-            raw = resp.read_channel(3) or b""
+                raw = resp.read_channel(3) or b""
+            finally:
+                with contextlib.suppress(Exception):
+                    resp.close()
+            return _Exec(b"".join(out), b"".join(err), *_status(raw))
         finally:
-            with contextlib.suppress(Exception):
-                resp.close()
-        return _Exec(b"".join(out), b"".join(err), *_status(raw))
+            api.close()  # type: ignore[no-untyped-call]
 
     # ------------------------------------------------------------------ cleanup
 
