@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import shutil
 import subprocess
 import sys
@@ -207,8 +208,18 @@ def have_tools() -> str | None:
 
 @contextlib.contextmanager
 def kube_node(tag: str = "cap") -> Iterator[Node]:
-    """Build the node; remove every namespace afterwards, also on failure."""
-    pre = f"nsnodeev-{tag}"
+    """Build the node; remove every namespace afterwards, also on failure.
+
+    Network namespace names are global to the machine, so a test's are its own: two test
+    sessions at once (``make test`` beside a targeted run in another worktree) would
+    otherwise collide, one's ``ip netns add`` failing on the other's namespace or one's
+    teardown deleting the other's mid-test. Only the captures (``tag="cap"``, whose outputs
+    are stored and show ``link-netns <name>``) keep a fixed name."""
+    pre = (
+        f"nsnodeev-{tag}"
+        if tag == "cap"
+        else f"nsnodeev-{tag}-{os.getpid()}-{secrets.token_hex(2)}"
+    )
     node = Node(tag, f"{pre}-node", f"{pre}-up", f"{pre}-pod", f"{pre}-nft", Path())
     names = (node.node, node.up, node.pod, node.nft)
     scratch = Path(tempfile.mkdtemp(prefix=f"{pre}-root-"))
