@@ -490,11 +490,18 @@ def test_a_hanging_command_is_cut_at_the_node_timeout_and_noted(
     assert any("timed out" in p.message for p in model.problems)
 
 
-def _interrupt_on_third(call: ExecCall, calls: list[str] = []) -> int:  # noqa: B006
-    calls.append(call.node)
-    if len(calls) == 3:
-        _thread.interrupt_main()  # one Ctrl-C in the middle of the run
-    return captured(call)
+def _interrupt_once() -> Callable[[ExecCall], int]:
+    """A runtime that presses Ctrl-C once, at the third command (never again: a second
+    interrupt would land in the cleanup, which no real user's single Ctrl-C does)."""
+    calls: list[str] = []
+
+    def handler(call: ExecCall) -> int:
+        calls.append(call.node)
+        if len(calls) == 3:
+            _thread.interrupt_main()
+        return captured(call)
+
+    return handler
 
 
 @pytest.mark.parametrize(
@@ -513,7 +520,7 @@ def _interrupt_on_third(call: ExecCall, calls: list[str] = []) -> int:  # noqa: 
             ("--context", "viewer", "--nodes", "worker-1", "--no-manifests"),
             6,
         ),
-        ({"exec_handler": _interrupt_on_third}, ("--all-nodes", "--no-manifests"), 130),
+        ({"exec_handler": "interrupt-once"}, ("--all-nodes", "--no-manifests"), 130),
         ({}, ("--nodes", "worker-1", "crash"), 1),
     ],
     ids=["ok", "cleanup", "dry-run", "node-error", "forbidden", "ctrl-c", "crash"],
@@ -556,6 +563,8 @@ def test_the_api_client_is_closed_on_every_exit(
             raise RuntimeError("a bug")
 
         monkeypatch.setattr(Collector, "write_manifests", staticmethod(boom))
+    if knobs.get("exec_handler") == "interrupt-once":
+        knobs = {**knobs, "exec_handler": _interrupt_once()}
     srv = apiserver(**knobs)
     out = ["-d", str(tmp_path / "o")] if "--cleanup" not in args and "--dry-run" not in args else []
     got = cli(monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), *out, *args)
