@@ -403,6 +403,10 @@ class FakeApiServer:
     unpullable_images: set[str] = field(default_factory=set)
     """Images that fail to pull (the container waits in ErrImagePull)."""
     logs: dict[tuple[str, str, str], list[tuple[str, str]]] = field(default_factory=dict)
+    before_route: Callable[[Request], None] | None = None
+    """Called (in the request's thread) with each authenticated-or-not request before the
+    server acts on it: a test can hold a ``create`` there, so that it takes effect (and is
+    answered) late, as a slow admission webhook or a busy etcd makes a real one."""
     """``(namespace, pod, container)`` → ``[(RFC 3339 timestamp, line), …]`` for ``pods/log``."""
 
     tls: tuple[Path, Path] | None = None
@@ -570,6 +574,8 @@ class FakeApiServer:
             self._kubelet()
         if self._login_page(h, req):
             return
+        if self.before_route is not None:
+            self.before_route(req)
         code, body, headers = self._route(req)
         req.status = code
         if isinstance(body, _Upgrade):

@@ -7,9 +7,13 @@ tools this machine cannot run, the documented captures."""
 from __future__ import annotations
 
 import _thread
+import shlex
 import sys
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 from kubernetes import client
@@ -145,6 +149,116 @@ def test_ctrl_c_deletes_the_pods(
     assert code == 130
     assert len(created_pods(srv)) == 3  # cp-1, worker-1, worker-2
     assert leftovers(srv) == []
+
+
+def _answered(srv: FakeApiServer) -> None:
+    """Wait (bounded) until every pod create the server received has been answered: a
+    worker thread of the interrupted run may still be waiting for one."""
+    end = time.monotonic() + 10
+    while any(r.status is None for r in created_pods(srv)) and time.monotonic() < end:
+        time.sleep(0.05)
+
+
+def _gone(srv: FakeApiServer) -> list[str]:
+    """The run's pods left once the creates were answered and the workers had a moment
+    to delete a pod answered late (bounded)."""
+    _answered(srv)
+    end = time.monotonic() + 10
+    while (left := leftovers(srv)) and time.monotonic() < end:
+        time.sleep(0.05)
+    return left
+
+
+def test_ctrl_c_while_a_pod_create_is_in_flight_leaves_no_pod(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C arrives while the creates are in flight, and the server makes each Pod only
+    once the run's cleanup has sent a delete (or after 1 s): a cleanup that does not wait
+    for the creates' answers deletes before the Pods exist and leaves them behind."""
+    cleanup_began = threading.Event()
+    lock = threading.Lock()
+    pressed: list[Request] = []
+
+    def hold(req: Request) -> None:
+        if req.method == "DELETE" and "/pods" in req.path:
+            cleanup_began.set()
+        elif req.method == "POST" and req.path.endswith("/pods"):
+            with lock:
+                if not pressed:
+                    pressed.append(req)
+                    _thread.interrupt_main()  # Ctrl-C with the create on its way
+            cleanup_began.wait(1.0)
+
+    srv = apiserver(exec_handler=captured, before_route=hold)
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kubeconfig(srv), "-d", str(tmp_path / "o"),
+        "--all-nodes", "--no-manifests",
+    )  # fmt: skip
+    assert code == 130
+    assert pressed
+    _answered(srv)
+    assert leftovers(srv) == []
+    assert created_pods(srv)  # at least the one under way at Ctrl-C (answered 201)
+    assert "may be left" not in capsys.readouterr().err  # nothing it could not make sure of
+
+
+def test_a_second_ctrl_c_during_the_cleanup_says_what_may_be_left(
+    apiserver: Server,
+    kubeconfig: Callable[[FakeApiServer], str],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Ctrl-C with a create in flight, then Ctrl-C again while the cleanup waits for its
+    answer: the cleanup still deletes what it knows of, says what may be left and prints
+    the (quoted) commands that remove it; the Pod answered late is deleted by its worker."""
+    from netsleuth.sources.collect import Collector
+
+    runs: list[Collector] = []
+    original = Collector.__init__
+
+    def recorded(self: Collector, *a: Any, **kw: Any) -> None:
+        original(self, *a, **kw)
+        runs.append(self)
+
+    monkeypatch.setattr(Collector, "__init__", recorded)
+    cleanup_began = threading.Event()
+    lock = threading.Lock()
+    pressed: list[Request] = []
+
+    def hold(req: Request) -> None:
+        if req.method == "DELETE" and "/pods" in req.path:
+            cleanup_began.set()
+        elif req.method == "POST" and req.path.endswith("/pods"):
+            with lock:
+                if pressed:
+                    return
+                pressed.append(req)
+            _thread.interrupt_main()
+            end = time.monotonic() + 10
+            while not (runs and runs[0].stop.is_set()) and time.monotonic() < end:
+                time.sleep(0.01)
+            _thread.interrupt_main()  # again, as the cleanup waits for this very create
+            cleanup_began.wait(10)  # this Pod is made after the cleanup's deletes
+
+    srv = apiserver(exec_handler=captured, before_route=hold)
+    kc = kubeconfig(srv)
+    code = cli(
+        monkeypatch, "collect", "--kubeconfig", kc, "-d", str(tmp_path / "o"),
+        "--nodes", "worker-1", "--no-manifests",
+    )  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 130
+    run_id = runs[0].run_id
+    assert "interrupted while waiting for 1 pod create request" in err
+    assert f"pods labelled {RUN_LABEL}={run_id} may be left in namespace default" in err
+    assert f"netsleuth collect --cleanup --kubeconfig {shlex.quote(kc)}" in err
+    assert f"kubectl --kubeconfig {shlex.quote(kc)} delete pods -n default -l " in err
+    assert _gone(srv) == []
 
 
 def test_a_node_whose_pod_never_runs_is_reported_and_cleaned(

@@ -15,9 +15,11 @@ Two parts, both read-only towards the cluster's state:
 Everything created carries the label ``netsleuth.io/run=<run id>`` and an
 ``activeDeadlineSeconds``, so the kubelet ends a Pod even if netsleuth is killed
 before it deletes it; the Pods are deleted when the run ends, on error, and on
-Ctrl-C (:meth:`Collector.nodes` deletes them in ``finally``, then deletes by label
-anything whose create answer was lost). :meth:`Collector.cleanup` removes leftovers of
-any run. A 403 becomes one :class:`~netsleuth.errors.ForbiddenError` naming the verbs
+Ctrl-C (:meth:`Collector.nodes`, in ``finally``, first waits a bounded time for the
+create requests still in flight, so none takes effect after the cleanup, then deletes
+each Pod created, then by label anything whose create answer was lost; what it could
+not make sure of is in :attr:`Collector.left_behind`). :meth:`Collector.cleanup`
+removes leftovers of any run. A 403 becomes one :class:`~netsleuth.errors.ForbiddenError` naming the verbs
 the run needs (:data:`NEEDED_VERBS`).
 
 The library never prints: progress goes to a callback.
@@ -72,6 +74,9 @@ NEEDED_VERBS = (
     "pods/exec: create",
 )
 MANIFEST_FILE = "cluster.yaml"
+CREATE_GRACE = 10.0
+"""Seconds the cleanup waits for the Pod create requests still in flight (a create sent
+before Ctrl-C can take effect after it: deleting before its answer would miss it)."""
 LOG_TAIL_LINES = 5000
 """Lines of each container's log kept by :meth:`Collector.logs` (the recent ones)."""
 # The network components whose logs are evidence (kube-proxy sync errors, CoreDNS
@@ -238,8 +243,16 @@ class Collector:
         self.progress = progress
         self.commands = commands
         self.stop = threading.Event()
+        self.create_grace = CREATE_GRACE
+        """Seconds the cleanup waits for create requests still in flight."""
+        self.left_behind: list[str] = []
+        """Why Pods of this run may be left after :meth:`nodes` (an unanswered create, a
+        second Ctrl-C during the cleanup, a refused delete): for the caller to show with
+        the command that removes them."""
         self._created: dict[str, str] = {}
+        self._creating = 0  # create requests sent and not yet answered
         self._lock = threading.Lock()
+        self._answered = threading.Condition(self._lock)
 
     # ------------------------------------------------------------------ clients
 
@@ -414,10 +427,42 @@ class Collector:
                 for fut in done:
                     fut.result()
         finally:
-            self.stop.set()
-            pool.shutdown(wait=False, cancel_futures=True)
-            self._delete_created()
+            interrupted = self._finish(pool)
+        if interrupted:  # a Ctrl-C during the cleanup of a run that had ended
+            raise KeyboardInterrupt
         return [results[n] for n in nodes]
+
+    def _finish(self, pool: ThreadPoolExecutor) -> bool:
+        """Stop the workers, wait (at most :attr:`create_grace` seconds) for the creates in
+        flight, then delete this run's Pods. A Ctrl-C here cuts the wait short, not the
+        deletes (a third one stops them); what may be left goes to :attr:`left_behind`.
+        Returns whether a Ctrl-C arrived meanwhile."""
+        interrupted = False
+        try:
+            with self._lock:  # no create starts after this (see _one_node)
+                self.stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            end = time.monotonic() + self.create_grace
+            with self._answered:
+                while self._creating and (left := end - time.monotonic()) > 0:
+                    self._answered.wait(min(0.2, left))
+        except KeyboardInterrupt:
+            interrupted = True
+            self.stop.set()
+        with self._lock:
+            unanswered = self._creating
+        if unanswered:
+            why = "interrupted while waiting for" if interrupted else "no answer yet to"
+            self.left_behind.append(
+                f"{why} {unanswered} pod create request{'s' if unanswered != 1 else ''}"
+                f"{'' if interrupted else f' after {self.create_grace:g} s'}"
+            )
+        try:
+            self.left_behind.extend(self._delete_created())
+        except KeyboardInterrupt:
+            interrupted = True
+            self.left_behind.append("interrupted while deleting the pods")
+        return interrupted
 
     def _one_node(self, res: NodeResult, out: Path) -> None:
         from kubernetes.client.exceptions import ApiException
@@ -425,10 +470,17 @@ class Collector:
         deadline = time.monotonic() + self.timeout
         total = len(self.commands) + 1
         manifest = self.planned_pods([res.node])[0]
+        with self._lock:  # the cleanup sets stop under this lock, then waits for _creating
+            if self.stop.is_set():
+                res.error = "interrupted"
+                return
+            self._creating += 1
+        name: str | None = None
         try:
             created = _json(
                 self._core().create_namespaced_pod(self.namespace, manifest, _preload_content=False)
             )
+            name = str(_get(created, "metadata", "name"))
         except ApiException as exc:
             if exc.status == 403 and "PodSecurity" not in _api_message(exc):
                 raise _forbidden(exc, "create", "pods", self.namespace) from exc
@@ -441,10 +493,20 @@ class Collector:
                     "is 'privileged' (--namespace).",
                 ) from exc
             return
-        name = str(_get(created, "metadata", "name"))
+        finally:
+            with self._answered:
+                if name is not None:
+                    self._created[name] = res.node
+                self._creating -= 1
+                late = self.stop.is_set()
+                self._answered.notify_all()
         res.pod = name
-        with self._lock:
-            self._created[name] = res.node
+        if late:
+            # answered after the run was stopped: the cleanup may be over already
+            res.error = "interrupted"
+            with contextlib.suppress(Exception):
+                self._core().delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+            return
         if not self._wait_running(res, name, deadline):
             return
         node_dir = out / "nodes" / res.node
@@ -582,19 +644,42 @@ class Collector:
 
     # ------------------------------------------------------------------ cleanup
 
-    def _delete_created(self) -> None:
+    def _delete_created(self) -> list[str]:
         """Delete this run's Pods: each one created, then by label (a create whose
-        answer was lost still made a Pod)."""
+        answer was lost still made a Pod), listing and deleting one by one if
+        ``deletecollection`` is refused. Returns why some may be left (nothing: all gone)."""
+        from kubernetes.client.exceptions import ApiException
+
         core = self._core()
         with self._lock:
             names = list(self._created)
         for name in names:
             with contextlib.suppress(Exception):
                 core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
-        with contextlib.suppress(Exception):
+        try:
             core.delete_collection_namespaced_pod(
                 self.namespace, label_selector=self.label_selector, grace_period_seconds=0
             )
+            return []
+        except Exception as exc:  # any failure: try one by one
+            first = _api_message(exc) if isinstance(exc, ApiException) else str(exc)[:200]
+        try:
+            listed = _json(
+                core.list_namespaced_pod(
+                    self.namespace, label_selector=self.label_selector, _preload_content=False
+                )
+            )
+            for p in listed.get("items") or ():
+                name = str(_get(p, "metadata", "name"))
+                try:
+                    core.delete_namespaced_pod(name, self.namespace, grace_period_seconds=0)
+                except ApiException as exc:
+                    if exc.status != 404:
+                        raise
+        except Exception as exc:  # reported, the caller shows it
+            why = _api_message(exc) if isinstance(exc, ApiException) else str(exc)[:200]
+            return [f"could not delete the pods by label ({first}; then {why})"]
+        return []
 
     def cleanup(self, all_runs: bool = True) -> list[str]:
         """Delete collector Pods left by any run (or this one) in every namespace;

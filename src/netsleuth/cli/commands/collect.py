@@ -126,6 +126,7 @@ def register(app: typer.Typer) -> None:
             api: Any = None  # nothing to ask the cluster
         else:
             api = source.api_client()
+        collector: Collector | None = None
         try:
             collector = Collector(
                 api,
@@ -200,10 +201,36 @@ def register(app: typer.Typer) -> None:
                 )
             typer.echo(f"read with: netsleuth scan -f {out}")
         finally:
+            if collector is not None and collector.left_behind:
+                _left_behind(collector, kubeconfig, context)
             # The client's connection pool (and its thread pool, once used) is ours to
             # close: on success, on every error, on exit codes and on Ctrl-C/SIGTERM.
             if api is not None:
                 api.close()
+
+
+def _left_behind(collector: Any, kubeconfig: str | None, context: str | None) -> None:
+    """Pods of this run the cleanup could not make sure of (an unanswered create, a second
+    Ctrl-C): what may be left and the commands that remove it, quoted."""
+    import shlex
+
+    from netsleuth.model.untrusted import visible
+    from netsleuth.sources.collect import RUN_LABEL
+
+    where = (["--kubeconfig", kubeconfig] if kubeconfig else []) + (
+        ["--context", context] if context else []
+    )
+    again = shlex.join(["netsleuth", "collect", "--cleanup", *where])
+    kubectl = shlex.join(
+        ["kubectl", *where, "delete", "pods", "-n", collector.namespace, "-l",
+         f"{RUN_LABEL}={collector.run_id}"]
+    )  # fmt: skip
+    warn(
+        visible("; ".join(collector.left_behind))
+        + f": pods labelled {RUN_LABEL}={collector.run_id} may be left in namespace "
+        + visible(collector.namespace)
+        + f"; remove them with: {again} (or: {kubectl})"
+    )
 
 
 def _refused(exc: ForbiddenError, skipped: str, read: Path | None = None) -> NoReturn:
