@@ -223,6 +223,43 @@ def test_ctrl_c_removes_the_probe_pod(tmp_path: Path) -> None:
         srv.stop()
 
 
+def test_ctrl_c_while_the_probe_pod_create_is_in_flight_leaves_no_pod(tmp_path: Path) -> None:
+    """SIGINT while the create request is on its way, and the server makes the Pod only
+    once the cleanup has sent its delete by label (or after 1 s): deleting without waiting
+    for the create's answer runs before the Pod exists and leaves it behind."""
+    arrived = threading.Event()
+    cleanup_began = threading.Event()
+
+    def hold(req: Any) -> None:
+        if req.method == "DELETE" and req.path.endswith("/pods"):
+            cleanup_began.set()
+        elif req.method == "POST" and req.path.endswith("/pods"):
+            arrived.set()
+            cleanup_began.wait(1.0)
+
+    srv = _server(tmp_path, stuck_nodes={"worker-2"}, before_route=hold)
+    try:
+        kc = _kubeconfig(tmp_path, srv)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "netsleuth.cli", "probe", "/".join(SRC_POD), "127.0.0.1", "--port", "9",
+             "--via", "pod", "--node", "worker-2", "--kubeconfig", kc, "--wait", "60"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )  # fmt: skip
+        assert arrived.wait(30), "the probe pod was never asked for"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert proc.returncode != 0
+        end = time.monotonic() + 10  # the server may still be making the Pod
+        posts = [q for q in srv.requests if q.method == "POST" and q.path.endswith("/pods")]
+        while any(q.status is None for q in posts) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert not [p for p in _probe_pods(srv) if "deletionTimestamp" not in p["metadata"]]
+        assert b"may be left" not in err
+    finally:
+        srv.stop()
+
+
 @pytest.mark.root
 def test_ephemeral_probe_in_a_lab(tmp_path: Path) -> None:
     """The fake cluster's pods are a lab's pods: the ephemeral container runs in the

@@ -17,7 +17,10 @@ as ``python3 -c SOURCE PLAN``) into the cluster:
 
 Everything created carries ``app.kubernetes.io/managed-by: netsleuth`` and
 ``netsleuth.io/probe-run: <run id>``; :meth:`LiveRunner.cleanup` deletes it
-by name and by that label, and the CLI calls it on exit and on Ctrl-C.
+by name and by that label, and the CLI calls it on exit and on Ctrl-C. Creates are sent
+from a thread the caller waits for, so a Ctrl-C interrupts the wait, not the request:
+the cleanup first waits (bounded) for a create still in flight, which would otherwise
+take effect after its deletes.
 ``dry_run`` makes no change: it returns the objects it would create.
 """
 
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -38,6 +42,8 @@ DEFAULT_IMAGE = "python:3.12-alpine"
 MANAGED_BY = "app.kubernetes.io/managed-by"
 RUN_LABEL = "netsleuth.io/probe-run"
 AGENT_SOURCE = (Path(__file__).parent / "agent.py").read_text()
+CREATE_GRACE = 10.0
+"""Seconds :meth:`LiveRunner.cleanup` waits for a create request still in flight."""
 
 Progress = Callable[[str], None]
 
@@ -101,6 +107,36 @@ class LiveRunner:
     """(kind, namespace, name) of what this run created and has not deleted yet."""
     planned: list[dict[str, Any]] = field(default_factory=list)
     """The objects a dry run would have created."""
+    create_grace: float = CREATE_GRACE
+    left_behind: list[str] = field(default_factory=list)
+    """Why objects of this run may be left after :meth:`cleanup` (a create still
+    unanswered, a Ctrl-C during the cleanup): for the caller to show."""
+    creating: list[threading.Event] = field(default_factory=list)
+    """One per create request sent, set once it is answered."""
+
+    def _create(self, call: Callable[..., Any], *args: Any) -> None:
+        """``call(*args)`` in a thread, waited for here in short slices: a Ctrl-C
+        interrupts the wait, while the request (maybe already taking effect on the
+        server) goes on; :meth:`cleanup` waits for it before deleting."""
+        failed: list[BaseException] = []
+        answered = threading.Event()  # not Thread.is_alive(): a join cut by Ctrl-C
+        # marks the thread as stopped before Python 3.13
+
+        def send() -> None:
+            try:
+                call(*args)
+            except BaseException as exc:  # handed to the caller's thread
+                failed.append(exc)
+            finally:
+                answered.set()
+
+        self.creating.append(answered)
+        threading.Thread(target=send, name="netsleuth-probe-create", daemon=True).start()
+        while not answered.wait(0.2):
+            pass
+        self.creating.remove(answered)
+        if failed:
+            raise failed[0]
 
     @property
     def labels(self) -> dict[str, str]:
@@ -285,7 +321,7 @@ class LiveRunner:
         self.progress(f"creating probe pod {namespace}/{name}")
         # recorded first: a Ctrl-C between the server's create and its answer still cleans up
         self.created.append(("Pod", namespace, name))
-        core.create_namespaced_pod(namespace, manifest)
+        self._create(core.create_namespaced_pod, namespace, manifest)
         self._wait_running(namespace, lambda: [name], 1)
         return self._exec(namespace, name, plan)
 
@@ -300,7 +336,7 @@ class LiveRunner:
         name = manifest["metadata"]["name"]
         self.progress(f"creating DaemonSet {namespace}/{name}")
         self.created.append(("DaemonSet", namespace, name))
-        apps.create_namespaced_daemon_set(namespace, manifest)
+        self._create(apps.create_namespaced_daemon_set, namespace, manifest)
 
         def pod_names() -> list[str]:
             pods = core.list_namespaced_pod(namespace, label_selector=f"{RUN_LABEL}={self.run_id}")
@@ -317,9 +353,36 @@ class LiveRunner:
     # ------------------------------------------------------------------ cleanup
 
     def cleanup(self) -> list[str]:
-        """Delete what this run created (by name, then by its label). Safe to call twice."""
+        """Delete what this run created (by name, then by its label), once the creates in
+        flight are answered (at most :attr:`create_grace` seconds). A Ctrl-C here cuts the
+        wait short, not the deletes; it is raised again once they are done, and what may
+        be left is in :attr:`left_behind`. Safe to call twice."""
         if self.dry_run:
             return []
+        interrupted = False
+        end = time.monotonic() + self.create_grace
+        try:
+            for answered in list(self.creating):
+                answered.wait(max(0.0, end - time.monotonic()))
+        except KeyboardInterrupt:
+            interrupted = True
+        unanswered = sum(not answered.is_set() for answered in self.creating)
+        if unanswered:
+            why = "interrupted while waiting for" if interrupted else "no answer yet to"
+            self.left_behind.append(
+                f"{why} {unanswered} create request{'s' if unanswered != 1 else ''}"
+                f"{'' if interrupted else f' after {self.create_grace:g} s'}"
+            )
+        try:
+            removed = self._delete()
+        except KeyboardInterrupt:
+            self.left_behind.append("interrupted while deleting")
+            raise
+        if interrupted:
+            raise KeyboardInterrupt
+        return removed
+
+    def _delete(self) -> list[str]:
         from kubernetes.client.exceptions import ApiException
 
         core, apps = self._core(), self._apps()

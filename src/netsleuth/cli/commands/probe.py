@@ -20,6 +20,7 @@ from netsleuth.render.jsonout import dumps_json
 from netsleuth.render.output import stdout_console
 
 if TYPE_CHECKING:
+    from netsleuth.probe.live import LiveRunner
     from netsleuth.probe.report import ProbeReport
 
 EXIT_BROKEN = 5
@@ -224,6 +225,8 @@ def _live(
         try:
             runner.cleanup()
         finally:
+            if runner.left_behind:
+                _left_behind(runner, kubeconfig, context)
             api.close()  # its connection pool; on success, error and Ctrl-C alike
             signal.signal(signal.SIGTERM, old)
     if dry_run:
@@ -238,3 +241,25 @@ def _live(
         name = backend.get(via, f"live, DaemonSet pod on node {where}")
         reports.append(read_result(req, raw, backend=name))
     return reports
+
+
+def _left_behind(runner: LiveRunner, kubeconfig: str | None, context: str | None) -> None:
+    """What the cleanup could not make sure of, and the (quoted) command that removes it."""
+    import shlex
+    import sys
+
+    from netsleuth.model.untrusted import visible
+    from netsleuth.probe.live import RUN_LABEL
+
+    where = (["--kubeconfig", kubeconfig] if kubeconfig else []) + (
+        ["--context", context] if context else []
+    )
+    label = f"{RUN_LABEL}={runner.run_id}"
+    fix = shlex.join(["kubectl", *where, "delete", "daemonsets,pods", "-A", "-l", label])
+    sys.stderr.write(
+        "warning: "
+        + visible("; ".join(runner.left_behind))
+        + f": objects labelled {label} may be left; remove them with: "
+        + visible(fix)
+        + "\n"
+    )
